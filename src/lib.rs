@@ -1,0 +1,17 @@
+//! sesame: a terminal editor and drop-in command line for SOPS-encrypted files.
+//!
+//! ```text
+//! file bytes ─► store::{yaml,json,...}::parse ─► (Tree with ENC leaves, Metadata)
+//!           ─► keys unwrap the data key ─► crypto: decrypt each leaf (AAD = key path), verify MAC
+//!           ─► Document: plain tree + the original ENC text of every leaf
+//!           ─► edits mark leaves changed ─► seal: changed leaves get a fresh IV, the rest keep
+//!              their ENC text, MAC and lastmodified renewed ─► store::emit ─► atomic write
+//! ```
+//!
+//! Nothing in this library knows about terminals or argument parsing: the command line and the
+//! editor are thin front ends over `document::Document`.
+
+pub mod gofmt;
+pub mod secret;
+pub mod store;
+pub mod tree;

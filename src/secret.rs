@@ -1,0 +1,71 @@
+//! Byte buffers that hold plaintext: zeroized on drop, never printed by `Debug`.
+
+use std::fmt;
+use zeroize::Zeroize;
+
+/// A byte string that may hold a secret (a decrypted value or comment).
+///
+/// Go strings, and therefore sops values, may hold arbitrary bytes (the binary store), so this
+/// is bytes rather than `String`; most values are UTF-8 and `as_str` gives them as text.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct SecretBuf(Vec<u8>);
+
+impl SecretBuf {
+    /// Wraps bytes, taking ownership so that no unzeroized copy is left behind.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        SecretBuf(bytes)
+    }
+
+    /// The bytes, for the few places that must see the plaintext.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The text when the bytes are valid UTF-8.
+    pub fn as_str(&self) -> Option<&str> {
+        std::str::from_utf8(&self.0).ok()
+    }
+
+    /// The text, with invalid UTF-8 sequences replaced by U+FFFD.
+    pub fn to_lossy(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.0)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<String> for SecretBuf {
+    fn from(s: String) -> Self {
+        SecretBuf(s.into_bytes())
+    }
+}
+
+impl From<&str> for SecretBuf {
+    fn from(s: &str) -> Self {
+        SecretBuf(s.as_bytes().to_vec())
+    }
+}
+
+impl From<Vec<u8>> for SecretBuf {
+    fn from(b: Vec<u8>) -> Self {
+        SecretBuf(b)
+    }
+}
+
+impl Drop for SecretBuf {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl fmt::Debug for SecretBuf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}

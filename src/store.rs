@@ -1,0 +1,123 @@
+//! File formats: each store parses bytes into trees and emits trees back, byte-exact with sops.
+
+pub mod json;
+pub mod yaml;
+
+use crate::tree::Map;
+use std::ops::Range;
+
+/// The file formats sops knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+    Dotenv,
+    Ini,
+    Binary,
+}
+
+impl Format {
+    /// sops compat: the type named by `--input-type`/`--output-type`; unknown names give `None`
+    /// (and the caller falls back to the file extension).
+    pub fn from_name(name: &str) -> Option<Format> {
+        match name {
+            "yaml" => Some(Format::Yaml),
+            "json" => Some(Format::Json),
+            "dotenv" => Some(Format::Dotenv),
+            "ini" => Some(Format::Ini),
+            "binary" => Some(Format::Binary),
+            _ => None,
+        }
+    }
+
+    /// sops compat: the format for a file name, by case-sensitive extension; binary otherwise.
+    pub fn from_path(path: &str) -> Format {
+        if path.ends_with(".yaml") || path.ends_with(".yml") {
+            Format::Yaml
+        } else if path.ends_with(".json") {
+            Format::Json
+        } else if path.ends_with(".env") {
+            Format::Dotenv
+        } else if path.ends_with(".ini") {
+            Format::Ini
+        } else {
+            Format::Binary
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Yaml => "yaml",
+            Format::Json => "json",
+            Format::Dotenv => "dotenv",
+            Format::Ini => "ini",
+            Format::Binary => "binary",
+        }
+    }
+}
+
+/// What a store reads from a file.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// The documents, without their `sops` metadata entries. Only YAML has more than one.
+    pub docs: Vec<Map>,
+    /// The metadata of the first document, if the file has any.
+    pub metadata: Option<MetadataSource>,
+}
+
+/// The metadata as read: its generic tree plus where its text sits in the input, so a save that
+/// changes only `lastmodified` and `mac` can keep the file's own metadata layout byte for byte.
+#[derive(Debug, Clone)]
+pub struct MetadataSource {
+    /// The metadata record as a tree (for YAML/JSON the value of the `sops` key; for dotenv/INI
+    /// the unflattened record).
+    pub tree: Map,
+    /// Byte range of the whole metadata block in the input, when the block is the last thing of
+    /// its document and so can be reused verbatim; see `Emitted::metadata_spans`.
+    pub span: Option<Range<usize>>,
+    /// Byte range of the `lastmodified` value token (quotes included) in the input.
+    pub lastmodified: Option<Range<usize>>,
+    /// Byte range of the `mac` value token (quotes included) in the input.
+    pub mac: Option<Range<usize>>,
+}
+
+/// What a store writes.
+#[derive(Debug, Default)]
+pub struct Emitted {
+    pub bytes: Vec<u8>,
+    /// Where each copy of the metadata block landed in `bytes`, defined exactly as
+    /// `MetadataSource::span` is for the input.
+    pub metadata_spans: Vec<Range<usize>>,
+}
+
+/// Output settings from `.sops.yaml` `stores:` and `--indent`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EmitOptions {
+    /// YAML indentation: 0 means the default 4; go-yaml turns values outside 2..=9 into 2.
+    pub yaml_indent: i64,
+    /// JSON indentation: -1 means one TAB per level, N >= 0 means N spaces.
+    pub json_indent: i64,
+    /// The same for the binary store's JSON envelope.
+    pub json_binary_indent: i64,
+}
+
+impl Default for EmitOptions {
+    fn default() -> Self {
+        EmitOptions {
+            yaml_indent: 0,
+            json_indent: -1,
+            json_binary_indent: -1,
+        }
+    }
+}
+
+/// A store failed to read or write a file. The message names the problem; callers add the file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The input is not valid for the format.
+    #[error("{0}")]
+    Parse(String),
+    /// The tree cannot be written in this format.
+    #[error("{0}")]
+    Emit(String),
+}

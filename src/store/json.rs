@@ -1,0 +1,1 @@
+//! JSON store (being written).

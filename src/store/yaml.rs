@@ -1,0 +1,1 @@
+//! YAML store (being written).
