@@ -11,7 +11,12 @@
 //! Nothing in this library knows about terminals or argument parsing: the command line and the
 //! editor are thin front ends over `document::Document`.
 
+pub mod crypto;
 pub mod gofmt;
+pub mod keys;
+pub mod metadata;
+pub mod rules;
+pub mod seal;
 pub mod secret;
 pub mod store;
 pub mod tree;

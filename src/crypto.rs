@@ -1,0 +1,5 @@
+//! The only AEAD code: the data key, the `ENC[AES256_GCM,...]` value codec and the MAC.
+
+pub mod cipher;
+pub mod data_key;
+pub mod mac;

@@ -1,0 +1,351 @@
+//! The `sops` metadata record: key groups, MAC, selection rule, version. Converts to and from
+//! the generic tree every store reads and writes, sorted as sops 3.13 writes it.
+
+use crate::gofmt;
+use crate::keys::{Field, KeyGroup, KeyKind, MasterKey};
+use crate::rules::{MORE_THAN_ONE_RULE, Rule, RuleKind};
+use crate::tree::{List, ListItem, Map, Node, Scalar};
+use std::collections::BTreeMap;
+
+/// The sops format version sesame writes into new files (the format it follows byte for byte).
+pub const FORMAT_VERSION: &str = "3.13.2";
+
+/// The metadata of an encrypted file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Metadata {
+    /// One group: any key decrypts. Several: Shamir shares, `shamir_threshold` of them needed.
+    pub key_groups: Vec<KeyGroup>,
+    pub shamir_threshold: i64,
+    /// RFC 3339 time of the last change of values, the MAC's AAD.
+    pub lastmodified: String,
+    /// The encrypted MAC (`ENC[...]`), or "" when the file has none.
+    pub mac: String,
+    /// The selection rule as stored; `None` behaves as the `_unencrypted` suffix.
+    pub rule: Option<Rule>,
+    pub mac_only_encrypted: bool,
+    pub version: String,
+}
+
+/// Metadata that cannot be read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MetadataError {
+    #[error("sops metadata not found")]
+    NotFound,
+    #[error("No keys found in file")]
+    NoKeys,
+    #[error("invalid sops metadata: {0}")]
+    Invalid(String),
+    #[error("{MORE_THAN_ONE_RULE}")]
+    MoreThanOneRule,
+}
+
+impl Metadata {
+    /// The rule values are selected by (the default suffix when the file has none).
+    pub fn effective_rule(&self) -> Rule {
+        self.rule.clone().unwrap_or_else(Rule::default_suffix)
+    }
+
+    /// All master keys of all groups.
+    pub fn all_keys(&self) -> impl Iterator<Item = &MasterKey> {
+        self.key_groups.iter().flat_map(|g| g.keys.iter())
+    }
+
+    /// Reads the record from its tree, leniently as sops does (numbers become text where text
+    /// is expected, unknown fields are ignored).
+    pub fn from_tree(tree: &Map) -> Result<Metadata, MetadataError> {
+        let text = |name: &str| tree.get(name).and_then(scalar_text).unwrap_or_default();
+        let lastmodified = text("lastmodified");
+        if gofmt::parse_time(&lastmodified).is_none() {
+            return Err(MetadataError::Invalid(format!(
+                "lastmodified {lastmodified:?} is not an RFC 3339 time"
+            )));
+        }
+        let mut rule = None;
+        for kind in RuleKind::ALL {
+            let pattern = text(kind.field());
+            if !pattern.is_empty() {
+                if rule.is_some() {
+                    return Err(MetadataError::MoreThanOneRule);
+                }
+                rule = Some(Rule::new(kind, pattern));
+            }
+        }
+        let flat = read_group(tree)?;
+        let key_groups = if !flat.keys.is_empty() {
+            // sops compat: when the flat lists hold keys, `key_groups` is ignored.
+            vec![flat]
+        } else {
+            let mut groups = Vec::new();
+            if let Some(Node::List(list)) = tree.get("key_groups") {
+                for node in list.values() {
+                    let Node::Map(m) = node else {
+                        return Err(MetadataError::Invalid(
+                            "a key group is not a mapping".into(),
+                        ));
+                    };
+                    groups.push(read_group(m)?);
+                }
+            }
+            groups
+        };
+        if key_groups.iter().all(|g| g.keys.is_empty()) {
+            return Err(MetadataError::NoKeys);
+        }
+        let shamir_threshold = match tree.get("shamir_threshold").and_then(scalar_text) {
+            None => 0,
+            Some(s) if s.is_empty() => 0,
+            Some(s) => s.parse().map_err(|_| {
+                MetadataError::Invalid(format!("shamir_threshold {s:?} is not an integer"))
+            })?,
+        };
+        let mac_only_encrypted = matches!(
+            tree.get("mac_only_encrypted").and_then(|n| n.as_scalar()),
+            Some(Scalar::Bool(true))
+        ) || text("mac_only_encrypted") == "true";
+        Ok(Metadata {
+            key_groups,
+            shamir_threshold,
+            lastmodified,
+            mac: text("mac"),
+            rule,
+            mac_only_encrypted,
+            version: text("version"),
+        })
+    }
+
+    /// The record as a tree with every map sorted byte-wise, as sops 3.13 writes it.
+    pub fn to_tree(&self) -> Map {
+        let mut root: BTreeMap<&str, Node> = BTreeMap::new();
+        if self.key_groups.len() == 1 {
+            for kind in KeyKind::ALL {
+                let list = key_list(&self.key_groups[0], kind);
+                if !list.items.is_empty() {
+                    root.insert(kind.field(), Node::List(list));
+                }
+            }
+        } else {
+            let mut groups = List::new();
+            for group in &self.key_groups {
+                let mut g: BTreeMap<&str, Node> = BTreeMap::new();
+                for kind in KeyKind::ALL {
+                    let list = key_list(group, kind);
+                    // sops compat: `age` and `hc_vault` are written even when empty.
+                    if !list.items.is_empty() || matches!(kind, KeyKind::Age | KeyKind::HcVault) {
+                        g.insert(kind.field(), Node::List(list));
+                    }
+                }
+                groups.items.push(ListItem::Node(Node::Map(sorted_map(g))));
+            }
+            root.insert("key_groups", Node::List(groups));
+        }
+        root.insert("lastmodified", Node::string(self.lastmodified.as_str()));
+        root.insert("mac", Node::string(self.mac.as_str()));
+        if self.mac_only_encrypted {
+            root.insert("mac_only_encrypted", Node::scalar(Scalar::Bool(true)));
+        }
+        if self.shamir_threshold != 0 {
+            root.insert(
+                "shamir_threshold",
+                Node::scalar(Scalar::Int(self.shamir_threshold)),
+            );
+        }
+        if let Some(rule) = &self.rule {
+            root.insert(rule.kind.field(), Node::string(rule.pattern.as_str()));
+        }
+        root.insert("version", Node::string(self.version.as_str()));
+        sorted_map(root)
+    }
+}
+
+fn sorted_map(entries: BTreeMap<&str, Node>) -> Map {
+    let mut map = Map::new();
+    for (k, v) in entries {
+        map.push(k, v);
+    }
+    map
+}
+
+fn key_list(group: &KeyGroup, kind: KeyKind) -> List {
+    let mut list = List::new();
+    for key in group.of_kind(kind) {
+        let mut entry = Map::new();
+        for (name, field) in &key.fields {
+            let value = match field {
+                Field::Text(s) => Node::string(s.as_str()),
+                Field::Map(m) => {
+                    let mut ctx = Map::new();
+                    for (k, v) in m {
+                        ctx.push(k.as_str(), Node::string(v.as_str()));
+                    }
+                    Node::Map(ctx)
+                }
+            };
+            entry.push(name.as_str(), value);
+        }
+        list.items.push(ListItem::Node(Node::Map(entry)));
+    }
+    list
+}
+
+/// The text of a scalar, converted leniently like sops's weakly typed decoding.
+fn scalar_text(node: &Node) -> Option<String> {
+    Some(match node.as_scalar()? {
+        Scalar::Str(s) => s.to_lossy().into_owned(),
+        Scalar::Int(i) => i.to_string(),
+        Scalar::Uint(u) => u.to_string(),
+        Scalar::Float(f) => gofmt::float_f(*f),
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Time(t) => gofmt::time_seconds(t),
+        Scalar::Null => String::new(),
+    })
+}
+
+fn read_group(map: &Map) -> Result<KeyGroup, MetadataError> {
+    let mut group = KeyGroup::default();
+    for entry in map.entries() {
+        let Some(kind) = KeyKind::from_field(&entry.key) else {
+            continue;
+        };
+        let Node::List(list) = &entry.value else {
+            // sops compat: `kms: null` and the like in old files mean "no keys".
+            continue;
+        };
+        for node in list.values() {
+            let Node::Map(m) = node else {
+                return Err(MetadataError::Invalid(format!(
+                    "an entry of {} is not a mapping",
+                    entry.key
+                )));
+            };
+            group.keys.push(read_key(kind, m)?);
+        }
+    }
+    Ok(group)
+}
+
+fn read_key(kind: KeyKind, map: &Map) -> Result<MasterKey, MetadataError> {
+    let mut key = MasterKey::new(kind);
+    for entry in map.entries() {
+        let field = match &entry.value {
+            Node::Map(m) => Field::Map(
+                m.entries()
+                    .map(|e| (e.key.clone(), scalar_text(&e.value).unwrap_or_default()))
+                    .collect(),
+            ),
+            Node::List(_) => continue,
+            leaf => Field::Text(scalar_text(leaf).unwrap_or_default()),
+        };
+        key.fields.insert(entry.key.clone(), field);
+    }
+    let created = key.text("created_at");
+    if !created.is_empty() && gofmt::parse_time(created).is_none() {
+        return Err(MetadataError::Invalid(format!(
+            "created_at {created:?} of a {} key is not an RFC 3339 time",
+            kind.field()
+        )));
+    }
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn age_key(r: &str) -> MasterKey {
+        let mut k = MasterKey::new(KeyKind::Age);
+        k.set_text("recipient", r);
+        k.set_text("enc", "E");
+        k
+    }
+
+    fn sample(groups: Vec<KeyGroup>) -> Metadata {
+        Metadata {
+            key_groups: groups,
+            shamir_threshold: 0,
+            lastmodified: "2025-01-02T03:04:05Z".into(),
+            mac: "ENC[x]".into(),
+            rule: Some(Rule::default_suffix()),
+            mac_only_encrypted: false,
+            version: FORMAT_VERSION.into(),
+        }
+    }
+
+    fn keys_of(map: &Map) -> Vec<&str> {
+        map.entries().map(|e| e.key.as_str()).collect()
+    }
+
+    #[test]
+    fn single_group_is_flat_and_sorted() {
+        let mut gcp = MasterKey::new(KeyKind::GcpKms);
+        gcp.set_text("resource_id", "projects/p");
+        gcp.set_text("enc", "Q");
+        gcp.set_text("created_at", "2025-01-02T03:04:05Z");
+        let md = sample(vec![KeyGroup {
+            keys: vec![age_key("age1a"), gcp],
+        }]);
+        let tree = md.to_tree();
+        assert_eq!(
+            keys_of(&tree),
+            [
+                "age",
+                "gcp_kms",
+                "lastmodified",
+                "mac",
+                "unencrypted_suffix",
+                "version"
+            ]
+        );
+        assert_eq!(Metadata::from_tree(&tree).unwrap(), md);
+    }
+
+    #[test]
+    fn several_groups_use_key_groups_with_age_and_hc_vault_always() {
+        let mut md = sample(vec![
+            KeyGroup {
+                keys: vec![age_key("age1a")],
+            },
+            KeyGroup {
+                keys: vec![age_key("age1b")],
+            },
+        ]);
+        md.shamir_threshold = 2;
+        let tree = md.to_tree();
+        assert_eq!(
+            keys_of(&tree),
+            [
+                "key_groups",
+                "lastmodified",
+                "mac",
+                "shamir_threshold",
+                "unencrypted_suffix",
+                "version"
+            ]
+        );
+        let Some(Node::List(groups)) = tree.get("key_groups") else {
+            panic!("key_groups is a list")
+        };
+        let Some(Node::Map(g0)) = groups.values().next() else {
+            panic!("group is a map")
+        };
+        assert_eq!(keys_of(g0), ["age", "hc_vault"]);
+        assert_eq!(Metadata::from_tree(&tree).unwrap(), md);
+    }
+
+    #[test]
+    fn rejects_what_sops_rejects() {
+        let md = sample(vec![KeyGroup::default()]);
+        assert_eq!(
+            Metadata::from_tree(&md.to_tree()),
+            Err(MetadataError::NoKeys)
+        );
+        let mut tree = sample(vec![KeyGroup {
+            keys: vec![age_key("a")],
+        }])
+        .to_tree();
+        tree.push("encrypted_regex", Node::string("x"));
+        assert_eq!(
+            Metadata::from_tree(&tree),
+            Err(MetadataError::MoreThanOneRule)
+        );
+    }
+}

@@ -1,0 +1,511 @@
+//! The tree walk that decrypts or encrypts every value a file's rule selects and computes the
+//! MAC on the way: AAD from the key path, comment contexts for the comment rules.
+
+use crate::crypto::cipher::{self, CipherError, ValueType};
+use crate::crypto::data_key::DataKey;
+use crate::crypto::mac::MacHasher;
+use crate::gofmt;
+use crate::rules::Selector;
+use crate::secret::SecretBuf;
+use crate::tree::{Comment, Entry, Leaf, List, ListItem, Map, MapItem, Node, Scalar};
+use std::borrow::Cow;
+
+/// A value that could not be decrypted or encrypted, with the key path where it sits.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    #[error("could not decrypt the value at {path}: {source}")]
+    Decrypt {
+        path: String,
+        #[source]
+        source: CipherError,
+    },
+    #[error("the value at {path} should be encrypted but is a plain {kind}")]
+    NotEncrypted { path: String, kind: &'static str },
+    #[error("the value at {path} decrypted to an invalid {kind}")]
+    BadPlaintext { path: String, kind: &'static str },
+    #[error("the value at {path} has type {kind}, which sops cannot encrypt")]
+    Unsupported { path: String, kind: &'static str },
+    #[error(
+        "encrypted comment at {path} matches unencrypted_comment_regex; make sure the regex cannot match an encrypted comment"
+    )]
+    CommentMatchesRule { path: String },
+}
+
+/// The result of decrypting documents.
+#[derive(Debug)]
+pub struct Opened {
+    pub docs: Vec<Map>,
+    /// The MAC computed over the decrypted values.
+    pub mac: String,
+    /// Comments in encrypted positions that did not decrypt and were kept as they are.
+    pub undecryptable_comments: usize,
+}
+
+/// The result of encrypting documents.
+#[derive(Debug)]
+pub struct Sealed {
+    pub docs: Vec<Map>,
+    pub mac: String,
+}
+
+/// Walk state shared by both directions.
+struct Walk<'a> {
+    selector: &'a Selector,
+    mac_only: bool,
+    key: &'a DataKey,
+    hasher: MacHasher,
+    /// Concatenation of `key:` for each key on the path; the AAD is this, or `:` at the root.
+    aad: String,
+    /// Byte offsets in `aad` where each path key starts (for error messages).
+    key_starts: Vec<usize>,
+    /// Comment groups, one per open map or list (only kept for the comment rules).
+    comments: Vec<Vec<Vec<u8>>>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(selector: &'a Selector, mac_only: bool, key: &'a DataKey) -> Self {
+        Walk {
+            selector,
+            mac_only,
+            key,
+            hasher: MacHasher::new(mac_only),
+            aad: String::new(),
+            key_starts: Vec::new(),
+            comments: Vec::new(),
+        }
+    }
+
+    fn aad(&self) -> &[u8] {
+        if self.aad.is_empty() {
+            b":"
+        } else {
+            self.aad.as_bytes()
+        }
+    }
+
+    /// The path as `["a"]["b"]`, the syntax of `--extract` and `set`.
+    fn path(&self) -> String {
+        if self.key_starts.is_empty() {
+            return "the top level".into();
+        }
+        let mut out = String::new();
+        for (i, &start) in self.key_starts.iter().enumerate() {
+            let end = self
+                .key_starts
+                .get(i + 1)
+                .copied()
+                .unwrap_or(self.aad.len())
+                - 1;
+            out.push_str(&format!("[\"{}\"]", &self.aad[start..end]));
+        }
+        out
+    }
+
+    fn push_key(&mut self, key: &str) {
+        self.key_starts.push(self.aad.len());
+        self.aad.push_str(key);
+        self.aad.push(':');
+    }
+
+    fn pop_key(&mut self) {
+        let start = self.key_starts.pop().expect("push_key before pop_key");
+        self.aad.truncate(start);
+    }
+
+    fn open_group(&mut self) {
+        if self.selector.uses_comments() {
+            self.comments.push(Vec::new());
+        }
+    }
+
+    fn close_group(&mut self) {
+        if self.selector.uses_comments() {
+            self.comments.pop();
+        }
+    }
+
+    fn note_comment(&mut self, text: &[u8]) {
+        if let Some(group) = self.comments.last_mut() {
+            group.push(text.to_vec());
+        }
+    }
+
+    fn clear_group(&mut self) {
+        if let Some(group) = self.comments.last_mut() {
+            group.clear();
+        }
+    }
+
+    fn should_encrypt(&self, path_matched: bool, is_comment: bool) -> bool {
+        self.selector
+            .should_encrypt(path_matched, &self.comments, is_comment)
+    }
+
+    fn hash(&mut self, encrypted: bool, bytes: &[u8]) {
+        if !self.mac_only || encrypted {
+            self.hasher.update(bytes);
+        }
+    }
+}
+
+/// The bytes sops hashes and encrypts for a value, and its type tag.
+fn canonical(value: &Scalar) -> Option<(Cow<'_, [u8]>, ValueType)> {
+    Some(match value {
+        Scalar::Str(s) => (Cow::Borrowed(s.expose()), ValueType::Str),
+        Scalar::Int(i) => (Cow::Owned(i.to_string().into_bytes()), ValueType::Int),
+        Scalar::Float(f) => (
+            Cow::Owned(gofmt::float_f(*f).into_bytes()),
+            ValueType::Float,
+        ),
+        Scalar::Bool(b) => (
+            Cow::Borrowed(gofmt::bool_title(*b).as_bytes()),
+            ValueType::Bool,
+        ),
+        Scalar::Time(t) => (
+            Cow::Owned(gofmt::time_nano(t).into_bytes()),
+            ValueType::Time,
+        ),
+        Scalar::Null | Scalar::Uint(_) => return None,
+    })
+}
+
+/// Decrypts every selected value of `docs`, computing the MAC over all values.
+pub fn decrypt_docs(
+    docs: Vec<Map>,
+    selector: &Selector,
+    mac_only: bool,
+    key: &DataKey,
+) -> Result<Opened, SealError> {
+    let mut walk = Walk::new(selector, mac_only, key);
+    let mut undecryptable = 0;
+    let mut out = Vec::with_capacity(docs.len());
+    for doc in docs {
+        out.push(decrypt_map(&mut walk, doc, false, &mut undecryptable)?);
+    }
+    Ok(Opened {
+        docs: out,
+        mac: walk.hasher.finish(),
+        undecryptable_comments: undecryptable,
+    })
+}
+
+fn decrypt_comment(walk: &mut Walk, c: Comment, matched: bool, bad: &mut usize) -> Comment {
+    // sops compat: while decrypting, the comment context holds the comments as stored.
+    walk.note_comment(c.text.expose());
+    if c.text.is_empty() || !walk.should_encrypt(matched, true) {
+        return c;
+    }
+    let stored = c.text.to_lossy().into_owned();
+    match cipher::decrypt(walk.key, &stored, walk.aad()) {
+        Ok((plain, _)) => Comment {
+            text: SecretBuf::new(plain.to_vec()),
+            inline: false,
+            cipher: Some(stored.into()),
+        },
+        Err(_) => {
+            // sops compat: a comment that does not decrypt is kept as it is (sops only warns).
+            *bad += 1;
+            c
+        }
+    }
+}
+
+fn decrypt_map(
+    walk: &mut Walk,
+    map: Map,
+    matched: bool,
+    bad: &mut usize,
+) -> Result<Map, SealError> {
+    walk.open_group();
+    let mut items = Vec::with_capacity(map.items.len());
+    for item in map.items {
+        match item {
+            MapItem::Comment(c) => {
+                items.push(MapItem::Comment(decrypt_comment(walk, c, matched, bad)))
+            }
+            MapItem::Entry(Entry { key, value }) => {
+                let child_matched = matched || walk.selector.key_matches(&key);
+                walk.push_key(&key);
+                let value = match decrypt_node(walk, value, child_matched, bad)? {
+                    Decrypted::Node(n) => n,
+                    Decrypted::Comment(_) => {
+                        return Err(SealError::BadPlaintext {
+                            path: walk.path(),
+                            kind: "value (it is a comment)",
+                        });
+                    }
+                };
+                walk.pop_key();
+                walk.clear_group();
+                items.push(MapItem::Entry(Entry { key, value }));
+            }
+        }
+    }
+    walk.close_group();
+    Ok(Map { items })
+}
+
+fn decrypt_list(
+    walk: &mut Walk,
+    list: List,
+    matched: bool,
+    bad: &mut usize,
+) -> Result<List, SealError> {
+    walk.open_group();
+    let mut items = Vec::with_capacity(list.items.len());
+    for item in list.items {
+        match item {
+            ListItem::Comment(c) => {
+                items.push(ListItem::Comment(decrypt_comment(walk, c, matched, bad)))
+            }
+            ListItem::Node(n) => {
+                // sops compat: an encrypted list comment is stored as a string element and turns
+                // back into a comment here; it is not part of the MAC nor of the comment context.
+                match decrypt_node(walk, n, matched, bad)? {
+                    Decrypted::Node(n) => items.push(ListItem::Node(n)),
+                    Decrypted::Comment(c) => items.push(ListItem::Comment(c)),
+                }
+                walk.clear_group();
+            }
+        }
+    }
+    walk.close_group();
+    Ok(List { items })
+}
+
+enum Decrypted {
+    Node(Node),
+    Comment(Comment),
+}
+
+fn decrypt_node(
+    walk: &mut Walk,
+    node: Node,
+    matched: bool,
+    bad: &mut usize,
+) -> Result<Decrypted, SealError> {
+    let leaf = match node {
+        Node::Map(m) => {
+            return Ok(Decrypted::Node(Node::Map(decrypt_map(
+                walk, m, matched, bad,
+            )?)));
+        }
+        Node::List(l) => {
+            return Ok(Decrypted::Node(Node::List(decrypt_list(
+                walk, l, matched, bad,
+            )?)));
+        }
+        Node::Leaf(leaf) => leaf,
+    };
+    if matches!(leaf.value, Scalar::Null) {
+        return Ok(Decrypted::Node(Node::Leaf(leaf)));
+    }
+    let encrypted = walk.should_encrypt(matched, false);
+    if !encrypted {
+        let Some((bytes, _)) = canonical(&leaf.value) else {
+            return Err(SealError::Unsupported {
+                path: walk.path(),
+                kind: leaf.value.type_name(),
+            });
+        };
+        let bytes = bytes.into_owned();
+        walk.hash(false, &bytes);
+        return Ok(Decrypted::Node(Node::Leaf(leaf)));
+    }
+    let stored = match &leaf.value {
+        Scalar::Str(s) => s.to_lossy().into_owned(),
+        other => {
+            return Err(SealError::NotEncrypted {
+                path: walk.path(),
+                kind: other.type_name(),
+            });
+        }
+    };
+    if stored.is_empty() {
+        walk.hash(true, b"");
+        return Ok(Decrypted::Node(Node::Leaf(leaf)));
+    }
+    let (plain, kind) =
+        cipher::decrypt(walk.key, &stored, walk.aad()).map_err(|source| SealError::Decrypt {
+            path: walk.path(),
+            source,
+        })?;
+    let bad_plain = |kind| SealError::BadPlaintext {
+        path: walk.path(),
+        kind,
+    };
+    let text = || std::str::from_utf8(&plain).ok();
+    let value = match kind {
+        ValueType::Str => Scalar::Str(SecretBuf::new(plain.to_vec())),
+        ValueType::Int => Scalar::Int(
+            text()
+                .and_then(gofmt::parse_int)
+                .ok_or_else(|| bad_plain("int"))?,
+        ),
+        ValueType::Float => Scalar::Float(
+            text()
+                .and_then(gofmt::parse_float)
+                .ok_or_else(|| bad_plain("float"))?,
+        ),
+        ValueType::Bool => Scalar::Bool(
+            text()
+                .and_then(gofmt::parse_bool)
+                .ok_or_else(|| bad_plain("bool"))?,
+        ),
+        ValueType::Time => Scalar::Time(
+            text()
+                .and_then(gofmt::parse_time)
+                .ok_or_else(|| bad_plain("time"))?,
+        ),
+        ValueType::Comment => {
+            return Ok(Decrypted::Comment(Comment {
+                text: SecretBuf::new(plain.to_vec()),
+                inline: false,
+                cipher: Some(stored.into()),
+            }));
+        }
+        ValueType::Bytes => {
+            return Err(SealError::Unsupported {
+                path: walk.path(),
+                kind: "bytes",
+            });
+        }
+    };
+    // The MAC covers the canonical form, not the stored bytes (sops re-serializes).
+    let (bytes, _) = canonical(&value).expect("decrypted values are never null");
+    let bytes = bytes.into_owned();
+    walk.hash(true, &bytes);
+    Ok(Decrypted::Node(Node::Leaf(Leaf {
+        value,
+        cipher: Some(stored.into()),
+    })))
+}
+
+/// Encrypts every selected value of `docs`, reusing each leaf's remembered ciphertext when it
+/// has one, and computes the MAC.
+pub fn encrypt_docs(
+    docs: &[Map],
+    selector: &Selector,
+    mac_only: bool,
+    key: &DataKey,
+) -> Result<Sealed, SealError> {
+    let mut walk = Walk::new(selector, mac_only, key);
+    let mut out = Vec::with_capacity(docs.len());
+    for doc in docs {
+        out.push(encrypt_map(&mut walk, doc, false)?);
+    }
+    Ok(Sealed {
+        docs: out,
+        mac: walk.hasher.finish(),
+    })
+}
+
+/// The stored text of a comment: `None` if it stays in clear.
+fn encrypt_comment(
+    walk: &mut Walk,
+    c: &Comment,
+    matched: bool,
+) -> Result<Option<String>, SealError> {
+    walk.note_comment(c.text.expose());
+    if c.text.is_empty() || !walk.should_encrypt(matched, true) {
+        return Ok(None);
+    }
+    let enc = match &c.cipher {
+        Some(enc) => enc.to_string(),
+        None => cipher::encrypt(walk.key, c.text.expose(), ValueType::Comment, walk.aad()),
+    };
+    if walk.selector.unencrypted_comment_matches(&enc) {
+        return Err(SealError::CommentMatchesRule { path: walk.path() });
+    }
+    Ok(Some(enc))
+}
+
+fn encrypt_map(walk: &mut Walk, map: &Map, matched: bool) -> Result<Map, SealError> {
+    walk.open_group();
+    let mut items = Vec::with_capacity(map.items.len());
+    for item in &map.items {
+        match item {
+            MapItem::Comment(c) => {
+                let comment = match encrypt_comment(walk, c, matched)? {
+                    Some(enc) => Comment::new(enc),
+                    None => plain_comment(c),
+                };
+                items.push(MapItem::Comment(comment));
+            }
+            MapItem::Entry(Entry { key, value }) => {
+                let child_matched = matched || walk.selector.key_matches(key);
+                walk.push_key(key);
+                let value = encrypt_node(walk, value, child_matched)?;
+                walk.pop_key();
+                walk.clear_group();
+                items.push(MapItem::Entry(Entry {
+                    key: key.clone(),
+                    value,
+                }));
+            }
+        }
+    }
+    walk.close_group();
+    Ok(Map { items })
+}
+
+fn plain_comment(c: &Comment) -> Comment {
+    Comment {
+        text: c.text.clone(),
+        inline: c.inline,
+        cipher: None,
+    }
+}
+
+fn encrypt_list(walk: &mut Walk, list: &List, matched: bool) -> Result<List, SealError> {
+    walk.open_group();
+    let mut items = Vec::with_capacity(list.items.len());
+    for item in &list.items {
+        match item {
+            ListItem::Comment(c) => {
+                // sops compat: an encrypted comment in a list is stored as a string element.
+                items.push(match encrypt_comment(walk, c, matched)? {
+                    Some(enc) => ListItem::Node(Node::string(enc)),
+                    None => ListItem::Comment(plain_comment(c)),
+                });
+            }
+            ListItem::Node(n) => {
+                items.push(ListItem::Node(encrypt_node(walk, n, matched)?));
+                walk.clear_group();
+            }
+        }
+    }
+    walk.close_group();
+    Ok(List { items })
+}
+
+fn encrypt_node(walk: &mut Walk, node: &Node, matched: bool) -> Result<Node, SealError> {
+    let leaf = match node {
+        Node::Map(m) => return Ok(Node::Map(encrypt_map(walk, m, matched)?)),
+        Node::List(l) => return Ok(Node::List(encrypt_list(walk, l, matched)?)),
+        Node::Leaf(leaf) => leaf,
+    };
+    if matches!(leaf.value, Scalar::Null) {
+        return Ok(Node::scalar(Scalar::Null));
+    }
+    let Some((bytes, kind)) = canonical(&leaf.value) else {
+        return Err(SealError::Unsupported {
+            path: walk.path(),
+            kind: leaf.value.type_name(),
+        });
+    };
+    let encrypted = walk.should_encrypt(matched, false);
+    walk.hash(encrypted, &bytes);
+    if !encrypted {
+        return Ok(Node::scalar(leaf.value.clone()));
+    }
+    if bytes.is_empty() {
+        // sops compat: empty strings are stored as they are.
+        return Ok(Node::string(""));
+    }
+    let enc = match &leaf.cipher {
+        Some(enc) => enc.to_string(),
+        None => cipher::encrypt(walk.key, &bytes, kind, walk.aad()),
+    };
+    Ok(Node::string(enc))
+}
