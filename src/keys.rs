@@ -2,6 +2,8 @@
 //! share of it) wrapped for one recipient.
 
 pub mod age;
+pub mod groups;
+pub mod shamir;
 
 use std::collections::BTreeMap;
 

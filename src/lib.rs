@@ -11,10 +11,15 @@
 //! Nothing in this library knows about terminals or argument parsing: the command line and the
 //! editor are thin front ends over `document::Document`.
 
+pub mod config;
 pub mod crypto;
+pub mod document;
+pub mod edit;
+pub mod fs;
 pub mod gofmt;
 pub mod keys;
 pub mod metadata;
+pub mod path;
 pub mod rules;
 pub mod seal;
 pub mod secret;

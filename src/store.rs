@@ -1,9 +1,12 @@
 //! File formats: each store parses bytes into trees and emits trees back, byte-exact with sops.
 
+pub mod binary;
+pub mod dotenv;
+pub mod ini;
 pub mod json;
 pub mod yaml;
 
-use crate::tree::Map;
+use crate::tree::{Map, Node};
 use std::ops::Range;
 
 /// The file formats sops knows.
@@ -120,4 +123,63 @@ pub enum StoreError {
     /// The tree cannot be written in this format.
     #[error("{0}")]
     Emit(String),
+}
+
+/// Parses a file that may hold sops metadata (an encrypted file, or a plain one to encrypt).
+pub fn parse(format: Format, input: &[u8]) -> Result<Parsed, StoreError> {
+    match format {
+        Format::Yaml => yaml::parse(input),
+        Format::Json => json::parse(input),
+        Format::Binary => binary::parse(input),
+        Format::Dotenv => dotenv::parse(input),
+        Format::Ini => ini::parse(input),
+    }
+}
+
+/// Parses a plaintext file for encryption. For binary files the whole input is one value.
+pub fn parse_plain(format: Format, input: &[u8]) -> Result<Parsed, StoreError> {
+    match format {
+        Format::Binary => Ok(Parsed {
+            docs: vec![binary::parse_plain(input)],
+            metadata: None,
+        }),
+        _ => parse(format, input),
+    }
+}
+
+/// Emits documents with their metadata (an encrypted file).
+pub fn emit(
+    format: Format,
+    docs: &[Map],
+    metadata: Option<&Map>,
+    opts: &EmitOptions,
+) -> Result<Emitted, StoreError> {
+    match format {
+        Format::Yaml => yaml::emit(docs, metadata, opts.yaml_indent),
+        Format::Json => json::emit(docs, metadata, opts.json_indent),
+        Format::Binary => binary::emit(docs, metadata, opts.json_binary_indent),
+        Format::Dotenv => dotenv::emit(docs, metadata),
+        Format::Ini => ini::emit(docs, metadata),
+    }
+}
+
+/// Emits decrypted documents as a plaintext file.
+pub fn emit_plain(format: Format, docs: &[Map], opts: &EmitOptions) -> Result<Vec<u8>, StoreError> {
+    match format {
+        Format::Binary => binary::emit_plain(docs),
+        _ => Ok(emit(format, docs, None, opts)?.bytes),
+    }
+}
+
+/// Emits one non-string value extracted from a document (`--extract`).
+pub fn emit_value(format: Format, node: &Node, opts: &EmitOptions) -> Result<Vec<u8>, StoreError> {
+    match format {
+        Format::Yaml => yaml::emit_value(node, opts.yaml_indent),
+        Format::Json => json::emit_value(node, opts.json_indent),
+        Format::Dotenv => dotenv::emit_value(node),
+        Format::Ini => ini::emit_value(node),
+        Format::Binary => Err(StoreError::Emit(
+            "Binary files are not structured and extracting a single value is not possible".into(),
+        )),
+    }
 }

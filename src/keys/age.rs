@@ -92,6 +92,16 @@ impl Environment for ProcessEnv {
     }
 }
 
+/// A fixed set of variables, for callers that must not read the process environment (tests).
+#[derive(Default)]
+pub struct FixedEnv(pub std::collections::HashMap<String, String>);
+
+impl Environment for FixedEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
+    }
+}
+
 impl Identities {
     /// Loads every identity source sops reads, in sops's order: SSH keys
     /// (`SOPS_AGE_SSH_PRIVATE_KEY_FILE`, `SOPS_AGE_SSH_PRIVATE_KEY_CMD`, `~/.ssh/id_ed25519`,
@@ -353,11 +363,12 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    struct MapEnv(HashMap<&'static str, String>);
-    impl Environment for MapEnv {
-        fn var(&self, name: &str) -> Option<String> {
-            self.0.get(name).cloned()
-        }
+    fn env(vars: &[(&str, String)]) -> FixedEnv {
+        FixedEnv(
+            vars.iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
     }
 
     const TEST_IDENTITY: &str =
@@ -370,7 +381,7 @@ mod tests {
         assert!(enc.starts_with("-----BEGIN AGE ENCRYPTED FILE-----\n"));
         assert!(enc.ends_with("-----END AGE ENCRYPTED FILE-----\n"));
         assert!(enc.lines().all(|l| l.len() <= 64));
-        let env = MapEnv(HashMap::from([("SOPS_AGE_KEY", TEST_IDENTITY.to_string())]));
+        let env = env(&[("SOPS_AGE_KEY", TEST_IDENTITY.to_string())]);
         let ids = Identities::discover(&env);
         assert_eq!(&ids.unwrap(&enc).unwrap()[..], &[7u8; 32]);
     }
@@ -379,17 +390,17 @@ mod tests {
     fn unwraps_the_spec_known_answer_key() {
         // SOPS-SPEC Appendix A: the data key 00..1f wrapped for the test identity.
         let enc = "-----BEGIN AGE ENCRYPTED FILE-----\nYWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSBxZFRhNnUxMUhteCtuUTdV\nQTc1cGpweXJ1dmppSzE0VTFUZ3hSbERvd0JrCmlHUTdlUUV2bkVnaWtXTVZwNFdv\nTUQyZzlhZUZoMG12d2R0QW9BMHRnNE0KLS0tIGdxYTZJTFUzTVFTZ1pVdFZLWVdE\nYmxFeE9RKzZwblFsYlh4YmNJcmNaaDQKKJUd0ko/UfF6LhIBobo73msbNnRGhW77\nNqGGCWfAvVOBpb3lRysdk8oqEnUf3cIJFaI2yYrBfEzxAY5qAGPLTQ==\n-----END AGE ENCRYPTED FILE-----\n";
-        let env = MapEnv(HashMap::from([(
+        let env = env(&[(
             "SOPS_AGE_KEY",
             format!("# comment\n\n{TEST_IDENTITY} {TEST_IDENTITY}"),
-        )]));
+        )]);
         let key = Identities::discover(&env).unwrap(enc).unwrap();
         assert_eq!(&key[..], &(0u8..32).collect::<Vec<_>>()[..]);
     }
 
     #[test]
     fn reports_where_it_looked() {
-        let env = MapEnv(HashMap::new());
+        let env = FixedEnv(HashMap::new());
         let err = Identities::discover(&env).unwrap("x").unwrap_err();
         assert!(err.contains("failed to load age identities"), "{err}");
         assert!(err.contains("SOPS_AGE_KEY_FILE"), "{err}");

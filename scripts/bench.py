@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Times `sesame decrypt` against the real `sops decrypt` on generated files of 100 to 100,000
+leaves and prints the ratios (time and peak memory). Usage: scripts/bench.py [--quick]
+
+Builds sesame in release mode and uses the sops installed by scripts/install-tools.sh.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SOPS = os.path.join(ROOT, ".tools", "bin", "sops")
+SESAME = os.path.join(ROOT, "target", "release", "sesame")
+
+
+def best_time(cmd, env, runs):
+    """Best wall time of `runs` runs (the output goes to /dev/null)."""
+    best = None
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            sys.exit(f"command failed: {' '.join(cmd)}\n{proc.stderr.decode(errors='replace')}")
+        best = elapsed if best is None else min(best, elapsed)
+    return best
+
+
+def peak_rss(cmd, env):
+    """Peak RSS in KiB of one run, read from /proc while the process runs."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    status_path = f"/proc/{proc.pid}/status"
+    while proc.poll() is None:
+        try:
+            with open(status_path) as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+        except OSError:
+            pass
+        time.sleep(0.002)
+    return peak
+
+
+def generate(n, path):
+    """A YAML file with n leaves: nested maps of 10 and some lists, mixed types."""
+    lines = []
+    groups = max(1, n // 10)
+    for g in range(groups):
+        lines.append(f"service_{g}:")
+        for i in range(10):
+            k = g * 10 + i
+            if k >= n:
+                break
+            if i == 3:
+                lines.append(f"    port_{i}: {8000 + k}")
+            elif i == 5:
+                lines.append(f"    enabled_{i}: {'true' if k % 2 else 'false'}")
+            else:
+                lines.append(f"    secret_{i}: value-{k}-{'x' * (k % 24)}")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def main():
+    quick = "--quick" in sys.argv
+    sizes = [100, 1000, 10000] if quick else [100, 1000, 10000, 100000]
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    if not os.path.exists(SOPS):
+        subprocess.run([os.path.join(ROOT, "scripts", "install-tools.sh")], check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        keyfile = os.path.join(tmp, "keys.txt")
+        # A fixed test identity: the benchmark measures speed, not secrecy.
+        identity = "AGE-SECRET-KEY-1G0Q5K9TV4REQ3ZSQRMTMG8NSWQGYT0T7TZ33RAZEE0GZYVZN0APSU24RK7"
+        recipient = "age1lzd99uklcjnc0e7d860axevet2cz99ce9pq6tzuzd05l5nr28ams36nvun"
+        with open(keyfile, "w") as f:
+            f.write(identity + "\n")
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": tmp,
+            "SOPS_AGE_KEY_FILE": keyfile,
+            "SOPS_DISABLE_VERSION_CHECK": "1",
+        }
+        print(f"{'leaves':>8} {'sops s':>9} {'sesame s':>9} {'speedup':>8} {'sops MiB':>9} {'sesame MiB':>10} {'mem ratio':>9}")
+        for n in sizes:
+            plain = os.path.join(tmp, f"plain-{n}.yaml")
+            enc = os.path.join(tmp, f"enc-{n}.yaml")
+            generate(n, plain)
+            with open(enc, "wb") as out:
+                subprocess.run([SOPS, "encrypt", "--age", recipient, plain], env=env, stdout=out, check=True, cwd=tmp)
+            runs = 3 if n >= 100000 else 5
+            t_sops = best_time([SOPS, "decrypt", enc], env, runs)
+            t_ses = best_time([SESAME, "decrypt", enc], env, runs)
+            m_sops = peak_rss([SOPS, "decrypt", enc], env) / 1024
+            m_ses = peak_rss([SESAME, "decrypt", enc], env) / 1024
+            print(f"{n:>8} {t_sops:>9.3f} {t_ses:>9.3f} {t_sops / t_ses:>7.1f}x {m_sops:>9.1f} {m_ses:>10.1f} {m_ses / m_sops:>9.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,8 @@
+//! The command line: sops's subcommands over the `sesame` library.
+
+pub mod args;
+pub mod context;
+pub mod decrypt;
+pub mod encrypt;
+pub mod exit;
+pub mod recipients;

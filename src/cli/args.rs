@@ -1,0 +1,185 @@
+//! Command-line syntax: sops's subcommands and flags (global flags may come before the
+//! subcommand or after it), with sops's environment variable defaults.
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sesame",
+    version,
+    about = "Edit, encrypt and decrypt SOPS files: a terminal editor and a drop-in sops command line",
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub flags: Flags,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// A file to edit (legacy form of `sesame edit FILE`).
+    pub file: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Encrypt a file and print the result (stdin when no file is given).
+    Encrypt(FileArgs),
+    /// Decrypt a file and print the result (stdin when no file is given).
+    Decrypt(FileArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct FileArgs {
+    /// The file (omit to read stdin).
+    pub file: Option<String>,
+    /// Extra arguments sops would ignore with a warning.
+    #[arg(hide = true, trailing_var_arg = false)]
+    pub extra: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct Flags {
+    /// Write the result back to the input file.
+    #[arg(short = 'i', long, global = true, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub in_place: Option<bool>,
+    /// Write the result to this file instead of stdout.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub output: Option<String>,
+    /// Decrypt only the value at this path, e.g. '["db"]["password"]'.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub extract: Option<String>,
+    /// Format of the input: yaml, json, dotenv, ini or binary (default: from the extension).
+    #[arg(long, global = true, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    /// Format of the output (default: from the extension).
+    #[arg(long, global = true, value_name = "TYPE")]
+    pub output_type: Option<String>,
+    /// Use this file name for format detection and creation rules (e.g. for stdin).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub filename_override: Option<String>,
+    /// Decrypt even if the MAC does not match (the file may have been tampered with).
+    #[arg(long, global = true, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub ignore_mac: Option<bool>,
+    /// Compute the MAC over encrypted values only.
+    #[arg(long, global = true, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub mac_only_encrypted: Option<bool>,
+
+    /// age recipients, comma separated.
+    #[arg(
+        short = 'a',
+        long,
+        global = true,
+        env = "SOPS_AGE_RECIPIENTS",
+        value_name = "RECIPIENTS"
+    )]
+    pub age: Option<String>,
+    /// PGP fingerprints, comma separated.
+    #[arg(
+        short = 'p',
+        long,
+        global = true,
+        env = "SOPS_PGP_FP",
+        value_name = "FPS"
+    )]
+    pub pgp: Option<String>,
+    /// AWS KMS ARNs (arn or arn+role), comma separated.
+    #[arg(
+        short = 'k',
+        long,
+        global = true,
+        env = "SOPS_KMS_ARN",
+        value_name = "ARNS"
+    )]
+    pub kms: Option<String>,
+    /// GCP KMS resource ids, comma separated.
+    #[arg(long, global = true, env = "SOPS_GCP_KMS_IDS", value_name = "IDS")]
+    pub gcp_kms: Option<String>,
+    /// Azure Key Vault key URLs, comma separated.
+    #[arg(
+        long,
+        global = true,
+        env = "SOPS_AZURE_KEYVAULT_URLS",
+        value_name = "URLS"
+    )]
+    pub azure_kv: Option<String>,
+    /// Vault transit key URIs, comma separated.
+    #[arg(long, global = true, env = "SOPS_VAULT_URIS", value_name = "URIS")]
+    pub hc_vault_transit: Option<String>,
+    /// HuaweiCloud KMS key ids, comma separated.
+    #[arg(
+        long,
+        global = true,
+        env = "SOPS_HUAWEICLOUD_KMS_IDS",
+        value_name = "IDS"
+    )]
+    pub hckms: Option<String>,
+    /// AWS profile for the KMS keys.
+    #[arg(long, global = true, value_name = "PROFILE")]
+    pub aws_profile: Option<String>,
+    /// KMS encryption context, k1:v1,k2:v2.
+    #[arg(long, global = true, value_name = "CONTEXT")]
+    pub encryption_context: Option<String>,
+
+    /// Leave values under keys with this suffix unencrypted.
+    #[arg(long, global = true, value_name = "SUFFIX")]
+    pub unencrypted_suffix: Option<String>,
+    /// Encrypt only values under keys with this suffix.
+    #[arg(long, global = true, value_name = "SUFFIX")]
+    pub encrypted_suffix: Option<String>,
+    /// Leave values under keys matching this regex unencrypted.
+    #[arg(long, global = true, value_name = "REGEX")]
+    pub unencrypted_regex: Option<String>,
+    /// Encrypt only values under keys matching this regex.
+    #[arg(long, global = true, value_name = "REGEX")]
+    pub encrypted_regex: Option<String>,
+    /// Leave values after a comment matching this regex unencrypted.
+    #[arg(long, global = true, value_name = "REGEX")]
+    pub unencrypted_comment_regex: Option<String>,
+    /// Encrypt only values after a comment matching this regex.
+    #[arg(long, global = true, value_name = "REGEX")]
+    pub encrypted_comment_regex: Option<String>,
+
+    /// Number of key groups needed to decrypt.
+    #[arg(long, global = true, value_name = "N")]
+    pub shamir_secret_sharing_threshold: Option<i64>,
+    /// Indentation of YAML and JSON output.
+    #[arg(long, global = true, value_name = "N", allow_negative_numbers = true)]
+    pub indent: Option<i64>,
+    /// Path of the .sops.yaml to use (default: searched from the current folder upward).
+    #[arg(long, global = true, env = "SOPS_CONFIG", value_name = "PATH")]
+    pub config: Option<String>,
+    /// Key types to try first when decrypting, comma separated (default: age,pgp).
+    #[arg(
+        long,
+        global = true,
+        env = "SOPS_DECRYPTION_ORDER",
+        value_name = "TYPES"
+    )]
+    pub decryption_order: Option<String>,
+
+    /// Log more (accepted for sops compatibility).
+    #[arg(long, global = true, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub verbose: Option<bool>,
+    /// Accepted for sops compatibility; sesame never checks for updates over the network.
+    #[arg(long, global = true, env = "SOPS_DISABLE_VERSION_CHECK", num_args = 0..=1, default_missing_value = "true", require_equals = true, hide = true)]
+    pub disable_version_check: Option<bool>,
+    /// Accepted for sops compatibility: keys are always handled in process.
+    #[arg(long, global = true, env = "SOPS_ENABLE_LOCAL_KEYSERVICE", num_args = 0..=1, default_missing_value = "true", require_equals = true, hide = true)]
+    pub enable_local_keyservice: Option<bool>,
+    /// Remote sops key services (not supported by sesame).
+    #[arg(
+        long,
+        global = true,
+        env = "SOPS_KEYSERVICE",
+        value_name = "URI",
+        hide = true
+    )]
+    pub keyservice: Vec<String>,
+}
+
+/// Boolean flags take `--flag` or `--flag=true|false`, as sops's do.
+pub fn on(v: Option<bool>) -> bool {
+    v.unwrap_or(false)
+}

@@ -1,0 +1,221 @@
+//! What every subcommand shares: input and output files, formats, the config, key sources,
+//! and turning core errors into sops's messages and exit codes.
+
+use crate::cli::args::{Flags, on};
+use crate::cli::exit::{CliResult, Failure, code};
+use sesame::config::{self, Config};
+use sesame::document::OpenError;
+use sesame::keys::KeyKind;
+use sesame::keys::age::ProcessEnv;
+use sesame::keys::groups::KeySources;
+use sesame::store::{EmitOptions, Format};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// The input a subcommand works on.
+pub struct Input {
+    /// The file given, absolute; `None` for stdin.
+    pub path: Option<PathBuf>,
+    /// The name used for format detection and creation rules (`--filename-override`).
+    pub name: Option<PathBuf>,
+}
+
+impl Input {
+    /// Resolves the file argument: stdin when absent; a missing file is exit 100.
+    pub fn resolve(file: Option<&str>, flags: &Flags) -> CliResult<Input> {
+        let path = match file {
+            None => None,
+            Some(f) => {
+                let abs = config::absolute(Path::new(f));
+                if !abs.exists() {
+                    return Err(Failure::new(
+                        code::NO_FILE_SPECIFIED,
+                        format!(
+                            "Error: cannot operate on non-existent file {:?}",
+                            abs.display().to_string()
+                        ),
+                    ));
+                }
+                Some(abs)
+            }
+        };
+        let name = match &flags.filename_override {
+            Some(n) if !n.is_empty() => Some(config::absolute(Path::new(n))),
+            _ => path.clone(),
+        };
+        Ok(Input { path, name })
+    }
+
+    pub fn is_stdin(&self) -> bool {
+        self.path.is_none()
+    }
+
+    /// A name for messages.
+    pub fn display(&self) -> String {
+        match &self.path {
+            Some(p) => p.display().to_string(),
+            None => "<stdin>".into(),
+        }
+    }
+
+    /// Reads the whole input (exit 2 on failure).
+    pub fn read(&self) -> CliResult<Vec<u8>> {
+        match &self.path {
+            Some(p) => std::fs::read(p).map_err(|e| {
+                Failure::new(
+                    code::COULD_NOT_READ_INPUT_FILE,
+                    format!("Error reading file {}: {e}", p.display()),
+                )
+            }),
+            None => {
+                let mut buf = Vec::new();
+                std::io::stdin().read_to_end(&mut buf).map_err(|e| {
+                    Failure::new(
+                        code::COULD_NOT_READ_INPUT_FILE,
+                        format!("Error reading from stdin: {e}"),
+                    )
+                })?;
+                Ok(buf)
+            }
+        }
+    }
+
+    /// The format named by `flag`, else by the file name; binary without a name.
+    pub fn format(&self, flag: Option<&str>) -> Format {
+        if let Some(f) = flag.and_then(Format::from_name) {
+            return f;
+        }
+        match &self.name {
+            Some(n) => Format::from_path(&n.to_string_lossy()),
+            None => Format::Binary,
+        }
+    }
+}
+
+/// sops compat: `-i` with stdin, and `-i` with `--output`, are exit 8.
+pub fn check_output_flags(flags: &Flags, input: &Input) -> CliResult {
+    if input.is_stdin() && on(flags.in_place) {
+        return Err(Failure::new(
+            code::CONFLICTING_PARAMETERS,
+            "Error: cannot use --in-place when reading from stdin",
+        ));
+    }
+    if on(flags.in_place) && flags.output.as_deref().is_some_and(|o| !o.is_empty()) {
+        return Err(Failure::new(
+            code::CONFLICTING_PARAMETERS,
+            "Error: cannot operate on both --output and --in-place",
+        ));
+    }
+    Ok(())
+}
+
+/// Writes a result where the flags say: back in place, `--output`, or stdout. Files are written
+/// atomically and only once the whole output exists.
+pub fn write_result(flags: &Flags, input: &Input, bytes: &[u8]) -> CliResult {
+    let target = if on(flags.in_place) {
+        input.path.clone()
+    } else {
+        flags
+            .output
+            .as_deref()
+            .filter(|o| !o.is_empty())
+            .map(PathBuf::from)
+    };
+    match target {
+        Some(path) => sesame::fs::write_atomic(&path, bytes).map_err(|e| {
+            Failure::new(
+                code::COULD_NOT_WRITE_OUTPUT_FILE,
+                format!("Could not write output file {}: {e}", path.display()),
+            )
+        }),
+        None => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(bytes).and_then(|_| out.flush()) {
+                Ok(()) => Ok(()),
+                // A closed pipe (`| head`) is not an error.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(Failure::new(
+                    code::GENERIC,
+                    format!("Could not write to stdout: {e}"),
+                )),
+            }
+        }
+    }
+}
+
+/// Loads `.sops.yaml` (from `--config`/`SOPS_CONFIG` or searched upward from the working
+/// folder). A config that exists but cannot be read fails every command, as in sops.
+pub fn load_config(flags: &Flags) -> CliResult<Option<Config>> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let explicit = flags
+        .config
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(Path::new);
+    let config =
+        config::load(explicit, &cwd).map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
+    if let Some(alt) = config.as_ref().and_then(|c| c.ignored_alternate.as_ref()) {
+        eprintln!(
+            "[CMD]\tWARN\tignoring {:?} when searching for config file; the config file must be called \".sops.yaml\"",
+            alt.display().to_string()
+        );
+    }
+    Ok(config)
+}
+
+/// Output settings: `--indent` over `.sops.yaml` stores over the defaults.
+pub fn emit_options(config: Option<&Config>, flags: &Flags) -> EmitOptions {
+    let mut opts = config.map(|c| c.stores).unwrap_or_default();
+    if let Some(i) = flags.indent {
+        opts.yaml_indent = i;
+        opts.json_indent = i;
+        opts.json_binary_indent = i;
+    }
+    opts
+}
+
+/// The key sources, with `--decryption-order` applied (a repeated type is exit 112).
+pub fn key_sources(flags: &Flags) -> CliResult<KeySources> {
+    let mut sources = KeySources::new(Box::new(ProcessEnv));
+    if let Some(order) = flags.decryption_order.as_deref().filter(|o| !o.is_empty()) {
+        let mut kinds = Vec::new();
+        for name in order.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let kind = KeyKind::from_field(name).ok_or_else(|| {
+                Failure::new(code::GENERIC, format!("unknown key type {name:?} in decryption order"))
+                    .hint("use comma-separated key types: age, pgp, kms, gcp_kms, azure_kv, hc_vault, hckms")
+            })?;
+            if kinds.contains(&kind) {
+                return Err(Failure::new(
+                    code::DUPLICATE_DECRYPTION_KEY_TYPE,
+                    format!("Duplicate decryption key type: {name}"),
+                ));
+            }
+            kinds.push(kind);
+        }
+        sources.decryption_order = kinds;
+    }
+    if !flags.keyservice.is_empty() {
+        eprintln!(
+            "[CMD]\tWARN\tremote key services are not supported by sesame; using local keys only"
+        );
+    }
+    Ok(sources)
+}
+
+/// A failure to open an encrypted file, with sops's exit code and a hint.
+pub fn open_failure(err: OpenError, file: &str) -> Failure {
+    match err {
+        OpenError::Parse(e) => Failure::new(code::GENERIC, format!("Error reading {file}: {e}"))
+            .hint("check that the file is valid for its format, or pass --input-type"),
+        OpenError::Metadata(e) => Failure::new(code::GENERIC, format!("{e} in {file}"))
+            .hint("is this file encrypted with sops? `sesame encrypt` encrypts a plain file"),
+        OpenError::Keys(report) => Failure::new(code::COULD_NOT_RETRIEVE_KEY, format!("{file}: {report}")),
+        e @ OpenError::Decrypt(_) => Failure::new(code::ERROR_DECRYPTING_TREE, format!("{file}: {e}"))
+            .hint("the value was changed or moved by hand, or the file is damaged; restore it from version control"),
+        e @ (OpenError::MacMismatch { .. } | OpenError::MacUndecryptable(_)) => {
+            Failure::new(code::MAC_MISMATCH, format!("{file}: {e}")).hint(
+                "the file was modified outside sops (tampering or a bad merge); restore it from version control, or pass --ignore-mac if you trust it",
+            )
+        }
+    }
+}

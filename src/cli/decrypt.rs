@@ -1,0 +1,96 @@
+//! `sesame decrypt`: print (or write) the plaintext of an encrypted file, or one value of it.
+
+use crate::cli::args::{FileArgs, Flags, on};
+use crate::cli::context::{self, Input};
+use crate::cli::exit::{CliResult, Failure, code};
+use sesame::document::{Document, OpenOptions};
+use sesame::path::{Found, TreePath, lookup};
+use sesame::store::{self, Format};
+use sesame::tree::Scalar;
+
+pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
+    let input = Input::resolve(args.file.as_deref(), flags)?;
+    context::check_output_flags(flags, &input)?;
+    let config = context::load_config(flags)?;
+    let in_format = input.format(flags.input_type.as_deref());
+    let out_format = input.format(flags.output_type.as_deref());
+    let sources = context::key_sources(flags)?;
+    let extract = match flags.extract.as_deref().filter(|e| !e.is_empty()) {
+        Some(p) => Some(TreePath::parse(p).map_err(|e| {
+            Failure::new(
+                code::INVALID_TREE_PATH_FORMAT,
+                format!("error parsing --extract path: {e}"),
+            )
+        })?),
+        None => None,
+    };
+    let bytes = input.read()?;
+    let doc = Document::open(
+        in_format,
+        bytes,
+        &sources,
+        OpenOptions {
+            ignore_mac: on(flags.ignore_mac),
+        },
+    )
+    .map_err(|e| context::open_failure(e, &input.display()))?;
+    if doc.undecryptable_comments > 0 {
+        eprintln!(
+            "[SOPS]\tWARN\tFound {} possibly unencrypted comment(s) in file. This is to be expected if the file being decrypted was created with an older version of SOPS.",
+            doc.undecryptable_comments
+        );
+    }
+    let opts = context::emit_options(config.as_ref(), flags);
+    let output = match &extract {
+        Some(path) => extract_value(&doc, path, out_format, &opts)?,
+        None => doc
+            .plain_bytes(out_format, &opts)
+            .map_err(|e| dump_failure(e, out_format))?,
+    };
+    context::write_result(flags, &input, &output)
+}
+
+fn dump_failure(e: store::StoreError, format: Format) -> Failure {
+    let f = Failure::new(code::ERROR_DUMPING_TREE, format!("Error dumping file: {e}"));
+    if format == Format::Binary {
+        f.hint("This is likely not an encrypted binary file? If not, use --output-type to select the correct output type.")
+    } else {
+        f
+    }
+}
+
+/// sops compat: a string is written raw without a newline, a map as a whole document, anything
+/// else through the output format's value writer.
+fn extract_value(
+    doc: &Document,
+    path: &TreePath,
+    format: Format,
+    opts: &store::EmitOptions,
+) -> CliResult<Vec<u8>> {
+    let first = doc
+        .docs()
+        .first()
+        .ok_or_else(|| Failure::new(code::GENERIC, "the file has no documents"))?;
+    let found = lookup(first, path)
+        .map_err(|e| Failure::new(code::GENERIC, format!("error truncating tree: {e}")))?;
+    let node = match found {
+        Found::Document(m) => {
+            return store::emit_plain(format, std::slice::from_ref(m), opts)
+                .map_err(|e| dump_failure(e, format));
+        }
+        Found::Node(n) => n,
+    };
+    match node {
+        sesame::tree::Node::Map(m) => store::emit_plain(format, std::slice::from_ref(m), opts)
+            .map_err(|e| dump_failure(e, format)),
+        sesame::tree::Node::Leaf(l) if matches!(l.value, Scalar::Str(_)) => {
+            let Scalar::Str(s) = &l.value else {
+                unreachable!()
+            };
+            Ok(s.expose().to_vec())
+        }
+        other => store::emit_value(format, other, opts).map_err(|e| {
+            Failure::new(code::ERROR_DUMPING_TREE, format!("Error dumping tree: {e}"))
+        }),
+    }
+}

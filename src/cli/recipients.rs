@@ -1,0 +1,91 @@
+//! The key groups a new file is encrypted for: command-line key flags replace the config's keys.
+
+use crate::cli::args::Flags;
+use crate::cli::exit::{CliResult, Failure, code};
+use sesame::config::{self, CreationRule};
+use sesame::keys::{Field, KeyGroup, KeyKind, MasterKey};
+use std::collections::BTreeMap;
+
+fn split(list: &Option<String>) -> Vec<String> {
+    list.as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Parses `--encryption-context k1:v1,k2:v2` (malformed is exit 6).
+pub fn encryption_context(flags: &Flags) -> CliResult<Option<BTreeMap<String, String>>> {
+    let Some(text) = flags
+        .encryption_context
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    else {
+        return Ok(None);
+    };
+    let mut ctx = BTreeMap::new();
+    for pair in text.split(',') {
+        let (k, v) = pair.split_once(':').ok_or_else(|| {
+            Failure::new(
+                code::INVALID_KMS_ENCRYPTION_CONTEXT,
+                format!("Invalid KMS encryption context format: {pair:?} is not key:value"),
+            )
+        })?;
+        ctx.insert(k.to_string(), v.to_string());
+    }
+    Ok(Some(ctx))
+}
+
+/// The groups for a new file: one group from the key flags if any is given, else the creation
+/// rule's groups.
+pub fn key_groups(flags: &Flags, rule: Option<&CreationRule>) -> CliResult<Vec<KeyGroup>> {
+    let context = encryption_context(flags)?;
+    let mut group = KeyGroup::default();
+    for r in split(&flags.age) {
+        let mut k = MasterKey::new(KeyKind::Age);
+        k.set_text("recipient", r);
+        group.keys.push(k);
+    }
+    for fp in split(&flags.pgp) {
+        group.keys.push(config::pgp_key(&fp));
+    }
+    for arn in split(&flags.kms) {
+        let mut k = config::kms_key(&arn, flags.aws_profile.as_deref().unwrap_or(""), None);
+        if let Some(ctx) = &context {
+            k.fields.insert("context".into(), Field::Map(ctx.clone()));
+        }
+        group.keys.push(k);
+    }
+    for id in split(&flags.gcp_kms) {
+        let mut k = MasterKey::new(KeyKind::GcpKms);
+        k.set_text("resource_id", id.replace(' ', ""));
+        group.keys.push(k);
+    }
+    for id in split(&flags.hckms) {
+        let mut k = MasterKey::new(KeyKind::Hckms);
+        k.set_text("key_id", id.replace(' ', ""));
+        group.keys.push(k);
+    }
+    for url in split(&flags.azure_kv) {
+        group
+            .keys
+            .push(config::azure_key_from_url(&url).map_err(|e| Failure::new(code::GENERIC, e))?);
+    }
+    for uri in split(&flags.hc_vault_transit) {
+        group
+            .keys
+            .push(config::vault_key_from_uri(&uri).map_err(|e| Failure::new(code::GENERIC, e))?);
+    }
+    if !group.keys.is_empty() {
+        return Ok(vec![group]);
+    }
+    match rule {
+        Some(r) => Ok(r.key_groups.clone()),
+        None => Err(Failure::new(
+            code::GENERIC,
+            "config file not found, or has no creation rules, and no keys provided through command line options",
+        )
+        .hint("pass --age <recipient> (or SOPS_AGE_RECIPIENTS), or add a creation rule to .sops.yaml")),
+    }
+}

@@ -1,0 +1,372 @@
+//! An opened SOPS file: plaintext documents, metadata and data key. The façade both front ends
+//! use to open, edit and seal a file.
+
+use crate::crypto::cipher::CipherError;
+use crate::crypto::data_key::DataKey;
+use crate::crypto::mac;
+use crate::edit;
+use crate::gofmt;
+use crate::keys::KeyGroup;
+use crate::keys::groups::{self, KeySources, UnwrapReport};
+use crate::metadata::{FORMAT_VERSION, Metadata, MetadataError};
+use crate::path::{LookupError, TreePath};
+use crate::rules::{Rule, Selector};
+use crate::seal::{self, SealError};
+use crate::store::{self, EmitOptions, Format, MetadataSource, StoreError};
+use crate::tree::{Map, Node};
+use std::ops::Range;
+
+/// Why a file could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("{0}")]
+    Parse(#[from] StoreError),
+    #[error("{0}")]
+    Metadata(#[from] MetadataError),
+    #[error("{0}")]
+    Keys(Box<UnwrapReport>),
+    #[error("Error decrypting tree: {0}")]
+    Decrypt(#[from] SealError),
+    #[error("Cannot decrypt MAC: {0}")]
+    MacUndecryptable(CipherError),
+    #[error("MAC mismatch. File has {stored}, computed {computed}")]
+    MacMismatch { stored: String, computed: String },
+}
+
+/// Why a file could not be sealed (encrypted for writing).
+#[derive(Debug, thiserror::Error)]
+pub enum SealFileError {
+    #[error("Error encrypting tree: {0}")]
+    Encrypt(#[from] SealError),
+    #[error("{0}")]
+    Emit(#[from] StoreError),
+    #[error("{0}")]
+    Keys(String),
+}
+
+/// Options for opening.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OpenOptions {
+    /// Skip the MAC check (sops `--ignore-mac`).
+    pub ignore_mac: bool,
+}
+
+/// Settings for a file encrypted for the first time.
+#[derive(Clone, Debug, Default)]
+pub struct NewFile {
+    /// Recipients per group; their `enc` fields are filled in when sealing.
+    pub key_groups: Vec<KeyGroup>,
+    pub shamir_threshold: i64,
+    pub rule: Option<Rule>,
+    pub mac_only_encrypted: bool,
+}
+
+/// The file as it was read, kept so a save can reuse its metadata text.
+#[derive(Debug)]
+struct Source {
+    bytes: Vec<u8>,
+    metadata: MetadataSource,
+    /// The metadata as read, to tell whether anything but `lastmodified`/`mac` changed.
+    original: Metadata,
+}
+
+/// An opened, decrypted SOPS file.
+pub struct Document {
+    format: Format,
+    docs: Vec<Map>,
+    metadata: Metadata,
+    data_key: DataKey,
+    source: Option<Source>,
+    changed: bool,
+    /// Comments in encrypted positions that did not decrypt (kept as they are).
+    pub undecryptable_comments: usize,
+    /// Indentation the file was written with, kept on save.
+    own_indent: Option<i64>,
+}
+
+impl std::fmt::Debug for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Document")
+            .field("format", &self.format)
+            .field("changed", &self.changed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses an encrypted file without decrypting it: documents with `ENC[...]` leaves and the
+/// metadata (for `filestatus`, review mode and key reports).
+pub fn inspect(format: Format, bytes: &[u8]) -> Result<(store::Parsed, Metadata), OpenError> {
+    let parsed = store::parse(format, bytes)?;
+    let source = parsed.metadata.as_ref().ok_or(MetadataError::NotFound)?;
+    let metadata = Metadata::from_tree(&source.tree)?;
+    Ok((parsed, metadata))
+}
+
+impl Document {
+    /// Decrypts an encrypted file in memory and verifies its MAC.
+    pub fn open(
+        format: Format,
+        bytes: Vec<u8>,
+        sources: &KeySources,
+        opts: OpenOptions,
+    ) -> Result<Document, OpenError> {
+        let (parsed, metadata) = inspect(format, &bytes)?;
+        let data_key = groups::unwrap_data_key(&metadata, sources)
+            .map_err(|r| OpenError::Keys(Box::new(r)))?;
+        let selector = Selector::new(&metadata.effective_rule());
+        let opened = seal::decrypt_docs(
+            parsed.docs,
+            &selector,
+            metadata.mac_only_encrypted,
+            &data_key,
+        )?;
+        if !opts.ignore_mac {
+            let stored = mac::decrypt_mac(&data_key, &metadata.mac, &metadata.lastmodified)
+                .map_err(OpenError::MacUndecryptable)?;
+            if stored != opened.mac {
+                return Err(OpenError::MacMismatch {
+                    stored: if stored.is_empty() {
+                        "no MAC".into()
+                    } else {
+                        stored
+                    },
+                    computed: opened.mac,
+                });
+            }
+        }
+        let own_indent = detect_indent(format, &bytes);
+        let source = parsed.metadata.map(|m| Source {
+            bytes,
+            metadata: m,
+            original: metadata.clone(),
+        });
+        Ok(Document {
+            format,
+            docs: opened.docs,
+            metadata,
+            data_key,
+            source,
+            changed: false,
+            undecryptable_comments: opened.undecryptable_comments,
+            own_indent,
+        })
+    }
+
+    /// A new document from plaintext trees: generates a data key and wraps it for every
+    /// recipient. Nothing is encrypted until `seal`.
+    pub fn create(
+        format: Format,
+        docs: Vec<Map>,
+        settings: NewFile,
+        sources: &KeySources,
+    ) -> Result<Document, SealFileError> {
+        let data_key = DataKey::generate();
+        let mut key_groups = settings.key_groups;
+        groups::wrap_data_key(
+            &mut key_groups,
+            settings.shamir_threshold,
+            &data_key,
+            sources,
+        )
+        .map_err(SealFileError::Keys)?;
+        let threshold = if key_groups.len() > 1 && settings.shamir_threshold == 0 {
+            key_groups.len() as i64
+        } else {
+            settings.shamir_threshold
+        };
+        let metadata = Metadata {
+            key_groups,
+            shamir_threshold: threshold,
+            lastmodified: gofmt::now_seconds(),
+            mac: String::new(),
+            rule: settings.rule,
+            mac_only_encrypted: settings.mac_only_encrypted,
+            version: FORMAT_VERSION.into(),
+        };
+        Ok(Document {
+            format,
+            docs,
+            metadata,
+            data_key,
+            source: None,
+            changed: true,
+            undecryptable_comments: 0,
+            own_indent: None,
+        })
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    pub fn docs(&self) -> &[Map] {
+        &self.docs
+    }
+
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// Whether the document differs from the file it was opened from.
+    pub fn is_changed(&self) -> bool {
+        self.changed
+    }
+
+    /// Sets the value at `path` in document `doc` (sops `set` semantics). Returns whether
+    /// anything changed; an unchanged value keeps its ciphertext.
+    pub fn set(&mut self, doc: usize, path: &TreePath, value: Node) -> bool {
+        let Some(map) = self.docs.get_mut(doc) else {
+            return false;
+        };
+        let changed = edit::set(map, path, value);
+        self.changed |= changed;
+        changed
+    }
+
+    /// Removes the value at `path` in document `doc`.
+    pub fn unset(&mut self, doc: usize, path: &TreePath) -> Result<(), LookupError> {
+        let map = self
+            .docs
+            .get_mut(doc)
+            .ok_or(LookupError::OutOfBounds(doc))?;
+        edit::unset(map, path)?;
+        self.changed = true;
+        Ok(())
+    }
+
+    /// Encrypts the documents for writing: unchanged values keep their ciphertext, changed ones
+    /// get a fresh IV, and the MAC and `lastmodified` are renewed. `None` when nothing changed
+    /// (a save then writes nothing).
+    pub fn seal(&mut self, opts: &EmitOptions) -> Result<Option<Vec<u8>>, SealFileError> {
+        if !self.changed {
+            return Ok(None);
+        }
+        let selector = Selector::new(&self.metadata.effective_rule());
+        let sealed = seal::encrypt_docs(
+            &self.docs,
+            &selector,
+            self.metadata.mac_only_encrypted,
+            &self.data_key,
+        )?;
+        let lastmodified = gofmt::now_seconds();
+        let mac = mac::encrypt_mac(&self.data_key, &sealed.mac, &lastmodified);
+        self.metadata.lastmodified = lastmodified;
+        self.metadata.mac = mac;
+        let opts = self.emit_options(opts);
+        let tree = self.metadata.to_tree();
+        let emitted = store::emit(self.format, &sealed.docs, Some(&tree), &opts)?;
+        let bytes = match self.reusable_metadata_text() {
+            Some(text) => splice_all(&emitted.bytes, &emitted.metadata_spans, &text),
+            None => emitted.bytes,
+        };
+        if let Some(source) = &mut self.source {
+            source.original = self.metadata.clone();
+        }
+        self.changed = false;
+        Ok(Some(bytes))
+    }
+
+    /// The plaintext file in `format` (decrypt output).
+    pub fn plain_bytes(&self, format: Format, opts: &EmitOptions) -> Result<Vec<u8>, StoreError> {
+        store::emit_plain(format, &self.docs, opts)
+    }
+
+    /// The file's own indentation wins over configured defaults, so a save keeps its layout.
+    fn emit_options(&self, opts: &EmitOptions) -> EmitOptions {
+        let mut o = *opts;
+        if let Some(indent) = self.own_indent {
+            match self.format {
+                Format::Yaml => o.yaml_indent = indent,
+                Format::Json => o.json_indent = indent,
+                Format::Binary => o.json_binary_indent = indent,
+                Format::Dotenv | Format::Ini => {}
+            }
+        }
+        o
+    }
+
+    /// The original metadata text with new `lastmodified` and `mac` values, when nothing else
+    /// in the metadata changed and the file's layout allows reusing it.
+    fn reusable_metadata_text(&self) -> Option<Vec<u8>> {
+        let source = self.source.as_ref()?;
+        let mut original = source.original.clone();
+        original
+            .lastmodified
+            .clone_from(&self.metadata.lastmodified);
+        original.mac.clone_from(&self.metadata.mac);
+        if original != self.metadata {
+            return None;
+        }
+        let span = source.metadata.span.clone()?;
+        let lm = source.metadata.lastmodified.clone()?;
+        let mac = source.metadata.mac.clone()?;
+        let (first, second) = if lm.start < mac.start {
+            ((lm, &self.metadata.lastmodified), (mac, &self.metadata.mac))
+        } else {
+            ((mac, &self.metadata.mac), (lm, &self.metadata.lastmodified))
+        };
+        if first.0.end > second.0.start || first.0.start < span.start || second.0.end > span.end {
+            return None;
+        }
+        let bytes = &source.bytes;
+        let mut out = Vec::with_capacity(span.len() + 64);
+        out.extend_from_slice(&bytes[span.start..first.0.start]);
+        out.extend_from_slice(respell(&bytes[first.0.clone()], first.1).as_bytes());
+        out.extend_from_slice(&bytes[first.0.end..second.0.start]);
+        out.extend_from_slice(respell(&bytes[second.0.clone()], second.1).as_bytes());
+        out.extend_from_slice(&bytes[second.0.end..span.end]);
+        Some(out)
+    }
+}
+
+/// A new value written the way the old token was: in the same quotes, or bare. Timestamps and
+/// `ENC[...]` strings need no escaping in any format.
+fn respell(old: &[u8], new: &str) -> String {
+    match old.first() {
+        Some(&q) if q == b'"' || q == b'\'' => {
+            let q = q as char;
+            format!("{q}{new}{q}")
+        }
+        _ => new.to_string(),
+    }
+}
+
+/// Replaces each range of `bytes` (in order, not overlapping) with `text`.
+fn splice_all(bytes: &[u8], spans: &[Range<usize>], text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + text.len() * spans.len());
+    let mut pos = 0;
+    for span in spans {
+        out.extend_from_slice(&bytes[pos..span.start]);
+        out.extend_from_slice(text);
+        pos = span.end;
+    }
+    out.extend_from_slice(&bytes[pos..]);
+    out
+}
+
+/// The indentation an encrypted YAML or JSON file was written with: the metadata block always
+/// nests, so its first child line shows it.
+fn detect_indent(format: Format, bytes: &[u8]) -> Option<i64> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    match format {
+        Format::Yaml => {
+            let start = if text.starts_with("sops:\n") {
+                0
+            } else {
+                text.find("\nsops:\n")? + 1
+            };
+            let child = text[start..].lines().nth(1)?;
+            let n = child.len() - child.trim_start_matches(' ').len();
+            (n > 0).then_some(n as i64)
+        }
+        Format::Json | Format::Binary => {
+            let line = text.lines().nth(1)?;
+            if line.starts_with('\t') {
+                Some(-1)
+            } else {
+                Some((line.len() - line.trim_start_matches(' ').len()) as i64)
+            }
+        }
+        Format::Dotenv | Format::Ini => None,
+    }
+}

@@ -1,0 +1,268 @@
+//! Key groups: unwrap the data key from whichever master keys this machine can use (combining
+//! Shamir shares across groups), and wrap a data key for every key of every group.
+
+use crate::crypto::data_key::DataKey;
+use crate::keys::age::{self, Environment, Identities};
+use crate::keys::shamir;
+use crate::keys::{KeyGroup, KeyKind, MasterKey};
+use crate::metadata::Metadata;
+use std::cell::OnceCell;
+use std::fmt;
+use zeroize::Zeroizing;
+
+/// Where master keys find their secrets: the environment, loaded lazily and once per process.
+pub struct KeySources {
+    env: Box<dyn Environment>,
+    age: OnceCell<Identities>,
+    /// Key types to try first, in this order (`--decryption-order`).
+    pub decryption_order: Vec<KeyKind>,
+}
+
+impl KeySources {
+    pub fn new(env: Box<dyn Environment>) -> Self {
+        KeySources {
+            env,
+            age: OnceCell::new(),
+            decryption_order: vec![KeyKind::Age, KeyKind::Pgp],
+        }
+    }
+
+    fn age(&self) -> &Identities {
+        self.age
+            .get_or_init(|| Identities::discover(self.env.as_ref()))
+    }
+
+    /// Unwraps one master key's `enc`.
+    fn unwrap(&self, key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, String> {
+        match key.kind {
+            KeyKind::Age => self.age().unwrap(key.enc()),
+            other => Err(format!(
+                "sesame cannot use {} keys yet; this key is kept in the file untouched",
+                other.label()
+            )),
+        }
+    }
+
+    /// Wraps `secret` for one master key, filling in its `enc` (and `created_at` where the
+    /// type has one).
+    fn wrap(&self, key: &mut MasterKey, secret: &[u8]) -> Result<(), String> {
+        match key.kind {
+            KeyKind::Age => {
+                let enc = age::wrap(key.text("recipient"), secret).map_err(|e| e.to_string())?;
+                key.set_text("enc", enc);
+                Ok(())
+            }
+            other => Err(format!(
+                "sesame cannot encrypt for {} keys yet ({})",
+                other.label(),
+                key.display()
+            )),
+        }
+    }
+
+    fn ordered<'a>(&self, group: &'a KeyGroup) -> Vec<&'a MasterKey> {
+        let mut keys = group.in_read_order();
+        keys.sort_by_key(|k| {
+            self.decryption_order
+                .iter()
+                .position(|kind| *kind == k.kind)
+                .unwrap_or(usize::MAX)
+        });
+        keys
+    }
+}
+
+/// One key that was tried, and why it failed (`None` on success).
+#[derive(Debug, Clone)]
+pub struct KeyAttempt {
+    pub key: String,
+    pub kind: KeyKind,
+    pub error: Option<String>,
+}
+
+/// What happened in every group while unwrapping the data key; shown when it failed.
+#[derive(Debug, Clone)]
+pub struct UnwrapReport {
+    pub groups: Vec<Vec<KeyAttempt>>,
+    pub threshold: usize,
+    pub recovered: usize,
+    pub problem: Option<String>,
+}
+
+impl UnwrapReport {
+    fn group_ok(group: &[KeyAttempt]) -> bool {
+        group.iter().any(|a| a.error.is_none())
+    }
+}
+
+impl fmt::Display for UnwrapReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Failed to get the data key required to decrypt the SOPS file."
+        )?;
+        for (i, group) in self.groups.iter().enumerate() {
+            let status = if Self::group_ok(group) {
+                "SUCCESS"
+            } else {
+                "FAILED"
+            };
+            writeln!(f, "\nGroup {i}: {status}")?;
+            for attempt in group {
+                match &attempt.error {
+                    None => writeln!(f, "  {}: SUCCESS", attempt.key)?,
+                    Some(e) => {
+                        writeln!(f, "  {}: FAILED", attempt.key)?;
+                        writeln!(f, "    - | {e}")?;
+                    }
+                }
+            }
+        }
+        writeln!(f)?;
+        if let Some(p) = &self.problem {
+            writeln!(f, "{p}")?;
+        } else if self.groups.len() > 1 {
+            writeln!(
+                f,
+                "Recovery failed because only {} of the {} required Shamir parts were recovered.",
+                self.recovered, self.threshold
+            )?;
+        } else {
+            writeln!(
+                f,
+                "Recovery failed because no master key was able to decrypt the file."
+            )?;
+        }
+        write!(f, "hint: {}", self.hint())
+    }
+}
+
+impl UnwrapReport {
+    /// What the user can do, from the kinds of keys that failed.
+    pub fn hint(&self) -> String {
+        let kinds: Vec<KeyKind> = self.groups.iter().flatten().map(|a| a.kind).collect();
+        let mut hints = Vec::new();
+        if kinds.contains(&KeyKind::Age) {
+            hints.push(
+                "provide the age identity of one of the recipients above with SOPS_AGE_KEY_FILE, SOPS_AGE_KEY or SOPS_AGE_KEY_CMD (or put it in ~/.config/sops/age/keys.txt)",
+            );
+        }
+        if kinds.iter().any(|k| !matches!(k, KeyKind::Age)) {
+            hints.push(
+                "keys of other types need their own credentials or a sops build that supports them",
+            );
+        }
+        hints.join("; ")
+    }
+}
+
+/// Recovers the data key of a file.
+pub fn unwrap_data_key(md: &Metadata, sources: &KeySources) -> Result<DataKey, UnwrapReport> {
+    let mut report = UnwrapReport {
+        groups: Vec::new(),
+        threshold: 0,
+        recovered: 0,
+        problem: None,
+    };
+    let mut parts: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+    // sops compat: every group is tried, even after enough parts were recovered.
+    for group in &md.key_groups {
+        let mut attempts = Vec::new();
+        let mut got = None;
+        for key in sources.ordered(group) {
+            match sources.unwrap(key) {
+                Ok(secret) => {
+                    attempts.push(KeyAttempt {
+                        key: key.display(),
+                        kind: key.kind,
+                        error: None,
+                    });
+                    got = Some(secret);
+                    break;
+                }
+                Err(e) => attempts.push(KeyAttempt {
+                    key: key.display(),
+                    kind: key.kind,
+                    error: Some(e),
+                }),
+            }
+        }
+        if let Some(secret) = got {
+            parts.push(secret);
+        }
+        report.groups.push(attempts);
+    }
+    report.recovered = parts.len();
+    let secret = if md.key_groups.len() <= 1 {
+        report.threshold = 1;
+        parts.pop().ok_or_else(|| report.clone())?
+    } else {
+        let threshold = if md.shamir_threshold > 0 {
+            md.shamir_threshold as usize
+        } else {
+            md.key_groups.len()
+        };
+        report.threshold = threshold;
+        if parts.len() < threshold {
+            return Err(report);
+        }
+        let refs: Vec<&[u8]> = parts.iter().map(|p| &p[..]).collect();
+        shamir::combine(&refs).map_err(|e| UnwrapReport {
+            problem: Some(format!(
+                "The recovered Shamir parts could not be combined: {e}."
+            )),
+            ..report.clone()
+        })?
+    };
+    DataKey::from_slice(&secret).ok_or_else(|| UnwrapReport {
+        problem: Some(format!(
+            "The unwrapped data key has {} bytes instead of 32.",
+            secret.len()
+        )),
+        ..report
+    })
+}
+
+/// Wraps `key` for every master key of every group (Shamir-splitting it across groups when
+/// there are several). Nothing is changed unless every key could be wrapped.
+pub fn wrap_data_key(
+    groups: &mut [KeyGroup],
+    threshold: i64,
+    key: &DataKey,
+    sources: &KeySources,
+) -> Result<(), String> {
+    if groups.is_empty() {
+        return Err("Could not generate data key: [no key groups provided]".into());
+    }
+    if groups.iter().any(|g| g.keys.is_empty()) {
+        return Err("Could not generate data key: [empty key group provided]".into());
+    }
+    let secrets: Vec<Zeroizing<Vec<u8>>> = if groups.len() == 1 {
+        vec![Zeroizing::new(key.expose().to_vec())]
+    } else {
+        let t = if threshold > 0 {
+            threshold as usize
+        } else {
+            groups.len()
+        };
+        shamir::split(key.expose(), groups.len(), t)
+            .map_err(|e| format!("Could not split the data key: {e}"))?
+    };
+    let mut wrapped: Vec<KeyGroup> = groups.to_vec();
+    let mut errors = Vec::new();
+    for (group, secret) in wrapped.iter_mut().zip(&secrets) {
+        for master in &mut group.keys {
+            if let Err(e) = sources.wrap(master, secret) {
+                errors.push(e);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(format!(
+            "Could not wrap the data key for every recipient, so nothing was written:\n  - {}",
+            errors.join("\n  - ")
+        ));
+    }
+    groups.clone_from_slice(&wrapped);
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! Helpers shared by the integration tests: run sesame and the real sops in a private temp
+//! folder with a controlled environment.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The public sops test identity (from the sops repository); the spec's known-answer files are
+/// encrypted for it.
+pub const TEST_IDENTITY: &str =
+    "AGE-SECRET-KEY-1G0Q5K9TV4REQ3ZSQRMTMG8NSWQGYT0T7TZ33RAZEE0GZYVZN0APSU24RK7";
+pub const TEST_RECIPIENT: &str = "age1lzd99uklcjnc0e7d860axevet2cz99ce9pq6tzuzd05l5nr28ams36nvun";
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("tests/fixtures").join(rel)
+}
+
+/// The real sops binary, installed by `scripts/install-tools.sh`. Missing is a test failure,
+/// never a skip: interop tests that do not run prove nothing.
+pub fn sops_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("SESAME_TEST_SOPS") {
+        return PathBuf::from(p);
+    }
+    let p = root().join(".tools/bin/sops");
+    assert!(
+        p.exists(),
+        "the real sops binary is missing at {}: run scripts/install-tools.sh (the README's test command does)",
+        p.display()
+    );
+    p
+}
+
+/// A fresh age identity: (secret, recipient).
+pub fn new_age_key() -> (String, String) {
+    use age::secrecy::ExposeSecret;
+    let id = age::x25519::Identity::generate();
+    (
+        id.to_string().expose_secret().to_string(),
+        id.to_public().to_string(),
+    )
+}
+
+/// A scratch folder with its own HOME, so no user key or config leaks in.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        Sandbox {
+            dir,
+            env: Vec::new(),
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    pub fn read(&self, rel: &str) -> Vec<u8> {
+        std::fs::read(self.path(rel)).unwrap()
+    }
+
+    pub fn env(mut self, k: &str, v: impl Into<String>) -> Sandbox {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+
+    fn command(&self, program: &Path, args: &[&str]) -> Command {
+        let mut c = Command::new(program);
+        c.args(args)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path().join("home"))
+            .env("SOPS_DISABLE_VERSION_CHECK", "1");
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    fn run(&self, program: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+        let mut c = self.command(program, args);
+        c.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("spawn");
+        if let Some(input) = stdin {
+            child.stdin.take().unwrap().write_all(input).unwrap();
+        }
+        child.wait_with_output().expect("wait")
+    }
+
+    pub fn sesame(&self, args: &[&str]) -> Output {
+        self.run(Path::new(env!("CARGO_BIN_EXE_sesame")), args, None)
+    }
+
+    pub fn sesame_stdin(&self, args: &[&str], stdin: &[u8]) -> Output {
+        self.run(Path::new(env!("CARGO_BIN_EXE_sesame")), args, Some(stdin))
+    }
+
+    pub fn sops(&self, args: &[&str]) -> Output {
+        self.run(&sops_path(), args, None)
+    }
+}
+
+/// Asserts success and returns stdout.
+#[track_caller]
+pub fn ok(out: Output) -> Vec<u8> {
+    assert!(
+        out.status.success(),
+        "command failed ({:?}):\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Asserts failure with `code` and returns stderr.
+#[track_caller]
+pub fn fails(out: Output, code: i32) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "expected exit {code}; stdout: {}\nstderr: {stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    stderr
+}

@@ -1,0 +1,112 @@
+//! Fidelity: a file sops wrote, opened and saved with no change, is untouched; after one leaf
+//! changes, only that leaf's line, `lastmodified` and `mac` differ, and sops still decrypts it.
+
+mod common;
+
+use common::{Sandbox, fixture, new_age_key, ok};
+use sesame::document::{Document, OpenOptions};
+use sesame::keys::age::FixedEnv;
+use sesame::keys::groups::KeySources;
+use sesame::path::TreePath;
+use sesame::store::{EmitOptions, Format};
+use sesame::tree::Node;
+
+fn sources(id: &str) -> KeySources {
+    KeySources::new(Box::new(FixedEnv(
+        [("SOPS_AGE_KEY".to_string(), id.to_string())].into(),
+    )))
+}
+
+/// Lines of `a` and `b` that differ (files of equal line count).
+fn changed_lines(a: &str, b: &str) -> Vec<String> {
+    let (la, lb): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    assert_eq!(la.len(), lb.len(), "line count changed:\n{a}\n---\n{b}");
+    la.iter()
+        .zip(&lb)
+        .filter(|(x, y)| x != y)
+        .map(|(_, y)| y.to_string())
+        .collect()
+}
+
+fn check(format: Format, ext: &str, rel: &str, path: &str, new_value: &str, needle: &str) {
+    let (id, r) = new_age_key();
+    let sb = Sandbox::new().env("SOPS_AGE_KEY", id.clone());
+    let src = sb.write(&format!("in.{ext}"), std::fs::read(fixture(rel)).unwrap());
+    let original = ok(sb.sops(&["encrypt", "--age", &r, src.to_str().unwrap()]));
+
+    // No change: nothing to write.
+    let keys = sources(&id);
+    let mut doc = Document::open(format, original.clone(), &keys, OpenOptions::default()).unwrap();
+    assert!(doc.seal(&EmitOptions::default()).unwrap().is_none());
+
+    // Setting a value to what it already is is no change either.
+    let p = TreePath::parse(path).unwrap();
+    let mut doc = Document::open(format, original.clone(), &keys, OpenOptions::default()).unwrap();
+    let same = match sesame::path::lookup(&doc.docs()[0], &p).unwrap() {
+        sesame::path::Found::Node(n) => n.clone(),
+        _ => unreachable!(),
+    };
+    assert!(!doc.set(0, &p, same));
+    assert!(doc.seal(&EmitOptions::default()).unwrap().is_none());
+
+    // One leaf changes: three lines change.
+    assert!(doc.set(0, &p, Node::string(new_value)));
+    let saved = doc.seal(&EmitOptions::default()).unwrap().expect("changed");
+    let (a, b) = (
+        String::from_utf8(original).unwrap(),
+        String::from_utf8(saved.clone()).unwrap(),
+    );
+    let changed = changed_lines(&a, &b);
+    assert_eq!(changed.len(), 3, "changed lines: {changed:#?}");
+    assert!(changed.iter().any(|l| l.contains(needle)), "{changed:#?}");
+    assert!(
+        changed.iter().any(|l| l.contains("lastmodified")),
+        "{changed:#?}"
+    );
+    assert!(
+        changed
+            .iter()
+            .any(|l| l.contains("\"mac\"") || l.trim_start().starts_with("mac:"))
+    );
+
+    // The real sops reads the result and sees the new value.
+    let out = sb.write(&format!("out.{ext}"), &saved);
+    let value = ok(sb.sops(&["decrypt", "--extract", path, out.to_str().unwrap()]));
+    assert_eq!(String::from_utf8(value).unwrap(), new_value);
+}
+
+#[test]
+fn yaml_one_leaf_edit_changes_three_lines() {
+    check(
+        Format::Yaml,
+        "yaml",
+        "plain/sample.yaml",
+        r#"["database"]["password"]"#,
+        "n3w-pass",
+        "password:",
+    );
+}
+
+#[test]
+fn json_one_leaf_edit_changes_three_lines() {
+    check(
+        Format::Json,
+        "json",
+        "plain/sample.json",
+        r#"["database"]["host"]"#,
+        "db2.internal",
+        "\"host\"",
+    );
+}
+
+#[test]
+fn yaml_list_element_edit_changes_three_lines() {
+    check(
+        Format::Yaml,
+        "yaml",
+        "plain/sample.yaml",
+        r#"["tokens"][0]"#,
+        "tok-new",
+        "- ENC[",
+    );
+}
