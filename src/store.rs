@@ -1,5 +1,9 @@
 //! File formats: each store parses bytes into trees and emits trees back, byte-exact with sops.
 
+pub mod binary;
+pub mod dotenv;
+pub mod flatten;
+pub mod ini;
 pub mod json;
 pub mod yaml;
 
