@@ -189,8 +189,8 @@ mod tests {
         let enc = Selector::new(&Rule::new(RuleKind::EncryptedCommentRegex, "sops:enc"));
         let marker = vec![b" sops:enc".to_vec()];
         // A value under the marker is encrypted; the marker comment itself is not.
-        assert!(enc.should_encrypt(false, &[marker.clone()], false));
-        assert!(!enc.should_encrypt(false, &[marker.clone()], true));
+        assert!(enc.should_encrypt(false, std::slice::from_ref(&marker), false));
+        assert!(!enc.should_encrypt(false, std::slice::from_ref(&marker), true));
         // A second comment after the marker is.
         let two = vec![b" sops:enc".to_vec(), b" next".to_vec()];
         assert!(enc.should_encrypt(false, &[two], true));

@@ -1,7 +1,7 @@
 //! The tree walk that decrypts or encrypts every value a file's rule selects and computes the
 //! MAC on the way: AAD from the key path, comment contexts for the comment rules.
 
-use crate::crypto::cipher::{self, CipherError, ValueType};
+use crate::crypto::cipher::{CipherError, ValueCipher, ValueType};
 use crate::crypto::data_key::DataKey;
 use crate::crypto::mac::MacHasher;
 use crate::gofmt;
@@ -52,7 +52,7 @@ pub struct Sealed {
 struct Walk<'a> {
     selector: &'a Selector,
     mac_only: bool,
-    key: &'a DataKey,
+    cipher: ValueCipher,
     hasher: MacHasher,
     /// Concatenation of `key:` for each key on the path; the AAD is this, or `:` at the root.
     aad: String,
@@ -67,7 +67,7 @@ impl<'a> Walk<'a> {
         Walk {
             selector,
             mac_only,
-            key,
+            cipher: ValueCipher::new(key),
             hasher: MacHasher::new(mac_only),
             aad: String::new(),
             key_starts: Vec::new(),
@@ -196,7 +196,7 @@ fn decrypt_comment(walk: &mut Walk, c: Comment, matched: bool, bad: &mut usize) 
         return c;
     }
     let stored = c.text.to_lossy().into_owned();
-    match cipher::decrypt(walk.key, &stored, walk.aad()) {
+    match walk.cipher.decrypt(&stored, walk.aad()) {
         Ok((plain, _)) => Comment {
             text: SecretBuf::new(plain.to_vec()),
             inline: false,
@@ -308,7 +308,6 @@ fn decrypt_node(
                 kind: leaf.value.type_name(),
             });
         };
-        let bytes = bytes.into_owned();
         walk.hash(false, &bytes);
         return Ok(Decrypted::Node(Node::Leaf(leaf)));
     }
@@ -326,7 +325,7 @@ fn decrypt_node(
         return Ok(Decrypted::Node(Node::Leaf(leaf)));
     }
     let (plain, kind) =
-        cipher::decrypt(walk.key, &stored, walk.aad()).map_err(|source| SealError::Decrypt {
+        walk.cipher.decrypt(&stored, walk.aad()).map_err(|source| SealError::Decrypt {
             path: walk.path(),
             source,
         })?;
@@ -373,7 +372,6 @@ fn decrypt_node(
     };
     // The MAC covers the canonical form, not the stored bytes (sops re-serializes).
     let (bytes, _) = canonical(&value).expect("decrypted values are never null");
-    let bytes = bytes.into_owned();
     walk.hash(true, &bytes);
     Ok(Decrypted::Node(Node::Leaf(Leaf {
         value,
@@ -412,7 +410,7 @@ fn encrypt_comment(
     }
     let enc = match &c.cipher {
         Some(enc) => enc.to_string(),
-        None => cipher::encrypt(walk.key, c.text.expose(), ValueType::Comment, walk.aad()),
+        None => walk.cipher.encrypt(c.text.expose(), ValueType::Comment, walk.aad()),
     };
     if walk.selector.unencrypted_comment_matches(&enc) {
         return Err(SealError::CommentMatchesRule { path: walk.path() });
@@ -505,7 +503,7 @@ fn encrypt_node(walk: &mut Walk, node: &Node, matched: bool) -> Result<Node, Sea
     }
     let enc = match &leaf.cipher {
         Some(enc) => enc.to_string(),
-        None => cipher::encrypt(walk.key, &bytes, kind, walk.aad()),
+        None => walk.cipher.encrypt(&bytes, kind, walk.aad()),
     };
     Ok(Node::string(enc))
 }

@@ -114,47 +114,98 @@ pub fn is_enc(s: &str) -> bool {
     parse_enc(s).is_ok()
 }
 
-/// Decrypts an `ENC[...]` string with its AAD, giving the plaintext bytes and the type tag.
+/// AES-256-GCM initialised once for a data key (the key schedule is not redone per value).
+pub struct ValueCipher {
+    gcm32: Gcm32,
+    gcm12: Gcm12,
+}
+
+impl ValueCipher {
+    pub fn new(key: &DataKey) -> Self {
+        let key = GenericArray::from_slice(key.expose());
+        ValueCipher {
+            gcm32: Gcm32::new(key),
+            gcm12: Gcm12::new(key),
+        }
+    }
+
+    /// Decrypts an `ENC[...]` string with its AAD, giving the plaintext bytes and the type tag.
+    pub fn decrypt(
+        &self,
+        enc: &str,
+        aad: &[u8],
+    ) -> Result<(Zeroizing<Vec<u8>>, ValueType), CipherError> {
+        let parts = parse_enc(enc)?;
+        let kind = ValueType::from_name(parts.kind)
+            .ok_or_else(|| CipherError::UnknownType(parts.kind.to_string()))?;
+        let mut buf = Zeroizing::new(
+            B64.decode(parts.data)
+                .map_err(|_| CipherError::Base64("data"))?,
+        );
+        let iv = B64.decode(parts.iv).map_err(|_| CipherError::Base64("iv"))?;
+        let tag = B64.decode(parts.tag).map_err(|_| CipherError::Base64("tag"))?;
+        if tag.len() != 16 {
+            return Err(CipherError::BadLength);
+        }
+        let tag = Tag::from_slice(&tag);
+        let ok = match iv.len() {
+            32 => self.gcm32.decrypt_in_place_detached(
+                GenericArray::from_slice(&iv),
+                aad,
+                &mut buf,
+                tag,
+            ),
+            12 => self.gcm12.decrypt_in_place_detached(
+                GenericArray::from_slice(&iv),
+                aad,
+                &mut buf,
+                tag,
+            ),
+            _ => return Err(CipherError::BadLength),
+        };
+        ok.map_err(|_| CipherError::Authentication)?;
+        Ok((buf, kind))
+    }
+
+    /// Encrypts plaintext bytes with the given IV and AAD into an `ENC[...]` string.
+    pub fn encrypt_with_iv(
+        &self,
+        plaintext: &[u8],
+        kind: ValueType,
+        aad: &[u8],
+        iv: &[u8; 32],
+    ) -> String {
+        let mut buf = Zeroizing::new(plaintext.to_vec());
+        let tag = self
+            .gcm32
+            .encrypt_in_place_detached(GenericArray::from_slice(iv), aad, &mut buf)
+            .expect("AES-GCM accepts any plaintext shorter than 64 GiB");
+        let mut out = String::with_capacity(80 + buf.len() * 4 / 3);
+        out.push_str("ENC[AES256_GCM,data:");
+        B64.encode_string(&buf[..], &mut out);
+        out.push_str(",iv:");
+        B64.encode_string(iv, &mut out);
+        out.push_str(",tag:");
+        B64.encode_string(tag, &mut out);
+        out.push_str(",type:");
+        out.push_str(kind.name());
+        out.push(']');
+        out
+    }
+
+    /// Encrypts with a fresh random IV.
+    pub fn encrypt(&self, plaintext: &[u8], kind: ValueType, aad: &[u8]) -> String {
+        self.encrypt_with_iv(plaintext, kind, aad, &random_iv())
+    }
+}
+
+/// Decrypts one `ENC[...]` string (see `ValueCipher` for many).
 pub fn decrypt(
     key: &DataKey,
     enc: &str,
     aad: &[u8],
 ) -> Result<(Zeroizing<Vec<u8>>, ValueType), CipherError> {
-    let parts = parse_enc(enc)?;
-    let kind = ValueType::from_name(parts.kind)
-        .ok_or_else(|| CipherError::UnknownType(parts.kind.to_string()))?;
-    let mut buf = Zeroizing::new(
-        B64.decode(parts.data)
-            .map_err(|_| CipherError::Base64("data"))?,
-    );
-    let iv = B64
-        .decode(parts.iv)
-        .map_err(|_| CipherError::Base64("iv"))?;
-    let tag = B64
-        .decode(parts.tag)
-        .map_err(|_| CipherError::Base64("tag"))?;
-    if tag.len() != 16 {
-        return Err(CipherError::BadLength);
-    }
-    let tag = Tag::from_slice(&tag);
-    let key = GenericArray::from_slice(key.expose());
-    let ok = match iv.len() {
-        32 => Gcm32::new(key).decrypt_in_place_detached(
-            GenericArray::from_slice(&iv),
-            aad,
-            &mut buf,
-            tag,
-        ),
-        12 => Gcm12::new(key).decrypt_in_place_detached(
-            GenericArray::from_slice(&iv),
-            aad,
-            &mut buf,
-            tag,
-        ),
-        _ => return Err(CipherError::BadLength),
-    };
-    ok.map_err(|_| CipherError::Authentication)?;
-    Ok((buf, kind))
+    ValueCipher::new(key).decrypt(enc, aad)
 }
 
 /// A fresh random 32-byte IV.
@@ -164,7 +215,7 @@ pub fn random_iv() -> [u8; 32] {
     iv
 }
 
-/// Encrypts plaintext bytes under `key` with the given IV and AAD into an `ENC[...]` string.
+/// Encrypts one value with the given IV (see `ValueCipher` for many).
 pub fn encrypt_with_iv(
     key: &DataKey,
     plaintext: &[u8],
@@ -172,25 +223,10 @@ pub fn encrypt_with_iv(
     aad: &[u8],
     iv: &[u8; 32],
 ) -> String {
-    let mut buf = Zeroizing::new(plaintext.to_vec());
-    let cipher = Gcm32::new(GenericArray::from_slice(key.expose()));
-    let tag = cipher
-        .encrypt_in_place_detached(GenericArray::from_slice(iv), aad, &mut buf)
-        .expect("AES-GCM accepts any plaintext shorter than 64 GiB");
-    let mut out = String::with_capacity(64 + buf.len() * 4 / 3 + 48 + 24);
-    out.push_str("ENC[AES256_GCM,data:");
-    B64.encode_string(&buf[..], &mut out);
-    out.push_str(",iv:");
-    B64.encode_string(iv, &mut out);
-    out.push_str(",tag:");
-    B64.encode_string(tag, &mut out);
-    out.push_str(",type:");
-    out.push_str(kind.name());
-    out.push(']');
-    out
+    ValueCipher::new(key).encrypt_with_iv(plaintext, kind, aad, iv)
 }
 
-/// Encrypts with a fresh random IV.
+/// Encrypts one value with a fresh random IV.
 pub fn encrypt(key: &DataKey, plaintext: &[u8], kind: ValueType, aad: &[u8]) -> String {
     encrypt_with_iv(key, plaintext, kind, aad, &random_iv())
 }

@@ -1,0 +1,1 @@
+//! dotenv store (being written).

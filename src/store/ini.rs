@@ -1,0 +1,1 @@
+//! INI store (being written).
