@@ -42,7 +42,7 @@ pub struct FileArgs {
 #[derive(Args, Debug, Default)]
 pub struct Flags {
     /// Write the result back to the input file.
-    #[arg(short = 'i', long, global = true, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    #[arg(short = 'i', long, global = true, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = go_bool)]
     pub in_place: Option<bool>,
     /// Write the result to this file instead of stdout.
     #[arg(long, global = true, value_name = "FILE")]
@@ -60,10 +60,10 @@ pub struct Flags {
     #[arg(long, global = true, value_name = "NAME")]
     pub filename_override: Option<String>,
     /// Decrypt even if the MAC does not match (the file may have been tampered with).
-    #[arg(long, global = true, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    #[arg(long, global = true, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = go_bool)]
     pub ignore_mac: Option<bool>,
     /// Compute the MAC over encrypted values only.
-    #[arg(long, global = true, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    #[arg(long, global = true, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = go_bool)]
     pub mac_only_encrypted: Option<bool>,
 
     /// age recipients, comma separated.
@@ -160,13 +160,13 @@ pub struct Flags {
     pub decryption_order: Option<String>,
 
     /// Log more (accepted for sops compatibility).
-    #[arg(long, global = true, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    #[arg(long, global = true, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = go_bool)]
     pub verbose: Option<bool>,
     /// Accepted for sops compatibility; sesame never checks for updates over the network.
-    #[arg(long, global = true, env = "SOPS_DISABLE_VERSION_CHECK", num_args = 0..=1, default_missing_value = "true", require_equals = true, hide = true)]
+    #[arg(long, global = true, env = "SOPS_DISABLE_VERSION_CHECK", num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = go_bool, hide = true)]
     pub disable_version_check: Option<bool>,
     /// Accepted for sops compatibility: keys are always handled in process.
-    #[arg(long, global = true, env = "SOPS_ENABLE_LOCAL_KEYSERVICE", num_args = 0..=1, default_missing_value = "true", require_equals = true, hide = true)]
+    #[arg(long, global = true, env = "SOPS_ENABLE_LOCAL_KEYSERVICE", num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = go_bool, hide = true)]
     pub enable_local_keyservice: Option<bool>,
     /// Remote sops key services (not supported by sesame).
     #[arg(
@@ -182,4 +182,9 @@ pub struct Flags {
 /// Boolean flags take `--flag` or `--flag=true|false`, as sops's do.
 pub fn on(v: Option<bool>) -> bool {
     v.unwrap_or(false)
+}
+
+/// sops compat: flag and variable values parse like Go's `strconv.ParseBool`.
+fn go_bool(s: &str) -> Result<bool, String> {
+    sesame::gofmt::parse_bool(s).ok_or_else(|| format!("{s:?} is not a boolean (true or false)"))
 }
