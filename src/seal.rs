@@ -325,10 +325,12 @@ fn decrypt_node(
         return Ok(Decrypted::Node(Node::Leaf(leaf)));
     }
     let (plain, kind) =
-        walk.cipher.decrypt(&stored, walk.aad()).map_err(|source| SealError::Decrypt {
-            path: walk.path(),
-            source,
-        })?;
+        walk.cipher
+            .decrypt(&stored, walk.aad())
+            .map_err(|source| SealError::Decrypt {
+                path: walk.path(),
+                source,
+            })?;
     let bad_plain = |kind| SealError::BadPlaintext {
         path: walk.path(),
         kind,
@@ -410,7 +412,9 @@ fn encrypt_comment(
     }
     let enc = match &c.cipher {
         Some(enc) => enc.to_string(),
-        None => walk.cipher.encrypt(c.text.expose(), ValueType::Comment, walk.aad()),
+        None => walk
+            .cipher
+            .encrypt(c.text.expose(), ValueType::Comment, walk.aad()),
     };
     if walk.selector.unencrypted_comment_matches(&enc) {
         return Err(SealError::CommentMatchesRule { path: walk.path() });

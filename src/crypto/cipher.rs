@@ -142,8 +142,12 @@ impl ValueCipher {
             B64.decode(parts.data)
                 .map_err(|_| CipherError::Base64("data"))?,
         );
-        let iv = B64.decode(parts.iv).map_err(|_| CipherError::Base64("iv"))?;
-        let tag = B64.decode(parts.tag).map_err(|_| CipherError::Base64("tag"))?;
+        let iv = B64
+            .decode(parts.iv)
+            .map_err(|_| CipherError::Base64("iv"))?;
+        let tag = B64
+            .decode(parts.tag)
+            .map_err(|_| CipherError::Base64("tag"))?;
         if tag.len() != 16 {
             return Err(CipherError::BadLength);
         }
