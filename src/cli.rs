@@ -5,4 +5,6 @@ pub mod context;
 pub mod decrypt;
 pub mod encrypt;
 pub mod exit;
+pub mod filestatus;
 pub mod recipients;
+pub mod set;

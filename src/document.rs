@@ -212,6 +212,11 @@ impl Document {
         self.changed
     }
 
+    /// Marks the document changed without changing a value, so the next seal rewrites it.
+    pub fn touch(&mut self) {
+        self.changed = true;
+    }
+
     /// Sets the value at `path` in document `doc` (sops `set` semantics). Returns whether
     /// anything changed; an unchanged value keeps its ciphertext.
     pub fn set(&mut self, doc: usize, path: &TreePath, value: Node) -> bool {

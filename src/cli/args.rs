@@ -8,7 +8,6 @@ use clap::{Args, Parser, Subcommand};
     name = "sesame",
     version,
     about = "Edit, encrypt and decrypt SOPS files: a terminal editor and a drop-in sops command line",
-    args_conflicts_with_subcommands = true,
     disable_help_subcommand = true
 )]
 pub struct Cli {
@@ -17,9 +16,6 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Option<Command>,
-
-    /// A file to edit (legacy form of `sesame edit FILE`).
-    pub file: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -28,6 +24,38 @@ pub enum Command {
     Encrypt(FileArgs),
     /// Decrypt a file and print the result (stdin when no file is given).
     Decrypt(FileArgs),
+    /// Print whether a file is encrypted with sops: {"encrypted":true|false}.
+    Filestatus(FileArgs),
+    /// Set the value at a path, e.g. `sesame set f.yaml '["db"]["user"]' '"admin"'` (JSON value).
+    Set(SetArgs),
+    /// Remove the value at a path.
+    Unset(UnsetArgs),
+    /// Edit a file in the terminal editor (also `sesame FILE`).
+    Edit(FileArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SetArgs {
+    /// FILE PATH VALUE (VALUE is JSON; with --value-stdin only FILE PATH).
+    pub args: Vec<String>,
+    /// VALUE is the name of a file holding the JSON value.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = go_bool)]
+    pub value_file: Option<bool>,
+    /// Read the JSON value from stdin.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = go_bool)]
+    pub value_stdin: Option<bool>,
+    /// Do not write the file when the value is already set.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = go_bool)]
+    pub idempotent: Option<bool>,
+}
+
+#[derive(Args, Debug)]
+pub struct UnsetArgs {
+    /// FILE PATH.
+    pub args: Vec<String>,
+    /// A missing key is not an error.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = go_bool)]
+    pub idempotent: Option<bool>,
 }
 
 #[derive(Args, Debug)]
@@ -187,4 +215,45 @@ pub fn on(v: Option<bool>) -> bool {
 /// sops compat: flag and variable values parse like Go's `strconv.ParseBool`.
 fn go_bool(s: &str) -> Result<bool, String> {
     sesame::gofmt::parse_bool(s).ok_or_else(|| format!("{s:?} is not a boolean (true or false)"))
+}
+
+/// The arguments with sops's legacy form `sops [flags] FILE` turned into `edit FILE`: the first
+/// positional argument that is not a subcommand name starts an edit.
+pub fn with_legacy_forms(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let takes_value = |flag: &str| -> bool {
+        let name = flag.trim_start_matches('-');
+        if flag.contains('=') {
+            return false;
+        }
+        cmd.get_arguments().any(|a| {
+            let matches = if flag.starts_with("--") {
+                a.get_long() == Some(name)
+            } else {
+                name.len() == 1 && a.get_short() == name.chars().next()
+            };
+            matches
+                && a.get_action().takes_values()
+                && a.get_num_args().is_none_or(|n| n.min_values() > 0)
+        })
+    };
+    let mut i = 1;
+    while i < args.len() {
+        let arg = args[i].to_string_lossy();
+        if arg == "--" {
+            break;
+        }
+        if arg.starts_with('-') && arg.len() > 1 {
+            i += if takes_value(&arg) { 2 } else { 1 };
+            continue;
+        }
+        if cmd.get_subcommands().any(|s| s.get_name() == arg) {
+            return args;
+        }
+        let mut out = args.clone();
+        out.insert(i, "edit".into());
+        return out;
+    }
+    args
 }
