@@ -1,0 +1,299 @@
+//! sops compat: before building its tree, sops decodes the first document into a Go
+//! `map[string]interface{}`. That pass is what rejects duplicate keys, bad merge keys, alias
+//! cycles and badly tagged values, so it is reproduced here for the first document only.
+
+use super::compose::{Kind, NO_NODE, Stream};
+use super::resolve::resolve_tagged;
+use base64::Engine;
+use std::collections::{HashMap, HashSet};
+
+/// What the value is being decoded into.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// The document root: `map[string]interface {}`.
+    StringMap,
+    /// Any nested value: `interface {}`.
+    Any,
+    /// A key of a string map.
+    Str,
+}
+
+struct Checker<'s, 'a> {
+    stream: &'s Stream<'a>,
+    errors: Vec<String>,
+    decode_count: usize,
+    alias_count: usize,
+    alias_depth: usize,
+    active: HashSet<usize>,
+}
+
+/// Runs go-yaml's decoding checks on one document; the error is go-yaml's message.
+pub(super) fn check_document(stream: &Stream<'_>, doc: usize) -> Result<(), String> {
+    let mut c = Checker {
+        stream,
+        errors: Vec::new(),
+        decode_count: 0,
+        alias_count: 0,
+        alias_depth: 0,
+        active: HashSet::new(),
+    };
+    if let Some(&root) = stream.nodes[doc].content.first() {
+        c.unmarshal(root, Target::StringMap)?;
+    }
+    if c.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "yaml: unmarshal errors:\n  {}",
+            c.errors.join("\n  ")
+        ))
+    }
+}
+
+/// go-yaml's limit on alias expansion, against "billion laughs" documents.
+fn allowed_alias_ratio(decode_count: usize) -> f64 {
+    const LOW: f64 = 400_000.0;
+    const HIGH: f64 = 4_000_000.0;
+    let n = decode_count as f64;
+    if n <= LOW {
+        0.99
+    } else if n >= HIGH {
+        0.10
+    } else {
+        0.99 - 0.89 * ((n - LOW) / (HIGH - LOW))
+    }
+}
+
+impl Checker<'_, '_> {
+    fn type_error(&mut self, id: usize, into: &str) {
+        let n = &self.stream.nodes[id];
+        let tag = self.stream.short_tag(id);
+        // sops compat: go-yaml quotes part of the value here; sesame leaves it out so that no
+        // plaintext reaches an error message.
+        self.errors.push(format!(
+            "line {}: cannot unmarshal {tag} into {into}",
+            n.line
+        ));
+    }
+
+    fn unmarshal(&mut self, id: usize, target: Target) -> Result<bool, String> {
+        self.decode_count += 1;
+        if self.alias_depth > 0 {
+            self.alias_count += 1;
+        }
+        if self.alias_count > 100
+            && self.decode_count > 1000
+            && self.alias_count as f64 / self.decode_count as f64
+                > allowed_alias_ratio(self.decode_count)
+        {
+            return Err("yaml: document contains excessive aliasing".into());
+        }
+        let n = &self.stream.nodes[id];
+        match n.kind {
+            Kind::Alias => {
+                if !self.active.insert(id) {
+                    return Err(format!("yaml: anchor '{}' value contains itself", n.value));
+                }
+                self.alias_depth += 1;
+                let ok = if n.alias == NO_NODE {
+                    true
+                } else {
+                    self.unmarshal(n.alias, target)?
+                };
+                self.alias_depth -= 1;
+                self.active.remove(&id);
+                Ok(ok)
+            }
+            Kind::Scalar => self.scalar(id, target),
+            Kind::Sequence => match target {
+                Target::StringMap => {
+                    self.type_error(id, "map[string]interface {}");
+                    Ok(false)
+                }
+                Target::Str => {
+                    self.type_error(id, "string");
+                    Ok(false)
+                }
+                Target::Any => {
+                    for &item in &n.content {
+                        self.unmarshal(item, Target::Any)?;
+                    }
+                    Ok(true)
+                }
+            },
+            Kind::Mapping => {
+                if target == Target::Str {
+                    self.type_error(id, "string");
+                    return Ok(false);
+                }
+                self.mapping(id)
+            }
+            Kind::Document => Ok(true),
+        }
+    }
+
+    fn scalar(&mut self, id: usize, target: Target) -> Result<bool, String> {
+        let n = &self.stream.nodes[id];
+        let is_str = n.tag == "!!str";
+        if !is_str && n.tag == "!!binary" {
+            let cleaned: String = n
+                .value
+                .chars()
+                .filter(|c| !matches!(c, '\n' | '\r'))
+                .collect();
+            if base64::engine::general_purpose::STANDARD
+                .decode(cleaned)
+                .is_err()
+            {
+                return Err("yaml: !!binary value contains invalid base64 data".into());
+            }
+        } else if !is_str
+            && n.tagged
+            && let Err(msg) = resolve_tagged(&n.tag, &n.value)
+        {
+            // The message names the value; keep only the tags.
+            let redacted = msg.split('`').step_by(2).collect::<Vec<_>>().join("value");
+            return Err(format!("yaml: line {}: {redacted}", n.line));
+        }
+        if target == Target::StringMap && self.stream.short_tag(id) != "!!null" {
+            self.type_error(id, "map[string]interface {}");
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn is_merge(&self, id: usize) -> bool {
+        let n = &self.stream.nodes[id];
+        n.kind == Kind::Scalar && n.value == "<<" && (n.tag.is_empty() || n.tag == "!!merge")
+    }
+
+    fn mapping(&mut self, id: usize) -> Result<bool, String> {
+        let nodes = &self.stream.nodes;
+        let content = &nodes[id].content;
+        let before = self.errors.len();
+        self.duplicate_keys(content);
+        if self.errors.len() > before {
+            return Ok(false);
+        }
+        let mut merge = None;
+        for pair in content.chunks(2) {
+            let (k, v) = (pair[0], pair[1]);
+            if self.is_merge(k) {
+                merge = Some(v);
+                continue;
+            }
+            let kn = &nodes[k];
+            let key_kind = match kn.kind {
+                Kind::Alias if kn.alias != NO_NODE => nodes[kn.alias].kind,
+                other => other,
+            };
+            if matches!(key_kind, Kind::Mapping | Kind::Sequence) {
+                // A collection key: go-yaml cannot decode it into a string key.
+                self.unmarshal(k, Target::Str)?;
+                continue;
+            }
+            if self.unmarshal(k, Target::Str)? {
+                self.unmarshal(v, Target::Any)?;
+            }
+        }
+        if let Some(m) = merge {
+            self.merge(m)?;
+        }
+        Ok(true)
+    }
+
+    fn merge(&mut self, m: usize) -> Result<(), String> {
+        const WANT_MAP: &str = "yaml: map merge requires map or sequence of maps as the value";
+        let nodes = &self.stream.nodes;
+        let is_map = |id: usize| {
+            let n = &nodes[id];
+            match n.kind {
+                Kind::Mapping => true,
+                Kind::Alias => n.alias == NO_NODE || nodes[n.alias].kind == Kind::Mapping,
+                _ => false,
+            }
+        };
+        match nodes[m].kind {
+            Kind::Mapping | Kind::Alias => {
+                if !is_map(m) {
+                    return Err(WANT_MAP.into());
+                }
+                self.unmarshal(m, Target::Any)?;
+            }
+            Kind::Sequence => {
+                for &item in &nodes[m].content {
+                    if !is_map(item) {
+                        return Err(WANT_MAP.into());
+                    }
+                    self.unmarshal(item, Target::Any)?;
+                }
+            }
+            _ => return Err(WANT_MAP.into()),
+        }
+        Ok(())
+    }
+
+    /// go-yaml's duplicate check: keys of the same kind with the same text, reported for
+    /// every later duplicate of every key.
+    fn duplicate_keys(&mut self, content: &[usize]) {
+        let nodes = &self.stream.nodes;
+        let keys: Vec<usize> = content.iter().step_by(2).copied().collect();
+        let mut groups: HashMap<(u8, &str), Vec<usize>> = HashMap::new();
+        let mut any = false;
+        for &k in &keys {
+            let n = &nodes[k];
+            let g = groups.entry((n.kind as u8, n.value.as_ref())).or_default();
+            any |= !g.is_empty();
+            g.push(k);
+        }
+        if !any {
+            return;
+        }
+        for &k in &keys {
+            let n = &nodes[k];
+            let group = &groups[&(n.kind as u8, n.value.as_ref())];
+            let pos = group.iter().position(|&x| x == k).unwrap_or(0);
+            for &later in &group[pos + 1..] {
+                self.errors.push(format!(
+                    "line {}: mapping key {} already defined at line {}",
+                    nodes[later].line,
+                    go_quote(&n.value),
+                    n.line
+                ));
+            }
+        }
+    }
+}
+
+/// Go's `%#v` of a string: double-quoted with Go escapes.
+pub(super) fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\x07' => out.push_str("\\a"),
+            '\x08' => out.push_str("\\b"),
+            '\x0C' => out.push_str("\\f"),
+            '\x0B' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7F => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() || c == '\u{FEFF}' => {
+                let v = c as u32;
+                if v <= 0xFFFF {
+                    out.push_str(&format!("\\u{v:04x}"));
+                } else {
+                    out.push_str(&format!("\\U{v:08x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

@@ -1,0 +1,81 @@
+//! YAML syntax errors, worded and numbered like go-yaml's (`yaml: line N: problem`).
+
+use std::fmt;
+
+/// A position in the input: byte offset, 0-based line, 0-based column in characters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Mark {
+    pub index: usize,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Which stage failed; go-yaml numbers lines differently for scanner errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    Scanner,
+    Parser,
+    Other,
+}
+
+/// A YAML error, formatted as go-yaml formats it.
+#[derive(Debug, Clone)]
+pub(super) struct YamlError {
+    stage: Stage,
+    context_line: usize,
+    problem_line: usize,
+    problem: String,
+}
+
+impl YamlError {
+    /// A scanner error; go-yaml records the current position as the problem mark.
+    pub fn scanner(context_mark: Mark, problem_mark: Mark, problem: &str) -> Self {
+        YamlError {
+            stage: Stage::Scanner,
+            context_line: context_mark.line,
+            problem_line: problem_mark.line,
+            problem: problem.to_string(),
+        }
+    }
+
+    pub fn parser(context_mark: Option<Mark>, problem_mark: Mark, problem: &str) -> Self {
+        YamlError {
+            stage: Stage::Parser,
+            context_line: context_mark.map_or(0, |m| m.line),
+            problem_line: problem_mark.line,
+            problem: problem.to_string(),
+        }
+    }
+
+    /// A decoding error raised with go-yaml's `failf`: the text follows `yaml: ` as is.
+    pub fn other(message: impl Into<String>) -> Self {
+        YamlError {
+            stage: Stage::Other,
+            context_line: 0,
+            problem_line: 0,
+            problem: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for YamlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // sops compat: go-yaml's `parser.fail` prefers the context line, adds one only for
+        // scanner errors, and omits the line when it is 0.
+        let bump = usize::from(self.stage == Stage::Scanner);
+        let line = if self.context_line != 0 {
+            self.context_line + bump
+        } else if self.problem_line != 0 {
+            self.problem_line + bump
+        } else {
+            0
+        };
+        if self.stage == Stage::Other || line == 0 {
+            write!(f, "yaml: {}", self.problem)
+        } else {
+            write!(f, "yaml: line {line}: {}", self.problem)
+        }
+    }
+}
+
+pub(super) type YResult<T> = Result<T, YamlError>;

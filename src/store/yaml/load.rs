@@ -1,0 +1,356 @@
+//! go-yaml nodes to sops trees: comment items, typed scalars, expanded aliases.
+//!
+//! sops compat: this follows sops's `appendYamlNodeToTreeBranch` / `nodeToTreeValue`: each
+//! comment line becomes a `Comment` item placed before the entry it was attached to (a line
+//! comment after a scalar becomes an inline comment), foot comments follow their entry.
+
+use super::compose::{Kind, NO_NODE, Stream};
+use super::resolve::{Resolved, resolve_plain, resolve_tagged};
+use crate::gofmt;
+use crate::secret::SecretBuf;
+use crate::tree::{Comment, Entry, Leaf, List, ListItem, Map, MapItem, Node, Scalar};
+use base64::Engine;
+use std::collections::HashSet;
+
+/// Converts the nodes of one stream, expanding aliases within a budget.
+pub(super) struct Converter<'s, 'a> {
+    stream: &'s Stream<'a>,
+    /// Nodes that may still be produced; aliases can multiply a small input.
+    budget: usize,
+    active_aliases: HashSet<usize>,
+}
+
+type CResult<T> = Result<T, String>;
+
+impl<'s, 'a> Converter<'s, 'a> {
+    pub fn new(stream: &'s Stream<'a>) -> Self {
+        Converter {
+            stream,
+            budget: stream
+                .nodes
+                .len()
+                .saturating_mul(10)
+                .saturating_add(1_000_000),
+            active_aliases: HashSet::new(),
+        }
+    }
+
+    /// The tree of one document. Errors are sops's messages.
+    pub fn document(&mut self, doc: usize) -> CResult<Map> {
+        let mut items = Vec::new();
+        self.branch(doc, &mut items, false)?;
+        Ok(Map { items })
+    }
+
+    fn spend(&mut self) -> CResult<()> {
+        self.budget = self
+            .budget
+            .checked_sub(1)
+            .ok_or("yaml: document contains excessive aliasing")?;
+        Ok(())
+    }
+
+    /// Follows an alias, guarding against cycles.
+    fn enter_alias(&mut self, id: usize) -> CResult<usize> {
+        let n = &self.stream.nodes[id];
+        if n.alias == NO_NODE || !self.active_aliases.insert(id) {
+            return Err(format!("yaml: anchor '{}' value contains itself", n.value));
+        }
+        Ok(n.alias)
+    }
+
+    /// sops `appendYamlNodeToTreeBranch`.
+    fn branch(&mut self, id: usize, out: &mut Vec<MapItem>, handled: bool) -> CResult<()> {
+        let n = &self.stream.nodes[id];
+        if !handled {
+            map_comments(&n.head, false, out);
+            map_comments(&n.line_comment, false, out);
+        }
+        match n.kind {
+            Kind::Document => {
+                for &child in &n.content {
+                    self.branch(child, out, false)?;
+                }
+            }
+            Kind::Sequence => {
+                return Err(
+                    "Error unmarshaling input YAML: YAML documents that are sequences are not \
+                     supported"
+                        .into(),
+                );
+            }
+            Kind::Mapping => {
+                for pair in n.content.chunks(2) {
+                    self.pair(pair[0], pair[1], out)?;
+                }
+            }
+            Kind::Scalar => {
+                if self.stream.short_tag(id) != "!!null" {
+                    return Err(
+                        "Error unmarshaling input YAML: YAML documents that are values are not \
+                         supported"
+                            .into(),
+                    );
+                }
+            }
+            Kind::Alias => {
+                let target = self.enter_alias(id)?;
+                let r = self.branch(target, out, false);
+                self.active_aliases.remove(&id);
+                r?;
+            }
+        }
+        if !handled {
+            map_comments(&n.foot, false, out);
+        }
+        Ok(())
+    }
+
+    fn pair(&mut self, k: usize, v: usize, out: &mut Vec<MapItem>) -> CResult<()> {
+        let nodes = &self.stream.nodes;
+        let (kn, vn) = (&nodes[k], &nodes[v]);
+        map_comments(&kn.head, false, out);
+        map_comments(&kn.line_comment, false, out);
+        let value_comments = matches!(vn.kind, Kind::Scalar | Kind::Alias);
+        if value_comments {
+            map_comments(&vn.head, false, out);
+            map_comments(&vn.line_comment, true, out);
+        }
+        let key = self.key(k)?;
+        let value = self.value(v, value_comments)?;
+        self.spend()?;
+        out.push(MapItem::Entry(Entry { key, value }));
+        if value_comments {
+            map_comments(&vn.foot, false, out);
+        }
+        map_comments(&kn.foot, false, out);
+        Ok(())
+    }
+
+    /// sops `nodeToTreeValue`.
+    pub fn value(&mut self, id: usize, handled: bool) -> CResult<Node> {
+        self.spend()?;
+        let n = &self.stream.nodes[id];
+        match n.kind {
+            Kind::Sequence => {
+                let mut items = Vec::with_capacity(n.content.len());
+                if !handled {
+                    list_comments(&n.head, false, &mut items);
+                    list_comments(&n.line_comment, false, &mut items);
+                }
+                for &item in &n.content {
+                    let i = &self.stream.nodes[item];
+                    list_comments(&i.head, false, &mut items);
+                    list_comments(&i.line_comment, true, &mut items);
+                    items.push(ListItem::Node(self.value(item, true)?));
+                    list_comments(&i.foot, false, &mut items);
+                }
+                if !handled {
+                    list_comments(&n.foot, false, &mut items);
+                }
+                Ok(Node::List(List { items }))
+            }
+            Kind::Mapping => {
+                let mut items = Vec::with_capacity(n.content.len() / 2);
+                self.branch(id, &mut items, handled)?;
+                Ok(Node::Map(Map { items }))
+            }
+            Kind::Scalar => Ok(Node::Leaf(Leaf {
+                value: self.scalar(id),
+                cipher: None,
+            })),
+            Kind::Alias => {
+                let target = self.enter_alias(id)?;
+                let r = self.value(target, false);
+                self.active_aliases.remove(&id);
+                r
+            }
+            Kind::Document => Ok(Node::Map(Map::new())),
+        }
+    }
+
+    /// A scalar as go-yaml decodes it into `interface{}`; sops ignores decoding errors, which
+    /// leave the value null.
+    fn scalar(&self, id: usize) -> Scalar {
+        let n = &self.stream.nodes[id];
+        let text = || Scalar::Str(SecretBuf::from(n.value.as_ref()));
+        if n.tag == "!!str" {
+            return text();
+        }
+        if n.tag == "!!binary" {
+            let cleaned: String = n
+                .value
+                .chars()
+                .filter(|c| !matches!(c, '\n' | '\r'))
+                .collect();
+            return match base64::engine::general_purpose::STANDARD.decode(cleaned) {
+                Ok(bytes) => Scalar::Str(SecretBuf::new(bytes)),
+                Err(_) => Scalar::Null,
+            };
+        }
+        let resolved = if n.tag.is_empty() {
+            resolve_plain(&n.value)
+        } else {
+            match resolve_tagged(&n.tag, &n.value) {
+                Ok(r) => r,
+                Err(_) => return Scalar::Null,
+            }
+        };
+        match resolved {
+            Resolved::Null => Scalar::Null,
+            Resolved::Bool(b) => Scalar::Bool(b),
+            Resolved::Int(i) => Scalar::Int(i),
+            Resolved::Uint(u) => Scalar::Uint(u),
+            Resolved::Float(f) => Scalar::Float(f),
+            Resolved::Time(t) => Scalar::Time(t),
+            Resolved::Str => text(),
+        }
+    }
+
+    /// A mapping key, which sops requires to be a string.
+    fn key(&self, id: usize) -> CResult<String> {
+        let mut n = &self.stream.nodes[id];
+        let mut target = id;
+        while n.kind == Kind::Alias && n.alias != NO_NODE {
+            target = n.alias;
+            n = &self.stream.nodes[target];
+        }
+        if n.kind != Kind::Scalar {
+            let ty = if n.kind == Kind::Mapping {
+                "sops.TreeBranch"
+            } else {
+                "[]interface {}"
+            };
+            return Err(format!(
+                "Tree contains a non-string key (type {ty}): {}. Only string keys are supported",
+                if n.kind == Kind::Mapping {
+                    "map"
+                } else {
+                    "list"
+                }
+            ));
+        }
+        match self.scalar(target) {
+            Scalar::Str(s) => Ok(s.to_lossy().into_owned()),
+            other => {
+                let (ty, text) = go_value(&other);
+                Err(format!(
+                    "Tree contains a non-string key (type {ty}): {text}. Only string keys are \
+                     supported"
+                ))
+            }
+        }
+    }
+}
+
+/// Go's type name and `%s` rendering of a non-string key.
+fn go_value(s: &Scalar) -> (&'static str, String) {
+    match s {
+        Scalar::Null => ("<nil>", "%!s(<nil>)".into()),
+        Scalar::Bool(b) => ("bool", format!("%!s(bool={b})")),
+        Scalar::Int(i) => ("int", format!("%!s(int={i})")),
+        Scalar::Uint(u) => ("uint64", format!("%!s(uint64={u})")),
+        Scalar::Float(f) => {
+            let v = if f.is_nan() {
+                "NaN".to_string()
+            } else if f.is_infinite() {
+                if *f > 0.0 { "+Inf" } else { "-Inf" }.to_string()
+            } else {
+                gofmt::float_yaml(*f)
+            };
+            ("float64", format!("%!s(float64={v})"))
+        }
+        Scalar::Time(t) => ("time.Time", go_time_string(t)),
+        Scalar::Str(_) => ("string", String::new()),
+    }
+}
+
+/// Go `time.Time.String()` for the zones go-yaml produces.
+fn go_time_string(t: &time::OffsetDateTime) -> String {
+    let mut s = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    if t.nanosecond() != 0 {
+        let frac = format!("{:09}", t.nanosecond());
+        s.push('.');
+        s.push_str(frac.trim_end_matches('0'));
+    }
+    let off = t.offset();
+    let (h, m, _) = off.as_hms();
+    let zone = format!(
+        "{}{:02}{:02}",
+        if off.is_negative() { '-' } else { '+' },
+        h.unsigned_abs(),
+        m.unsigned_abs()
+    );
+    if off.is_utc() {
+        s.push_str(" +0000 UTC");
+    } else {
+        s.push_str(&format!(" {zone} {zone}"));
+    }
+    s
+}
+
+/// One comment item per non-empty line, without the leading `#`.
+fn comment_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split('\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| l.get(1..).unwrap_or(""))
+}
+
+fn map_comments(text: &str, inline: bool, out: &mut Vec<MapItem>) {
+    if text.is_empty() {
+        return;
+    }
+    for line in comment_lines(text) {
+        out.push(MapItem::Comment(Comment {
+            text: SecretBuf::from(line),
+            inline,
+            cipher: None,
+        }));
+    }
+}
+
+fn list_comments(text: &str, inline: bool, out: &mut Vec<ListItem>) {
+    if text.is_empty() {
+        return;
+    }
+    for line in comment_lines(text) {
+        out.push(ListItem::Comment(Comment {
+            text: SecretBuf::from(line),
+            inline,
+            cipher: None,
+        }));
+    }
+}
+
+/// Removes comments at every level (the metadata tree carries none).
+pub(super) fn strip_comments(map: &mut Map) {
+    map.items.retain(|i| matches!(i, MapItem::Entry(_)));
+    for item in &mut map.items {
+        if let MapItem::Entry(e) = item {
+            strip_node(&mut e.value);
+        }
+    }
+}
+
+fn strip_node(node: &mut Node) {
+    match node {
+        Node::Map(m) => strip_comments(m),
+        Node::List(l) => {
+            l.items.retain(|i| matches!(i, ListItem::Node(_)));
+            for item in &mut l.items {
+                if let ListItem::Node(n) = item {
+                    strip_node(n);
+                }
+            }
+        }
+        Node::Leaf(_) => {}
+    }
+}

@@ -1,0 +1,791 @@
+//! Tokens to events, with go-yaml's assignment of scanned comments to events.
+//!
+//! The grammar is the usual libyaml one. sops compat: comments are handed out as go-yaml v3
+//! does it (`peek_token` unfolding, stem comments of nested block collections, document head
+//! splitting at a blank line), because the comment placement in sops's tree depends on it.
+
+use super::error::{Mark, YResult, YamlError};
+use super::scanner::{ScalarStyle, Scanner, TokenKind};
+use std::borrow::Cow;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum EventKind {
+    StreamStart,
+    StreamEnd,
+    DocumentStart,
+    DocumentEnd,
+    Alias,
+    Scalar,
+    SequenceStart,
+    SequenceEnd,
+    MappingStart,
+    MappingEnd,
+}
+
+/// A parse event. `anchor` is also the name an alias refers to; `tag` is the full tag.
+#[derive(Debug)]
+pub(super) struct Event<'a> {
+    pub kind: EventKind,
+    pub start: Mark,
+    pub end: Mark,
+    pub anchor: Cow<'a, str>,
+    pub tag: Cow<'a, str>,
+    pub value: Cow<'a, str>,
+    pub implicit: bool,
+    pub style: ScalarStyle,
+    pub flow: bool,
+    pub head: String,
+    pub line: String,
+    pub foot: String,
+}
+
+impl<'a> Event<'a> {
+    fn new(kind: EventKind, start: Mark, end: Mark) -> Self {
+        Event {
+            kind,
+            start,
+            end,
+            anchor: Cow::Borrowed(""),
+            tag: Cow::Borrowed(""),
+            value: Cow::Borrowed(""),
+            implicit: false,
+            style: ScalarStyle::Plain,
+            flow: false,
+            head: String::new(),
+            line: String::new(),
+            foot: String::new(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    StreamStart,
+    ImplicitDocumentStart,
+    DocumentStart,
+    DocumentContent,
+    DocumentEnd,
+    BlockNode,
+    BlockSequenceFirstEntry,
+    BlockSequenceEntry,
+    IndentlessSequenceEntry,
+    BlockMappingFirstKey,
+    BlockMappingKey,
+    BlockMappingValue,
+    FlowSequenceFirstEntry,
+    FlowSequenceEntry,
+    FlowSequenceEntryMappingKey,
+    FlowSequenceEntryMappingValue,
+    FlowSequenceEntryMappingEnd,
+    FlowMappingFirstKey,
+    FlowMappingKey,
+    FlowMappingValue,
+    FlowMappingEmptyValue,
+    End,
+}
+
+/// A token's kind and position, copied out of the scanner's queue.
+#[derive(Clone, Copy)]
+struct Peeked {
+    kind: TokenKind,
+    start: Mark,
+    end: Mark,
+}
+
+pub(super) struct Parser<'a> {
+    scanner: Scanner<'a>,
+    state: State,
+    states: Vec<State>,
+    marks: Vec<Mark>,
+    tag_directives: Vec<(String, String)>,
+    head_comment: String,
+    line_comment: String,
+    foot_comment: String,
+    stem_comment: Option<String>,
+}
+
+impl<'a> Parser<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Parser {
+            scanner: Scanner::new(text),
+            state: State::StreamStart,
+            states: Vec::new(),
+            marks: Vec::new(),
+            tag_directives: Vec::new(),
+            head_comment: String::new(),
+            line_comment: String::new(),
+            foot_comment: String::new(),
+            stem_comment: None,
+        }
+    }
+
+    /// The next event; `None` once the stream has ended.
+    pub fn next_event(&mut self) -> YResult<Option<Event<'a>>> {
+        if self.state == State::End {
+            return Ok(None);
+        }
+        self.state_machine().map(Some)
+    }
+
+    fn peek(&mut self) -> YResult<Peeked> {
+        let t = self.scanner.peek()?;
+        let p = Peeked {
+            kind: t.kind,
+            start: t.start,
+            end: t.end,
+        };
+        self.unfold_comments(p);
+        Ok(p)
+    }
+
+    fn skip(&mut self) {
+        self.scanner.skip_token();
+    }
+
+    /// Moves the scanned comments positioned up to `token` into the pending comment slots.
+    fn unfold_comments(&mut self, token: Peeked) {
+        let sc = &mut self.scanner;
+        while sc.comments_head < sc.comments.len()
+            && token.start.index >= sc.comments[sc.comments_head].token_mark.index
+        {
+            let c = &mut sc.comments[sc.comments_head];
+            if !c.head.is_empty() {
+                if token.kind == TokenKind::BlockEnd {
+                    // No heads on ends: keep it for the following token.
+                    break;
+                }
+                append_comment(&mut self.head_comment, &c.head);
+            }
+            if !c.foot.is_empty() {
+                append_comment(&mut self.foot_comment, &c.foot);
+            }
+            if !c.line.is_empty() {
+                append_comment(&mut self.line_comment, &c.line);
+            }
+            *c = Default::default();
+            sc.comments_head += 1;
+        }
+    }
+
+    fn set_event_comments(&mut self, event: &mut Event<'a>) {
+        event.head = std::mem::take(&mut self.head_comment);
+        event.line = std::mem::take(&mut self.line_comment);
+        event.foot = std::mem::take(&mut self.foot_comment);
+        self.stem_comment = None;
+    }
+
+    fn pop_state(&mut self) {
+        self.state = self.states.pop().unwrap_or(State::End);
+    }
+
+    fn state_machine(&mut self) -> YResult<Event<'a>> {
+        match self.state {
+            State::StreamStart => self.parse_stream_start(),
+            State::ImplicitDocumentStart => self.parse_document_start(true),
+            State::DocumentStart => self.parse_document_start(false),
+            State::DocumentContent => self.parse_document_content(),
+            State::DocumentEnd => self.parse_document_end(),
+            State::BlockNode => self.parse_node(true, false),
+            State::BlockSequenceFirstEntry => self.parse_block_sequence_entry(true),
+            State::BlockSequenceEntry => self.parse_block_sequence_entry(false),
+            State::IndentlessSequenceEntry => self.parse_indentless_sequence_entry(),
+            State::BlockMappingFirstKey => self.parse_block_mapping_key(true),
+            State::BlockMappingKey => self.parse_block_mapping_key(false),
+            State::BlockMappingValue => self.parse_block_mapping_value(),
+            State::FlowSequenceFirstEntry => self.parse_flow_sequence_entry(true),
+            State::FlowSequenceEntry => self.parse_flow_sequence_entry(false),
+            State::FlowSequenceEntryMappingKey => self.parse_flow_sequence_entry_mapping_key(),
+            State::FlowSequenceEntryMappingValue => self.parse_flow_sequence_entry_mapping_value(),
+            State::FlowSequenceEntryMappingEnd => self.parse_flow_sequence_entry_mapping_end(),
+            State::FlowMappingFirstKey => self.parse_flow_mapping_key(true),
+            State::FlowMappingKey => self.parse_flow_mapping_key(false),
+            State::FlowMappingValue => self.parse_flow_mapping_value(false),
+            State::FlowMappingEmptyValue => self.parse_flow_mapping_value(true),
+            State::End => Err(YamlError::other("attempted to go past the end of stream")),
+        }
+    }
+
+    fn parse_stream_start(&mut self) -> YResult<Event<'a>> {
+        let t = self.peek()?;
+        if t.kind != TokenKind::StreamStart {
+            return Err(YamlError::parser(
+                None,
+                t.start,
+                "did not find expected <stream-start>",
+            ));
+        }
+        self.state = State::ImplicitDocumentStart;
+        self.skip();
+        Ok(Event::new(EventKind::StreamStart, t.start, t.end))
+    }
+
+    fn parse_document_start(&mut self, implicit: bool) -> YResult<Event<'a>> {
+        let mut t = self.peek()?;
+        if !implicit {
+            while t.kind == TokenKind::DocumentEnd {
+                self.skip();
+                t = self.peek()?;
+            }
+        }
+        let directive_or_start = matches!(
+            t.kind,
+            TokenKind::VersionDirective
+                | TokenKind::TagDirective
+                | TokenKind::DocumentStart
+                | TokenKind::StreamEnd
+        );
+        if implicit && !directive_or_start {
+            self.process_directives()?;
+            self.states.push(State::DocumentEnd);
+            self.state = State::BlockNode;
+            let mut event = Event::new(EventKind::DocumentStart, t.start, t.end);
+            event.implicit = true;
+            event.head = self.split_document_head();
+            return Ok(event);
+        }
+        if t.kind != TokenKind::StreamEnd {
+            let start = t.start;
+            self.process_directives()?;
+            let t = self.peek()?;
+            if t.kind != TokenKind::DocumentStart {
+                return Err(YamlError::parser(
+                    None,
+                    t.start,
+                    "did not find expected <document start>",
+                ));
+            }
+            self.states.push(State::DocumentEnd);
+            self.state = State::DocumentContent;
+            self.skip();
+            return Ok(Event::new(EventKind::DocumentStart, start, t.end));
+        }
+        self.state = State::End;
+        self.skip();
+        Ok(Event::new(EventKind::StreamEnd, t.start, t.end))
+    }
+
+    /// sops compat: go-yaml gives an implicit document the part of the pending head comment
+    /// before its last blank line; the rest stays for the first node.
+    fn split_document_head(&mut self) -> String {
+        let hc = self.head_comment.as_bytes();
+        let mut i = hc.len().saturating_sub(1);
+        while i > 0 {
+            if hc[i] == b'\n' {
+                if i == hc.len() - 1 {
+                    let head = self.head_comment[..i].to_string();
+                    self.head_comment = self.head_comment[i + 1..].to_string();
+                    return head;
+                } else if hc[i - 1] == b'\n' {
+                    let head = self.head_comment[..i - 1].to_string();
+                    self.head_comment = self.head_comment[i + 1..].to_string();
+                    return head;
+                }
+            }
+            i -= 1;
+        }
+        String::new()
+    }
+
+    fn parse_document_content(&mut self) -> YResult<Event<'a>> {
+        let t = self.peek()?;
+        if matches!(
+            t.kind,
+            TokenKind::VersionDirective
+                | TokenKind::TagDirective
+                | TokenKind::DocumentStart
+                | TokenKind::DocumentEnd
+                | TokenKind::StreamEnd
+        ) {
+            self.pop_state();
+            return Ok(empty_scalar(t.start));
+        }
+        self.parse_node(true, false)
+    }
+
+    fn parse_document_end(&mut self) -> YResult<Event<'a>> {
+        let t = self.peek()?;
+        let mut event = Event::new(EventKind::DocumentEnd, t.start, t.start);
+        event.implicit = true;
+        if t.kind == TokenKind::DocumentEnd {
+            event.end = t.end;
+            self.skip();
+            event.implicit = false;
+        }
+        self.tag_directives.clear();
+        self.state = State::DocumentStart;
+        self.set_event_comments(&mut event);
+        if !event.head.is_empty() && event.foot.is_empty() {
+            event.foot = std::mem::take(&mut event.head);
+        }
+        Ok(event)
+    }
+
+    fn process_directives(&mut self) -> YResult<()> {
+        let mut seen_version = false;
+        loop {
+            let t = self.peek()?;
+            match t.kind {
+                TokenKind::VersionDirective => {
+                    let token = self.scanner.take_token();
+                    if seen_version {
+                        return Err(YamlError::parser(
+                            None,
+                            t.start,
+                            "found duplicate %YAML directive",
+                        ));
+                    }
+                    if token.version != (1, 1) {
+                        return Err(YamlError::parser(
+                            None,
+                            t.start,
+                            "found incompatible YAML document",
+                        ));
+                    }
+                    seen_version = true;
+                }
+                TokenKind::TagDirective => {
+                    let token = self.scanner.take_token();
+                    let handle = token.value.into_owned();
+                    if self.tag_directives.iter().any(|(h, _)| *h == handle) {
+                        return Err(YamlError::parser(
+                            None,
+                            t.start,
+                            "found duplicate %TAG directive",
+                        ));
+                    }
+                    self.tag_directives
+                        .push((handle, token.suffix.into_owned()));
+                }
+                _ => break,
+            }
+        }
+        for (h, p) in [("!", "!"), ("!!", "tag:yaml.org,2002:")] {
+            if !self.tag_directives.iter().any(|(x, _)| x == h) {
+                self.tag_directives.push((h.to_string(), p.to_string()));
+            }
+        }
+        Ok(())
+    }
+
+    fn parse_node(&mut self, block: bool, indentless: bool) -> YResult<Event<'a>> {
+        let mut t = self.peek()?;
+        if t.kind == TokenKind::Alias {
+            self.pop_state();
+            let token = self.scanner.take_token();
+            let mut event = Event::new(EventKind::Alias, t.start, t.end);
+            event.anchor = token.value;
+            self.set_event_comments(&mut event);
+            return Ok(event);
+        }
+
+        let mut start = t.start;
+        let mut end = t.start;
+        let mut anchor: Cow<'a, str> = Cow::Borrowed("");
+        let mut tag_parts: Option<(Cow<'a, str>, Cow<'a, str>, Mark)> = None;
+        for _ in 0..2 {
+            match t.kind {
+                TokenKind::Anchor if anchor.is_empty() => {
+                    if tag_parts.is_none() {
+                        start = t.start;
+                    }
+                    end = t.end;
+                    anchor = self.scanner.take_token().value;
+                }
+                TokenKind::Tag if tag_parts.is_none() => {
+                    if anchor.is_empty() {
+                        start = t.start;
+                    }
+                    end = t.end;
+                    let token = self.scanner.take_token();
+                    tag_parts = Some((token.value, token.suffix, t.start));
+                }
+                _ => break,
+            }
+            t = self.peek()?;
+        }
+
+        let tag: Cow<'a, str> = match tag_parts {
+            None => Cow::Borrowed(""),
+            Some((handle, suffix, _)) if handle.is_empty() => suffix,
+            Some((handle, suffix, tag_mark)) => {
+                match self.tag_directives.iter().find(|(h, _)| *h == handle) {
+                    Some((_, prefix)) => Cow::Owned(format!("{prefix}{suffix}")),
+                    None => {
+                        return Err(YamlError::parser(
+                            Some(start),
+                            tag_mark,
+                            "found undefined tag handle",
+                        ));
+                    }
+                }
+            }
+        };
+        let implicit = tag.is_empty();
+
+        let event = |kind, end| {
+            let mut e = Event::new(kind, start, end);
+            e.anchor = anchor.clone();
+            e.tag = tag.clone();
+            e.implicit = implicit;
+            e
+        };
+        if indentless && t.kind == TokenKind::BlockEntry {
+            self.state = State::IndentlessSequenceEntry;
+            return Ok(event(EventKind::SequenceStart, t.end));
+        }
+        match t.kind {
+            TokenKind::Scalar => {
+                let token = self.scanner.take_token();
+                let mut e = event(EventKind::Scalar, t.end);
+                e.implicit = (tag.is_empty() && token.style == ScalarStyle::Plain) || tag == "!";
+                e.style = token.style;
+                e.value = token.value;
+                self.pop_state();
+                self.set_event_comments(&mut e);
+                Ok(e)
+            }
+            TokenKind::FlowSequenceStart | TokenKind::FlowMappingStart => {
+                let seq = t.kind == TokenKind::FlowSequenceStart;
+                let mut e = event(
+                    if seq {
+                        EventKind::SequenceStart
+                    } else {
+                        EventKind::MappingStart
+                    },
+                    t.end,
+                );
+                e.flow = true;
+                self.state = if seq {
+                    State::FlowSequenceFirstEntry
+                } else {
+                    State::FlowMappingFirstKey
+                };
+                self.set_event_comments(&mut e);
+                Ok(e)
+            }
+            TokenKind::BlockSequenceStart | TokenKind::BlockMappingStart if block => {
+                let seq = t.kind == TokenKind::BlockSequenceStart;
+                let mut e = event(
+                    if seq {
+                        EventKind::SequenceStart
+                    } else {
+                        EventKind::MappingStart
+                    },
+                    t.end,
+                );
+                self.state = if seq {
+                    State::BlockSequenceFirstEntry
+                } else {
+                    State::BlockMappingFirstKey
+                };
+                if let Some(stem) = self.stem_comment.take() {
+                    e.head = stem;
+                }
+                Ok(e)
+            }
+            _ if !anchor.is_empty() || !tag.is_empty() => {
+                self.pop_state();
+                Ok(event(EventKind::Scalar, end))
+            }
+            _ => Err(YamlError::parser(
+                Some(start),
+                t.start,
+                "did not find expected node content",
+            )),
+        }
+    }
+
+    /// sops compat: a comment written before a `-` whose entry starts a nested block
+    /// collection becomes the head of that collection (go-yaml's "stem" comment).
+    fn split_stem_comment(&mut self, stem_len: usize) -> YResult<()> {
+        if stem_len == 0 {
+            return Ok(());
+        }
+        let t = self.peek()?;
+        if !matches!(
+            t.kind,
+            TokenKind::BlockSequenceStart | TokenKind::BlockMappingStart
+        ) {
+            return Ok(());
+        }
+        let rest = if self.head_comment.len() == stem_len {
+            String::new()
+        } else {
+            self.head_comment[stem_len + 1..].to_string()
+        };
+        self.head_comment.truncate(stem_len);
+        self.stem_comment = Some(std::mem::replace(&mut self.head_comment, rest));
+        Ok(())
+    }
+
+    fn parse_block_sequence_entry(&mut self, first: bool) -> YResult<Event<'a>> {
+        if first {
+            let t = self.peek()?;
+            self.marks.push(t.start);
+            self.skip();
+        }
+        let t = self.peek()?;
+        match t.kind {
+            TokenKind::BlockEntry => {
+                let prior_head_len = self.head_comment.len();
+                self.skip();
+                self.split_stem_comment(prior_head_len)?;
+                let n = self.peek()?;
+                if !matches!(n.kind, TokenKind::BlockEntry | TokenKind::BlockEnd) {
+                    self.states.push(State::BlockSequenceEntry);
+                    self.parse_node(true, false)
+                } else {
+                    self.state = State::BlockSequenceEntry;
+                    Ok(empty_scalar(t.end))
+                }
+            }
+            TokenKind::BlockEnd => {
+                self.pop_state();
+                self.marks.pop();
+                self.skip();
+                Ok(Event::new(EventKind::SequenceEnd, t.start, t.end))
+            }
+            _ => {
+                let context = self.marks.pop();
+                Err(YamlError::parser(
+                    context,
+                    t.start,
+                    "did not find expected '-' indicator",
+                ))
+            }
+        }
+    }
+
+    fn parse_indentless_sequence_entry(&mut self) -> YResult<Event<'a>> {
+        let t = self.peek()?;
+        if t.kind == TokenKind::BlockEntry {
+            let prior_head_len = self.head_comment.len();
+            self.skip();
+            self.split_stem_comment(prior_head_len)?;
+            let n = self.peek()?;
+            if !matches!(
+                n.kind,
+                TokenKind::BlockEntry | TokenKind::Key | TokenKind::Value | TokenKind::BlockEnd
+            ) {
+                self.states.push(State::IndentlessSequenceEntry);
+                return self.parse_node(true, false);
+            }
+            self.state = State::IndentlessSequenceEntry;
+            return Ok(empty_scalar(t.end));
+        }
+        self.pop_state();
+        Ok(Event::new(EventKind::SequenceEnd, t.start, t.start))
+    }
+
+    fn parse_block_mapping_key(&mut self, first: bool) -> YResult<Event<'a>> {
+        if first {
+            let t = self.peek()?;
+            self.marks.push(t.start);
+            self.skip();
+        }
+        let t = self.peek()?;
+        match t.kind {
+            TokenKind::Key => {
+                self.skip();
+                let n = self.peek()?;
+                if !matches!(
+                    n.kind,
+                    TokenKind::Key | TokenKind::Value | TokenKind::BlockEnd
+                ) {
+                    self.states.push(State::BlockMappingValue);
+                    self.parse_node(true, true)
+                } else {
+                    self.state = State::BlockMappingValue;
+                    Ok(empty_scalar(t.end))
+                }
+            }
+            TokenKind::BlockEnd => {
+                self.pop_state();
+                self.marks.pop();
+                let mut e = Event::new(EventKind::MappingEnd, t.start, t.end);
+                self.set_event_comments(&mut e);
+                self.skip();
+                Ok(e)
+            }
+            _ => {
+                let context = self.marks.pop();
+                Err(YamlError::parser(
+                    context,
+                    t.start,
+                    "did not find expected key",
+                ))
+            }
+        }
+    }
+
+    fn parse_block_mapping_value(&mut self) -> YResult<Event<'a>> {
+        let t = self.peek()?;
+        if t.kind == TokenKind::Value {
+            self.skip();
+            let n = self.peek()?;
+            if !matches!(
+                n.kind,
+                TokenKind::Key | TokenKind::Value | TokenKind::BlockEnd
+            ) {
+                self.states.push(State::BlockMappingKey);
+                return self.parse_node(true, true);
+            }
+            self.state = State::BlockMappingKey;
+            return Ok(empty_scalar(t.end));
+        }
+        self.state = State::BlockMappingKey;
+        Ok(empty_scalar(t.start))
+    }
+
+    fn parse_flow_sequence_entry(&mut self, first: bool) -> YResult<Event<'a>> {
+        if first {
+            let t = self.peek()?;
+            self.marks.push(t.start);
+            self.skip();
+        }
+        let mut t = self.peek()?;
+        if t.kind != TokenKind::FlowSequenceEnd {
+            if !first {
+                if t.kind == TokenKind::FlowEntry {
+                    self.skip();
+                    t = self.peek()?;
+                } else {
+                    let context = self.marks.pop();
+                    return Err(YamlError::parser(
+                        context,
+                        t.start,
+                        "did not find expected ',' or ']'",
+                    ));
+                }
+            }
+            if t.kind == TokenKind::Key {
+                self.state = State::FlowSequenceEntryMappingKey;
+                let mut e = Event::new(EventKind::MappingStart, t.start, t.end);
+                e.implicit = true;
+                e.flow = true;
+                self.skip();
+                return Ok(e);
+            } else if t.kind != TokenKind::FlowSequenceEnd {
+                self.states.push(State::FlowSequenceEntry);
+                return self.parse_node(false, false);
+            }
+        }
+        self.pop_state();
+        self.marks.pop();
+        let mut e = Event::new(EventKind::SequenceEnd, t.start, t.end);
+        self.set_event_comments(&mut e);
+        self.skip();
+        Ok(e)
+    }
+
+    fn parse_flow_sequence_entry_mapping_key(&mut self) -> YResult<Event<'a>> {
+        let t = self.peek()?;
+        if !matches!(
+            t.kind,
+            TokenKind::Value | TokenKind::FlowEntry | TokenKind::FlowSequenceEnd
+        ) {
+            self.states.push(State::FlowSequenceEntryMappingValue);
+            return self.parse_node(false, false);
+        }
+        self.skip();
+        self.state = State::FlowSequenceEntryMappingValue;
+        Ok(empty_scalar(t.end))
+    }
+
+    fn parse_flow_sequence_entry_mapping_value(&mut self) -> YResult<Event<'a>> {
+        let mut t = self.peek()?;
+        if t.kind == TokenKind::Value {
+            self.skip();
+            t = self.peek()?;
+            if !matches!(t.kind, TokenKind::FlowEntry | TokenKind::FlowSequenceEnd) {
+                self.states.push(State::FlowSequenceEntryMappingEnd);
+                return self.parse_node(false, false);
+            }
+        }
+        self.state = State::FlowSequenceEntryMappingEnd;
+        Ok(empty_scalar(t.start))
+    }
+
+    fn parse_flow_sequence_entry_mapping_end(&mut self) -> YResult<Event<'a>> {
+        let t = self.peek()?;
+        self.state = State::FlowSequenceEntry;
+        Ok(Event::new(EventKind::MappingEnd, t.start, t.start))
+    }
+
+    fn parse_flow_mapping_key(&mut self, first: bool) -> YResult<Event<'a>> {
+        if first {
+            let t = self.peek()?;
+            self.marks.push(t.start);
+            self.skip();
+        }
+        let mut t = self.peek()?;
+        if t.kind != TokenKind::FlowMappingEnd {
+            if !first {
+                if t.kind == TokenKind::FlowEntry {
+                    self.skip();
+                    t = self.peek()?;
+                } else {
+                    let context = self.marks.pop();
+                    return Err(YamlError::parser(
+                        context,
+                        t.start,
+                        "did not find expected ',' or '}'",
+                    ));
+                }
+            }
+            if t.kind == TokenKind::Key {
+                self.skip();
+                let n = self.peek()?;
+                if !matches!(
+                    n.kind,
+                    TokenKind::Value | TokenKind::FlowEntry | TokenKind::FlowMappingEnd
+                ) {
+                    self.states.push(State::FlowMappingValue);
+                    return self.parse_node(false, false);
+                }
+                self.state = State::FlowMappingValue;
+                return Ok(empty_scalar(n.start));
+            } else if t.kind != TokenKind::FlowMappingEnd {
+                self.states.push(State::FlowMappingEmptyValue);
+                return self.parse_node(false, false);
+            }
+        }
+        self.pop_state();
+        self.marks.pop();
+        let mut e = Event::new(EventKind::MappingEnd, t.start, t.end);
+        self.set_event_comments(&mut e);
+        self.skip();
+        Ok(e)
+    }
+
+    fn parse_flow_mapping_value(&mut self, empty: bool) -> YResult<Event<'a>> {
+        let mut t = self.peek()?;
+        if empty {
+            self.state = State::FlowMappingKey;
+            return Ok(empty_scalar(t.start));
+        }
+        if t.kind == TokenKind::Value {
+            self.skip();
+            t = self.peek()?;
+            if !matches!(t.kind, TokenKind::FlowEntry | TokenKind::FlowMappingEnd) {
+                self.states.push(State::FlowMappingKey);
+                return self.parse_node(false, false);
+            }
+        }
+        self.state = State::FlowMappingKey;
+        Ok(empty_scalar(t.start))
+    }
+}
+
+fn empty_scalar<'a>(mark: Mark) -> Event<'a> {
+    let mut e = Event::new(EventKind::Scalar, mark, mark);
+    e.implicit = true;
+    e
+}
+
+fn append_comment(slot: &mut String, text: &str) {
+    if !slot.is_empty() {
+        slot.push('\n');
+    }
+    slot.push_str(text);
+}

@@ -1,0 +1,455 @@
+//! Scalar tokens: plain, single- and double-quoted, literal and folded, with YAML line folding.
+
+use super::chars::{at, is_blank, is_blankz, is_break, is_breakz};
+use super::error::{Mark, YResult};
+use super::scanner::{ScalarStyle, Scanner, Token, TokenKind};
+use std::borrow::Cow;
+
+/// Scalar text under construction; stays a borrowed slice of the input while every piece
+/// appended is the next stretch of input, which is the common case.
+pub(super) struct Text<'a> {
+    src: &'a str,
+    start: usize,
+    end: usize,
+    owned: Option<String>,
+}
+
+impl<'a> Text<'a> {
+    pub fn new(src: &'a str) -> Self {
+        Text {
+            src,
+            start: 0,
+            end: 0,
+            owned: None,
+        }
+    }
+
+    /// Appends `src[from..to]`.
+    pub fn push_src(&mut self, from: usize, to: usize) {
+        if from == to {
+            return;
+        }
+        match &mut self.owned {
+            Some(s) => s.push_str(&self.src[from..to]),
+            None if self.start == self.end => {
+                self.start = from;
+                self.end = to;
+            }
+            None if from == self.end => self.end = to,
+            None => {
+                let mut s = String::with_capacity(self.end - self.start + to - from + 16);
+                s.push_str(&self.src[self.start..self.end]);
+                s.push_str(&self.src[from..to]);
+                self.owned = Some(s);
+            }
+        }
+    }
+
+    pub fn push_str(&mut self, t: &str) {
+        if t.is_empty() {
+            return;
+        }
+        let s = self
+            .owned
+            .get_or_insert_with(|| self.src[self.start..self.end].to_string());
+        s.push_str(t);
+    }
+
+    pub fn push_char(&mut self, c: char) {
+        let mut buf = [0u8; 4];
+        self.push_str(c.encode_utf8(&mut buf));
+    }
+
+    pub fn finish(self) -> Cow<'a, str> {
+        match self.owned {
+            Some(s) => Cow::Owned(s),
+            None => Cow::Borrowed(&self.src[self.start..self.end]),
+        }
+    }
+}
+
+/// Folds the line breaks between two pieces of a flow or plain scalar: a single line break
+/// becomes a space, further ones are kept.
+fn fold(text: &mut Text<'_>, leading_break: &mut String, trailing_breaks: &mut String) {
+    if leading_break.starts_with('\n') {
+        if trailing_breaks.is_empty() {
+            text.push_str(" ");
+        } else {
+            text.push_str(trailing_breaks);
+        }
+    } else {
+        text.push_str(leading_break);
+        text.push_str(trailing_breaks);
+    }
+    leading_break.clear();
+    trailing_breaks.clear();
+}
+
+impl<'a> Scanner<'a> {
+    fn scalar_token(
+        &self,
+        start: Mark,
+        end: Mark,
+        value: Cow<'a, str>,
+        style: ScalarStyle,
+    ) -> Token<'a> {
+        let mut t = Token::new(TokenKind::Scalar, start, end);
+        t.value = value;
+        t.style = style;
+        t
+    }
+
+    /// `---` or `...` followed by a blank at the start of a line.
+    fn at_document_indicator(&self) -> bool {
+        if self.column != 0 {
+            return false;
+        }
+        let three = &self.src[self.pos..(self.pos + 3).min(self.src.len())];
+        (three == b"---" || three == b"...") && is_blankz(self.src, self.pos + 3)
+    }
+
+    /// End of the run of ordinary characters of a plain scalar starting at the cursor.
+    fn plain_run_end(&self) -> usize {
+        let b = self.src;
+        let flow = self.flow_level > 0;
+        let mut i = self.pos;
+        loop {
+            match at(b, i) {
+                0 | b' ' | b'\t' | b'\r' | b'\n' => return i,
+                b':' if is_blankz(b, i + 1) => return i,
+                b',' | b'?' | b'[' | b']' | b'{' | b'}' if flow => return i,
+                0xC2 | 0xE2 if is_break(b, i) => return i,
+                _ => i += 1,
+            }
+        }
+    }
+
+    pub fn scan_plain_scalar(&mut self) -> YResult<Token<'a>> {
+        let mut text = Text::new(self.text);
+        let mut leading_break = String::new();
+        let mut trailing_breaks = String::new();
+        let mut spaces: Option<(usize, usize)> = None;
+        let mut leading_blanks = false;
+        let indent = self.indent + 1;
+        let start = self.mark();
+        let mut end = start;
+
+        loop {
+            if self.at_document_indicator() || self.ch(0) == b'#' {
+                break;
+            }
+            while !is_blankz(self.src, self.pos) {
+                let c = self.ch(0);
+                if (c == b':' && is_blankz(self.src, self.pos + 1))
+                    || (self.flow_level > 0 && matches!(c, b',' | b'?' | b'[' | b']' | b'{' | b'}'))
+                {
+                    break;
+                }
+                if leading_blanks {
+                    fold(&mut text, &mut leading_break, &mut trailing_breaks);
+                    leading_blanks = false;
+                } else if let Some((from, to)) = spaces.take() {
+                    text.push_src(from, to);
+                }
+                // The run ends before an indicator, so copy at least one character.
+                let run_end = self.plain_run_end().max(self.pos + 1);
+                let run_end = self.char_boundary(run_end);
+                text.push_src(self.pos, run_end);
+                self.advance_to(run_end);
+                end = self.mark();
+            }
+            if !(is_blank(self.src, self.pos) || is_break(self.src, self.pos)) {
+                break;
+            }
+            while is_blank(self.src, self.pos) || is_break(self.src, self.pos) {
+                if is_blank(self.src, self.pos) {
+                    if leading_blanks && (self.column as isize) < indent && self.ch(0) == b'\t' {
+                        return Err(
+                            self.error(start, "found a tab character that violates indentation")
+                        );
+                    }
+                    if !leading_blanks {
+                        let from = spaces.map_or(self.pos, |(f, _)| f);
+                        spaces = Some((from, self.pos + 1));
+                    }
+                    self.skip();
+                } else if !leading_blanks {
+                    spaces = None;
+                    self.read_line(&mut leading_break);
+                    leading_blanks = true;
+                } else {
+                    self.read_line(&mut trailing_breaks);
+                }
+            }
+            if self.flow_level == 0 && (self.column as isize) < indent {
+                break;
+            }
+        }
+
+        if leading_blanks {
+            self.simple_key_allowed = true;
+        }
+        Ok(self.scalar_token(start, end, text.finish(), ScalarStyle::Plain))
+    }
+
+    /// Rounds a byte offset up to the next character boundary.
+    fn char_boundary(&self, mut i: usize) -> usize {
+        while i < self.src.len() && !self.text.is_char_boundary(i) {
+            i += 1;
+        }
+        i
+    }
+
+    pub fn scan_flow_scalar(&mut self, single: bool) -> YResult<Token<'a>> {
+        let start = self.mark();
+        self.skip();
+        let mut text = Text::new(self.text);
+        let mut leading_break = String::new();
+        let mut trailing_breaks = String::new();
+        let mut spaces: Option<(usize, usize)> = None;
+        let quote = if single { b'\'' } else { b'"' };
+
+        loop {
+            if self.at_document_indicator() {
+                return Err(self.error(start, "found unexpected document indicator"));
+            }
+            if self.ch(0) == 0 {
+                return Err(self.error(start, "found unexpected end of stream"));
+            }
+            let mut leading_blanks = false;
+            while !is_blankz(self.src, self.pos) {
+                let c = self.ch(0);
+                if single && c == b'\'' && self.ch(1) == b'\'' {
+                    text.push_str("'");
+                    self.skip();
+                    self.skip();
+                } else if c == quote {
+                    break;
+                } else if !single && c == b'\\' && is_break(self.src, self.pos + 1) {
+                    self.skip();
+                    self.skip_line();
+                    leading_blanks = true;
+                    break;
+                } else if !single && c == b'\\' {
+                    self.scan_escape(&mut text, start)?;
+                } else {
+                    let mut i = self.pos + 1;
+                    while !is_blankz(self.src, i)
+                        && !matches!(at(self.src, i), b'\'' | b'"' | b'\\')
+                    {
+                        i += 1;
+                    }
+                    let i = self.char_boundary(i);
+                    text.push_src(self.pos, i);
+                    self.advance_to(i);
+                }
+            }
+            if self.ch(0) == quote {
+                break;
+            }
+            while is_blank(self.src, self.pos) || is_break(self.src, self.pos) {
+                if is_blank(self.src, self.pos) {
+                    if !leading_blanks {
+                        let from = spaces.map_or(self.pos, |(f, _)| f);
+                        spaces = Some((from, self.pos + 1));
+                    }
+                    self.skip();
+                } else if !leading_blanks {
+                    spaces = None;
+                    self.read_line(&mut leading_break);
+                    leading_blanks = true;
+                } else {
+                    self.read_line(&mut trailing_breaks);
+                }
+            }
+            if leading_blanks {
+                fold(&mut text, &mut leading_break, &mut trailing_breaks);
+            } else if let Some((from, to)) = spaces.take() {
+                text.push_src(from, to);
+            }
+        }
+        self.skip();
+        let style = if single {
+            ScalarStyle::SingleQuoted
+        } else {
+            ScalarStyle::DoubleQuoted
+        };
+        Ok(self.scalar_token(start, self.mark(), text.finish(), style))
+    }
+
+    /// One backslash escape of a double-quoted scalar.
+    fn scan_escape(&mut self, text: &mut Text<'a>, start: Mark) -> YResult<()> {
+        let simple = match self.ch(1) {
+            b'0' => Some('\0'),
+            b'a' => Some('\x07'),
+            b'b' => Some('\x08'),
+            b't' | b'\t' => Some('\t'),
+            b'n' => Some('\n'),
+            b'v' => Some('\x0B'),
+            b'f' => Some('\x0C'),
+            b'r' => Some('\r'),
+            b'e' => Some('\x1B'),
+            b' ' => Some(' '),
+            b'"' => Some('"'),
+            b'\'' => Some('\''),
+            b'\\' => Some('\\'),
+            b'N' => Some('\u{85}'),
+            b'_' => Some('\u{A0}'),
+            b'L' => Some('\u{2028}'),
+            b'P' => Some('\u{2029}'),
+            b'x' | b'u' | b'U' => None,
+            _ => return Err(self.error(start, "found unknown escape character")),
+        };
+        let len = match self.ch(1) {
+            b'x' => 2,
+            b'u' => 4,
+            b'U' => 8,
+            _ => 0,
+        };
+        self.skip();
+        self.skip();
+        if let Some(c) = simple {
+            text.push_char(c);
+            return Ok(());
+        }
+        let mut value: u32 = 0;
+        for k in 0..len {
+            let d = (self.ch(k) as char).to_digit(16);
+            match d {
+                Some(d) => value = (value << 4) | d,
+                None => return Err(self.error(start, "did not find expected hexdecimal number")),
+            }
+        }
+        let c = char::from_u32(value)
+            .ok_or_else(|| self.error(start, "found invalid Unicode character escape code"))?;
+        text.push_char(c);
+        self.advance_to(self.pos + len);
+        Ok(())
+    }
+
+    pub fn scan_block_scalar(&mut self, literal: bool) -> YResult<Token<'a>> {
+        let start = self.mark();
+        self.skip();
+        let mut chomping = 0i8;
+        let mut increment = 0isize;
+        let chomp_of = |c: u8| if c == b'+' { 1 } else { -1 };
+        if matches!(self.ch(0), b'+' | b'-') {
+            chomping = chomp_of(self.ch(0));
+            self.skip();
+            if self.ch(0).is_ascii_digit() {
+                if self.ch(0) == b'0' {
+                    return Err(self.error(start, "found an indentation indicator equal to 0"));
+                }
+                increment = (self.ch(0) - b'0') as isize;
+                self.skip();
+            }
+        } else if self.ch(0).is_ascii_digit() {
+            if self.ch(0) == b'0' {
+                return Err(self.error(start, "found an indentation indicator equal to 0"));
+            }
+            increment = (self.ch(0) - b'0') as isize;
+            self.skip();
+            if matches!(self.ch(0), b'+' | b'-') {
+                chomping = chomp_of(self.ch(0));
+                self.skip();
+            }
+        }
+        while is_blank(self.src, self.pos) {
+            self.skip();
+        }
+        if self.ch(0) == b'#' {
+            self.scan_line_comment(start)?;
+            while !is_breakz(self.src, self.pos) {
+                self.skip();
+            }
+        }
+        if !is_breakz(self.src, self.pos) {
+            return Err(self.error(start, "did not find expected comment or line break"));
+        }
+        self.skip_line();
+        let mut end = self.mark();
+
+        let mut indent: isize = 0;
+        if increment > 0 {
+            indent = if self.indent >= 0 {
+                self.indent + increment
+            } else {
+                increment
+            };
+        }
+        let mut s = String::new();
+        let mut leading_break = String::new();
+        let mut trailing_breaks = String::new();
+        self.block_scalar_breaks(&mut indent, &mut trailing_breaks, start, &mut end)?;
+
+        let mut leading_blank = false;
+        while self.column as isize == indent && self.ch(0) != 0 {
+            let trailing_blank = is_blank(self.src, self.pos);
+            if !literal && !leading_blank && !trailing_blank && leading_break.starts_with('\n') {
+                if trailing_breaks.is_empty() {
+                    s.push(' ');
+                }
+            } else {
+                s.push_str(&leading_break);
+            }
+            leading_break.clear();
+            s.push_str(&trailing_breaks);
+            trailing_breaks.clear();
+            leading_blank = is_blank(self.src, self.pos);
+            let mut e = self.pos;
+            while !is_breakz(self.src, e) {
+                e += 1;
+            }
+            s.push_str(&self.text[self.pos..e]);
+            self.advance_to(e);
+            self.read_line(&mut leading_break);
+            self.block_scalar_breaks(&mut indent, &mut trailing_breaks, start, &mut end)?;
+        }
+        if chomping != -1 {
+            s.push_str(&leading_break);
+        }
+        if chomping == 1 {
+            s.push_str(&trailing_breaks);
+        }
+        let style = if literal {
+            ScalarStyle::Literal
+        } else {
+            ScalarStyle::Folded
+        };
+        Ok(self.scalar_token(start, end, Cow::Owned(s), style))
+    }
+
+    /// Indentation and empty lines of a block scalar; fixes the indentation if it is still
+    /// unknown.
+    fn block_scalar_breaks(
+        &mut self,
+        indent: &mut isize,
+        breaks: &mut String,
+        start: Mark,
+        end: &mut Mark,
+    ) -> YResult<()> {
+        *end = self.mark();
+        let mut max_indent = 0isize;
+        loop {
+            while (*indent == 0 || (self.column as isize) < *indent) && self.ch(0) == b' ' {
+                self.skip();
+            }
+            max_indent = max_indent.max(self.column as isize);
+            if (*indent == 0 || (self.column as isize) < *indent) && self.ch(0) == b'\t' {
+                return Err(self.error(
+                    start,
+                    "found a tab character where an indentation space is expected",
+                ));
+            }
+            if !is_break(self.src, self.pos) {
+                break;
+            }
+            self.read_line(breaks);
+            *end = self.mark();
+        }
+        if *indent == 0 {
+            *indent = max_indent.max(self.indent + 1).max(1);
+        }
+        Ok(())
+    }
+}

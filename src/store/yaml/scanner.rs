@@ -1,0 +1,709 @@
+//! The YAML scanner: bytes to tokens, with go-yaml's indentation, simple-key and comment rules.
+//!
+//! sesame must read comments exactly where go-yaml (and so sops) puts them, and go-yaml decides
+//! that inside its scanner, from token positions, blank lines and columns. This scanner therefore
+//! follows go-yaml v3's token model and lookahead closely; scalars, properties and comments are
+//! scanned in the sibling modules `scan_scalar`, `scan_props` and `scan_comment`.
+
+use super::chars::{at, char_count, is_blank, is_blankz, is_break, width};
+use super::error::{Mark, YResult, YamlError};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// go-yaml's limits on nesting, against stack exhaustion.
+const MAX_INDENTS: usize = 10_000;
+const MAX_FLOW_LEVEL: usize = 10_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TokenKind {
+    StreamStart,
+    StreamEnd,
+    VersionDirective,
+    TagDirective,
+    DocumentStart,
+    DocumentEnd,
+    BlockSequenceStart,
+    BlockMappingStart,
+    BlockEnd,
+    FlowSequenceStart,
+    FlowSequenceEnd,
+    FlowMappingStart,
+    FlowMappingEnd,
+    BlockEntry,
+    FlowEntry,
+    Key,
+    Value,
+    Alias,
+    Anchor,
+    Tag,
+    Scalar,
+}
+
+/// How a scalar was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum ScalarStyle {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
+}
+
+/// One token. `value` holds a scalar's text, an anchor's name, a tag's handle or a %TAG
+/// handle; `suffix` a tag's suffix or a %TAG prefix.
+#[derive(Clone, Debug)]
+pub(super) struct Token<'a> {
+    pub kind: TokenKind,
+    pub start: Mark,
+    pub end: Mark,
+    pub value: Cow<'a, str>,
+    pub suffix: Cow<'a, str>,
+    pub style: ScalarStyle,
+    /// `%YAML` version (major, minor).
+    pub version: (u32, u32),
+}
+
+impl<'a> Token<'a> {
+    pub fn new(kind: TokenKind, start: Mark, end: Mark) -> Self {
+        Token {
+            kind,
+            start,
+            end,
+            value: Cow::Borrowed(""),
+            suffix: Cow::Borrowed(""),
+            style: ScalarStyle::Plain,
+            version: (0, 0),
+        }
+    }
+}
+
+/// A block of comment lines as go-yaml's scanner records it. Exactly one of `head`, `line`
+/// and `foot` is non-empty; lines are joined with `\n` and keep their `#`.
+#[derive(Clone, Debug, Default)]
+pub(super) struct CommentRec {
+    pub scan_mark: Mark,
+    pub token_mark: Mark,
+    pub start_mark: Mark,
+    pub end_mark: Mark,
+    pub head: String,
+    pub line: String,
+    pub foot: String,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct SimpleKey {
+    pub possible: bool,
+    pub required: bool,
+    pub token_number: usize,
+    pub mark: Mark,
+}
+
+/// The scanner state. Fields are shared with the sibling scanning modules.
+pub(super) struct Scanner<'a> {
+    pub text: &'a str,
+    pub src: &'a [u8],
+    pub pos: usize,
+    pub line: usize,
+    pub column: usize,
+    /// Line breaks since the last non-blank character (go-yaml's `newlines`).
+    pub newlines: usize,
+    /// Produced tokens; `tokens[head..]` are not yet consumed by the parser.
+    pub tokens: Vec<Token<'a>>,
+    pub head: usize,
+    pub tokens_parsed: usize,
+    pub token_available: bool,
+    stream_start_produced: bool,
+    stream_end_fetched: bool,
+    pub indent: isize,
+    indents: Vec<isize>,
+    pub simple_key_allowed: bool,
+    simple_keys: Vec<SimpleKey>,
+    simple_keys_by_tok: HashMap<usize, usize>,
+    pub flow_level: usize,
+    /// Scanned comments; `comments[comments_head..]` are not yet handed to the parser.
+    pub comments: Vec<CommentRec>,
+    pub comments_head: usize,
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Scanner {
+            text,
+            src: text.as_bytes(),
+            pos: 0,
+            line: 0,
+            column: 0,
+            newlines: 0,
+            tokens: Vec::new(),
+            head: 0,
+            tokens_parsed: 0,
+            token_available: false,
+            stream_start_produced: false,
+            stream_end_fetched: false,
+            indent: -1,
+            indents: Vec::new(),
+            simple_key_allowed: false,
+            simple_keys: Vec::new(),
+            simple_keys_by_tok: HashMap::new(),
+            flow_level: 0,
+            comments: Vec::new(),
+            comments_head: 0,
+        }
+    }
+
+    // ---- cursor -------------------------------------------------------------------------
+
+    #[inline]
+    pub fn mark(&self) -> Mark {
+        Mark {
+            index: self.pos,
+            line: self.line,
+            column: self.column,
+        }
+    }
+
+    /// The byte `off` bytes ahead (0 at the end).
+    #[inline]
+    pub fn ch(&self, off: usize) -> u8 {
+        at(self.src, self.pos + off)
+    }
+
+    /// Advances over one character that is not a line break.
+    #[inline]
+    pub fn skip(&mut self) {
+        if !is_blank(self.src, self.pos) {
+            self.newlines = 0;
+        }
+        self.pos += width(self.ch(0));
+        self.column += 1;
+    }
+
+    /// Advances over one line break (CRLF counts as one).
+    #[inline]
+    pub fn skip_line(&mut self) {
+        if self.ch(0) == b'\r' && self.ch(1) == b'\n' {
+            self.pos += 2;
+        } else if is_break(self.src, self.pos) {
+            self.pos += width(self.ch(0));
+        } else {
+            return;
+        }
+        self.column = 0;
+        self.line += 1;
+        self.newlines += 1;
+    }
+
+    /// Advances over a line break, appending its normalized form (`\n`, or LS/PS kept).
+    pub fn read_line(&mut self, out: &mut String) {
+        let c = self.ch(0);
+        let n = if c == b'\r' && self.ch(1) == b'\n' {
+            out.push('\n');
+            2
+        } else if c == b'\r' || c == b'\n' {
+            out.push('\n');
+            1
+        } else if c == 0xC2 && self.ch(1) == 0x85 {
+            out.push('\n');
+            2
+        } else if c == 0xE2 && self.ch(1) == 0x80 && matches!(self.ch(2), 0xA8 | 0xA9) {
+            out.push_str(&self.text[self.pos..self.pos + 3]);
+            3
+        } else {
+            return;
+        };
+        self.pos += n;
+        self.column = 0;
+        self.line += 1;
+        self.newlines += 1;
+    }
+
+    /// Advances over `end - pos` bytes of non-break content on the current line.
+    #[inline]
+    pub fn advance_to(&mut self, end: usize) {
+        let run = &self.src[self.pos..end];
+        if run.iter().any(|&c| c != b' ' && c != b'\t') {
+            self.newlines = 0;
+        }
+        self.column += char_count(run);
+        self.pos = end;
+    }
+
+    /// Whether more than `limit` characters separate byte offsets `from` and `to`.
+    fn chars_exceed(&self, from: usize, to: usize, limit: usize) -> bool {
+        if to.saturating_sub(from) <= limit {
+            return false;
+        }
+        // At most 4 bytes a character, so looking at 4 * (limit + 1) bytes is enough.
+        let end = to.min(from + 4 * (limit + 1));
+        char_count(&self.src[from..end]) > limit
+    }
+
+    pub fn error(&self, context_mark: Mark, problem: &str) -> YamlError {
+        YamlError::scanner(context_mark, self.mark(), problem)
+    }
+
+    // ---- token queue --------------------------------------------------------------------
+
+    /// Makes sure the next token is available and returns it.
+    pub fn peek(&mut self) -> YResult<&Token<'a>> {
+        if !self.token_available {
+            self.fetch_more_tokens()?;
+        }
+        Ok(&self.tokens[self.head])
+    }
+
+    /// Consumes the token returned by `peek`.
+    pub fn skip_token(&mut self) {
+        self.token_available = false;
+        self.tokens_parsed += 1;
+        self.head += 1;
+        // Keep the queue short; go-yaml looks back at the last two tokens, so keep those.
+        if self.head > 1024 {
+            let drop = self.head.min(self.tokens.len().saturating_sub(2));
+            self.tokens.drain(..drop);
+            self.head -= drop;
+        }
+        if self.comments_head > 256 && self.comments_head == self.comments.len() {
+            self.comments.clear();
+            self.comments_head = 0;
+        }
+    }
+
+    /// Takes the next token out of the queue (after `peek`).
+    pub fn take_token(&mut self) -> Token<'a> {
+        let t = std::mem::replace(
+            &mut self.tokens[self.head],
+            Token::new(TokenKind::BlockEnd, Mark::default(), Mark::default()),
+        );
+        // Keep kind and marks: the comment scanner looks back at recent tokens.
+        self.tokens[self.head].kind = t.kind;
+        self.tokens[self.head].start = t.start;
+        self.tokens[self.head].end = t.end;
+        self.skip_token();
+        t
+    }
+
+    fn insert_token(&mut self, at_pos: Option<usize>, token: Token<'a>) {
+        match at_pos {
+            None => self.tokens.push(token),
+            Some(p) => self.tokens.insert(self.head + p, token),
+        }
+    }
+
+    pub fn push_token(&mut self, token: Token<'a>) {
+        self.tokens.push(token);
+    }
+
+    fn fetch_more_tokens(&mut self) -> YResult<()> {
+        loop {
+            // go-yaml keeps two tokens of lookahead so that comments following a token are
+            // scanned before the token is handed out, and more while a simple key is open.
+            if self.head + 2 < self.tokens.len() {
+                match self.simple_keys_by_tok.get(&self.tokens_parsed) {
+                    None => break,
+                    Some(&i) => {
+                        if !self.simple_key_is_valid(i)? {
+                            break;
+                        }
+                    }
+                }
+            }
+            if self.stream_end_fetched {
+                break;
+            }
+            self.fetch_next_token()?;
+        }
+        self.token_available = true;
+        Ok(())
+    }
+
+    fn fetch_next_token(&mut self) -> YResult<()> {
+        if !self.stream_start_produced {
+            self.indent = -1;
+            self.simple_keys.push(SimpleKey::default());
+            self.simple_key_allowed = true;
+            self.stream_start_produced = true;
+            let m = self.mark();
+            self.push_token(Token::new(TokenKind::StreamStart, m, m));
+            return Ok(());
+        }
+        let scan_mark = self.mark();
+        self.scan_to_next_token()?;
+        self.unroll_indent(self.column as isize, scan_mark);
+
+        let c = self.ch(0);
+        if c == 0 {
+            return self.fetch_stream_end();
+        }
+        if self.column == 0 {
+            if c == b'%' {
+                return self.fetch_directive();
+            }
+            let three = &self.src[self.pos..(self.pos + 3).min(self.src.len())];
+            if (three == b"---" || three == b"...") && is_blankz(self.src, self.pos + 3) {
+                let kind = if c == b'-' {
+                    TokenKind::DocumentStart
+                } else {
+                    TokenKind::DocumentEnd
+                };
+                return self.fetch_document_indicator(kind);
+            }
+        }
+
+        let mut comment_mark = self.mark();
+        if (self.flow_level == 0 && c == b':') || (self.flow_level > 0 && c == b',') {
+            // Comments after `:` or `,` belong to the token before it.
+            if let Some(t) = self.tokens.last() {
+                comment_mark = t.start;
+            }
+        }
+        self.fetch_by_indicator(c)?;
+        if self.tokens.last().map(|t| t.kind) != Some(TokenKind::BlockEntry) {
+            // A `-` alone has no line comment; it becomes a head of what follows.
+            self.scan_line_comment(comment_mark)?;
+        }
+        Ok(())
+    }
+
+    fn fetch_by_indicator(&mut self, c: u8) -> YResult<()> {
+        let next_blankz = is_blankz(self.src, self.pos + 1);
+        match c {
+            b'[' => self.fetch_flow_collection_start(TokenKind::FlowSequenceStart),
+            b'{' => self.fetch_flow_collection_start(TokenKind::FlowMappingStart),
+            b']' => self.fetch_flow_collection_end(TokenKind::FlowSequenceEnd),
+            b'}' => self.fetch_flow_collection_end(TokenKind::FlowMappingEnd),
+            b',' => self.fetch_flow_entry(),
+            b'-' if next_blankz => self.fetch_block_entry(),
+            b'?' if self.flow_level > 0 || next_blankz => self.fetch_key(),
+            b':' if self.flow_level > 0 || next_blankz => self.fetch_value(),
+            b'*' => self.fetch_anchor(TokenKind::Alias),
+            b'&' => self.fetch_anchor(TokenKind::Anchor),
+            b'!' => self.fetch_tag(),
+            b'|' if self.flow_level == 0 => self.fetch_block_scalar(true),
+            b'>' if self.flow_level == 0 => self.fetch_block_scalar(false),
+            b'\'' => self.fetch_flow_scalar(true),
+            b'"' => self.fetch_flow_scalar(false),
+            _ => {
+                let plain = !(is_blankz(self.src, self.pos)
+                    || matches!(
+                        c,
+                        b'-' | b'?'
+                            | b':'
+                            | b','
+                            | b'['
+                            | b']'
+                            | b'{'
+                            | b'}'
+                            | b'#'
+                            | b'&'
+                            | b'*'
+                            | b'!'
+                            | b'|'
+                            | b'>'
+                            | b'\''
+                            | b'"'
+                            | b'%'
+                            | b'@'
+                            | b'`'
+                    ))
+                    || (c == b'-' && !is_blank(self.src, self.pos + 1))
+                    || (self.flow_level == 0 && (c == b'?' || c == b':') && !next_blankz);
+                if plain {
+                    self.fetch_plain_scalar()
+                } else {
+                    Err(self.error(self.mark(), "found character that cannot start any token"))
+                }
+            }
+        }
+    }
+
+    // ---- simple keys and indentation ----------------------------------------------------
+
+    fn simple_key_is_valid(&mut self, i: usize) -> YResult<bool> {
+        let key = self.simple_keys[i];
+        if !key.possible {
+            return Ok(false);
+        }
+        // A simple key is limited to one line and 1024 characters.
+        if key.mark.line < self.line || self.chars_exceed(key.mark.index, self.pos, 1024) {
+            if key.required {
+                return Err(self.error(key.mark, "could not find expected ':'"));
+            }
+            self.simple_keys[i].possible = false;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    pub fn save_simple_key(&mut self) -> YResult<()> {
+        let required = self.flow_level == 0 && self.indent == self.column as isize;
+        if self.simple_key_allowed {
+            let key = SimpleKey {
+                possible: true,
+                required,
+                token_number: self.tokens_parsed + (self.tokens.len() - self.head),
+                mark: self.mark(),
+            };
+            self.remove_simple_key()?;
+            let last = self.simple_keys.len() - 1;
+            self.simple_keys[last] = key;
+            self.simple_keys_by_tok.insert(key.token_number, last);
+        }
+        Ok(())
+    }
+
+    pub fn remove_simple_key(&mut self) -> YResult<()> {
+        let i = self.simple_keys.len() - 1;
+        let key = self.simple_keys[i];
+        if key.possible {
+            if key.required {
+                return Err(self.error(key.mark, "could not find expected ':'"));
+            }
+            self.simple_keys[i].possible = false;
+            self.simple_keys_by_tok.remove(&key.token_number);
+        }
+        Ok(())
+    }
+
+    fn increase_flow_level(&mut self) -> YResult<()> {
+        self.simple_keys.push(SimpleKey {
+            possible: false,
+            required: false,
+            token_number: self.tokens_parsed + (self.tokens.len() - self.head),
+            mark: self.mark(),
+        });
+        self.flow_level += 1;
+        if self.flow_level > MAX_FLOW_LEVEL {
+            return Err(self.error(self.mark(), "exceeded max depth of 10000"));
+        }
+        Ok(())
+    }
+
+    fn decrease_flow_level(&mut self) {
+        if self.flow_level > 0 {
+            self.flow_level -= 1;
+            if let Some(key) = self.simple_keys.pop() {
+                self.simple_keys_by_tok.remove(&key.token_number);
+            }
+        }
+    }
+
+    /// Opens a block collection when `column` is deeper than the current indentation,
+    /// inserting its start token before token `number` (or appending it).
+    fn roll_indent(
+        &mut self,
+        column: usize,
+        number: Option<usize>,
+        kind: TokenKind,
+        mark: Mark,
+    ) -> YResult<()> {
+        if self.flow_level > 0 {
+            return Ok(());
+        }
+        if self.indent < column as isize {
+            self.indents.push(self.indent);
+            self.indent = column as isize;
+            if self.indents.len() > MAX_INDENTS {
+                return Err(self.error(mark, "exceeded max depth of 10000"));
+            }
+            let pos = number.map(|n| n - self.tokens_parsed);
+            self.insert_token(pos, Token::new(kind, mark, mark));
+        }
+        Ok(())
+    }
+
+    /// Closes block collections deeper than `column`. sops compat: go-yaml places each
+    /// BLOCK-END before trailing comments written at that block's indentation, so that they
+    /// become foot comments of the block rather than heads of what follows.
+    pub fn unroll_indent(&mut self, column: isize, scan_mark: Mark) {
+        if self.flow_level > 0 {
+            return;
+        }
+        let mut block_mark = scan_mark;
+        block_mark.index = block_mark.index.saturating_sub(1);
+        while self.indent > column {
+            let mut stop_index = block_mark.index;
+            for comment in self.comments[self.comments_head..].iter().rev() {
+                if comment.end_mark.index < stop_index {
+                    break;
+                }
+                if comment.start_mark.column as isize == self.indent + 1 {
+                    block_mark = comment.start_mark;
+                }
+                stop_index = comment.scan_mark.index;
+            }
+            self.push_token(Token::new(TokenKind::BlockEnd, block_mark, block_mark));
+            self.indent = self.indents.pop().unwrap_or(-1);
+        }
+    }
+
+    // ---- token fetchers ------------------------------------------------------------------
+
+    fn fetch_stream_end(&mut self) -> YResult<()> {
+        if self.column != 0 {
+            self.column = 0;
+            self.line += 1;
+        }
+        self.unroll_indent(-1, self.mark());
+        self.remove_simple_key()?;
+        self.simple_key_allowed = false;
+        let m = self.mark();
+        self.push_token(Token::new(TokenKind::StreamEnd, m, m));
+        self.stream_end_fetched = true;
+        Ok(())
+    }
+
+    fn fetch_directive(&mut self) -> YResult<()> {
+        self.unroll_indent(-1, self.mark());
+        self.remove_simple_key()?;
+        self.simple_key_allowed = false;
+        let token = self.scan_directive()?;
+        self.push_token(token);
+        Ok(())
+    }
+
+    fn fetch_document_indicator(&mut self, kind: TokenKind) -> YResult<()> {
+        self.unroll_indent(-1, self.mark());
+        self.remove_simple_key()?;
+        self.simple_key_allowed = false;
+        let start = self.mark();
+        self.advance_to(self.pos + 3);
+        let end = self.mark();
+        self.push_token(Token::new(kind, start, end));
+        Ok(())
+    }
+
+    /// Consumes a one-character indicator and appends its token.
+    fn push_indicator(&mut self, kind: TokenKind) {
+        let start = self.mark();
+        self.skip();
+        let end = self.mark();
+        self.push_token(Token::new(kind, start, end));
+    }
+
+    fn fetch_flow_collection_start(&mut self, kind: TokenKind) -> YResult<()> {
+        self.save_simple_key()?;
+        self.increase_flow_level()?;
+        self.simple_key_allowed = true;
+        self.push_indicator(kind);
+        Ok(())
+    }
+
+    fn fetch_flow_collection_end(&mut self, kind: TokenKind) -> YResult<()> {
+        self.remove_simple_key()?;
+        self.decrease_flow_level();
+        self.simple_key_allowed = false;
+        self.push_indicator(kind);
+        Ok(())
+    }
+
+    fn fetch_flow_entry(&mut self) -> YResult<()> {
+        self.remove_simple_key()?;
+        self.simple_key_allowed = true;
+        self.push_indicator(TokenKind::FlowEntry);
+        Ok(())
+    }
+
+    fn fetch_block_entry(&mut self) -> YResult<()> {
+        if self.flow_level == 0 {
+            if !self.simple_key_allowed {
+                return Err(self.error(
+                    self.mark(),
+                    "block sequence entries are not allowed in this context",
+                ));
+            }
+            let m = self.mark();
+            self.roll_indent(self.column, None, TokenKind::BlockSequenceStart, m)?;
+        }
+        self.remove_simple_key()?;
+        self.simple_key_allowed = true;
+        self.push_indicator(TokenKind::BlockEntry);
+        Ok(())
+    }
+
+    fn fetch_key(&mut self) -> YResult<()> {
+        if self.flow_level == 0 {
+            if !self.simple_key_allowed {
+                return Err(self.error(self.mark(), "mapping keys are not allowed in this context"));
+            }
+            let m = self.mark();
+            self.roll_indent(self.column, None, TokenKind::BlockMappingStart, m)?;
+        }
+        self.remove_simple_key()?;
+        self.simple_key_allowed = self.flow_level == 0;
+        self.push_indicator(TokenKind::Key);
+        Ok(())
+    }
+
+    fn fetch_value(&mut self) -> YResult<()> {
+        let i = self.simple_keys.len() - 1;
+        if self.simple_key_is_valid(i)? {
+            let key = self.simple_keys[i];
+            let pos = key.token_number - self.tokens_parsed;
+            self.insert_token(Some(pos), Token::new(TokenKind::Key, key.mark, key.mark));
+            self.roll_indent(
+                key.mark.column,
+                Some(key.token_number),
+                TokenKind::BlockMappingStart,
+                key.mark,
+            )?;
+            self.simple_keys[i].possible = false;
+            self.simple_keys_by_tok.remove(&key.token_number);
+            self.simple_key_allowed = false;
+        } else {
+            if self.flow_level == 0 {
+                if !self.simple_key_allowed {
+                    return Err(self.error(
+                        self.mark(),
+                        "mapping values are not allowed in this context",
+                    ));
+                }
+                let m = self.mark();
+                self.roll_indent(self.column, None, TokenKind::BlockMappingStart, m)?;
+            }
+            self.simple_key_allowed = self.flow_level == 0;
+        }
+        self.push_indicator(TokenKind::Value);
+        Ok(())
+    }
+
+    fn fetch_anchor(&mut self, kind: TokenKind) -> YResult<()> {
+        self.save_simple_key()?;
+        self.simple_key_allowed = false;
+        let token = self.scan_anchor(kind)?;
+        self.push_token(token);
+        Ok(())
+    }
+
+    fn fetch_tag(&mut self) -> YResult<()> {
+        self.save_simple_key()?;
+        self.simple_key_allowed = false;
+        let token = self.scan_tag()?;
+        self.push_token(token);
+        Ok(())
+    }
+
+    fn fetch_block_scalar(&mut self, literal: bool) -> YResult<()> {
+        self.remove_simple_key()?;
+        self.simple_key_allowed = true;
+        let token = self.scan_block_scalar(literal)?;
+        self.push_token(token);
+        Ok(())
+    }
+
+    fn fetch_flow_scalar(&mut self, single: bool) -> YResult<()> {
+        self.save_simple_key()?;
+        self.simple_key_allowed = false;
+        let token = self.scan_flow_scalar(single)?;
+        self.push_token(token);
+        Ok(())
+    }
+
+    fn fetch_plain_scalar(&mut self) -> YResult<()> {
+        self.save_simple_key()?;
+        self.simple_key_allowed = false;
+        let token = self.scan_plain_scalar()?;
+        self.push_token(token);
+        Ok(())
+    }
+}
