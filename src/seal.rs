@@ -311,9 +311,13 @@ fn decrypt_node(
         walk.hash(false, &bytes);
         return Ok(Decrypted::Node(Node::Leaf(leaf)));
     }
-    let stored = match &leaf.value {
-        Scalar::Str(s) => s.to_lossy().into_owned(),
-        other => {
+    let stored = match leaf.value {
+        // An ENC string is ASCII; taking the buffer keeps the stored text without a copy.
+        Scalar::Str(s) => String::from_utf8(s.into_bytes()).map_err(|_| SealError::Decrypt {
+            path: walk.path(),
+            source: CipherError::Malformed,
+        })?,
+        ref other => {
             return Err(SealError::NotEncrypted {
                 path: walk.path(),
                 kind: other.type_name(),
@@ -322,7 +326,7 @@ fn decrypt_node(
     };
     if stored.is_empty() {
         walk.hash(true, b"");
-        return Ok(Decrypted::Node(Node::Leaf(leaf)));
+        return Ok(Decrypted::Node(Node::string("")));
     }
     let (plain, kind) =
         walk.cipher
@@ -377,7 +381,7 @@ fn decrypt_node(
     walk.hash(true, &bytes);
     Ok(Decrypted::Node(Node::Leaf(Leaf {
         value,
-        cipher: Some(stored.into()),
+        cipher: Some(stored.into_boxed_str()),
     })))
 }
 

@@ -21,6 +21,11 @@ impl SecretBuf {
         &self.0
     }
 
+    /// Takes the bytes out (for text that is not secret, like stored ciphertext).
+    pub fn into_bytes(mut self) -> Vec<u8> {
+        std::mem::take(&mut self.0)
+    }
+
     /// The text when the bytes are valid UTF-8.
     pub fn as_str(&self) -> Option<&str> {
         std::str::from_utf8(&self.0).ok()

@@ -87,13 +87,13 @@ pub struct EncValue<'a> {
 /// Splits `ENC[AES256_GCM,data:..,iv:..,tag:..,type:..]`.
 ///
 /// sops compat: sops matches `^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]` with greedy
-/// groups and ignores text after the final `]`; base64 never contains `,` or `:`, so splitting at
-/// the field names finds the same parts for every value sops can decrypt.
+/// groups and ignores text after the final `]`; base64 never contains `,`, so splitting at the
+/// first field names finds the same parts for every value sops can decrypt.
 pub fn parse_enc(s: &str) -> Result<EncValue<'_>, CipherError> {
     let rest = s
         .strip_prefix("ENC[AES256_GCM,data:")
         .ok_or(CipherError::Malformed)?;
-    let (data, rest) = rest.rsplit_once(",iv:").ok_or(CipherError::Malformed)?;
+    let (data, rest) = rest.split_once(",iv:").ok_or(CipherError::Malformed)?;
     let (iv, rest) = rest.split_once(",tag:").ok_or(CipherError::Malformed)?;
     let (tag, rest) = rest.split_once(",type:").ok_or(CipherError::Malformed)?;
     let close = rest.rfind(']').ok_or(CipherError::Malformed)?;
@@ -142,25 +142,28 @@ impl ValueCipher {
             B64.decode(parts.data)
                 .map_err(|_| CipherError::Base64("data"))?,
         );
-        let iv = B64
-            .decode(parts.iv)
+        let mut iv_buf = [0u8; 33];
+        let iv_len = B64
+            .decode_slice(parts.iv, &mut iv_buf)
             .map_err(|_| CipherError::Base64("iv"))?;
-        let tag = B64
-            .decode(parts.tag)
+        let iv = &iv_buf[..iv_len];
+        let mut tag_buf = [0u8; 17];
+        let tag_len = B64
+            .decode_slice(parts.tag, &mut tag_buf)
             .map_err(|_| CipherError::Base64("tag"))?;
-        if tag.len() != 16 {
+        if tag_len != 16 {
             return Err(CipherError::BadLength);
         }
-        let tag = Tag::from_slice(&tag);
+        let tag = Tag::from_slice(&tag_buf[..16]);
         let ok = match iv.len() {
             32 => self.gcm32.decrypt_in_place_detached(
-                GenericArray::from_slice(&iv),
+                GenericArray::from_slice(iv),
                 aad,
                 &mut buf,
                 tag,
             ),
             12 => self.gcm12.decrypt_in_place_detached(
-                GenericArray::from_slice(&iv),
+                GenericArray::from_slice(iv),
                 aad,
                 &mut buf,
                 tag,
