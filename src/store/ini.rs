@@ -14,7 +14,8 @@ mod write;
 use crate::secret::SecretBuf;
 use crate::store::flatten;
 use crate::store::{Emitted, MetadataSource, Parsed, StoreError, json};
-use crate::tree::{Comment, Map, MapItem, Node};
+use crate::tree::{Comment, Map, MapItem, Node, Scalar};
+use std::borrow::Cow;
 
 /// sops `stripCommentChar`: drops the leading run of `;`/space or `#`/space characters.
 fn strip_comment_char(c: &[u8]) -> Vec<u8> {
@@ -103,24 +104,27 @@ fn unescape_newlines(v: &[u8]) -> SecretBuf {
 }
 
 /// A value's text: strings as they are, other scalars per §7.6, lists and maps as Go `%v`.
-fn value_text(node: &Node) -> Vec<u8> {
+fn value_text(node: &Node) -> Cow<'_, [u8]> {
     match node {
-        Node::Leaf(leaf) => flatten::value_text(&leaf.value).expose().to_vec(),
+        Node::Leaf(leaf) => match &leaf.value {
+            Scalar::Str(s) => Cow::Borrowed(s.expose()),
+            other => Cow::Owned(flatten::value_text(other).expose().to_vec()),
+        },
         other => {
             let mut out = Vec::new();
             flatten::go_v(other, &mut out);
-            out
+            Cow::Owned(out)
         }
     }
 }
 
 /// sops `encodeTree` for one section: the first comment is the section's, a later comment
 /// belongs to the key before it (the last one wins), values become text.
-fn section_from_map(name: &str, map: &Map) -> Result<write::Section, String> {
-    let mut section = write::Section::new(name.to_string());
+fn section_from_map<'a>(name: &'a str, map: &'a Map) -> Result<write::Section<'a>, String> {
+    let mut section = write::Section::new(name);
     let mut items = map.items.iter().peekable();
     if let Some(MapItem::Comment(c)) = items.peek() {
-        section.comment = c.text.expose().to_vec();
+        section.comment = c.text.expose();
         items.next();
     }
     let mut last = None;
@@ -129,7 +133,7 @@ fn section_from_map(name: &str, map: &Map) -> Result<write::Section, String> {
             MapItem::Comment(c) => {
                 if let Some(i) = last {
                     let key: &mut write::Key = &mut section.keys[i];
-                    key.comment = c.text.expose().to_vec();
+                    key.comment = c.text.expose();
                 }
             }
             MapItem::Entry(e) => {
@@ -148,30 +152,32 @@ pub fn emit(docs: &[Map], metadata: Option<&Map>) -> Result<Emitted, StoreError>
     let Some(doc) = docs.first() else {
         return Err(StoreError::Emit("the INI store needs a document".into()));
     };
-    let meta_section = match metadata {
-        Some(md) => {
-            let mut section = write::Section::new("sops".into());
-            for (name, value) in flatten::flatten(md, "")? {
-                let mut text = flatten::value_text(value).expose().to_vec();
-                if matches!(value, crate::tree::Scalar::Str(_)) {
-                    // sops compat: EscapeNewlines writes newlines as the two characters `\n`.
-                    text = escape_newlines(&text);
-                }
-                section.set(&name, text).map_err(|e| {
-                    StoreError::Emit(format!("Error marshaling to INI: Error encoding key: {e}"))
-                })?;
-            }
-            if doc.get("sops").is_some() {
-                return Err(StoreError::Emit(
-                    "Error marshaling metadata: Found key \"sops\" in encrypted data, which is \
-                     a reserved key used for SOPS metadata"
-                        .into(),
-                ));
-            }
-            Some(section)
-        }
+    let flat = match metadata {
+        Some(md) => Some(flatten::flatten(md, "")?),
         None => None,
     };
+    if flat.is_some() && doc.get("sops").is_some() {
+        return Err(StoreError::Emit(
+            "Error marshaling metadata: Found key \"sops\" in encrypted data, which is a \
+             reserved key used for SOPS metadata"
+                .into(),
+        ));
+    }
+    let mut meta_section = None;
+    if let Some(flat) = &flat {
+        let mut section = write::Section::new("sops");
+        for (name, value) in flat {
+            let mut text = flatten::value_text(value).expose().to_vec();
+            if matches!(value, Scalar::Str(_)) {
+                // sops compat: EscapeNewlines writes newlines as the two characters `\n`.
+                text = escape_newlines(&text);
+            }
+            section.set(name, Cow::Owned(text)).map_err(|e| {
+                StoreError::Emit(format!("Error marshaling to INI: Error encoding key: {e}"))
+            })?;
+        }
+        meta_section = Some(section);
+    }
     let fail = |e: String| StoreError::Emit(format!("Error marshaling to INI: {e}"));
     let mut sections = Vec::new();
     for entry in doc.entries() {

@@ -184,3 +184,18 @@ fn go_quote_matches_strconv_quote() {
         r#""\x01\x7f\u00a0\u2028""#
     );
 }
+
+#[test]
+fn deep_names_and_trees_are_refused_not_fatal() {
+    let name = "a__map_".repeat(MAX_DEPTH + 1) + "b";
+    let err = unflatten(vec![(name, leaf("x"))]).unwrap_err().to_string();
+    assert_eq!(err, "Error while unflattening: exceeded max depth");
+    let mut node = leaf("x");
+    for _ in 0..MAX_DEPTH + 2 {
+        node = list(vec![node]);
+    }
+    let Node::Map(md) = map(vec![("deep", node)]) else {
+        unreachable!()
+    };
+    assert!(flatten(&md, "").is_err());
+}

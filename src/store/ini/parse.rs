@@ -2,7 +2,10 @@
 //! (non-unique sections, everything else default), working on bytes as Go strings do.
 
 use super::text::{index_any, trim_left, trim_space};
+use super::write::Fnv;
 use crate::store::flatten::go_quote;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::ops::Range;
 
 /// A section as ini.v1 holds it.
@@ -13,6 +16,36 @@ pub(super) struct Section {
     pub keys: Vec<Key>,
     /// Where the `[name]` line starts (`None` for the implicit DEFAULT section).
     pub header_start: Option<usize>,
+    /// Key name → index in `keys`.
+    index: HashMap<String, usize, BuildHasherDefault<Fnv>>,
+}
+
+impl Section {
+    fn new(name: String, comment: Vec<u8>, header_start: Option<usize>) -> Self {
+        Section {
+            name,
+            comment,
+            keys: Vec::new(),
+            header_start,
+            index: HashMap::default(),
+        }
+    }
+
+    /// ini.v1 `NewKey`: a repeated name updates the first key in place.
+    fn set(&mut self, key: Key) {
+        match self.index.get(&key.name) {
+            Some(&i) => {
+                let existing = &mut self.keys[i];
+                existing.value = key.value;
+                existing.comment = key.comment;
+                existing.value_span = key.value_span;
+            }
+            None => {
+                self.index.insert(key.name.clone(), self.keys.len());
+                self.keys.push(key);
+            }
+        }
+    }
 }
 
 /// A key as ini.v1 holds it; a repeated name updates the first key in place.
@@ -71,12 +104,7 @@ pub(super) fn parse(src: &[u8]) -> Result<File, String> {
         eof: false,
         comment: Vec::new(),
     };
-    let mut sections = vec![Section {
-        name: "DEFAULT".into(),
-        comment: Vec::new(),
-        keys: Vec::new(),
-        header_start: None,
-    }];
+    let mut sections = vec![Section::new("DEFAULT".into(), Vec::new(), None)];
     let mut content_end = 0;
     let mut auto_count = 1;
     while !r.eof {
@@ -102,12 +130,8 @@ pub(super) fn parse(src: &[u8]) -> Result<File, String> {
             if let Some(i) = index_any(&line[close + 1..], b"#;") {
                 r.comment.extend_from_slice(&line[close + 1 + i..]);
             }
-            sections.push(Section {
-                name: lossy(name),
-                comment: trim_space(&r.comment).to_vec(),
-                keys: Vec::new(),
-                header_start: Some(line_start),
-            });
+            let comment = trim_space(&r.comment).to_vec();
+            sections.push(Section::new(lossy(name), comment, Some(line_start)));
             r.comment.clear();
             auto_count = 1;
             content_end = r.pos;
@@ -133,14 +157,7 @@ pub(super) fn parse(src: &[u8]) -> Result<File, String> {
             comment,
             value_span,
         };
-        match section.keys.iter_mut().find(|k| k.name == key.name) {
-            Some(existing) => {
-                existing.value = key.value;
-                existing.comment = key.comment;
-                existing.value_span = key.value_span;
-            }
-            None => section.keys.push(key),
-        }
+        section.set(key);
     }
     Ok(File {
         sections,
