@@ -1,3 +1,5 @@
+//! Unit tests of the dotenv store.
+
 use super::*;
 use crate::tree::List;
 

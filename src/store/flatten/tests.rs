@@ -1,3 +1,5 @@
+//! Unit tests of metadata flattening and the Go text forms.
+
 use super::*;
 use crate::tree::List;
 

@@ -1,3 +1,5 @@
+//! Unit tests of the INI store: ini.v1 parsing and writing rules, the `[sops]` section.
+
 use super::*;
 use crate::tree::{List, ListItem, Scalar};
 
