@@ -39,6 +39,7 @@ fn sops_written_files_round_trip() {
         assert_round_trip(&format!("json/sops311/{name}.clear.json"), -1);
         assert_round_trip(&format!("json/sops311/{name}.enc.json"), -1);
     }
+    assert_round_trip("json/sops311/groups.enc.json", -1);
     for (dir, indent) in [("indent2", 2), ("indent0", 0)] {
         for name in ["escapes", "nested"] {
             assert_round_trip(&format!("json/sops311/{dir}/{name}.clear.json"), indent);

@@ -4,6 +4,7 @@
 use crate::gofmt;
 use crate::secret::SecretBuf;
 use crate::store::StoreError;
+use crate::store::json::MAX_DEPTH;
 use crate::tree::{ListItem, Map, MapItem, Node, Scalar};
 use std::collections::{BTreeMap, HashSet};
 
@@ -16,33 +17,46 @@ const LIST_SEP: &str = "__list_";
 pub fn flatten<'a>(md: &'a Map, prefix: &str) -> Result<Vec<(String, &'a Scalar)>, StoreError> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
-    flatten_map(md, prefix, &mut out, &mut seen)?;
+    flatten_map(md, 0, prefix, &mut out, &mut seen)?;
     Ok(out)
 }
 
 fn flatten_map<'a>(
     map: &'a Map,
+    depth: usize,
     prefix: &str,
     out: &mut Vec<(String, &'a Scalar)>,
     seen: &mut HashSet<String>,
 ) -> Result<(), StoreError> {
     for entry in map.entries() {
-        flatten_value(&entry.value, format!("{prefix}{}", entry.key), out, seen)?;
+        flatten_value(
+            &entry.value,
+            depth + 1,
+            format!("{prefix}{}", entry.key),
+            out,
+            seen,
+        )?;
     }
     Ok(())
 }
 
 fn flatten_value<'a>(
     value: &'a Node,
+    depth: usize,
     name: String,
     out: &mut Vec<(String, &'a Scalar)>,
     seen: &mut HashSet<String>,
 ) -> Result<(), StoreError> {
+    if depth > MAX_DEPTH {
+        return Err(StoreError::Emit(
+            "Error marshaling metadata: exceeded max depth".into(),
+        ));
+    }
     match value {
-        Node::Map(m) => flatten_map(m, &format!("{name}{MAP_SEP}"), out, seen),
+        Node::Map(m) => flatten_map(m, depth, &format!("{name}{MAP_SEP}"), out, seen),
         Node::List(l) => {
             for (i, v) in l.values().enumerate() {
-                flatten_value(v, format!("{name}{LIST_SEP}{i}"), out, seen)?;
+                flatten_value(v, depth + 1, format!("{name}{LIST_SEP}{i}"), out, seen)?;
             }
             Ok(())
         }
@@ -129,8 +143,15 @@ struct Slot {
 pub fn unflatten(items: Vec<(String, Node)>) -> Result<Map, StoreError> {
     let mut root = Slot::default();
     for (name, value) in items {
+        let tokens = tokenize(&name);
+        // Deeper names could not be rebuilt (nor dropped) without deep recursion.
+        if tokens.len() > MAX_DEPTH {
+            return Err(StoreError::Parse(
+                "Error while unflattening: exceeded max depth".into(),
+            ));
+        }
         let mut slot = &mut root;
-        for token in tokenize(&name) {
+        for token in tokens {
             slot = match token {
                 Token::Key(k) => slot.keys.entry(k.to_string()).or_default(),
                 Token::Index(i) => slot.indices.entry(i).or_default(),
@@ -144,17 +165,14 @@ pub fn unflatten(items: Vec<(String, Node)>) -> Result<Map, StoreError> {
         }
         slot.value = Some(value);
     }
-    match convert(root, 0)? {
+    match convert(root)? {
         Node::Map(m) => Ok(m),
         _ => Err(StoreError::Parse("Internal error: cannot find root".into())),
     }
 }
 
-fn convert(slot: Slot, depth: usize) -> Result<Node, StoreError> {
+fn convert(slot: Slot) -> Result<Node, StoreError> {
     let fail = |what: &str| StoreError::Parse(format!("Error while unflattening: {what}"));
-    if depth > crate::store::json::MAX_DEPTH {
-        return Err(fail("exceeded max depth"));
-    }
     let kinds = [
         slot.value.is_some(),
         !slot.keys.is_empty(),
@@ -174,14 +192,14 @@ fn convert(slot: Slot, depth: usize) -> Result<Node, StoreError> {
         }
         let mut list = crate::tree::List::new();
         for (_, s) in slot.indices {
-            list.items.push(ListItem::Node(convert(s, depth + 1)?));
+            list.items.push(ListItem::Node(convert(s)?));
         }
         return Ok(Node::List(list));
     }
     // Byte-wise key order, as Go's sort.Strings; an empty slot is an empty map.
     let mut map = Map::new();
     for (k, s) in slot.keys {
-        map.push(k, convert(s, depth + 1)?);
+        map.push(k, convert(s)?);
     }
     Ok(Node::Map(map))
 }
@@ -203,6 +221,14 @@ pub fn value_text(v: &Scalar) -> SecretBuf {
 /// Go `fmt.Sprintf("%v", v)` of a sops value: what `ValToString` gives for a list or map that
 /// ends up in an INI section.
 pub fn go_v(node: &Node, out: &mut Vec<u8>) {
+    go_v_at(node, out, 0);
+}
+
+fn go_v_at(node: &Node, out: &mut Vec<u8>, depth: usize) {
+    if depth > MAX_DEPTH {
+        out.extend_from_slice(b"...");
+        return;
+    }
     match node {
         Node::Leaf(l) => match &l.value {
             Scalar::Str(s) => out.extend_from_slice(s.expose()),
@@ -217,7 +243,7 @@ pub fn go_v(node: &Node, out: &mut Vec<u8>) {
                     out.push(b' ');
                 }
                 match item {
-                    ListItem::Node(n) => go_v(n, out),
+                    ListItem::Node(n) => go_v_at(n, out, depth + 1),
                     ListItem::Comment(c) => go_comment(c, out),
                 }
             }
@@ -234,7 +260,7 @@ pub fn go_v(node: &Node, out: &mut Vec<u8>) {
                     MapItem::Entry(e) => {
                         out.extend_from_slice(e.key.as_bytes());
                         out.push(b' ');
-                        go_v(&e.value, out);
+                        go_v_at(&e.value, out, depth + 1);
                     }
                     MapItem::Comment(c) => {
                         go_comment(c, out);

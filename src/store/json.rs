@@ -145,6 +145,10 @@ fn marshal_into(out: &mut Vec<u8>, node: &Node, depth: usize) -> Result<(), Stri
     };
     match node {
         Node::Leaf(l) => write::scalar(out, &l.value)?,
+        // sops compat: Go decoders leave empty lists (and JSON's empty maps) as nil slices,
+        // which json.Marshal writes as `null`.
+        Node::List(l) if l.items.is_empty() => out.extend_from_slice(b"null"),
+        Node::Map(m) if m.items.is_empty() => out.extend_from_slice(b"null"),
         Node::List(l) => {
             out.push(b'[');
             for (i, item) in l.items.iter().enumerate() {

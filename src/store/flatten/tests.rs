@@ -1,3 +1,5 @@
+//! Unit tests of metadata flattening and the Go text forms.
+
 use super::*;
 use crate::tree::List;
 
@@ -183,4 +185,19 @@ fn go_quote_matches_strconv_quote() {
         go_quote("\u{1}\u{7f}\u{a0}\u{2028}"),
         r#""\x01\x7f\u00a0\u2028""#
     );
+}
+
+#[test]
+fn deep_names_and_trees_are_refused_not_fatal() {
+    let name = "a__map_".repeat(MAX_DEPTH + 1) + "b";
+    let err = unflatten(vec![(name, leaf("x"))]).unwrap_err().to_string();
+    assert_eq!(err, "Error while unflattening: exceeded max depth");
+    let mut node = leaf("x");
+    for _ in 0..MAX_DEPTH + 2 {
+        node = list(vec![node]);
+    }
+    let Node::Map(md) = map(vec![("deep", node)]) else {
+        unreachable!()
+    };
+    assert!(flatten(&md, "").is_err());
 }

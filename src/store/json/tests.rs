@@ -1,3 +1,5 @@
+//! Unit tests of the JSON store: Go decoder semantics, encoding/json output, metadata spans.
+
 use super::*;
 use crate::tree::{Comment, List, ListItem, Scalar};
 
