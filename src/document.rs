@@ -45,10 +45,22 @@ pub enum SealFileError {
 }
 
 /// Options for opening.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct OpenOptions {
     /// Skip the MAC check (sops `--ignore-mac`).
     pub ignore_mac: bool,
+    /// Remember each value's ciphertext so a save keeps unchanged values byte for byte. Off
+    /// only for read-only uses (decrypt), where it saves memory.
+    pub keep_ciphertext: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            ignore_mac: false,
+            keep_ciphertext: true,
+        }
+    }
 }
 
 /// Settings for a file encrypted for the first time.
@@ -61,13 +73,68 @@ pub struct NewFile {
     pub mac_only_encrypted: bool,
 }
 
-/// The file as it was read, kept so a save can reuse its metadata text.
+/// What is kept of the file as read, so a save can reuse its metadata text.
 #[derive(Debug)]
 struct Source {
-    bytes: Vec<u8>,
-    metadata: MetadataSource,
+    /// The metadata block's text, when the layout allows reusing it.
+    text: Option<MetadataText>,
     /// The metadata as read, to tell whether anything but `lastmodified`/`mac` changed.
     original: Metadata,
+}
+
+/// A metadata block's text with the places of its `lastmodified` and `mac` values (relative to
+/// the text, in text order).
+#[derive(Debug)]
+struct MetadataText {
+    text: Vec<u8>,
+    first: (Range<usize>, Stamp),
+    second: (Range<usize>, Stamp),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Stamp {
+    LastModified,
+    Mac,
+}
+
+impl MetadataText {
+    /// Cuts the block out of the input, if its spans are usable.
+    fn from_source(bytes: &[u8], source: &MetadataSource) -> Option<MetadataText> {
+        let span = source.span.clone()?;
+        let lm = source.lastmodified.clone()?;
+        let mac = source.mac.clone()?;
+        let (first, second) = if lm.start < mac.start {
+            ((lm, Stamp::LastModified), (mac, Stamp::Mac))
+        } else {
+            ((mac, Stamp::Mac), (lm, Stamp::LastModified))
+        };
+        if first.0.end > second.0.start || first.0.start < span.start || second.0.end > span.end {
+            return None;
+        }
+        let rel = |r: Range<usize>| r.start - span.start..r.end - span.start;
+        Some(MetadataText {
+            text: bytes.get(span.clone())?.to_vec(),
+            first: (rel(first.0), first.1),
+            second: (rel(second.0), second.1),
+        })
+    }
+
+    /// The text with new `lastmodified` and `mac` values, spelled like the old ones.
+    fn with(&self, lastmodified: &str, mac: &str) -> Vec<u8> {
+        let value = |stamp: Stamp| match stamp {
+            Stamp::LastModified => lastmodified,
+            Stamp::Mac => mac,
+        };
+        let t = &self.text;
+        let (a, b) = (&self.first, &self.second);
+        let mut out = Vec::with_capacity(t.len() + 64);
+        out.extend_from_slice(&t[..a.0.start]);
+        out.extend_from_slice(respell(&t[a.0.clone()], value(a.1)).as_bytes());
+        out.extend_from_slice(&t[a.0.end..b.0.start]);
+        out.extend_from_slice(respell(&t[b.0.clone()], value(b.1)).as_bytes());
+        out.extend_from_slice(&t[b.0.end..]);
+        out
+    }
 }
 
 /// An opened, decrypted SOPS file.
@@ -111,6 +178,13 @@ impl Document {
         opts: OpenOptions,
     ) -> Result<Document, OpenError> {
         let (parsed, metadata) = inspect(format, &bytes)?;
+        // Keep only what a save needs of the input, and free it before decrypting.
+        let own_indent = detect_indent(format, &bytes);
+        let source = parsed.metadata.as_ref().map(|m| Source {
+            text: MetadataText::from_source(&bytes, m),
+            original: metadata.clone(),
+        });
+        drop(bytes);
         let data_key = groups::unwrap_data_key(&metadata, sources)
             .map_err(|r| OpenError::Keys(Box::new(r)))?;
         let selector = Selector::new(&metadata.effective_rule());
@@ -119,6 +193,7 @@ impl Document {
             &selector,
             metadata.mac_only_encrypted,
             &data_key,
+            opts.keep_ciphertext,
         )?;
         if !opts.ignore_mac {
             let stored = mac::decrypt_mac(&data_key, &metadata.mac, &metadata.lastmodified)
@@ -134,12 +209,6 @@ impl Document {
                 });
             }
         }
-        let own_indent = detect_indent(format, &bytes);
-        let source = parsed.metadata.map(|m| Source {
-            bytes,
-            metadata: m,
-            original: metadata.clone(),
-        });
         Ok(Document {
             format,
             docs: opened.docs,
@@ -302,25 +371,8 @@ impl Document {
         if original != self.metadata {
             return None;
         }
-        let span = source.metadata.span.clone()?;
-        let lm = source.metadata.lastmodified.clone()?;
-        let mac = source.metadata.mac.clone()?;
-        let (first, second) = if lm.start < mac.start {
-            ((lm, &self.metadata.lastmodified), (mac, &self.metadata.mac))
-        } else {
-            ((mac, &self.metadata.mac), (lm, &self.metadata.lastmodified))
-        };
-        if first.0.end > second.0.start || first.0.start < span.start || second.0.end > span.end {
-            return None;
-        }
-        let bytes = &source.bytes;
-        let mut out = Vec::with_capacity(span.len() + 64);
-        out.extend_from_slice(&bytes[span.start..first.0.start]);
-        out.extend_from_slice(respell(&bytes[first.0.clone()], first.1).as_bytes());
-        out.extend_from_slice(&bytes[first.0.end..second.0.start]);
-        out.extend_from_slice(respell(&bytes[second.0.clone()], second.1).as_bytes());
-        out.extend_from_slice(&bytes[second.0.end..span.end]);
-        Some(out)
+        let text = source.text.as_ref()?;
+        Some(text.with(&self.metadata.lastmodified, &self.metadata.mac))
     }
 }
 

@@ -60,6 +60,8 @@ struct Walk<'a> {
     key_starts: Vec<usize>,
     /// Comment groups, one per open map or list (only kept for the comment rules).
     comments: Vec<Vec<Vec<u8>>>,
+    /// Keep each decrypted value's ciphertext in its leaf.
+    remember: bool,
 }
 
 impl<'a> Walk<'a> {
@@ -72,6 +74,7 @@ impl<'a> Walk<'a> {
             aad: String::new(),
             key_starts: Vec::new(),
             comments: Vec::new(),
+            remember: true,
         }
     }
 
@@ -175,8 +178,10 @@ pub fn decrypt_docs(
     selector: &Selector,
     mac_only: bool,
     key: &DataKey,
+    remember_ciphertext: bool,
 ) -> Result<Opened, SealError> {
     let mut walk = Walk::new(selector, mac_only, key);
+    walk.remember = remember_ciphertext;
     let mut undecryptable = 0;
     let mut out = Vec::with_capacity(docs.len());
     for doc in docs {
@@ -381,7 +386,7 @@ fn decrypt_node(
     walk.hash(true, &bytes);
     Ok(Decrypted::Node(Node::Leaf(Leaf {
         value,
-        cipher: Some(stored.into_boxed_str()),
+        cipher: walk.remember.then(|| stored.into_boxed_str()),
     })))
 }
 

@@ -31,6 +31,7 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
         &sources,
         OpenOptions {
             ignore_mac: on(flags.ignore_mac),
+            keep_ciphertext: false,
         },
     )
     .map_err(|e| context::open_failure(e, &input.display()))?;

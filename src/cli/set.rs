@@ -22,6 +22,7 @@ fn open(file: &str, flags: &Flags) -> CliResult<(Input, Document, store::EmitOpt
         &sources,
         OpenOptions {
             ignore_mac: on(flags.ignore_mac),
+            ..OpenOptions::default()
         },
     )
     .map_err(|e| context::open_failure(e, &input.display()))?;
