@@ -4,6 +4,7 @@ pub mod args;
 pub mod context;
 pub mod decrypt;
 pub mod encrypt;
+pub mod exec;
 pub mod exit;
 pub mod filestatus;
 pub mod recipients;

@@ -22,14 +22,24 @@ fn core_has_no_front_end_dependencies() {
     let front_end = ["main.rs", "cli.rs", "cli/", "tui.rs", "tui/"];
     let mut checked = 0;
     for file in files {
-        let rel = file.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
-        if front_end.iter().any(|f| rel == *f || (f.ends_with('/') && rel.starts_with(f))) {
+        let rel = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if front_end
+            .iter()
+            .any(|f| rel == *f || (f.ends_with('/') && rel.starts_with(f)))
+        {
             continue;
         }
         checked += 1;
         let text = std::fs::read_to_string(&file).unwrap();
         for banned in ["clap::", "ratatui", "crossterm", "anyhow::"] {
-            assert!(!text.contains(banned), "{rel} uses {banned}: the core must not depend on front ends");
+            assert!(
+                !text.contains(banned),
+                "{rel} uses {banned}: the core must not depend on front ends"
+            );
         }
     }
     assert!(checked > 20, "scanned {checked} core files");

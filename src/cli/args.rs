@@ -32,6 +32,46 @@ pub enum Command {
     Unset(UnsetArgs),
     /// Edit a file in the terminal editor (also `sesame FILE`).
     Edit(FileArgs),
+    /// Run a command (through /bin/sh -c) with the file's top-level values in its environment.
+    ExecEnv(ExecEnvArgs),
+    /// Run a command with the decrypted file at a temporary path ({} in the command).
+    ExecFile(ExecFileArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExecEnvArgs {
+    /// FILE 'COMMAND'.
+    pub args: Vec<String>,
+    /// Give the command only the decrypted values, not this environment.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = go_bool)]
+    pub pristine: Option<bool>,
+    /// Run the command as this user.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Replace this process with the command instead of running a child.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = go_bool)]
+    pub same_process: Option<bool>,
+    /// Do not wait for the command (deprecated in sops).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = go_bool)]
+    pub background: Option<bool>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExecFileArgs {
+    /// FILE 'COMMAND'.
+    pub args: Vec<String>,
+    /// Use a private temporary file (removed afterwards) instead of a FIFO.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = go_bool)]
+    pub no_fifo: Option<bool>,
+    /// Name of the temporary file (default tmp-file).
+    #[arg(long)]
+    pub filename: Option<String>,
+    /// Run the command as this user.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Do not wait for the command (deprecated in sops).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = go_bool)]
+    pub background: Option<bool>,
 }
 
 #[derive(Args, Debug)]
