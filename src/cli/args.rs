@@ -257,10 +257,13 @@ fn go_bool(s: &str) -> Result<bool, String> {
     sesame::gofmt::parse_bool(s).ok_or_else(|| format!("{s:?} is not a boolean (true or false)"))
 }
 
-/// The arguments with sops's legacy form `sops [flags] FILE` turned into `edit FILE`: the first
-/// positional argument that is not a subcommand name starts an edit.
+/// The arguments with sops's legacy forms turned into subcommands: `-e`/`--encrypt`,
+/// `-d`/`--decrypt`, `-r`/`--rotate` and `--set 'PATH VALUE'` before the file, and a bare
+/// `sops [flags] FILE`, which edits. When several modes are given the strongest wins
+/// (set > rotate > decrypt > encrypt), as in sops.
 pub fn with_legacy_forms(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     use clap::CommandFactory;
+    use std::ffi::OsString;
     let cmd = Cli::command();
     let takes_value = |flag: &str| -> bool {
         let name = flag.trim_start_matches('-');
@@ -278,22 +281,84 @@ pub fn with_legacy_forms(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStrin
                 && a.get_num_args().is_none_or(|n| n.min_values() > 0)
         })
     };
-    let mut i = 1;
-    while i < args.len() {
-        let arg = args[i].to_string_lossy();
-        if arg == "--" {
-            break;
-        }
-        if arg.starts_with('-') && arg.len() > 1 {
-            i += if takes_value(&arg) { 2 } else { 1 };
-            continue;
-        }
-        if cmd.get_subcommands().any(|s| s.get_name() == arg) {
-            return args;
-        }
-        let mut out = args.clone();
-        out.insert(i, "edit".into());
-        return out;
+    let mut out: Vec<OsString> = Vec::with_capacity(args.len() + 2);
+    let mut modes: Vec<&str> = Vec::new();
+    let mut set_value: Option<String> = None;
+    let mut iter = args.into_iter();
+    if let Some(program) = iter.next() {
+        out.push(program);
     }
-    args
+    let rest: Vec<OsString> = iter.collect();
+    let mut i = 0;
+    while i < rest.len() {
+        let arg = rest[i].to_string_lossy().into_owned();
+        match arg.as_str() {
+            "-e" | "--encrypt" => modes.push("encrypt"),
+            "-d" | "--decrypt" => modes.push("decrypt"),
+            "-r" | "--rotate" => modes.push("rotate"),
+            "--set" => {
+                modes.push("set");
+                set_value = rest.get(i + 1).map(|v| v.to_string_lossy().into_owned());
+                i += 1;
+            }
+            _ if arg.starts_with("--set=") => {
+                modes.push("set");
+                set_value = Some(arg["--set=".len()..].to_string());
+            }
+            "--" => {
+                out.extend(rest[i..].iter().cloned());
+                break;
+            }
+            _ if arg.starts_with('-') && arg.len() > 1 => {
+                out.push(rest[i].clone());
+                if takes_value(&arg) {
+                    if let Some(v) = rest.get(i + 1) {
+                        out.push(v.clone());
+                    }
+                    i += 1;
+                }
+            }
+            _ => {
+                if modes.is_empty() && cmd.get_subcommands().any(|s| s.get_name() == arg) {
+                    out.extend(rest[i..].iter().cloned());
+                    return out;
+                }
+                // The first positional argument is the file: the mode goes before it.
+                let mode = ["set", "rotate", "decrypt", "encrypt"]
+                    .into_iter()
+                    .find(|m| modes.contains(m))
+                    .unwrap_or("edit");
+                if modes.len() > 1 {
+                    eprintln!(
+                        "[CMD]\tWARN\tseveral modes given ({}); only {mode} takes effect",
+                        modes.join(", ")
+                    );
+                }
+                out.push(mode.into());
+                out.extend(rest[i..].iter().cloned());
+                if mode == "set" {
+                    // sops compat: --set takes 'PATH VALUE', split after the first "] ".
+                    let value = set_value.unwrap_or_default();
+                    match value.split_once("] ") {
+                        Some((path, json)) => {
+                            out.push(format!("{path}]").into());
+                            out.push(json.into());
+                        }
+                        None => out.push(value.into()),
+                    }
+                }
+                return out;
+            }
+        }
+        i += 1;
+    }
+    if !modes.is_empty() {
+        // A mode without a file: the subcommand reports what is missing (or reads stdin).
+        let mode = ["set", "rotate", "decrypt", "encrypt"]
+            .into_iter()
+            .find(|m| modes.contains(m))
+            .unwrap_or("edit");
+        out.push(mode.into());
+    }
+    out
 }
