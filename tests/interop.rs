@@ -58,16 +58,29 @@ fn both_ways(sb: &Sandbox, input: &[u8], ext: &str, args: &[&str]) {
     );
 }
 
-/// The file's lines before its metadata, with every ciphertext replaced by `ENC`.
+/// The file's data lines (metadata blocks left out), with every ciphertext replaced by `ENC`.
 fn data_shape(bytes: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(bytes);
-    text.lines()
-        .take_while(|l| !l.starts_with("sops:") && !l.starts_with("\t\"sops\": {"))
-        .map(|l| match (l.find("ENC["), l.rfind(']')) {
+    let mut in_meta = false;
+    let mut out = Vec::new();
+    for l in text.lines() {
+        if l == "sops:" || l == "\t\"sops\": {" || l == "[sops]" {
+            in_meta = true;
+        } else if in_meta && (l == "---" || l == "\t}") {
+            in_meta = false;
+            if l == "\t}" {
+                continue;
+            }
+        }
+        if in_meta || l.starts_with("sops_") {
+            continue;
+        }
+        out.push(match (l.find("ENC["), l.rfind(']')) {
             (Some(a), Some(b)) if b > a => format!("{}ENC{}", &l[..a], &l[b + 1..]),
             _ => l.to_string(),
-        })
-        .collect()
+        });
+    }
+    out
 }
 
 #[test]
@@ -75,6 +88,22 @@ fn one_age_recipient_yaml_and_json() {
     let (id, r) = new_age_key();
     let sb = Sandbox::new().env("SOPS_AGE_KEY", id);
     for (rel, ext) in SAMPLES {
+        both_ways(&sb, &plain(rel), ext, &["--age", &r]);
+    }
+}
+
+#[test]
+fn dotenv_ini_binary_and_multidoc_yaml() {
+    let (id, r) = new_age_key();
+    let sb = Sandbox::new().env("SOPS_AGE_KEY", id);
+    for (rel, ext) in [
+        ("plain/sample.env", "env"),
+        ("plain/sample.ini", "ini"),
+        ("plain/sample.bin", "bin"),
+        ("plain/multidoc.yaml", "yaml"),
+        ("kat/kat.env.plain", "env"),
+        ("kat/kat.ini.plain", "ini"),
+    ] {
         both_ways(&sb, &plain(rel), ext, &["--age", &r]);
     }
 }
