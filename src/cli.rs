@@ -7,5 +7,6 @@ pub mod encrypt;
 pub mod exec;
 pub mod exit;
 pub mod filestatus;
+pub mod groups;
 pub mod recipients;
 pub mod set;

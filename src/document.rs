@@ -145,6 +145,9 @@ pub struct Document {
     data_key: DataKey,
     source: Option<Source>,
     changed: bool,
+    /// The key groups changed (recipients added or removed): the file must be rewritten, but
+    /// `lastmodified` and the MAC stay, as no value changed.
+    keys_changed: bool,
     /// Comments in encrypted positions that did not decrypt (kept as they are).
     pub undecryptable_comments: usize,
     /// Indentation the file was written with, kept on save.
@@ -216,6 +219,7 @@ impl Document {
             data_key,
             source,
             changed: false,
+            keys_changed: false,
             undecryptable_comments: opened.undecryptable_comments,
             own_indent,
         })
@@ -259,6 +263,7 @@ impl Document {
             data_key,
             source: None,
             changed: true,
+            keys_changed: false,
             undecryptable_comments: 0,
             own_indent: None,
         })
@@ -279,6 +284,61 @@ impl Document {
     /// Whether the document differs from the file it was opened from.
     pub fn is_changed(&self) -> bool {
         self.changed
+    }
+
+    /// Replaces the key groups and wraps the data key for every key. With one group, keys that
+    /// already hold the data key keep their `enc` (so key types sesame cannot use survive);
+    /// with several groups every key gets a fresh Shamir share. Nothing changes on failure.
+    pub fn set_key_groups(
+        &mut self,
+        groups: Vec<KeyGroup>,
+        threshold: i64,
+        sources: &KeySources,
+    ) -> Result<(), String> {
+        let threshold = match (groups.len(), threshold) {
+            (1, t) => t,
+            (n, 0) if self.metadata.shamir_threshold > 0 => {
+                self.metadata.shamir_threshold.min(n as i64)
+            }
+            (n, 0) => n as i64,
+            (n, t) if t > n as i64 => {
+                return Err(format!(
+                    "the Shamir threshold {t} is more than the {n} key groups: the file could never be decrypted"
+                ));
+            }
+            (_, t) => t,
+        };
+        let mut groups = groups;
+        let keep_existing = groups.len() == 1 && self.metadata.key_groups.len() == 1;
+        if keep_existing {
+            let mut fresh: Vec<KeyGroup> = vec![KeyGroup::default()];
+            let mut positions = Vec::new();
+            for (i, key) in groups[0].keys.iter().enumerate() {
+                if key.enc().is_empty() {
+                    fresh[0].keys.push(key.clone());
+                    positions.push(i);
+                }
+            }
+            if !fresh[0].keys.is_empty() {
+                groups::wrap_data_key(&mut fresh, 0, &self.data_key, sources)?;
+                for (pos, key) in positions.into_iter().zip(fresh[0].keys.drain(..)) {
+                    groups[0].keys[pos] = key;
+                }
+            }
+        } else {
+            for key in groups.iter_mut().flat_map(|g| g.keys.iter_mut()) {
+                key.fields.remove("enc");
+            }
+            groups::wrap_data_key(&mut groups, threshold, &self.data_key, sources)?;
+        }
+        self.metadata.key_groups = groups;
+        self.metadata.shamir_threshold = if self.metadata.key_groups.len() > 1 {
+            threshold
+        } else {
+            self.metadata.shamir_threshold
+        };
+        self.keys_changed = true;
+        Ok(())
     }
 
     /// Marks the document changed without changing a value, so the next seal rewrites it.
@@ -312,7 +372,7 @@ impl Document {
     /// get a fresh IV, and the MAC and `lastmodified` are renewed. `None` when nothing changed
     /// (a save then writes nothing).
     pub fn seal(&mut self, opts: &EmitOptions) -> Result<Option<Vec<u8>>, SealFileError> {
-        if !self.changed {
+        if !self.changed && !self.keys_changed {
             return Ok(None);
         }
         let selector = Selector::new(&self.metadata.effective_rule());
@@ -322,10 +382,12 @@ impl Document {
             self.metadata.mac_only_encrypted,
             &self.data_key,
         )?;
-        let lastmodified = gofmt::now_seconds();
-        let mac = mac::encrypt_mac(&self.data_key, &sealed.mac, &lastmodified);
-        self.metadata.lastmodified = lastmodified;
-        self.metadata.mac = mac;
+        if self.changed {
+            let lastmodified = gofmt::now_seconds();
+            let mac = mac::encrypt_mac(&self.data_key, &sealed.mac, &lastmodified);
+            self.metadata.lastmodified = lastmodified;
+            self.metadata.mac = mac;
+        }
         let opts = self.emit_options(opts);
         let tree = self.metadata.to_tree();
         let emitted = store::emit(self.format, &sealed.docs, Some(&tree), &opts)?;
@@ -337,6 +399,7 @@ impl Document {
             source.original = self.metadata.clone();
         }
         self.changed = false;
+        self.keys_changed = false;
         Ok(Some(bytes))
     }
 

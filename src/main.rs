@@ -2,7 +2,7 @@
 
 mod cli;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use cli::args::{Cli, Command};
 use cli::exit::{CliResult, Failure, code};
 
@@ -13,6 +13,7 @@ fn run(cli: Cli) -> CliResult {
         Some(Command::Filestatus(a)) => cli::filestatus::run(a, &cli.flags),
         Some(Command::Set(a)) => cli::set::run_set(a, &cli.flags),
         Some(Command::Unset(a)) => cli::set::run_unset(a, &cli.flags),
+        Some(Command::Groups { command }) => cli::groups::run(command, &cli.flags),
         Some(Command::ExecEnv(a)) => cli::exec::run_env(a, &cli.flags),
         Some(Command::ExecFile(a)) => cli::exec::run_file(a, &cli.flags),
         Some(Command::Edit(_)) => Err(Failure::new(
@@ -27,7 +28,20 @@ fn run(cli: Cli) -> CliResult {
 }
 
 fn main() {
-    let cli = Cli::parse_from(cli::args::with_legacy_forms(std::env::args_os().collect()));
+    let matches = Cli::command()
+        .get_matches_from(cli::args::with_legacy_forms(std::env::args_os().collect()));
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let mut deepest = &matches;
+    while let Some((_, sub)) = deepest.subcommand() {
+        deepest = sub;
+    }
+    cli.flags.from_env = cli::args::KEY_FLAGS
+        .into_iter()
+        .filter(|id| deepest.value_source(id) == Some(clap::parser::ValueSource::EnvVariable))
+        .collect();
     if let Err(failure) = run(cli) {
         // An empty message is a command's own exit code passed through (exec-env, exec-file).
         if !failure.message.is_empty() {

@@ -200,3 +200,47 @@ fn creation_rules_from_sops_yaml() {
     both_ways(&sb, &plain("plain/sample.yaml"), "yaml", &[]);
     both_ways(&sb, &plain("plain/sample.json"), "json", &[]);
 }
+
+#[test]
+fn groups_add_and_delete_are_read_by_sops() {
+    let (id1, r1) = new_age_key();
+    let (id2, r2) = new_age_key();
+    let both = format!("{id1}\n{id2}");
+    let sb = Sandbox::new().env("SOPS_AGE_KEY", both.clone());
+    let src = sb.write("in.yaml", plain("plain/sample.yaml"));
+    let enc = ok(sb.sops(&["encrypt", "--age", &r1, src.to_str().unwrap()]));
+    let f = sb.write("f.yaml", &enc);
+    let f = f.to_str().unwrap();
+    let expected = ok(sb.sops(&["decrypt", f]));
+
+    ok(sb.sesame(&["groups", "add", "--file", f, "--age", &r2, "-i"]));
+    let after_add = String::from_utf8(sb.read("f.yaml")).unwrap();
+    assert!(after_add.contains("shamir_threshold: 2"), "{after_add}");
+    // Values, lastmodified and mac are untouched.
+    let data = |t: &str| {
+        t.lines()
+            .take_while(|l| *l != "sops:")
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        data(&after_add),
+        data(&String::from_utf8(enc.clone()).unwrap())
+    );
+    assert_eq!(ok(sb.sops(&["decrypt", f])), expected);
+    for one in [&id1, &id2] {
+        let alone = Sandbox::new().env("SOPS_AGE_KEY", one.clone());
+        let g = alone.write("g.yaml", after_add.as_bytes());
+        let out = alone.sops(&["decrypt", g.to_str().unwrap()]);
+        assert_eq!(
+            out.status.code(),
+            Some(128),
+            "one group alone must not decrypt"
+        );
+    }
+
+    ok(sb.sesame(&["groups", "delete", "--file", f, "1", "-i"]));
+    let alone = Sandbox::new().env("SOPS_AGE_KEY", id1.clone());
+    let g = alone.write("g.yaml", sb.read("f.yaml"));
+    assert_eq!(ok(alone.sops(&["decrypt", g.to_str().unwrap()])), expected);
+}

@@ -32,10 +32,33 @@ pub enum Command {
     Unset(UnsetArgs),
     /// Edit a file in the terminal editor (also `sesame FILE`).
     Edit(FileArgs),
+    /// Add or delete a key group (the data key is re-wrapped; values are untouched).
+    Groups {
+        #[command(subcommand)]
+        command: GroupsCommand,
+    },
     /// Run a command (through /bin/sh -c) with the file's top-level values in its environment.
     ExecEnv(ExecEnvArgs),
     /// Run a command with the decrypted file at a temporary path ({} in the command).
     ExecFile(ExecFileArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GroupsCommand {
+    /// Add a group made of the keys given with --age, --pgp, --kms, ... (before or after `add`).
+    Add {
+        /// The encrypted file.
+        #[arg(short = 'f', long)]
+        file: String,
+    },
+    /// Delete the group at INDEX (0-based).
+    Delete {
+        /// The encrypted file.
+        #[arg(short = 'f', long)]
+        file: String,
+        /// Which group.
+        index: usize,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -245,6 +268,54 @@ pub struct Flags {
         hide = true
     )]
     pub keyservice: Vec<String>,
+
+    /// Key flags whose value came from an environment variable rather than the command line
+    /// (commands that change recipients ignore those).
+    #[arg(skip)]
+    pub from_env: Vec<&'static str>,
+}
+
+/// The key flags that have environment defaults, by argument id.
+pub const KEY_FLAGS: [&str; 7] = [
+    "age",
+    "pgp",
+    "kms",
+    "gcp_kms",
+    "azure_kv",
+    "hc_vault_transit",
+    "hckms",
+];
+
+impl Flags {
+    /// A copy of the key flags only.
+    pub fn clone_keys(&self) -> Flags {
+        Flags {
+            age: self.age.clone(),
+            pgp: self.pgp.clone(),
+            kms: self.kms.clone(),
+            gcp_kms: self.gcp_kms.clone(),
+            azure_kv: self.azure_kv.clone(),
+            hc_vault_transit: self.hc_vault_transit.clone(),
+            hckms: self.hckms.clone(),
+            aws_profile: self.aws_profile.clone(),
+            encryption_context: self.encryption_context.clone(),
+            ..Flags::default()
+        }
+    }
+
+    /// Forgets one key flag (by argument id).
+    pub fn clear_key(&mut self, id: &str) {
+        match id {
+            "age" => self.age = None,
+            "pgp" => self.pgp = None,
+            "kms" => self.kms = None,
+            "gcp_kms" => self.gcp_kms = None,
+            "azure_kv" => self.azure_kv = None,
+            "hc_vault_transit" => self.hc_vault_transit = None,
+            "hckms" => self.hckms = None,
+            _ => {}
+        }
+    }
 }
 
 /// Boolean flags take `--flag` or `--flag=true|false`, as sops's do.

@@ -40,6 +40,22 @@ pub fn encryption_context(flags: &Flags) -> CliResult<Option<BTreeMap<String, St
 /// The groups for a new file: one group from the key flags if any is given, else the creation
 /// rule's groups.
 pub fn key_groups(flags: &Flags, rule: Option<&CreationRule>) -> CliResult<Vec<KeyGroup>> {
+    let group = flag_group(flags)?;
+    if !group.keys.is_empty() {
+        return Ok(vec![group]);
+    }
+    match rule {
+        Some(r) => Ok(r.key_groups.clone()),
+        None => Err(Failure::new(
+            code::GENERIC,
+            "config file not found, or has no creation rules, and no keys provided through command line options",
+        )
+        .hint("pass --age <recipient> (or SOPS_AGE_RECIPIENTS), or add a creation rule to .sops.yaml")),
+    }
+}
+
+/// One group of the keys named by the key flags (possibly empty).
+pub fn flag_group(flags: &Flags) -> CliResult<KeyGroup> {
     let context = encryption_context(flags)?;
     let mut group = KeyGroup::default();
     for r in split(&flags.age) {
@@ -77,15 +93,5 @@ pub fn key_groups(flags: &Flags, rule: Option<&CreationRule>) -> CliResult<Vec<K
             .keys
             .push(config::vault_key_from_uri(&uri).map_err(|e| Failure::new(code::GENERIC, e))?);
     }
-    if !group.keys.is_empty() {
-        return Ok(vec![group]);
-    }
-    match rule {
-        Some(r) => Ok(r.key_groups.clone()),
-        None => Err(Failure::new(
-            code::GENERIC,
-            "config file not found, or has no creation rules, and no keys provided through command line options",
-        )
-        .hint("pass --age <recipient> (or SOPS_AGE_RECIPIENTS), or add a creation rule to .sops.yaml")),
-    }
+    Ok(group)
 }

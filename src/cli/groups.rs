@@ -1,0 +1,83 @@
+//! `sesame groups add|delete`: change the key groups of a file; the data key is re-wrapped and
+//! values, `lastmodified` and the MAC stay as they are.
+
+use crate::cli::args::{Flags, GroupsCommand, KEY_FLAGS, on};
+use crate::cli::context::{self, Input};
+use crate::cli::exit::{CliResult, Failure, code};
+use crate::cli::recipients;
+use sesame::document::{Document, OpenOptions};
+
+pub fn run(command: &GroupsCommand, flags: &Flags) -> CliResult {
+    let file = match command {
+        GroupsCommand::Add { file } | GroupsCommand::Delete { file, .. } => file,
+    };
+    let input = Input::resolve(Some(file), flags)?;
+    let config = context::load_config(flags)?;
+    let sources = context::key_sources(flags)?;
+    let bytes = input.read()?;
+    let mut doc = Document::open(
+        input.format(flags.input_type.as_deref()),
+        bytes,
+        &sources,
+        OpenOptions {
+            ignore_mac: on(flags.ignore_mac),
+            ..OpenOptions::default()
+        },
+    )
+    .map_err(|e| context::open_failure(e, &input.display()))?;
+    let mut groups = doc.metadata().key_groups.clone();
+    match command {
+        GroupsCommand::Add { .. } => {
+            // Only keys named on the command line: environment defaults (SOPS_AGE_RECIPIENTS...)
+            // must not slip into a new group.
+            let mut explicit = flags.clone_keys();
+            for id in &flags.from_env {
+                explicit.clear_key(id);
+            }
+            let new = recipients::flag_group(&explicit)?;
+            if new.keys.is_empty() {
+                return Err(
+                    Failure::new(code::GENERIC, "error: the new group has no keys").hint(format!(
+                        "name its keys with --{}",
+                        KEY_FLAGS.join(", --").replace('_', "-")
+                    )),
+                );
+            }
+            groups.push(new);
+        }
+        GroupsCommand::Delete { index, .. } => {
+            if *index >= groups.len() {
+                return Err(Failure::new(
+                    code::GENERIC,
+                    format!(
+                        "there is no group {index}: the file has {} key groups (0-based)",
+                        groups.len()
+                    ),
+                ));
+            }
+            groups.remove(*index);
+            let threshold = flags
+                .shamir_secret_sharing_threshold
+                .filter(|t| *t != 0)
+                .unwrap_or(doc.metadata().shamir_threshold);
+            if groups.len() > 1 && (groups.len() as i64) < threshold || groups.is_empty() {
+                return Err(Failure::new(
+                    code::GENERIC,
+                    format!(
+                        "removing this key group will make the Shamir threshold impossible to satisfy: Shamir threshold is {threshold}, but we only have {} key groups",
+                        groups.len()
+                    ),
+                ));
+            }
+        }
+    }
+    let threshold = flags.shamir_secret_sharing_threshold.unwrap_or(0);
+    doc.set_key_groups(groups, threshold, &sources)
+        .map_err(|e| Failure::new(code::COULD_NOT_RETRIEVE_KEY, e))?;
+    let opts = context::emit_options(config.as_ref(), flags);
+    let bytes = doc
+        .seal(&opts)
+        .map_err(|e| Failure::new(code::ERROR_ENCRYPTING_TREE, e.to_string()))?
+        .expect("changed key groups are always written");
+    context::write_result(flags, &input, &bytes)
+}
