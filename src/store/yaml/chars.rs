@@ -84,3 +84,44 @@ pub(super) fn is_printable(b: &[u8], i: usize) -> bool {
 pub(super) fn is_bom(b: &[u8], i: usize) -> bool {
     at(b, i) == 0xEF && at(b, i + 1) == 0xBB && at(b, i + 2) == 0xBF
 }
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Loads 8 bytes at `i` (the caller checks the bounds).
+#[inline]
+fn word(b: &[u8], i: usize) -> u64 {
+    u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"))
+}
+
+/// Whether some byte of `w` is below `n` (n <= 128), or is 0x80 or above.
+#[inline]
+fn has_below_or_high(w: u64, n: u8) -> bool {
+    (w.wrapping_sub(ONES * u64::from(n)) | w) & HIGHS != 0
+}
+
+/// Whether some byte of `w` equals `c`.
+#[inline]
+fn has_byte(w: u64, c: u8) -> bool {
+    let x = w ^ (ONES * u64::from(c));
+    x.wrapping_sub(ONES) & !x & HIGHS != 0
+}
+
+/// Skips ahead from `i` over bytes that are printable ASCII other than space and the given
+/// two bytes, eight at a time; returns a position at or before the first other byte.
+#[inline]
+pub(super) fn skip_plain_ascii(b: &[u8], mut i: usize, c1: u8, c2: u8) -> usize {
+    while i + 8 <= b.len() {
+        let w = word(b, i);
+        // DEL (0x7F) plus one sets the high bit, so it is caught with the high bytes.
+        if has_below_or_high(w, 0x21)
+            || (w.wrapping_add(ONES) & HIGHS) != 0
+            || has_byte(w, c1)
+            || has_byte(w, c2)
+        {
+            break;
+        }
+        i += 8;
+    }
+    i
+}

@@ -2,10 +2,10 @@
 //! `map[string]interface{}`. That pass is what rejects duplicate keys, bad merge keys, alias
 //! cycles and badly tagged values, so it is reproduced here for the first document only.
 
-use super::compose::{Kind, NO_NODE, Stream};
+use super::compose::{Kind, MAX_DEPTH, NO_NODE, Stream};
 use super::resolve::resolve_tagged;
 use base64::Engine;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// What the value is being decoded into.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -25,6 +25,7 @@ struct Checker<'s, 'a> {
     alias_count: usize,
     alias_depth: usize,
     active: HashSet<usize>,
+    depth: usize,
 }
 
 /// Runs go-yaml's decoding checks on one document; the error is go-yaml's message.
@@ -36,6 +37,7 @@ pub(super) fn check_document(stream: &Stream<'_>, doc: usize) -> Result<(), Stri
         alias_count: 0,
         alias_depth: 0,
         active: HashSet::new(),
+        depth: 0,
     };
     if let Some(&root) = stream.nodes[doc].content.first() {
         c.unmarshal(root, Target::StringMap)?;
@@ -77,6 +79,18 @@ impl Checker<'_, '_> {
     }
 
     fn unmarshal(&mut self, id: usize, target: Target) -> Result<bool, String> {
+        if self.depth >= 2 * MAX_DEPTH {
+            return Err(format!(
+                "yaml: nesting deeper than {MAX_DEPTH} levels is not supported"
+            ));
+        }
+        self.depth += 1;
+        let r = self.unmarshal_inner(id, target);
+        self.depth -= 1;
+        r
+    }
+
+    fn unmarshal_inner(&mut self, id: usize, target: Target) -> Result<bool, String> {
         self.decode_count += 1;
         if self.alias_depth > 0 {
             self.alias_count += 1;
@@ -234,32 +248,32 @@ impl Checker<'_, '_> {
     }
 
     /// go-yaml's duplicate check: keys of the same kind with the same text, reported for
-    /// every later duplicate of every key.
+    /// every later duplicate of every key, in key order.
     fn duplicate_keys(&mut self, content: &[usize]) {
         let nodes = &self.stream.nodes;
-        let keys: Vec<usize> = content.iter().step_by(2).copied().collect();
-        let mut groups: HashMap<(u8, &str), Vec<usize>> = HashMap::new();
-        let mut any = false;
-        for &k in &keys {
-            let n = &nodes[k];
-            let g = groups.entry((n.kind as u8, n.value.as_ref())).or_default();
-            any |= !g.is_empty();
-            g.push(k);
-        }
+        let id = |k: usize| (nodes[k].kind as u8, nodes[k].value.as_ref());
+        let n = content.len() / 2;
+        let any = if n <= 16 {
+            (0..n).any(|i| (i + 1..n).any(|j| id(content[2 * i]) == id(content[2 * j])))
+        } else {
+            let mut seen = HashSet::with_capacity(n);
+            (0..n).any(|i| !seen.insert(id(content[2 * i])))
+        };
         if !any {
             return;
         }
-        for &k in &keys {
-            let n = &nodes[k];
-            let group = &groups[&(n.kind as u8, n.value.as_ref())];
-            let pos = group.iter().position(|&x| x == k).unwrap_or(0);
-            for &later in &group[pos + 1..] {
-                self.errors.push(format!(
-                    "line {}: mapping key {} already defined at line {}",
-                    nodes[later].line,
-                    go_quote(&n.value),
-                    n.line
-                ));
+        for i in 0..n {
+            let ki = content[2 * i];
+            for j in i + 1..n {
+                let kj = content[2 * j];
+                if id(ki) == id(kj) {
+                    self.errors.push(format!(
+                        "line {}: mapping key {} already defined at line {}",
+                        nodes[kj].line,
+                        go_quote(&nodes[ki].value),
+                        nodes[ki].line
+                    ));
+                }
             }
         }
     }

@@ -5,7 +5,7 @@
 //! all documents live in one arena because go-yaml keeps anchors across documents.
 
 use super::error::{YResult, YamlError};
-use super::parser::{Event, EventKind, Parser};
+use super::parser::{Comments, Event, EventKind, Parser};
 use super::scanner::ScalarStyle;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -19,32 +19,76 @@ pub(super) enum Kind {
     Alias,
 }
 
+/// Deepest nesting of collections accepted. go-yaml allows 10000, but sesame's tree and the
+/// passes over it recurse, so deeper documents are refused rather than overflowing the stack.
+pub(crate) const MAX_DEPTH: usize = 1000;
+
 /// Marks "no node" in `YNode::alias`.
 pub(super) const NO_NODE: usize = usize::MAX;
 
 #[derive(Debug)]
 pub(super) struct YNode<'a> {
-    pub kind: Kind,
+    pub value: Cow<'a, str>,
     /// Short tag (`!!str`, `!foo`); empty for an untagged plain scalar, which is resolved from
     /// its text when needed.
     pub tag: Cow<'a, str>,
-    /// The tag was written explicitly.
-    pub tagged: bool,
-    pub flow: bool,
-    pub value: Cow<'a, str>,
+    pub content: Vec<usize>,
+    /// Boxed: most nodes have no comments.
+    pub comments: Option<Box<Comments>>,
     /// For an alias, the anchored node.
     pub alias: usize,
-    pub content: Vec<usize>,
-    /// 1-based line, as go-yaml reports it.
-    pub line: usize,
-    /// 0-based column of the node's first character.
-    pub column: usize,
     /// Byte range of the node's text (properties included).
     pub start: usize,
     pub end: usize,
-    pub head: String,
-    pub line_comment: String,
-    pub foot: String,
+    /// 1-based line, as go-yaml reports it.
+    pub line: u32,
+    /// 0-based column of the node's first character.
+    pub column: u32,
+    pub kind: Kind,
+    /// The tag was written explicitly.
+    pub tagged: bool,
+    pub flow: bool,
+}
+
+impl YNode<'_> {
+    pub fn head(&self) -> &str {
+        self.comments.as_ref().map_or("", |c| &c.head)
+    }
+
+    pub fn line_comment(&self) -> &str {
+        self.comments.as_ref().map_or("", |c| &c.line)
+    }
+
+    pub fn foot(&self) -> &str {
+        self.comments.as_ref().map_or("", |c| &c.foot)
+    }
+
+    fn take_foot(&mut self) -> String {
+        self.comments
+            .as_mut()
+            .map(|c| std::mem::take(&mut c.foot))
+            .unwrap_or_default()
+    }
+
+    fn set_foot(&mut self, foot: String) {
+        if foot.is_empty() {
+            if let Some(c) = self.comments.as_mut() {
+                c.foot.clear();
+            }
+        } else {
+            self.comments.get_or_insert_with(Box::default).foot = foot;
+        }
+    }
+
+    fn set_line(&mut self, line: String) {
+        if line.is_empty() {
+            if let Some(c) = self.comments.as_mut() {
+                c.line.clear();
+            }
+        } else {
+            self.comments.get_or_insert_with(Box::default).line = line;
+        }
+    }
 }
 
 /// A parsed stream: the node arena and each document's root.
@@ -84,12 +128,26 @@ impl<'a> Stream<'a> {
 /// Parses every document of `text`.
 pub(super) fn compose(text: &str) -> YResult<Stream<'_>> {
     let mut parser = Parser::new(text);
-    let mut nodes: Vec<YNode<'_>> = Vec::new();
+    // About one node per 40 bytes of typical input; reserving avoids regrowing a large arena.
+    let mut nodes: Vec<YNode<'_>> = Vec::with_capacity(text.len() / 40 + 16);
     let mut docs = Vec::new();
     let mut anchors: HashMap<String, usize> = HashMap::new();
     let mut stack: Vec<Frame> = Vec::new();
 
-    while let Some(mut event) = parser.next_event()? {
+    loop {
+        let event = match parser.next_event() {
+            Ok(Some(e)) => e,
+            Ok(None) => break,
+            // sops compat: sops reports errors past the first document with a prefix, since
+            // only its second pass (over all documents) reads them.
+            Err(e) if !docs.is_empty() => {
+                return Err(YamlError::other(format!(
+                    "Error unmarshaling input YAML: {e}"
+                )));
+            }
+            Err(e) => return Err(e),
+        };
+        let mut event = event;
         match event.kind {
             EventKind::StreamStart => {}
             EventKind::StreamEnd => break,
@@ -105,9 +163,9 @@ pub(super) fn compose(text: &str) -> YResult<Stream<'_>> {
             }
             EventKind::DocumentEnd => {
                 let Some(frame) = stack.pop() else {
-                    return Err(YamlError::other("unexpected document end"));
+                    return Err(YamlError::other("yaml: unexpected document end"));
                 };
-                nodes[frame.node].foot = event.foot;
+                nodes[frame.node].set_foot(event.take_comments().foot);
                 nodes[frame.node].end = event.start.index;
                 docs.push(Doc {
                     node: frame.node,
@@ -126,10 +184,10 @@ pub(super) fn compose(text: &str) -> YResult<Stream<'_>> {
                 attach(&mut nodes, &stack, id);
             }
             EventKind::Alias => {
-                let target = *anchors.get(event.anchor.as_ref()).ok_or_else(|| {
-                    YamlError::other(format!("unknown anchor '{}' referenced", event.anchor))
+                let target = *anchors.get(event.value.as_ref()).ok_or_else(|| {
+                    YamlError::other(format!("yaml: unknown anchor '{}' referenced", event.value))
                 })?;
-                let value = std::mem::take(&mut event.anchor);
+                let value = std::mem::take(&mut event.value);
                 let id = new_node(&mut nodes, &mut event, Kind::Alias, "", value);
                 nodes[id].alias = target;
                 attach(&mut nodes, &stack, id);
@@ -146,28 +204,35 @@ pub(super) fn compose(text: &str) -> YResult<Stream<'_>> {
                 if let Some(parent) = stack.last() {
                     nodes[parent.node].content.push(id);
                 }
+                if stack.len() > MAX_DEPTH {
+                    return Err(YamlError::other(format!(
+                        "yaml: line {}: nesting deeper than {MAX_DEPTH} levels is not supported",
+                        event.start.line + 1
+                    )));
+                }
                 stack.push(Frame { node: id });
             }
             EventKind::SequenceEnd | EventKind::MappingEnd => {
                 let Some(frame) = stack.pop() else {
-                    return Err(YamlError::other("unexpected collection end"));
+                    return Err(YamlError::other("yaml: unexpected collection end"));
                 };
                 let id = frame.node;
                 let n = &mut nodes[id];
-                n.line_comment = event.line;
-                n.foot = event.foot;
+                let c = event.take_comments();
+                n.set_line(c.line);
+                n.set_foot(c.foot);
                 if n.flow {
                     n.end = event.end.index;
                 }
                 if event.kind == EventKind::MappingEnd
                     && !n.flow
-                    && !n.foot.is_empty()
+                    && !n.foot().is_empty()
                     && n.content.len() > 1
                 {
                     // A block mapping's foot belongs to its last key.
-                    let foot = std::mem::take(&mut n.foot);
+                    let foot = n.take_foot();
                     let last_key = n.content[n.content.len() - 2];
-                    nodes[last_key].foot = foot;
+                    nodes[last_key].set_foot(foot);
                 }
                 if !nodes[id].flow
                     && let Some(&last) = nodes[id].content.last()
@@ -188,12 +253,12 @@ fn new_node<'a>(
     default_tag: &'static str,
     value: Cow<'a, str>,
 ) -> usize {
-    let explicit = !event.tag.is_empty() && event.tag != "!";
-    let tag = if explicit {
-        short_tag(&event.tag)
-    } else {
-        Cow::Borrowed(default_tag)
+    let explicit = !event.tag().is_empty() && event.tag() != "!";
+    let tag = match &mut event.props {
+        Some(p) if explicit => short_tag(std::mem::take(&mut p.tag)),
+        _ => Cow::Borrowed(default_tag),
     };
+    let comments = event.comments.take();
     nodes.push(YNode {
         kind,
         tag,
@@ -202,20 +267,18 @@ fn new_node<'a>(
         value,
         alias: NO_NODE,
         content: Vec::new(),
-        line: event.start.line + 1,
+        line: event.start.line.saturating_add(1),
         column: event.start.column,
         start: event.start.index,
         end: event.end.index,
-        head: std::mem::take(&mut event.head),
-        line_comment: std::mem::take(&mut event.line),
-        foot: std::mem::take(&mut event.foot),
+        comments,
     });
     nodes.len() - 1
 }
 
 fn register_anchor(anchors: &mut HashMap<String, usize>, event: &Event<'_>, id: usize) {
-    if !event.anchor.is_empty() {
-        anchors.insert(event.anchor.to_string(), id);
+    if !event.anchor().is_empty() {
+        anchors.insert(event.anchor().to_string(), id);
     }
 }
 
@@ -237,22 +300,30 @@ fn completed(nodes: &mut [YNode<'_>], stack: &[Frame], id: usize) {
     let len = nodes[p].content.len();
     if len % 2 == 1 {
         // A key. A foot comment on it, when dedented, is the foot of the prior value.
-        if !nodes[p].flow && !nodes[id].foot.is_empty() && len > 2 {
+        if !nodes[p].flow && !nodes[id].foot().is_empty() && len > 2 {
             let prior_key = nodes[p].content[len - 3];
-            nodes[prior_key].foot = std::mem::take(&mut nodes[id].foot);
+            let foot = nodes[id].take_foot();
+            nodes[prior_key].set_foot(foot);
         }
     } else {
         let key = nodes[p].content[len - 2];
-        if nodes[key].foot.is_empty() && !nodes[id].foot.is_empty() {
-            nodes[key].foot = std::mem::take(&mut nodes[id].foot);
+        if nodes[key].foot().is_empty() && !nodes[id].foot().is_empty() {
+            let foot = nodes[id].take_foot();
+            nodes[key].set_foot(foot);
         }
     }
 }
 
 /// `tag:yaml.org,2002:x` to `!!x`.
-fn short_tag<'a>(tag: &Cow<'a, str>) -> Cow<'a, str> {
+fn short_tag(tag: Cow<'_, str>) -> Cow<'_, str> {
     match tag.strip_prefix("tag:yaml.org,2002:") {
         Some(rest) => Cow::Owned(format!("!!{rest}")),
-        None => tag.clone(),
+        None => tag,
+    }
+}
+
+impl Event<'_> {
+    fn take_comments(&mut self) -> Comments {
+        self.comments.take().map(|c| *c).unwrap_or_default()
     }
 }

@@ -1,14 +1,14 @@
 //! Scalar analysis and the four scalar writers of go-yaml's emitter (plain, single-quoted,
 //! double-quoted, literal).
 
-use super::chars::{at, is_blank, is_break, is_printable, width};
+use super::chars::{at, is_break, is_printable, skip_plain_ascii, width};
 use super::emitter::Emitter;
 
-/// What a scalar's text allows, as go-yaml's `yaml_emitter_analyze_scalar` computes it.
+/// What a scalar's text allows, as go-yaml's `yaml_emitter_analyze_scalar` computes it. Flow
+/// context is left out: scalars are only ever written in block context.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Analysis {
     pub multiline: bool,
-    pub flow_plain_allowed: bool,
     pub block_plain_allowed: bool,
     pub single_quoted_allowed: bool,
     pub block_allowed: bool,
@@ -23,19 +23,44 @@ pub(super) enum Style {
     Literal,
 }
 
+/// Bytes that never affect the analysis: printable ASCII other than space, `:` and `#`.
+const ORDINARY: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x21;
+    while b < 0x7F {
+        t[b] = b != b':' as usize && b != b'#' as usize;
+        b += 1;
+    }
+    t
+};
+
+/// Whether the character ending just before `i` is a blank or a line break.
+fn preceded_by_blank_or_break(v: &[u8], i: usize) -> bool {
+    matches!(v[i - 1], b' ' | b'\t' | b'\r' | b'\n')
+        || (i >= 2 && v[i - 2] == 0xC2 && v[i - 1] == 0x85)
+        || (i >= 3 && v[i - 3] == 0xE2 && v[i - 2] == 0x80 && matches!(v[i - 1], 0xA8 | 0xA9))
+}
+
+/// go-yaml's `yaml_emitter_analyze_scalar`, restricted to what block context needs.
 pub(super) fn analyze(value: &str) -> Analysis {
     let v = value.as_bytes();
-    if v.is_empty() {
+    let n = v.len();
+    if n == 0 {
         return Analysis {
             multiline: false,
-            flow_plain_allowed: false,
             block_plain_allowed: true,
             single_quoted_allowed: true,
             block_allowed: false,
         };
     }
-    let mut block_indicators = false;
-    let mut flow_indicators = false;
+    let followed_by_blank = |i: usize| i >= n || v[i] == b' ' || v[i] == b'\t';
+    let mut block_indicators = v.starts_with(b"---") || v.starts_with(b"...");
+    match v[0] {
+        b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+        | b'"' | b'%' | b'@' | b'`' => block_indicators = true,
+        b'?' | b':' | b'-' if followed_by_blank(1) => block_indicators = true,
+        _ => {}
+    }
     let mut line_breaks = false;
     let mut special = false;
     let mut tabs = false;
@@ -48,62 +73,39 @@ pub(super) fn analyze(value: &str) -> Analysis {
     let mut previous_space = false;
     let mut previous_break = false;
 
-    if v.starts_with(b"---") || v.starts_with(b"...") {
-        block_indicators = true;
-        flow_indicators = true;
-    }
-    let mut preceded_by_whitespace = true;
     let mut i = 0;
-    while i < v.len() {
+    while i < n {
         let c = v[i];
-        let w = width(c);
-        let followed_by_whitespace = i + w >= v.len() || is_blank(v, i + w);
-        if i == 0 {
-            match c {
-                b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>'
-                | b'\'' | b'"' | b'%' | b'@' | b'`' => {
-                    flow_indicators = true;
-                    block_indicators = true;
-                }
-                b'?' | b':' => {
-                    flow_indicators = true;
-                    block_indicators |= followed_by_whitespace;
-                }
-                b'-' if followed_by_whitespace => {
-                    flow_indicators = true;
-                    block_indicators = true;
-                }
-                _ => {}
+        if ORDINARY[c as usize] {
+            i = skip_plain_ascii(v, i + 1, b':', b'#');
+            while i < n && ORDINARY[v[i] as usize] {
+                i += 1;
             }
-        } else {
-            match c {
-                b',' | b'?' | b'[' | b']' | b'{' | b'}' => flow_indicators = true,
-                b':' => {
-                    flow_indicators = true;
-                    block_indicators |= followed_by_whitespace;
-                }
-                b'#' if preceded_by_whitespace => {
-                    flow_indicators = true;
-                    block_indicators = true;
-                }
-                _ => {}
-            }
+            previous_space = false;
+            previous_break = false;
+            continue;
         }
-        if c == b'\t' {
-            tabs = true;
-        } else if !is_printable(v, i) {
+        let w = width(c).min(n - i);
+        let is_brk = is_break(v, i);
+        match c {
+            b':' if i > 0 && followed_by_blank(i + 1) => block_indicators = true,
+            b'#' if i > 0 && preceded_by_blank_or_break(v, i) => block_indicators = true,
+            b'\t' => tabs = true,
+            _ => {}
+        }
+        if c != b'\t' && !is_printable(v, i) {
             special = true;
         }
         if c == b' ' {
             leading_space |= i == 0;
-            trailing_space |= i + w == v.len();
+            trailing_space |= i + w == n;
             break_space |= previous_break;
             previous_space = true;
             previous_break = false;
-        } else if is_break(v, i) {
+        } else if is_brk {
             line_breaks = true;
             leading_break |= i == 0;
-            trailing_break |= i + w == v.len();
+            trailing_break |= i + w == n;
             space_break |= previous_space;
             previous_space = false;
             previous_break = true;
@@ -111,39 +113,24 @@ pub(super) fn analyze(value: &str) -> Analysis {
             previous_space = false;
             previous_break = false;
         }
-        // go-yaml's "blankz": blank, break or NUL.
-        preceded_by_whitespace = is_blank(v, i) || is_break(v, i) || c == 0;
         i += w;
     }
 
     let mut a = Analysis {
         multiline: line_breaks,
-        flow_plain_allowed: true,
         block_plain_allowed: true,
         single_quoted_allowed: true,
         block_allowed: true,
     };
-    if leading_space || leading_break || trailing_space || trailing_break {
-        a.flow_plain_allowed = false;
+    if leading_space || leading_break || trailing_space || trailing_break || line_breaks {
         a.block_plain_allowed = false;
     }
-    if trailing_space {
+    if trailing_space || space_break || special {
         a.block_allowed = false;
     }
     if break_space || space_break || tabs || special {
-        a.flow_plain_allowed = false;
         a.block_plain_allowed = false;
         a.single_quoted_allowed = false;
-    }
-    if space_break || special {
-        a.block_allowed = false;
-    }
-    if line_breaks {
-        a.flow_plain_allowed = false;
-        a.block_plain_allowed = false;
-    }
-    if flow_indicators {
-        a.flow_plain_allowed = false;
     }
     if block_indicators {
         a.block_plain_allowed = false;
@@ -193,35 +180,10 @@ impl Emitter<'_> {
         if !v.is_empty() && !self.whitespace {
             self.put(b' ');
         }
-        // Plain scalars never contain line breaks (the analysis forbids them), and lines are
-        // never folded (sops sets no width).
-        let mut breaks = false;
-        let mut i = 0;
-        while i < v.len() {
-            if v[i] == b' ' {
-                self.write_char(v, &mut i);
-            } else if is_break(v, i) {
-                if !breaks && v[i] == b'\n' {
-                    self.put_break();
-                }
-                self.write_break(v, &mut i);
-                breaks = true;
-            } else {
-                if breaks {
-                    self.write_indent();
-                }
-                let start = i;
-                while i < v.len() && v[i] != b' ' && !is_break(v, i) {
-                    i += width(v[i]);
-                }
-                let i_end = i.min(v.len());
-                self.out.extend_from_slice(&v[start..i_end]);
-                self.column += super::chars::char_count(&v[start..i_end]);
-                i = i_end;
-                self.indention = false;
-                breaks = false;
-            }
-        }
+        // The analysis keeps line breaks out of plain scalars and sops sets no line width, so
+        // go-yaml's folding never applies: the text is copied as is.
+        self.out.extend_from_slice(v);
+        self.column += super::chars::char_count(v);
         if !v.is_empty() {
             self.whitespace = false;
         }

@@ -478,9 +478,7 @@ impl<'t> Emitter<'t> {
             style = Style::DoubleQuoted;
         }
         if style == Style::Plain {
-            if (self.flow_level > 0 && !a.flow_plain_allowed)
-                || (self.flow_level == 0 && !a.block_plain_allowed)
-            {
+            if !a.block_plain_allowed {
                 style = Style::SingleQuoted;
             }
             if ev.value.is_empty() && (self.flow_level > 0 || self.simple_key_context) {

@@ -6,8 +6,18 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Mark {
     pub index: usize,
-    pub line: usize,
-    pub column: usize,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Mark {
+    pub fn new(index: usize, line: usize, column: usize) -> Self {
+        Mark {
+            index,
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+        }
+    }
 }
 
 /// Which stage failed; go-yaml numbers lines differently for scanner errors.
@@ -22,8 +32,8 @@ enum Stage {
 #[derive(Debug, Clone)]
 pub(super) struct YamlError {
     stage: Stage,
-    context_line: usize,
-    problem_line: usize,
+    context_line: u32,
+    problem_line: u32,
     problem: String,
 }
 
@@ -47,7 +57,7 @@ impl YamlError {
         }
     }
 
-    /// A decoding error raised with go-yaml's `failf`: the text follows `yaml: ` as is.
+    /// An error with a complete message (go-yaml's `failf` texts include `yaml: `).
     pub fn other(message: impl Into<String>) -> Self {
         YamlError {
             stage: Stage::Other,
@@ -62,7 +72,7 @@ impl fmt::Display for YamlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // sops compat: go-yaml's `parser.fail` prefers the context line, adds one only for
         // scanner errors, and omits the line when it is 0.
-        let bump = usize::from(self.stage == Stage::Scanner);
+        let bump = u32::from(self.stage == Stage::Scanner);
         let line = if self.context_line != 0 {
             self.context_line + bump
         } else if self.problem_line != 0 {
@@ -70,7 +80,9 @@ impl fmt::Display for YamlError {
         } else {
             0
         };
-        if self.stage == Stage::Other || line == 0 {
+        if self.stage == Stage::Other {
+            write!(f, "{}", self.problem)
+        } else if line == 0 {
             write!(f, "yaml: {}", self.problem)
         } else {
             write!(f, "yaml: line {line}: {}", self.problem)

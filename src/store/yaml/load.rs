@@ -4,7 +4,7 @@
 //! comment line becomes a `Comment` item placed before the entry it was attached to (a line
 //! comment after a scalar becomes an inline comment), foot comments follow their entry.
 
-use super::compose::{Kind, NO_NODE, Stream};
+use super::compose::{Kind, MAX_DEPTH, NO_NODE, Stream};
 use super::resolve::{Resolved, resolve_plain, resolve_tagged};
 use crate::gofmt;
 use crate::secret::SecretBuf;
@@ -18,6 +18,8 @@ pub(super) struct Converter<'s, 'a> {
     /// Nodes that may still be produced; aliases can multiply a small input.
     budget: usize,
     active_aliases: HashSet<usize>,
+    /// Nesting of the value being converted (aliases can nest beyond the text's own depth).
+    depth: usize,
 }
 
 type CResult<T> = Result<T, String>;
@@ -32,6 +34,7 @@ impl<'s, 'a> Converter<'s, 'a> {
                 .saturating_mul(10)
                 .saturating_add(1_000_000),
             active_aliases: HashSet::new(),
+            depth: 0,
         }
     }
 
@@ -63,8 +66,8 @@ impl<'s, 'a> Converter<'s, 'a> {
     fn branch(&mut self, id: usize, out: &mut Vec<MapItem>, handled: bool) -> CResult<()> {
         let n = &self.stream.nodes[id];
         if !handled {
-            map_comments(&n.head, false, out);
-            map_comments(&n.line_comment, false, out);
+            map_comments(n.head(), false, out);
+            map_comments(n.line_comment(), false, out);
         }
         match n.kind {
             Kind::Document => {
@@ -101,7 +104,7 @@ impl<'s, 'a> Converter<'s, 'a> {
             }
         }
         if !handled {
-            map_comments(&n.foot, false, out);
+            map_comments(n.foot(), false, out);
         }
         Ok(())
     }
@@ -109,44 +112,56 @@ impl<'s, 'a> Converter<'s, 'a> {
     fn pair(&mut self, k: usize, v: usize, out: &mut Vec<MapItem>) -> CResult<()> {
         let nodes = &self.stream.nodes;
         let (kn, vn) = (&nodes[k], &nodes[v]);
-        map_comments(&kn.head, false, out);
-        map_comments(&kn.line_comment, false, out);
+        map_comments(kn.head(), false, out);
+        map_comments(kn.line_comment(), false, out);
         let value_comments = matches!(vn.kind, Kind::Scalar | Kind::Alias);
         if value_comments {
-            map_comments(&vn.head, false, out);
-            map_comments(&vn.line_comment, true, out);
+            map_comments(vn.head(), false, out);
+            map_comments(vn.line_comment(), true, out);
         }
         let key = self.key(k)?;
         let value = self.value(v, value_comments)?;
         self.spend()?;
         out.push(MapItem::Entry(Entry { key, value }));
         if value_comments {
-            map_comments(&vn.foot, false, out);
+            map_comments(vn.foot(), false, out);
         }
-        map_comments(&kn.foot, false, out);
+        map_comments(kn.foot(), false, out);
         Ok(())
     }
 
     /// sops `nodeToTreeValue`.
     pub fn value(&mut self, id: usize, handled: bool) -> CResult<Node> {
         self.spend()?;
+        if self.depth >= MAX_DEPTH {
+            return Err(format!(
+                "yaml: nesting deeper than {MAX_DEPTH} levels is not supported"
+            ));
+        }
+        self.depth += 1;
+        let r = self.value_inner(id, handled);
+        self.depth -= 1;
+        r
+    }
+
+    fn value_inner(&mut self, id: usize, handled: bool) -> CResult<Node> {
         let n = &self.stream.nodes[id];
         match n.kind {
             Kind::Sequence => {
                 let mut items = Vec::with_capacity(n.content.len());
                 if !handled {
-                    list_comments(&n.head, false, &mut items);
-                    list_comments(&n.line_comment, false, &mut items);
+                    list_comments(n.head(), false, &mut items);
+                    list_comments(n.line_comment(), false, &mut items);
                 }
                 for &item in &n.content {
                     let i = &self.stream.nodes[item];
-                    list_comments(&i.head, false, &mut items);
-                    list_comments(&i.line_comment, true, &mut items);
+                    list_comments(i.head(), false, &mut items);
+                    list_comments(i.line_comment(), true, &mut items);
                     items.push(ListItem::Node(self.value(item, true)?));
-                    list_comments(&i.foot, false, &mut items);
+                    list_comments(i.foot(), false, &mut items);
                 }
                 if !handled {
-                    list_comments(&n.foot, false, &mut items);
+                    list_comments(n.foot(), false, &mut items);
                 }
                 Ok(Node::List(List { items }))
             }
@@ -230,6 +245,10 @@ impl<'s, 'a> Converter<'s, 'a> {
                 }
             ));
         }
+        // Keys are nearly always strings: skip building a secret buffer for them.
+        if n.tag == "!!str" || (n.tag.is_empty() && resolve_plain(&n.value) == Resolved::Str) {
+            return Ok(n.value.to_string());
+        }
         match self.scalar(target) {
             Scalar::Str(s) => Ok(s.to_lossy().into_owned()),
             other => {
@@ -304,6 +323,7 @@ fn comment_lines(text: &str) -> impl Iterator<Item = &str> {
         .map(|l| l.get(1..).unwrap_or(""))
 }
 
+#[inline]
 fn map_comments(text: &str, inline: bool, out: &mut Vec<MapItem>) {
     if text.is_empty() {
         return;
@@ -317,6 +337,7 @@ fn map_comments(text: &str, inline: bool, out: &mut Vec<MapItem>) {
     }
 }
 
+#[inline]
 fn list_comments(text: &str, inline: bool, out: &mut Vec<ListItem>) {
     if text.is_empty() {
         return;

@@ -22,21 +22,34 @@ pub(super) enum EventKind {
     MappingEnd,
 }
 
-/// A parse event. `anchor` is also the name an alias refers to; `tag` is the full tag.
+/// Head, line and foot comments of an event or node (comment lines joined by `\n`).
+#[derive(Debug, Default)]
+pub(super) struct Comments {
+    pub head: String,
+    pub line: String,
+    pub foot: String,
+}
+
+/// A node's anchor and full tag.
+#[derive(Debug, Default)]
+pub(super) struct Props<'a> {
+    pub anchor: Cow<'a, str>,
+    pub tag: Cow<'a, str>,
+}
+
+/// A parse event. For an alias, `value` is the anchor name it refers to. Properties and
+/// comments are boxed: most events have neither, and events are moved around a lot.
 #[derive(Debug)]
 pub(super) struct Event<'a> {
     pub kind: EventKind,
     pub start: Mark,
     pub end: Mark,
-    pub anchor: Cow<'a, str>,
-    pub tag: Cow<'a, str>,
     pub value: Cow<'a, str>,
+    pub props: Option<Box<Props<'a>>>,
+    pub comments: Option<Box<Comments>>,
     pub implicit: bool,
     pub style: ScalarStyle,
     pub flow: bool,
-    pub head: String,
-    pub line: String,
-    pub foot: String,
 }
 
 impl<'a> Event<'a> {
@@ -45,16 +58,25 @@ impl<'a> Event<'a> {
             kind,
             start,
             end,
-            anchor: Cow::Borrowed(""),
-            tag: Cow::Borrowed(""),
             value: Cow::Borrowed(""),
+            props: None,
+            comments: None,
             implicit: false,
             style: ScalarStyle::Plain,
             flow: false,
-            head: String::new(),
-            line: String::new(),
-            foot: String::new(),
         }
+    }
+
+    pub fn anchor(&self) -> &str {
+        self.props.as_ref().map_or("", |p| &p.anchor)
+    }
+
+    pub fn tag(&self) -> &str {
+        self.props.as_ref().map_or("", |p| &p.tag)
+    }
+
+    fn comments_mut(&mut self) -> &mut Comments {
+        self.comments.get_or_insert_with(Box::default)
     }
 }
 
@@ -168,9 +190,18 @@ impl<'a> Parser<'a> {
     }
 
     fn set_event_comments(&mut self, event: &mut Event<'a>) {
-        event.head = std::mem::take(&mut self.head_comment);
-        event.line = std::mem::take(&mut self.line_comment);
-        event.foot = std::mem::take(&mut self.foot_comment);
+        event.comments = if self.head_comment.is_empty()
+            && self.line_comment.is_empty()
+            && self.foot_comment.is_empty()
+        {
+            None
+        } else {
+            Some(Box::new(Comments {
+                head: std::mem::take(&mut self.head_comment),
+                line: std::mem::take(&mut self.line_comment),
+                foot: std::mem::take(&mut self.foot_comment),
+            }))
+        };
         self.stem_comment = None;
     }
 
@@ -201,7 +232,9 @@ impl<'a> Parser<'a> {
             State::FlowMappingKey => self.parse_flow_mapping_key(false),
             State::FlowMappingValue => self.parse_flow_mapping_value(false),
             State::FlowMappingEmptyValue => self.parse_flow_mapping_value(true),
-            State::End => Err(YamlError::other("attempted to go past the end of stream")),
+            State::End => Err(YamlError::other(
+                "yaml: attempted to go past the end of stream",
+            )),
         }
     }
 
@@ -240,7 +273,10 @@ impl<'a> Parser<'a> {
             self.state = State::BlockNode;
             let mut event = Event::new(EventKind::DocumentStart, t.start, t.end);
             event.implicit = true;
-            event.head = self.split_document_head();
+            let head = self.split_document_head();
+            if !head.is_empty() {
+                event.comments_mut().head = head;
+            }
             return Ok(event);
         }
         if t.kind != TokenKind::StreamEnd {
@@ -314,8 +350,11 @@ impl<'a> Parser<'a> {
         self.tag_directives.clear();
         self.state = State::DocumentStart;
         self.set_event_comments(&mut event);
-        if !event.head.is_empty() && event.foot.is_empty() {
-            event.foot = std::mem::take(&mut event.head);
+        if let Some(c) = event.comments.as_mut()
+            && !c.head.is_empty()
+            && c.foot.is_empty()
+        {
+            c.foot = std::mem::take(&mut c.head);
         }
         Ok(event)
     }
@@ -373,7 +412,7 @@ impl<'a> Parser<'a> {
             self.pop_state();
             let token = self.scanner.take_token();
             let mut event = Event::new(EventKind::Alias, t.start, t.end);
-            event.anchor = token.value;
+            event.value = token.value;
             self.set_event_comments(&mut event);
             return Ok(event);
         }
@@ -422,10 +461,11 @@ impl<'a> Parser<'a> {
         };
         let implicit = tag.is_empty();
 
-        let event = |kind, end| {
+        let has_props = !anchor.is_empty() || !tag.is_empty();
+        let mut props = has_props.then(|| Box::new(Props { anchor, tag }));
+        let mut event = |kind, end| {
             let mut e = Event::new(kind, start, end);
-            e.anchor = anchor.clone();
-            e.tag = tag.clone();
+            e.props = props.take();
             e.implicit = implicit;
             e
         };
@@ -437,6 +477,7 @@ impl<'a> Parser<'a> {
             TokenKind::Scalar => {
                 let token = self.scanner.take_token();
                 let mut e = event(EventKind::Scalar, t.end);
+                let tag = e.tag();
                 e.implicit = (tag.is_empty() && token.style == ScalarStyle::Plain) || tag == "!";
                 e.style = token.style;
                 e.value = token.value;
@@ -479,11 +520,11 @@ impl<'a> Parser<'a> {
                     State::BlockMappingFirstKey
                 };
                 if let Some(stem) = self.stem_comment.take() {
-                    e.head = stem;
+                    e.comments_mut().head = stem;
                 }
                 Ok(e)
             }
-            _ if !anchor.is_empty() || !tag.is_empty() => {
+            _ if has_props => {
                 self.pop_state();
                 Ok(event(EventKind::Scalar, end))
             }

@@ -21,11 +21,13 @@ impl Scanner<'_> {
             if self.column == 0 && is_bom(self.src, self.pos) {
                 self.skip();
             }
-            while self.ch(0) == b' '
-                || ((self.flow_level > 0 || !self.simple_key_allowed) && self.ch(0) == b'\t')
-            {
-                self.skip();
-            }
+            let tabs_ok = self.flow_level > 0 || !self.simple_key_allowed;
+            let blanks = self.src[self.pos..]
+                .iter()
+                .take_while(|&&c| c == b' ' || (tabs_ok && c == b'\t'))
+                .count();
+            self.pos += blanks;
+            self.column += blanks;
             self.reposition_entry_line_comment();
             if self.ch(0) == b'#' {
                 self.scan_comments(scan_mark)?;
@@ -58,7 +60,7 @@ impl Scanner<'_> {
             && !at_break
         {
             comment.head = std::mem::take(&mut comment.line);
-            if comment.start_mark.line + 1 == line {
+            if comment.start_mark.line as usize + 1 == line {
                 comment.token_mark = mark;
             }
         }
@@ -142,11 +144,7 @@ impl Scanner<'_> {
             }
             let c = at(self.src, p);
             let close_flow = self.flow_level > 0 && (c == b']' || c == b'}');
-            let here = |line, column| Mark {
-                index: p,
-                line,
-                column,
-            };
+            let here = |line, column| Mark::new(p, line, column);
             if close_flow || is_breakz(self.src, p) {
                 if close_flow || !recent_empty {
                     let before_indent = (start_mark.column as isize - 1) < next_indent;
@@ -191,7 +189,8 @@ impl Scanner<'_> {
 
             if !text.is_empty()
                 && (close_flow
-                    || ((column as isize - 1) < next_indent && column != start_mark.column))
+                    || ((column as isize - 1) < next_indent
+                        && column != start_mark.column as usize))
             {
                 // A comment at a different indentation is a foot of the preceding data.
                 self.comments.push(CommentRec {
@@ -237,11 +236,7 @@ impl Scanner<'_> {
         }
 
         if !text.is_empty() {
-            let end_mark = Mark {
-                index: (self.pos + peek).saturating_sub(1),
-                line,
-                column,
-            };
+            let end_mark = Mark::new((self.pos + peek).saturating_sub(1), line, column);
             self.comments.push(CommentRec {
                 scan_mark,
                 token_mark: start_mark,

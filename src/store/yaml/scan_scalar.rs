@@ -1,6 +1,6 @@
 //! Scalar tokens: plain, single- and double-quoted, literal and folded, with YAML line folding.
 
-use super::chars::{at, is_blank, is_blankz, is_break, is_breakz};
+use super::chars::{at, is_blank, is_blankz, is_break, is_breakz, skip_plain_ascii};
 use super::error::{Mark, YResult};
 use super::scanner::{ScalarStyle, Scanner, Token, TokenKind};
 use std::borrow::Cow;
@@ -68,6 +68,20 @@ impl<'a> Text<'a> {
     }
 }
 
+/// Bytes at which a run of plain scalar text may end (checked in detail by `plain_run_end`).
+const PLAIN_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let stops = b"\0 \t\r\n:,?[]{}";
+    let mut k = 0;
+    while k < stops.len() {
+        t[stops[k] as usize] = true;
+        k += 1;
+    }
+    t[0xC2] = true;
+    t[0xE2] = true;
+    t
+};
+
 /// Folds the line breaks between two pieces of a flow or plain scalar: a single line break
 /// becomes a space, further ones are kept.
 fn fold(text: &mut Text<'_>, leading_break: &mut String, trailing_breaks: &mut String) {
@@ -99,6 +113,19 @@ impl<'a> Scanner<'a> {
         t
     }
 
+    /// Scratch buffers for line breaks, reused to spare an allocation per scalar.
+    fn take_break_buffers(&mut self) -> (String, String) {
+        let mut a = std::mem::take(&mut self.break_buffers.0);
+        let mut b = std::mem::take(&mut self.break_buffers.1);
+        a.clear();
+        b.clear();
+        (a, b)
+    }
+
+    fn return_break_buffers(&mut self, a: String, b: String) {
+        self.break_buffers = (a, b);
+    }
+
     /// `---` or `...` followed by a blank at the start of a line.
     fn at_document_indicator(&self) -> bool {
         if self.column != 0 {
@@ -108,26 +135,37 @@ impl<'a> Scanner<'a> {
         (three == b"---" || three == b"...") && is_blankz(self.src, self.pos + 3)
     }
 
-    /// End of the run of ordinary characters of a plain scalar starting at the cursor.
-    fn plain_run_end(&self) -> usize {
+    /// End of the run of ordinary characters of a plain scalar starting at the cursor, and
+    /// whether the run is all ASCII.
+    fn plain_run_end(&self) -> (usize, bool) {
         let b = self.src;
         let flow = self.flow_level > 0;
+        let mut ascii = true;
         let mut i = self.pos;
         loop {
+            if !flow {
+                i = skip_plain_ascii(b, i, b':', b':');
+            }
+            while i < b.len() && !PLAIN_STOP[b[i] as usize] {
+                ascii &= b[i] < 0x80;
+                i += 1;
+            }
             match at(b, i) {
-                0 | b' ' | b'\t' | b'\r' | b'\n' => return i,
-                b':' if is_blankz(b, i + 1) => return i,
-                b',' | b'?' | b'[' | b']' | b'{' | b'}' if flow => return i,
-                0xC2 | 0xE2 if is_break(b, i) => return i,
-                _ => i += 1,
+                0 | b' ' | b'\t' | b'\r' | b'\n' => return (i, ascii),
+                b':' if is_blankz(b, i + 1) => return (i, ascii),
+                b',' | b'?' | b'[' | b']' | b'{' | b'}' if flow => return (i, ascii),
+                0xC2 | 0xE2 if is_break(b, i) => return (i, ascii),
+                c => {
+                    ascii &= c < 0x80;
+                    i += 1;
+                }
             }
         }
     }
 
     pub fn scan_plain_scalar(&mut self) -> YResult<Token<'a>> {
         let mut text = Text::new(self.text);
-        let mut leading_break = String::new();
-        let mut trailing_breaks = String::new();
+        let (mut leading_break, mut trailing_breaks) = self.take_break_buffers();
         let mut spaces: Option<(usize, usize)> = None;
         let mut leading_blanks = false;
         let indent = self.indent + 1;
@@ -151,11 +189,17 @@ impl<'a> Scanner<'a> {
                 } else if let Some((from, to)) = spaces.take() {
                     text.push_src(from, to);
                 }
+                let (run_end, ascii) = self.plain_run_end();
                 // The run ends before an indicator, so copy at least one character.
-                let run_end = self.plain_run_end().max(self.pos + 1);
-                let run_end = self.char_boundary(run_end);
+                let run_end = self.char_boundary(run_end.max(self.pos + 1));
                 text.push_src(self.pos, run_end);
-                self.advance_to(run_end);
+                if ascii && run_end > self.pos + 1 {
+                    self.newlines = 0;
+                    self.column += run_end - self.pos;
+                    self.pos = run_end;
+                } else {
+                    self.advance_content(run_end);
+                }
                 end = self.mark();
             }
             if !(is_blank(self.src, self.pos) || is_break(self.src, self.pos)) {
@@ -189,6 +233,7 @@ impl<'a> Scanner<'a> {
         if leading_blanks {
             self.simple_key_allowed = true;
         }
+        self.return_break_buffers(leading_break, trailing_breaks);
         Ok(self.scalar_token(start, end, text.finish(), ScalarStyle::Plain))
     }
 
@@ -204,8 +249,7 @@ impl<'a> Scanner<'a> {
         let start = self.mark();
         self.skip();
         let mut text = Text::new(self.text);
-        let mut leading_break = String::new();
-        let mut trailing_breaks = String::new();
+        let (mut leading_break, mut trailing_breaks) = self.take_break_buffers();
         let mut spaces: Option<(usize, usize)> = None;
         let quote = if single { b'\'' } else { b'"' };
 
@@ -269,6 +313,7 @@ impl<'a> Scanner<'a> {
             }
         }
         self.skip();
+        self.return_break_buffers(leading_break, trailing_breaks);
         let style = if single {
             ScalarStyle::SingleQuoted
         } else {

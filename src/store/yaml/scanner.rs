@@ -9,6 +9,7 @@ use super::chars::{at, char_count, is_blank, is_blankz, is_break, width};
 use super::error::{Mark, YResult, YamlError};
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// go-yaml's limits on nesting, against stack exhaustion.
 const MAX_INDENTS: usize = 10_000;
@@ -77,6 +78,14 @@ impl<'a> Token<'a> {
     }
 }
 
+/// The payload of a token, handed to the parser.
+pub(super) struct TokenData<'a> {
+    pub value: Cow<'a, str>,
+    pub suffix: Cow<'a, str>,
+    pub style: ScalarStyle,
+    pub version: (u32, u32),
+}
+
 /// A block of comment lines as go-yaml's scanner records it. Exactly one of `head`, `line`
 /// and `foot` is non-empty; lines are joined with `\n` and keep their `#`.
 #[derive(Clone, Debug, Default)]
@@ -88,6 +97,26 @@ pub(super) struct CommentRec {
     pub head: String,
     pub line: String,
     pub foot: String,
+}
+
+/// A cheap hasher for token numbers (small sequential integers).
+#[derive(Default)]
+pub(super) struct TokenHasher(u64);
+
+impl Hasher for TokenHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -118,11 +147,13 @@ pub(super) struct Scanner<'a> {
     indents: Vec<isize>,
     pub simple_key_allowed: bool,
     simple_keys: Vec<SimpleKey>,
-    simple_keys_by_tok: HashMap<usize, usize>,
+    simple_keys_by_tok: HashMap<usize, usize, BuildHasherDefault<TokenHasher>>,
     pub flow_level: usize,
     /// Scanned comments; `comments[comments_head..]` are not yet handed to the parser.
     pub comments: Vec<CommentRec>,
     pub comments_head: usize,
+    /// Reusable line-break buffers for scalar scanning.
+    pub break_buffers: (String, String),
 }
 
 impl<'a> Scanner<'a> {
@@ -144,10 +175,11 @@ impl<'a> Scanner<'a> {
             indents: Vec::new(),
             simple_key_allowed: false,
             simple_keys: Vec::new(),
-            simple_keys_by_tok: HashMap::new(),
+            simple_keys_by_tok: HashMap::default(),
             flow_level: 0,
             comments: Vec::new(),
             comments_head: 0,
+            break_buffers: (String::new(), String::new()),
         }
     }
 
@@ -155,11 +187,7 @@ impl<'a> Scanner<'a> {
 
     #[inline]
     pub fn mark(&self) -> Mark {
-        Mark {
-            index: self.pos,
-            line: self.line,
-            column: self.column,
-        }
+        Mark::new(self.pos, self.line, self.column)
     }
 
     /// The byte `off` bytes ahead (0 at the end).
@@ -228,6 +256,14 @@ impl<'a> Scanner<'a> {
         self.pos = end;
     }
 
+    /// Advances over non-blank content on the current line.
+    #[inline]
+    pub fn advance_content(&mut self, end: usize) {
+        self.newlines = 0;
+        self.column += char_count(&self.src[self.pos..end]);
+        self.pos = end;
+    }
+
     /// Whether more than `limit` characters separate byte offsets `from` and `to`.
     fn chars_exceed(&self, from: usize, to: usize, limit: usize) -> bool {
         if to.saturating_sub(from) <= limit {
@@ -269,18 +305,18 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Takes the next token out of the queue (after `peek`).
-    pub fn take_token(&mut self) -> Token<'a> {
-        let t = std::mem::replace(
-            &mut self.tokens[self.head],
-            Token::new(TokenKind::BlockEnd, Mark::default(), Mark::default()),
-        );
-        // Keep kind and marks: the comment scanner looks back at recent tokens.
-        self.tokens[self.head].kind = t.kind;
-        self.tokens[self.head].start = t.start;
-        self.tokens[self.head].end = t.end;
+    /// Takes the data of the next token (after `peek`) and consumes it. The token stays in
+    /// the queue (kind and marks) because the comment scanner looks back at recent tokens.
+    pub fn take_token(&mut self) -> TokenData<'a> {
+        let t = &mut self.tokens[self.head];
+        let data = TokenData {
+            value: std::mem::take(&mut t.value),
+            suffix: std::mem::take(&mut t.suffix),
+            style: t.style,
+            version: t.version,
+        };
         self.skip_token();
-        t
+        data
     }
 
     fn insert_token(&mut self, at_pos: Option<usize>, token: Token<'a>) {
@@ -425,7 +461,8 @@ impl<'a> Scanner<'a> {
             return Ok(false);
         }
         // A simple key is limited to one line and 1024 characters.
-        if key.mark.line < self.line || self.chars_exceed(key.mark.index, self.pos, 1024) {
+        if (key.mark.line as usize) < self.line || self.chars_exceed(key.mark.index, self.pos, 1024)
+        {
             if key.required {
                 return Err(self.error(key.mark, "could not find expected ':'"));
             }
@@ -642,7 +679,7 @@ impl<'a> Scanner<'a> {
             let pos = key.token_number - self.tokens_parsed;
             self.insert_token(Some(pos), Token::new(TokenKind::Key, key.mark, key.mark));
             self.roll_indent(
-                key.mark.column,
+                key.mark.column as usize,
                 Some(key.token_number),
                 TokenKind::BlockMappingStart,
                 key.mark,

@@ -5,6 +5,7 @@
 //! next key, inline ones become the next value's line comment, leftovers are the last entry's
 //! foot), and scalars get the style go-yaml gives a Go value encoded and parsed back.
 
+use super::compose::MAX_DEPTH;
 use super::emit_scalar::{Analysis, Style, analyze};
 use super::emitter::{Emitter, Ev, EvKind};
 use super::resolve::{Resolved, resolve_plain};
@@ -35,6 +36,7 @@ pub(super) fn emit_documents(
 ) -> Result<Emitted, StoreError> {
     let mut s = Serializer {
         em: Emitter::new(indentation(indent)?, 4096),
+        depth: 0,
     };
     s.em.emit(Ev::new(EvKind::StreamStart))?;
     for doc in docs {
@@ -53,6 +55,7 @@ pub(super) fn emit_documents(
 pub(super) fn emit_single(node: &Node, indent: i64) -> Result<Vec<u8>, StoreError> {
     let mut s = Serializer {
         em: Emitter::new(indentation(indent)?, 256),
+        depth: 0,
     };
     s.em.emit(Ev::new(EvKind::StreamStart))?;
     s.em.emit(Ev::new(EvKind::DocumentStart))?;
@@ -72,6 +75,8 @@ struct Outer {
 
 struct Serializer<'t> {
     em: Emitter<'t>,
+    /// Current nesting, bounded so that deep trees fail instead of overflowing the stack.
+    depth: usize,
 }
 
 /// `#a\n#b` for comments `a`, `b`.
@@ -99,8 +104,8 @@ fn prepend(head: String, existing: String) -> String {
 impl<'t> Serializer<'t> {
     fn node(&mut self, node: &'t Node, outer: Outer) -> Result<(), StoreError> {
         match node {
-            Node::Map(m) => self.map(m, None, outer, String::new()),
-            Node::List(l) => self.list(l, outer),
+            Node::Map(m) => self.nested(|s| s.map(m, None, outer, String::new())),
+            Node::List(l) => self.nested(|s| s.list(l, outer)),
             Node::Leaf(leaf) => {
                 let (mut ev, lost) = scalar_event(&leaf.value);
                 if lost
@@ -114,6 +119,21 @@ impl<'t> Serializer<'t> {
                 self.em.emit(ev)
             }
         }
+    }
+
+    fn nested(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(StoreError::Emit(format!(
+                "nesting deeper than {MAX_DEPTH} levels is not supported"
+            )));
+        }
+        self.depth += 1;
+        let r = f(self);
+        self.depth -= 1;
+        r
     }
 
     /// A mapping, optionally with the metadata appended as a last `sops` entry.
