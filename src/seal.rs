@@ -180,6 +180,23 @@ pub fn decrypt_docs(
     key: &DataKey,
     remember_ciphertext: bool,
 ) -> Result<Opened, SealError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    decrypt_docs_on(docs, selector, mac_only, key, remember_ciphertext, threads)
+}
+
+fn decrypt_docs_on(
+    docs: Vec<Map>,
+    selector: &Selector,
+    mac_only: bool,
+    key: &DataKey,
+    remember_ciphertext: bool,
+    threads: usize,
+) -> Result<Opened, SealError> {
+    let big = docs.iter().any(|d| d.items.len() >= PARALLEL_MIN_ENTRIES);
+    // Comment rules make a value depend on the comments before it, so they stay sequential.
+    if threads > 1 && big && !selector.uses_comments() {
+        return decrypt_docs_parallel(docs, selector, mac_only, key, remember_ciphertext, threads);
+    }
     let mut walk = Walk::new(selector, mac_only, key);
     walk.remember = remember_ciphertext;
     let mut undecryptable = 0;
@@ -192,6 +209,93 @@ pub fn decrypt_docs(
         mac: walk.hasher.finish(),
         undecryptable_comments: undecryptable,
     })
+}
+
+/// Documents with fewer top-level entries are decrypted on one thread.
+const PARALLEL_MIN_ENTRIES: usize = 64;
+
+/// With a path rule every top-level entry decrypts independently: chunks of entries are
+/// decrypted on several threads, then the MAC is computed over the result in document order.
+fn decrypt_docs_parallel(
+    docs: Vec<Map>,
+    selector: &Selector,
+    mac_only: bool,
+    key: &DataKey,
+    remember_ciphertext: bool,
+    threads: usize,
+) -> Result<Opened, SealError> {
+    let mut out = Vec::with_capacity(docs.len());
+    let mut undecryptable = 0;
+    for doc in docs {
+        let per_chunk = doc.items.len().div_ceil(threads).max(1);
+        let mut chunks: Vec<Vec<MapItem>> = Vec::new();
+        let mut items = doc.items.into_iter().peekable();
+        while items.peek().is_some() {
+            chunks.push(items.by_ref().take(per_chunk).collect());
+        }
+        let results: Vec<Result<(Map, usize), SealError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks
+                .into_iter()
+                .map(|items| {
+                    scope.spawn(move || {
+                        let mut walk = Walk::new(selector, mac_only, key);
+                        walk.remember = remember_ciphertext;
+                        let mut bad = 0;
+                        let map = decrypt_map(&mut walk, Map { items }, false, &mut bad)?;
+                        Ok((map, bad))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a decrypt thread panicked"))
+                .collect()
+        });
+        let mut merged = Map::new();
+        for result in results {
+            let (map, bad) = result?;
+            merged.items.extend(map.items);
+            undecryptable += bad;
+        }
+        out.push(merged);
+    }
+    let mac = mac_of(&out, selector, mac_only);
+    Ok(Opened {
+        docs: out,
+        mac,
+        undecryptable_comments: undecryptable,
+    })
+}
+
+/// The MAC of decrypted documents under a path rule (no comment context needed).
+fn mac_of(docs: &[Map], selector: &Selector, mac_only: bool) -> String {
+    fn node(h: &mut MacHasher, n: &Node, s: &Selector, mac_only: bool, matched: bool) {
+        match n {
+            Node::Map(m) => map(h, m, s, mac_only, matched),
+            Node::List(l) => {
+                for v in l.values() {
+                    node(h, v, s, mac_only, matched);
+                }
+            }
+            Node::Leaf(leaf) => {
+                if let Some((bytes, _)) = canonical(&leaf.value)
+                    && (!mac_only || s.should_encrypt(matched, &[], false))
+                {
+                    h.update(&bytes);
+                }
+            }
+        }
+    }
+    fn map(h: &mut MacHasher, m: &Map, s: &Selector, mac_only: bool, matched: bool) {
+        for e in m.entries() {
+            node(h, &e.value, s, mac_only, matched || s.key_matches(&e.key));
+        }
+    }
+    let mut hasher = MacHasher::new(mac_only);
+    for doc in docs {
+        map(&mut hasher, doc, selector, mac_only, false);
+    }
+    hasher.finish()
 }
 
 fn decrypt_comment(walk: &mut Walk, c: Comment, matched: bool, bad: &mut usize) -> Comment {
@@ -519,4 +623,59 @@ fn encrypt_node(walk: &mut Walk, node: &Node, matched: bool) -> Result<Node, Sea
         None => walk.cipher.encrypt(&bytes, kind, walk.aad()),
     };
     Ok(Node::string(enc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{Rule, RuleKind};
+    use crate::tree::List;
+
+    fn big_doc() -> Map {
+        let mut doc = Map::new();
+        doc.items.push(MapItem::Comment(Comment::new(" top")));
+        for i in 0..200 {
+            let value = match i % 6 {
+                0 => Node::string(format!("secret-{i}")),
+                1 => Node::scalar(Scalar::Int(i)),
+                2 => Node::scalar(Scalar::Float(i as f64 / 4.0)),
+                3 => Node::scalar(Scalar::Bool(i % 2 == 0)),
+                4 => {
+                    let mut l = List::new();
+                    l.items.push(ListItem::Node(Node::string("x")));
+                    l.items.push(ListItem::Comment(Comment::new("in list")));
+                    l.items.push(ListItem::Node(Node::scalar(Scalar::Null)));
+                    Node::List(l)
+                }
+                _ => {
+                    let mut m = Map::new();
+                    m.push("inner", Node::string(""));
+                    m.push("deep_unencrypted", Node::string("clear"));
+                    Node::Map(m)
+                }
+            };
+            doc.push(format!("key{i}"), value);
+        }
+        doc
+    }
+
+    #[test]
+    fn parallel_and_sequential_decryption_agree() {
+        let key = DataKey::generate();
+        for (rule, mac_only) in [
+            (Rule::default_suffix(), false),
+            (Rule::new(RuleKind::EncryptedRegex, "^key1"), true),
+        ] {
+            let selector = Selector::new(&rule);
+            let plain = vec![big_doc(), big_doc()];
+            let sealed = encrypt_docs(&plain, &selector, mac_only, &key).unwrap();
+            let one =
+                decrypt_docs_on(sealed.docs.clone(), &selector, mac_only, &key, true, 1).unwrap();
+            let two =
+                decrypt_docs_on(sealed.docs.clone(), &selector, mac_only, &key, true, 2).unwrap();
+            assert_eq!(one.mac, sealed.mac);
+            assert_eq!(two.mac, sealed.mac);
+            assert_eq!(one.docs, two.docs);
+        }
+    }
 }

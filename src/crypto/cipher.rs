@@ -93,11 +93,18 @@ pub fn parse_enc(s: &str) -> Result<EncValue<'_>, CipherError> {
     let rest = s
         .strip_prefix("ENC[AES256_GCM,data:")
         .ok_or(CipherError::Malformed)?;
-    let (data, rest) = rest.split_once(",iv:").ok_or(CipherError::Malformed)?;
-    let (iv, rest) = rest.split_once(",tag:").ok_or(CipherError::Malformed)?;
-    let (tag, rest) = rest.split_once(",type:").ok_or(CipherError::Malformed)?;
-    let close = rest.rfind(']').ok_or(CipherError::Malformed)?;
-    let kind = &rest[..close];
+    // Splitting at single commas is a memchr scan, the hot path when opening large files.
+    let mut fields = rest.splitn(4, ',');
+    let mut next = |name: &str| -> Result<&str, CipherError> {
+        let field = fields.next().ok_or(CipherError::Malformed)?;
+        field.strip_prefix(name).ok_or(CipherError::Malformed)
+    };
+    let data = next("")?;
+    let iv = next("iv:")?;
+    let tag = next("tag:")?;
+    let last = next("type:")?;
+    let close = last.rfind(']').ok_or(CipherError::Malformed)?;
+    let kind = &last[..close];
     if data.is_empty() || iv.is_empty() || tag.is_empty() || kind.is_empty() {
         return Err(CipherError::Malformed);
     }
