@@ -4,7 +4,7 @@
 use crate::cli::args::{Flags, on};
 use crate::cli::exit::{CliResult, Failure, code};
 use sesame::config::{self, Config};
-use sesame::document::OpenError;
+use sesame::document::{Document, OpenError, OpenOptions};
 use sesame::keys::KeyKind;
 use sesame::keys::age::ProcessEnv;
 use sesame::keys::groups::KeySources;
@@ -200,6 +200,45 @@ pub fn key_sources(flags: &Flags) -> CliResult<KeySources> {
         );
     }
     Ok(sources)
+}
+
+/// An encrypted file opened by a subcommand, with what it was opened with.
+pub struct Opened {
+    pub input: Input,
+    pub doc: Document,
+    pub emit: EmitOptions,
+    pub sources: KeySources,
+}
+
+/// Loads the config and key sources, reads `input` and decrypts it (MAC checked unless
+/// `--ignore-mac`). `read_only` skips remembering ciphertexts, for commands that never save.
+pub fn open(input: Input, flags: &Flags, read_only: bool) -> CliResult<Opened> {
+    let config = load_config(flags)?;
+    let sources = key_sources(flags)?;
+    let bytes = input.read()?;
+    let doc = Document::open(
+        input.format(flags.input_type.as_deref()),
+        bytes,
+        &sources,
+        OpenOptions {
+            ignore_mac: on(flags.ignore_mac),
+            keep_ciphertext: !read_only,
+        },
+    )
+    .map_err(|e| open_failure(e, &input.display()))?;
+    if doc.undecryptable_comments > 0 {
+        eprintln!(
+            "[SOPS]\tWARN\tFound {} possibly unencrypted comment(s) in {}. This is to be expected if the file was created with an older version of SOPS.",
+            doc.undecryptable_comments,
+            input.display()
+        );
+    }
+    Ok(Opened {
+        input,
+        doc,
+        emit: emit_options(config.as_ref(), flags),
+        sources,
+    })
 }
 
 /// A failure to open an encrypted file, with sops's exit code and a hint.

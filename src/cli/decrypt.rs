@@ -1,9 +1,9 @@
 //! `sesame decrypt`: print (or write) the plaintext of an encrypted file, or one value of it.
 
-use crate::cli::args::{FileArgs, Flags, on};
+use crate::cli::args::{FileArgs, Flags};
 use crate::cli::context::{self, Input};
 use crate::cli::exit::{CliResult, Failure, code};
-use sesame::document::{Document, OpenOptions};
+use sesame::document::Document;
 use sesame::path::{Found, TreePath, lookup};
 use sesame::store::{self, Format};
 use sesame::tree::Scalar;
@@ -11,10 +11,7 @@ use sesame::tree::Scalar;
 pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
     let input = Input::resolve(args.file.as_deref(), flags)?;
     context::check_output_flags(flags, &input)?;
-    let config = context::load_config(flags)?;
-    let in_format = input.format(flags.input_type.as_deref());
     let out_format = input.format(flags.output_type.as_deref());
-    let sources = context::key_sources(flags)?;
     let extract = match flags.extract.as_deref().filter(|e| !e.is_empty()) {
         Some(p) => Some(TreePath::parse(p).map_err(|e| {
             Failure::new(
@@ -24,24 +21,12 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
         })?),
         None => None,
     };
-    let bytes = input.read()?;
-    let doc = Document::open(
-        in_format,
-        bytes,
-        &sources,
-        OpenOptions {
-            ignore_mac: on(flags.ignore_mac),
-            keep_ciphertext: false,
-        },
-    )
-    .map_err(|e| context::open_failure(e, &input.display()))?;
-    if doc.undecryptable_comments > 0 {
-        eprintln!(
-            "[SOPS]\tWARN\tFound {} possibly unencrypted comment(s) in file. This is to be expected if the file being decrypted was created with an older version of SOPS.",
-            doc.undecryptable_comments
-        );
-    }
-    let opts = context::emit_options(config.as_ref(), flags);
+    let context::Opened {
+        input,
+        doc,
+        emit: opts,
+        ..
+    } = context::open(input, flags, true)?;
     let output = match &extract {
         Some(path) => extract_value(&doc, path, out_format, &opts)?,
         None => doc

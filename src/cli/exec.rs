@@ -5,7 +5,6 @@
 use crate::cli::args::{ExecEnvArgs, ExecFileArgs, Flags, on};
 use crate::cli::context::{self, Input};
 use crate::cli::exit::{CliResult, Failure, code};
-use sesame::document::{Document, OpenOptions};
 use sesame::store::flatten::value_text;
 use sesame::tree::{MapItem, Node, Scalar};
 use std::ffi::OsString;
@@ -17,22 +16,8 @@ use std::process::{Command, ExitStatus};
 use std::sync::Arc;
 use zeroize::Zeroizing;
 
-fn open(file: &str, flags: &Flags) -> CliResult<(Input, Document)> {
-    let input = Input::resolve(Some(file), flags)?;
-    context::load_config(flags)?;
-    let sources = context::key_sources(flags)?;
-    let bytes = input.read()?;
-    let doc = Document::open(
-        input.format(flags.input_type.as_deref()),
-        bytes,
-        &sources,
-        OpenOptions {
-            ignore_mac: on(flags.ignore_mac),
-            keep_ciphertext: false,
-        },
-    )
-    .map_err(|e| context::open_failure(e, &input.display()))?;
-    Ok((input, doc))
+fn open(file: &str, flags: &Flags) -> CliResult<context::Opened> {
+    context::open(Input::resolve(Some(file), flags)?, flags, true)
 }
 
 fn two_args(args: &[String]) -> CliResult<(&str, &str)> {
@@ -120,7 +105,7 @@ pub fn run_env(args: &ExecEnvArgs, flags: &Flags) -> CliResult {
             "Error: The --same-process flag cannot be used with --background",
         ));
     }
-    let (_, doc) = open(file, flags)?;
+    let doc = open(file, flags)?.doc;
     let mut env: Vec<(String, Zeroizing<Vec<u8>>)> = Vec::new();
     if let Some(first) = doc.docs().first() {
         for item in &first.items {
@@ -247,9 +232,13 @@ fn checked_name(name: Option<&str>) -> CliResult<&str> {
 pub fn run_file(args: &ExecFileArgs, flags: &Flags) -> CliResult {
     let (file, command) = two_args(&args.args)?;
     let name = checked_name(args.filename.as_deref())?;
-    let (input, doc) = open(file, flags)?;
+    let context::Opened {
+        input,
+        doc,
+        emit: opts,
+        ..
+    } = open(file, flags)?;
     let format = input.format(flags.output_type.as_deref());
-    let opts = context::emit_options(context::load_config(flags)?.as_ref(), flags);
     let plaintext = Arc::new(Zeroizing::new(doc.plain_bytes(format, &opts).map_err(
         |e| Failure::new(code::ERROR_DUMPING_TREE, format!("Error dumping file: {e}")),
     )?));

@@ -1,30 +1,21 @@
 //! `sesame groups add|delete`: change the key groups of a file; the data key is re-wrapped and
 //! values, `lastmodified` and the MAC stay as they are.
 
-use crate::cli::args::{Flags, GroupsCommand, KEY_FLAGS, on};
+use crate::cli::args::{Flags, GroupsCommand, KEY_FLAGS};
 use crate::cli::context::{self, Input};
 use crate::cli::exit::{CliResult, Failure, code};
 use crate::cli::recipients;
-use sesame::document::{Document, OpenOptions};
 
 pub fn run(command: &GroupsCommand, flags: &Flags) -> CliResult {
     let file = match command {
         GroupsCommand::Add { file } | GroupsCommand::Delete { file, .. } => file,
     };
-    let input = Input::resolve(Some(file), flags)?;
-    let config = context::load_config(flags)?;
-    let sources = context::key_sources(flags)?;
-    let bytes = input.read()?;
-    let mut doc = Document::open(
-        input.format(flags.input_type.as_deref()),
-        bytes,
-        &sources,
-        OpenOptions {
-            ignore_mac: on(flags.ignore_mac),
-            ..OpenOptions::default()
-        },
-    )
-    .map_err(|e| context::open_failure(e, &input.display()))?;
+    let context::Opened {
+        input,
+        mut doc,
+        emit: opts,
+        sources,
+    } = context::open(Input::resolve(Some(file), flags)?, flags, false)?;
     let mut groups = doc.metadata().key_groups.clone();
     match command {
         GroupsCommand::Add { .. } => {
@@ -74,7 +65,6 @@ pub fn run(command: &GroupsCommand, flags: &Flags) -> CliResult {
     let threshold = flags.shamir_secret_sharing_threshold.unwrap_or(0);
     doc.set_key_groups(groups, threshold, &sources)
         .map_err(|e| Failure::new(code::COULD_NOT_RETRIEVE_KEY, e))?;
-    let opts = context::emit_options(config.as_ref(), flags);
     let bytes = doc
         .seal(&opts)
         .map_err(|e| Failure::new(code::ERROR_ENCRYPTING_TREE, e.to_string()))?

@@ -4,7 +4,7 @@
 use crate::cli::args::{Flags, SetArgs, UnsetArgs, on};
 use crate::cli::context::{self, Input};
 use crate::cli::exit::{CliResult, Failure, code};
-use sesame::document::{Document, OpenOptions};
+use sesame::document::Document;
 use sesame::path::{LookupError, TreePath};
 use sesame::store::{self, Format};
 use sesame::tree::{Node, Scalar};
@@ -12,21 +12,8 @@ use std::io::Read;
 
 /// Opens the file named by the first argument for an in-place change.
 fn open(file: &str, flags: &Flags) -> CliResult<(Input, Document, store::EmitOptions)> {
-    let input = Input::resolve(Some(file), flags)?;
-    let config = context::load_config(flags)?;
-    let sources = context::key_sources(flags)?;
-    let bytes = input.read()?;
-    let doc = Document::open(
-        input.format(flags.input_type.as_deref()),
-        bytes,
-        &sources,
-        OpenOptions {
-            ignore_mac: on(flags.ignore_mac),
-            ..OpenOptions::default()
-        },
-    )
-    .map_err(|e| context::open_failure(e, &input.display()))?;
-    Ok((input, doc, context::emit_options(config.as_ref(), flags)))
+    let opened = context::open(Input::resolve(Some(file), flags)?, flags, false)?;
+    Ok((opened.input, opened.doc, opened.emit))
 }
 
 fn save(input: &Input, doc: &mut Document, opts: &store::EmitOptions) -> CliResult {
