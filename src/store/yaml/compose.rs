@@ -21,7 +21,7 @@ pub(super) enum Kind {
 
 /// Deepest nesting of collections accepted. go-yaml allows 10000, but sesame's tree and the
 /// passes over it recurse, so deeper documents are refused rather than overflowing the stack.
-pub(crate) const MAX_DEPTH: usize = 1000;
+pub(crate) const MAX_DEPTH: usize = 256;
 
 /// Marks "no node" in `YNode::alias`.
 pub(super) const NO_NODE: usize = usize::MAX;

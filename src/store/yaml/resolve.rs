@@ -348,3 +348,73 @@ impl Reader<'_> {
         Some(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_like_go_parse_int() {
+        assert_eq!(go_parse_int("0"), Some(0));
+        assert_eq!(go_parse_int("-0x10"), Some(-16));
+        assert_eq!(go_parse_int("+0b11"), Some(3));
+        assert_eq!(go_parse_int("0O17"), Some(15));
+        assert_eq!(go_parse_int("017"), Some(15));
+        assert_eq!(go_parse_int("08"), None);
+        assert_eq!(go_parse_int("0x"), None);
+        assert_eq!(go_parse_int("-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(go_parse_int("9223372036854775808"), None);
+        assert_eq!(go_parse_uint("+1", 0), None);
+        assert_eq!(resolve_plain("0b-101"), Resolved::Int(-5));
+        assert_eq!(resolve_plain("-0b101"), Resolved::Int(-5));
+        assert_eq!(resolve_plain("1_"), Resolved::Int(1));
+        assert_eq!(resolve_plain("_1"), Resolved::Str);
+        assert_eq!(resolve_plain("+.5"), Resolved::Float(0.5));
+        assert_eq!(resolve_plain("+.nan"), Resolved::Str);
+        assert_eq!(resolve_plain("<<"), Resolved::Str);
+    }
+
+    #[test]
+    fn timestamps_like_go_yaml() {
+        let t = |s: &str| parse_timestamp(s).map(|t| crate::gofmt::time_nano(&t));
+        assert_eq!(t("2001-12-14"), Some("2001-12-14T00:00:00Z".into()));
+        assert_eq!(t("2001-2-3 4:05:06"), Some("2001-02-03T04:05:06Z".into()));
+        assert_eq!(
+            t("2001-12-14T21:59:43,5+01:30"),
+            Some("2001-12-14T21:59:43.5+01:30".into())
+        );
+        assert_eq!(
+            t("2001-12-14T21:59:43.1234567891Z"),
+            Some("2001-12-14T21:59:43.123456789Z".into())
+        );
+        for bad in [
+            "2001-12-14T21:59:43",
+            "2001-13-01",
+            "2001-02-29",
+            "01-02-03",
+            "2001-12-14 24:00:00",
+            "2001-12-14x",
+            "2001-12-14 21:59:43 +01:00",
+        ] {
+            assert_eq!(t(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn explicit_tags() {
+        assert_eq!(resolve_tagged("!!float", "2"), Ok(Resolved::Float(2.0)));
+        assert_eq!(
+            resolve_tagged("!!timestamp", "2001-01-01").map(|r| matches!(r, Resolved::Time(_))),
+            Ok(true)
+        );
+        assert_eq!(
+            resolve_tagged("!!int", "x"),
+            Err("cannot decode !!str `x` as a !!int".into())
+        );
+        assert_eq!(
+            resolve_tagged("!!bool", "yes"),
+            Err("cannot decode !!str `yes` as a !!bool".into())
+        );
+        assert_eq!(resolve_tagged("!foo", "1"), Ok(Resolved::Str));
+    }
+}

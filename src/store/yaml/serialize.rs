@@ -503,3 +503,28 @@ fn scalar_event(s: &Scalar) -> (Ev<'_>, bool) {
     };
     (ev, false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sexagesimal_numbers_are_quoted() {
+        for s in ["12:30", "-1:30.5", "1_0:5", "190:20:30", "+1:2"] {
+            assert!(is_base60_float(s), "{s}");
+        }
+        for s in ["12:60", "a:1", "12:", "1:2:", "12:30x", "1.5"] {
+            assert!(!is_base60_float(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn base64_lines_like_go_yaml() {
+        assert_eq!(encode_base64(b"hi"), "aGk=");
+        let b64 = encode_base64(&[0u8; 52]);
+        assert_eq!(b64.len(), 74);
+        assert_eq!(b64.lines().map(str::len).collect::<Vec<_>>(), vec![70, 2]);
+        assert!(b64.ends_with('\n'));
+        assert_eq!(encode_base64(&[0u8; 51]).len(), 68);
+    }
+}
