@@ -123,3 +123,54 @@ fn yaml_list_element_edit_changes_three_lines() {
         "- ENC[",
     );
 }
+
+#[test]
+fn keys_sesame_cannot_use_survive_an_edit_byte_for_byte() {
+    let (id, r) = new_age_key();
+    let sb = Sandbox::new().env("SOPS_AGE_KEY", id.clone());
+    let src = sb.write(
+        "in.yaml",
+        std::fs::read(fixture("plain/sample.yaml")).unwrap(),
+    );
+    let enc = String::from_utf8(ok(sb.sops(&[
+        "encrypt",
+        "--age",
+        &r,
+        src.to_str().unwrap(),
+    ])))
+    .unwrap();
+    // A GCP KMS key sesame cannot use, as another tool would have added it.
+    let gcp = "    gcp_kms:\n        - resource_id: projects/p/locations/global/keyRings/r/cryptoKeys/k\n          created_at: \"2025-01-02T03:04:05Z\"\n          enc: CiQAbcdefGHIJKLmnopQRSTuvwxyz0123456789==\n";
+    let with_gcp = enc.replacen("    lastmodified:", &format!("{gcp}    lastmodified:"), 1);
+    assert_ne!(with_gcp, enc);
+    let f = sb.write("f.yaml", &with_gcp);
+    // The real sops still decrypts it with the age key.
+    ok(sb.sops(&["decrypt", f.to_str().unwrap()]));
+
+    let keys = sources(&id);
+    let mut doc = Document::open(
+        Format::Yaml,
+        with_gcp.clone().into_bytes(),
+        &keys,
+        OpenOptions::default(),
+    )
+    .unwrap();
+    assert!(doc.set(
+        0,
+        &TreePath::parse(r#"["api_key"]"#).unwrap(),
+        Node::string("rotated")
+    ));
+    let saved = String::from_utf8(doc.seal(&EmitOptions::default()).unwrap().unwrap()).unwrap();
+    assert!(
+        saved.contains(gcp),
+        "the gcp_kms entry is kept byte for byte:\n{saved}"
+    );
+    let out = sb.write("out.yaml", &saved);
+    let value = ok(sb.sops(&[
+        "decrypt",
+        "--extract",
+        r#"["api_key"]"#,
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(value, b"rotated");
+}
