@@ -114,7 +114,7 @@ fn locate_metadata(
     out: &mut MetadataSource,
 ) {
     let nodes = &stream.nodes;
-    let Some(&root) = nodes[doc.node].content.first() else {
+    let Some(&root) = stream.content(doc.node).first() else {
         return;
     };
     let r = &nodes[root];
@@ -125,13 +125,14 @@ fn locate_metadata(
         let n = &nodes[id];
         n.kind == Kind::Scalar && n.value == name && stream.short_tag(id) == "!!str"
     };
-    let Some(pos) = r.content.chunks(2).position(|p| is_key(p[0], SOPS_KEY)) else {
+    let content = stream.content(root);
+    let Some(pos) = content.chunks(2).position(|p| is_key(p[0], SOPS_KEY)) else {
         return;
     };
-    let (k, v) = (r.content[2 * pos], r.content[2 * pos + 1]);
+    let (k, v) = (content[2 * pos], content[2 * pos + 1]);
     let (kn, vn) = (&nodes[k], &nodes[v]);
     if vn.kind == Kind::Mapping {
-        for pair in vn.content.chunks(2) {
+        for pair in stream.content(v).chunks(2) {
             let value = &nodes[pair[1]];
             if value.kind != Kind::Scalar {
                 continue;
@@ -144,7 +145,7 @@ fn locate_metadata(
             }
         }
     }
-    let last = 2 * pos + 2 == r.content.len();
+    let last = 2 * pos + 2 == content.len();
     if !last || r.flow || kn.column != 0 || vn.kind != Kind::Mapping || vn.flow {
         return;
     }

@@ -24,7 +24,16 @@ pub(super) enum EvKind {
     Scalar,
 }
 
-/// An emitter event. Comments are whole comment blocks (`#a\n#b`).
+/// The comment slots of an event, each a whole comment block (`#a\n#b`).
+#[derive(Debug, Default)]
+pub(super) struct EvComments {
+    pub head: String,
+    pub line: String,
+    pub foot: String,
+    pub tail: String,
+}
+
+/// An emitter event. Comments are boxed: few events have any.
 #[derive(Debug)]
 pub(super) struct Ev<'t> {
     pub kind: EvKind,
@@ -34,10 +43,7 @@ pub(super) struct Ev<'t> {
     pub style: Style,
     /// Precomputed analysis of `value`, to avoid scanning it twice.
     pub analysis: Option<Analysis>,
-    pub head: String,
-    pub line: String,
-    pub foot: String,
-    pub tail: String,
+    pub comments: Option<Box<EvComments>>,
     /// This is the metadata key: record where its line starts.
     pub mark: bool,
 }
@@ -50,12 +56,24 @@ impl<'t> Ev<'t> {
             tag: "",
             style: Style::Plain,
             analysis: None,
-            head: String::new(),
-            line: String::new(),
-            foot: String::new(),
-            tail: String::new(),
+            comments: None,
             mark: false,
         }
+    }
+
+    /// Sets the comment slots, allocating only when there is a comment.
+    pub fn set_comments(&mut self, head: String, line: String, foot: String, tail: String) {
+        self.comments = if head.is_empty() && line.is_empty() && foot.is_empty() && tail.is_empty()
+        {
+            None
+        } else {
+            Some(Box::new(EvComments {
+                head,
+                line,
+                foot,
+                tail,
+            }))
+        };
     }
 }
 
@@ -193,17 +211,20 @@ impl<'t> Emitter<'t> {
 
     fn analyze_event(&mut self, ev: &mut Ev<'t>) {
         self.tag_suffix = "";
-        if !ev.head.is_empty() {
-            self.head_comment = std::mem::take(&mut ev.head);
-        }
-        if !ev.line.is_empty() {
-            self.line_comment = std::mem::take(&mut ev.line);
-        }
-        if !ev.foot.is_empty() {
-            self.foot_comment = std::mem::take(&mut ev.foot);
-        }
-        if !ev.tail.is_empty() {
-            self.tail_comment = std::mem::take(&mut ev.tail);
+        if let Some(c) = ev.comments.take() {
+            let c = *c;
+            if !c.head.is_empty() {
+                self.head_comment = c.head;
+            }
+            if !c.line.is_empty() {
+                self.line_comment = c.line;
+            }
+            if !c.foot.is_empty() {
+                self.foot_comment = c.foot;
+            }
+            if !c.tail.is_empty() {
+                self.tail_comment = c.tail;
+            }
         }
         if ev.kind == EvKind::Scalar {
             self.tag_suffix = ev.tag;
@@ -234,6 +255,11 @@ impl<'t> Emitter<'t> {
             St::BlockMappingValue => self.emit_block_mapping_value(ev, false),
             St::End => Err(emit_error("expected nothing after STREAM-END")),
         }
+    }
+
+    /// Whether the current scalar is all ASCII.
+    pub(super) fn scalar_ascii(&self) -> bool {
+        self.scalar.ascii
     }
 
     fn pop_state(&mut self) {

@@ -82,6 +82,18 @@ const PLAIN_STOP: [bool; 256] = {
     t
 };
 
+/// `PLAIN_STOP` without the flow indicators, for block context.
+const PLAIN_STOP_BLOCK: [bool; 256] = {
+    let mut t = PLAIN_STOP;
+    let flow = b",?[]{}";
+    let mut k = 0;
+    while k < flow.len() {
+        t[flow[k] as usize] = false;
+        k += 1;
+    }
+    t
+};
+
 /// Folds the line breaks between two pieces of a flow or plain scalar: a single line break
 /// becomes a space, further ones are kept.
 fn fold(text: &mut Text<'_>, leading_break: &mut String, trailing_breaks: &mut String) {
@@ -141,12 +153,13 @@ impl<'a> Scanner<'a> {
         let b = self.src;
         let flow = self.flow_level > 0;
         let mut ascii = true;
+        let stop = if flow { &PLAIN_STOP } else { &PLAIN_STOP_BLOCK };
         let mut i = self.pos;
         loop {
             if !flow {
                 i = skip_plain_ascii(b, i, b':', b':');
             }
-            while i < b.len() && !PLAIN_STOP[b[i] as usize] {
+            while i < b.len() && !stop[b[i] as usize] {
                 ascii &= b[i] < 0x80;
                 i += 1;
             }
@@ -206,6 +219,16 @@ impl<'a> Scanner<'a> {
                 break;
             }
             while is_blank(self.src, self.pos) || is_break(self.src, self.pos) {
+                if leading_blanks && self.ch(0) == b' ' {
+                    // Indentation after a line break: nothing to keep.
+                    let n = self.src[self.pos..]
+                        .iter()
+                        .take_while(|&&c| c == b' ')
+                        .count();
+                    self.pos += n;
+                    self.column += n;
+                    continue;
+                }
                 if is_blank(self.src, self.pos) {
                     if leading_blanks && (self.column as isize) < indent && self.ch(0) == b'\t' {
                         return Err(

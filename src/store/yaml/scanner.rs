@@ -294,7 +294,7 @@ impl<'a> Scanner<'a> {
         self.tokens_parsed += 1;
         self.head += 1;
         // Keep the queue short; go-yaml looks back at the last two tokens, so keep those.
-        if self.head > 1024 {
+        if self.head > 32 {
             let drop = self.head.min(self.tokens.len().saturating_sub(2));
             self.tokens.drain(..drop);
             self.head -= drop;

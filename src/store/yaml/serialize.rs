@@ -113,9 +113,7 @@ impl<'t> Serializer<'t> {
                 {
                     return Err(lost_node_error());
                 }
-                ev.head = outer.head;
-                ev.line = outer.line;
-                ev.foot = outer.foot;
+                ev.set_comments(outer.head, outer.line, outer.foot, String::new());
                 self.em.emit(ev)
             }
         }
@@ -161,12 +159,15 @@ impl<'t> Serializer<'t> {
             }
             heads.extend(inlines);
             let mut start = Ev::new(EvKind::MappingStart);
-            start.head = prepend(outer.head, join(&heads));
-            start.tail = tail;
+            start.set_comments(
+                prepend(outer.head, join(&heads)),
+                String::new(),
+                String::new(),
+                tail,
+            );
             self.em.emit(start)?;
             let mut end = Ev::new(EvKind::MappingEnd);
-            end.line = outer.line;
-            end.foot = outer.foot;
+            end.set_comments(String::new(), outer.line, outer.foot, String::new());
             return self.em.emit(end);
         }
 
@@ -179,8 +180,12 @@ impl<'t> Serializer<'t> {
             }
         }
         let mut start = Ev::new(EvKind::MappingStart);
-        start.tail = tail;
-        start.head = prepend(outer.head, join(&heads));
+        start.set_comments(
+            prepend(outer.head, join(&heads)),
+            String::new(),
+            String::new(),
+            tail,
+        );
         self.em.emit(start)?;
 
         heads.clear();
@@ -226,9 +231,7 @@ impl<'t> Serializer<'t> {
         }
         heads.extend(inlines);
         let mut end = Ev::new(EvKind::MappingEnd);
-        end.tail = join(&heads);
-        end.line = outer.line;
-        end.foot = outer.foot;
+        end.set_comments(String::new(), outer.line, outer.foot, join(&heads));
         self.em.emit(end)
     }
 
@@ -237,7 +240,7 @@ impl<'t> Serializer<'t> {
         if lost && !head.is_empty() {
             return Err(lost_node_error());
         }
-        ev.head = head;
+        ev.set_comments(head, String::new(), String::new(), String::new());
         ev.mark = mark;
         self.em.emit(ev)
     }
@@ -272,11 +275,15 @@ impl<'t> Serializer<'t> {
             }
             heads.extend(inlines);
             let mut start = Ev::new(EvKind::SequenceStart);
-            start.head = prepend(outer.head, join(&heads));
+            start.set_comments(
+                prepend(outer.head, join(&heads)),
+                String::new(),
+                String::new(),
+                String::new(),
+            );
             self.em.emit(start)?;
             let mut end = Ev::new(EvKind::SequenceEnd);
-            end.line = outer.line;
-            end.foot = outer.foot;
+            end.set_comments(String::new(), outer.line, outer.foot, String::new());
             return self.em.emit(end);
         };
 
@@ -304,7 +311,12 @@ impl<'t> Serializer<'t> {
             }
         }
         let mut start = Ev::new(EvKind::SequenceStart);
-        start.head = prepend(outer.head, join(&heads));
+        start.set_comments(
+            prepend(outer.head, join(&heads)),
+            String::new(),
+            String::new(),
+            String::new(),
+        );
         self.em.emit(start)?;
 
         let mut beginning = true;
@@ -332,8 +344,7 @@ impl<'t> Serializer<'t> {
             }
         }
         let mut end = Ev::new(EvKind::SequenceEnd);
-        end.line = outer.line;
-        end.foot = outer.foot;
+        end.set_comments(String::new(), outer.line, outer.foot, String::new());
         self.em.emit(end)
     }
 }
@@ -373,7 +384,7 @@ fn string_event(s: &str) -> (Ev<'_>, bool) {
 /// `Node.Encode`): literal for multi-line text, plain when the text reads back as a string,
 /// double-quoted otherwise, then downgraded when the text cannot be written in that style.
 fn string_style(s: &str, a: &Analysis) -> Style {
-    let requested = if s.contains('\n') {
+    let requested = if a.multiline && s.contains('\n') {
         Style::Literal
     } else if resolve_plain(s) == Resolved::Str && !is_base60_float(s) && !is_old_bool(s) {
         Style::Plain
