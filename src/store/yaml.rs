@@ -3,6 +3,10 @@
 //! Reading goes scanner → parser → node graph (`compose`) → sops tree (`load`), following
 //! go-yaml v3 closely because sops's comment placement and typing come from it. Writing goes
 //! tree → events (`serialize`) → go-yaml's block emitter (`emitter`).
+//!
+//! A generic parser (saphyr-parser) is not used: it drops comments and keeps its tokens
+//! private, while go-yaml decides where a comment belongs from token positions, blank lines and
+//! its lookahead; reproducing that needs go-yaml's own scanner model.
 
 mod chars;
 mod check;
@@ -86,6 +90,7 @@ pub fn emit(docs: &[Map], metadata: Option<&Map>, indent: i64) -> Result<Emitted
 }
 
 /// Emits one value as its own YAML document (for `--extract` of a non-string value).
+/// sops writes these with go-yaml's default indentation, 4, whatever the configured one.
 pub fn emit_value(node: &Node, indent: i64) -> Result<Vec<u8>, StoreError> {
     serialize::emit_single(node, indent)
 }
