@@ -3,18 +3,27 @@
 //! Reading goes scanner → parser → node graph (`compose`) → sops tree (`load`), following
 //! go-yaml v3 closely because sops's comment placement and typing come from it. Writing goes
 //! tree → events (`serialize`) → go-yaml's block emitter (`emitter`).
+//!
+//! A generic parser (saphyr-parser) is not used: it drops comments and keeps its tokens
+//! private, while go-yaml decides where a comment belongs from token positions, blank lines and
+//! its lookahead; reproducing that needs go-yaml's own scanner model.
 
 mod chars;
 mod check;
 mod compose;
 mod emit_scalar;
+mod emit_write;
 mod emitter;
 mod error;
 mod input;
 mod load;
+mod parse_node;
 mod parser;
 mod resolve;
+mod scalar_event;
+mod scan_block;
 mod scan_comment;
+mod scan_fetch;
 mod scan_props;
 mod scan_scalar;
 mod scanner;
@@ -81,6 +90,7 @@ pub fn emit(docs: &[Map], metadata: Option<&Map>, indent: i64) -> Result<Emitted
 }
 
 /// Emits one value as its own YAML document (for `--extract` of a non-string value).
+/// sops writes these with go-yaml's default indentation, 4, whatever the configured one.
 pub fn emit_value(node: &Node, indent: i64) -> Result<Vec<u8>, StoreError> {
     serialize::emit_single(node, indent)
 }
@@ -114,7 +124,7 @@ fn locate_metadata(
     out: &mut MetadataSource,
 ) {
     let nodes = &stream.nodes;
-    let Some(&root) = nodes[doc.node].content.first() else {
+    let Some(&root) = stream.content(doc.node).first() else {
         return;
     };
     let r = &nodes[root];
@@ -125,13 +135,14 @@ fn locate_metadata(
         let n = &nodes[id];
         n.kind == Kind::Scalar && n.value == name && stream.short_tag(id) == "!!str"
     };
-    let Some(pos) = r.content.chunks(2).position(|p| is_key(p[0], SOPS_KEY)) else {
+    let content = stream.content(root);
+    let Some(pos) = content.chunks(2).position(|p| is_key(p[0], SOPS_KEY)) else {
         return;
     };
-    let (k, v) = (r.content[2 * pos], r.content[2 * pos + 1]);
+    let (k, v) = (content[2 * pos], content[2 * pos + 1]);
     let (kn, vn) = (&nodes[k], &nodes[v]);
     if vn.kind == Kind::Mapping {
-        for pair in vn.content.chunks(2) {
+        for pair in stream.content(v).chunks(2) {
             let value = &nodes[pair[1]];
             if value.kind != Kind::Scalar {
                 continue;
@@ -144,7 +155,7 @@ fn locate_metadata(
             }
         }
     }
-    let last = 2 * pos + 2 == r.content.len();
+    let last = 2 * pos + 2 == content.len();
     if !last || r.flow || kn.column != 0 || vn.kind != Kind::Mapping || vn.flow {
         return;
     }

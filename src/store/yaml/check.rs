@@ -39,7 +39,7 @@ pub(super) fn check_document(stream: &Stream<'_>, doc: usize) -> Result<(), Stri
         active: HashSet::new(),
         depth: 0,
     };
-    if let Some(&root) = stream.nodes[doc].content.first() {
+    if let Some(&root) = stream.content(doc).first() {
         c.unmarshal(root, Target::StringMap)?;
     }
     if c.errors.is_empty() {
@@ -129,7 +129,7 @@ impl Checker<'_, '_> {
                     Ok(false)
                 }
                 Target::Any => {
-                    for &item in &n.content {
+                    for &item in self.stream.content(id) {
                         self.unmarshal(item, Target::Any)?;
                     }
                     Ok(true)
@@ -148,8 +148,9 @@ impl Checker<'_, '_> {
 
     fn scalar(&mut self, id: usize, target: Target) -> Result<bool, String> {
         let n = &self.stream.nodes[id];
-        let is_str = n.tag == "!!str";
-        if !is_str && n.tag == "!!binary" {
+        let tag = self.stream.tag(id);
+        let is_str = tag == "!!str";
+        if !is_str && tag == "!!binary" {
             let cleaned: String = n
                 .value
                 .chars()
@@ -163,7 +164,7 @@ impl Checker<'_, '_> {
             }
         } else if !is_str
             && n.tagged
-            && let Err(msg) = resolve_tagged(&n.tag, &n.value)
+            && let Err(msg) = resolve_tagged(tag, &n.value)
         {
             // The message names the value; keep only the tags.
             let redacted = msg.split('`').step_by(2).collect::<Vec<_>>().join("value");
@@ -178,12 +179,12 @@ impl Checker<'_, '_> {
 
     fn is_merge(&self, id: usize) -> bool {
         let n = &self.stream.nodes[id];
-        n.kind == Kind::Scalar && n.value == "<<" && (n.tag.is_empty() || n.tag == "!!merge")
+        n.kind == Kind::Scalar && n.value == "<<" && matches!(self.stream.tag(id), "" | "!!merge")
     }
 
     fn mapping(&mut self, id: usize) -> Result<bool, String> {
         let nodes = &self.stream.nodes;
-        let content = &nodes[id].content;
+        let content = self.stream.content(id);
         let before = self.errors.len();
         self.duplicate_keys(content);
         if self.errors.len() > before {
@@ -235,7 +236,7 @@ impl Checker<'_, '_> {
                 self.unmarshal(m, Target::Any)?;
             }
             Kind::Sequence => {
-                for &item in &nodes[m].content {
+                for &item in self.stream.content(m) {
                     if !is_map(item) {
                         return Err(WANT_MAP.into());
                     }

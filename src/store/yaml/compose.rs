@@ -2,7 +2,8 @@
 //!
 //! sops converts go-yaml nodes (not events) into its tree, and go-yaml moves some foot comments
 //! between keys and values while building nodes; this module reproduces that step. Nodes of
-//! all documents live in one arena because go-yaml keeps anchors across documents.
+//! all documents live in one arena because go-yaml keeps anchors across documents; children
+//! of every collection are one slice of a shared array.
 
 use super::error::{YResult, YamlError};
 use super::parser::{Comments, Event, EventKind, Parser};
@@ -26,24 +27,36 @@ pub(crate) const MAX_DEPTH: usize = 256;
 /// Marks "no node" in `YNode::alias`.
 pub(super) const NO_NODE: usize = usize::MAX;
 
+/// A node's tag: the common ones inline, written ones (`!!int`, `!foo`) in `Stream::tags`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Tag {
+    /// An untagged plain scalar, resolved from its text when needed.
+    Implicit,
+    Str,
+    Merge,
+    Map,
+    Seq,
+    Written(u32),
+}
+
 #[derive(Debug)]
 pub(super) struct YNode<'a> {
     pub value: Cow<'a, str>,
-    /// Short tag (`!!str`, `!foo`); empty for an untagged plain scalar, which is resolved from
-    /// its text when needed.
-    pub tag: Cow<'a, str>,
-    pub content: Vec<usize>,
     /// Boxed: most nodes have no comments.
     pub comments: Option<Box<Comments>>,
-    /// For an alias, the anchored node.
-    pub alias: usize,
     /// Byte range of the node's text (properties included).
     pub start: usize,
     pub end: usize,
+    /// For an alias, the anchored node.
+    pub alias: usize,
+    /// The children: `Stream::children[first..first + len]`.
+    first: u32,
+    len: u32,
     /// 1-based line, as go-yaml reports it.
     pub line: u32,
     /// 0-based column of the node's first character.
     pub column: u32,
+    pub tag: Tag,
     pub kind: Kind,
     /// The tag was written explicitly.
     pub tagged: bool,
@@ -70,6 +83,7 @@ impl YNode<'_> {
             .unwrap_or_default()
     }
 
+    /// Sets (replaces) the foot comment.
     fn set_foot(&mut self, foot: String) {
         if foot.is_empty() {
             if let Some(c) = self.comments.as_mut() {
@@ -95,6 +109,8 @@ impl YNode<'_> {
 pub(super) struct Stream<'a> {
     pub nodes: Vec<YNode<'a>>,
     pub docs: Vec<Doc>,
+    children: Vec<usize>,
+    tags: Vec<String>,
 }
 
 /// One document: its node and the offset where the document ends (the next `---`, `...` or
@@ -105,37 +121,69 @@ pub(super) struct Doc {
     pub end: usize,
 }
 
-struct Frame {
-    node: usize,
-}
-
 impl<'a> Stream<'a> {
-    /// The scalar tag go-yaml reports for a node (`Node.ShortTag`).
-    pub fn short_tag(&self, id: usize) -> Cow<'_, str> {
+    /// The children of a node (key, value, key, value... for a mapping).
+    pub fn content(&self, id: usize) -> &[usize] {
         let n = &self.nodes[id];
-        match n.kind {
-            Kind::Mapping if !n.tagged => Cow::Borrowed("!!map"),
-            Kind::Sequence if !n.tagged => Cow::Borrowed("!!seq"),
-            Kind::Alias if n.alias != NO_NODE => self.short_tag(n.alias),
-            Kind::Scalar if n.tag.is_empty() => {
-                Cow::Borrowed(super::resolve::resolve_tag(&n.value))
-            }
-            _ => Cow::Borrowed(n.tag.as_ref()),
+        &self.children[n.first as usize..(n.first + n.len) as usize]
+    }
+
+    /// The node's short tag (`!!str`, `!foo`), empty for an untagged plain scalar.
+    pub fn tag(&self, id: usize) -> &str {
+        match self.nodes[id].tag {
+            Tag::Implicit => "",
+            Tag::Str => "!!str",
+            Tag::Merge => "!!merge",
+            Tag::Map => "!!map",
+            Tag::Seq => "!!seq",
+            Tag::Written(i) => &self.tags[i as usize],
         }
     }
+
+    /// The scalar tag go-yaml reports for a node (`Node.ShortTag`).
+    pub fn short_tag(&self, id: usize) -> &str {
+        let n = &self.nodes[id];
+        match n.kind {
+            Kind::Mapping if !n.tagged => "!!map",
+            Kind::Sequence if !n.tagged => "!!seq",
+            Kind::Alias if n.alias != NO_NODE => self.short_tag(n.alias),
+            Kind::Scalar if n.tag == Tag::Implicit => super::resolve::resolve_tag(&n.value),
+            _ => self.tag(id),
+        }
+    }
+}
+
+/// An open collection (or document) and where its children start on the scratch stack.
+struct Frame {
+    node: usize,
+    start: usize,
+}
+
+struct Builder<'a> {
+    nodes: Vec<YNode<'a>>,
+    children: Vec<usize>,
+    tags: Vec<String>,
+    /// Children of the open collections, innermost last.
+    scratch: Vec<usize>,
+    stack: Vec<Frame>,
+    anchors: HashMap<String, usize>,
 }
 
 /// Parses every document of `text`.
 pub(super) fn compose(text: &str) -> YResult<Stream<'_>> {
     let mut parser = Parser::new(text);
-    // About one node per 40 bytes of typical input; reserving avoids regrowing a large arena.
-    let mut nodes: Vec<YNode<'_>> = Vec::with_capacity(text.len() / 40 + 16);
+    let mut b = Builder {
+        // About one node per 40 bytes of typical input; reserving avoids regrowing the arena.
+        nodes: Vec::with_capacity(text.len() / 40 + 16),
+        children: Vec::with_capacity(text.len() / 40 + 16),
+        tags: Vec::new(),
+        scratch: Vec::new(),
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+    };
     let mut docs = Vec::new();
-    let mut anchors: HashMap<String, usize> = HashMap::new();
-    let mut stack: Vec<Frame> = Vec::new();
-
     loop {
-        let event = match parser.next_event() {
+        let mut event = match parser.next_event() {
             Ok(Some(e)) => e,
             Ok(None) => break,
             // sops compat: sops reports errors past the first document with a prefix, since
@@ -147,78 +195,70 @@ pub(super) fn compose(text: &str) -> YResult<Stream<'_>> {
             }
             Err(e) => return Err(e),
         };
-        let mut event = event;
         match event.kind {
             EventKind::StreamStart => {}
             EventKind::StreamEnd => break,
             EventKind::DocumentStart => {
-                let id = new_node(
-                    &mut nodes,
-                    &mut event,
-                    Kind::Document,
-                    "",
-                    Cow::Borrowed(""),
-                );
-                stack.push(Frame { node: id });
+                let id = b.new_node(&mut event, Kind::Document, Tag::Implicit, Cow::Borrowed(""));
+                b.open(id);
             }
             EventKind::DocumentEnd => {
-                let Some(frame) = stack.pop() else {
-                    return Err(YamlError::other("yaml: unexpected document end"));
-                };
-                nodes[frame.node].set_foot(event.take_comments().foot);
-                nodes[frame.node].end = event.start.index;
+                let id = b.close()?;
+                b.nodes[id].set_foot(event.take_comments().foot);
+                b.nodes[id].end = event.start.index;
                 docs.push(Doc {
-                    node: frame.node,
+                    node: id,
                     end: event.start.index,
                 });
             }
             EventKind::Scalar => {
-                let default_tag = match event.style {
-                    ScalarStyle::Plain if event.value == "<<" => "!!merge",
-                    ScalarStyle::Plain => "",
-                    _ => "!!str",
+                let tag = match event.style {
+                    ScalarStyle::Plain if event.value == "<<" => Tag::Merge,
+                    ScalarStyle::Plain => Tag::Implicit,
+                    _ => Tag::Str,
                 };
                 let value = std::mem::take(&mut event.value);
-                let id = new_node(&mut nodes, &mut event, Kind::Scalar, default_tag, value);
-                register_anchor(&mut anchors, &event, id);
-                attach(&mut nodes, &stack, id);
+                let id = b.new_node(&mut event, Kind::Scalar, tag, value);
+                b.register_anchor(&event, id);
+                b.scratch.push(id);
+                b.completed(id);
             }
             EventKind::Alias => {
-                let target = *anchors.get(event.value.as_ref()).ok_or_else(|| {
+                let target = *b.anchors.get(event.value.as_ref()).ok_or_else(|| {
                     YamlError::other(format!("yaml: unknown anchor '{}' referenced", event.value))
                 })?;
                 let value = std::mem::take(&mut event.value);
-                let id = new_node(&mut nodes, &mut event, Kind::Alias, "", value);
-                nodes[id].alias = target;
-                attach(&mut nodes, &stack, id);
+                let id = b.new_node(&mut event, Kind::Alias, Tag::Implicit, value);
+                b.nodes[id].alias = target;
+                b.scratch.push(id);
+                b.completed(id);
             }
             EventKind::SequenceStart | EventKind::MappingStart => {
-                let (kind, default_tag) = if event.kind == EventKind::SequenceStart {
-                    (Kind::Sequence, "!!seq")
+                let (kind, tag) = if event.kind == EventKind::SequenceStart {
+                    (Kind::Sequence, Tag::Seq)
                 } else {
-                    (Kind::Mapping, "!!map")
+                    (Kind::Mapping, Tag::Map)
                 };
-                let id = new_node(&mut nodes, &mut event, kind, default_tag, Cow::Borrowed(""));
-                nodes[id].flow = event.flow;
-                register_anchor(&mut anchors, &event, id);
-                if let Some(parent) = stack.last() {
-                    nodes[parent.node].content.push(id);
-                }
-                if stack.len() > MAX_DEPTH {
+                let id = b.new_node(&mut event, kind, tag, Cow::Borrowed(""));
+                b.nodes[id].flow = event.flow;
+                b.register_anchor(&event, id);
+                b.scratch.push(id);
+                if b.stack.len() > MAX_DEPTH {
                     return Err(YamlError::other(format!(
                         "yaml: line {}: nesting deeper than {MAX_DEPTH} levels is not supported",
                         event.start.line + 1
                     )));
                 }
-                stack.push(Frame { node: id });
+                b.open(id);
             }
             EventKind::SequenceEnd | EventKind::MappingEnd => {
-                let Some(frame) = stack.pop() else {
-                    return Err(YamlError::other("yaml: unexpected collection end"));
-                };
-                let id = frame.node;
-                let n = &mut nodes[id];
+                let start = b.stack.last().map_or(0, |f| f.start);
+                let own = &b.scratch[start..];
+                let last_key = (own.len() > 1).then(|| own[own.len() - 2]);
+                let last_child = own.last().copied();
+                let id = b.close()?;
                 let c = event.take_comments();
+                let n = &mut b.nodes[id];
                 n.set_line(c.line);
                 n.set_foot(c.foot);
                 if n.flow {
@@ -227,98 +267,124 @@ pub(super) fn compose(text: &str) -> YResult<Stream<'_>> {
                 if event.kind == EventKind::MappingEnd
                     && !n.flow
                     && !n.foot().is_empty()
-                    && n.content.len() > 1
+                    && let Some(k) = last_key
                 {
                     // A block mapping's foot belongs to its last key.
                     let foot = n.take_foot();
-                    let last_key = n.content[n.content.len() - 2];
-                    nodes[last_key].set_foot(foot);
+                    b.nodes[k].set_foot(foot);
                 }
-                if !nodes[id].flow
-                    && let Some(&last) = nodes[id].content.last()
+                if !b.nodes[id].flow
+                    && let Some(last) = last_child
                 {
-                    nodes[id].end = nodes[last].end;
+                    b.nodes[id].end = b.nodes[last].end;
                 }
-                completed(&mut nodes, &stack, id);
+                b.completed(id);
             }
         }
     }
-    Ok(Stream { nodes, docs })
+    Ok(Stream {
+        nodes: b.nodes,
+        docs,
+        children: b.children,
+        tags: b.tags,
+    })
 }
 
-fn new_node<'a>(
-    nodes: &mut Vec<YNode<'a>>,
-    event: &mut Event<'a>,
-    kind: Kind,
-    default_tag: &'static str,
-    value: Cow<'a, str>,
-) -> usize {
-    let explicit = !event.tag().is_empty() && event.tag() != "!";
-    let tag = match &mut event.props {
-        Some(p) if explicit => short_tag(std::mem::take(&mut p.tag)),
-        _ => Cow::Borrowed(default_tag),
-    };
-    let comments = event.comments.take();
-    nodes.push(YNode {
-        kind,
-        tag,
-        tagged: explicit,
-        flow: false,
-        value,
-        alias: NO_NODE,
-        content: Vec::new(),
-        line: event.start.line.saturating_add(1),
-        column: event.start.column,
-        start: event.start.index,
-        end: event.end.index,
-        comments,
-    });
-    nodes.len() - 1
-}
-
-fn register_anchor(anchors: &mut HashMap<String, usize>, event: &Event<'_>, id: usize) {
-    if !event.anchor().is_empty() {
-        anchors.insert(event.anchor().to_string(), id);
+impl<'a> Builder<'a> {
+    fn new_node(
+        &mut self,
+        event: &mut Event<'a>,
+        kind: Kind,
+        default_tag: Tag,
+        value: Cow<'a, str>,
+    ) -> usize {
+        let explicit = !event.tag().is_empty() && event.tag() != "!";
+        let tag = match &mut event.props {
+            Some(p) if explicit => {
+                self.tags.push(short_tag(&p.tag));
+                Tag::Written(u32::try_from(self.tags.len() - 1).unwrap_or(u32::MAX))
+            }
+            _ => default_tag,
+        };
+        self.nodes.push(YNode {
+            value,
+            comments: event.comments.take(),
+            start: event.start.index,
+            end: event.end.index,
+            alias: NO_NODE,
+            first: 0,
+            len: 0,
+            line: event.start.line.saturating_add(1),
+            column: event.start.column,
+            tag,
+            kind,
+            tagged: explicit,
+            flow: false,
+        });
+        self.nodes.len() - 1
     }
-}
 
-/// Appends a finished scalar or alias to the open collection.
-fn attach(nodes: &mut [YNode<'_>], stack: &[Frame], id: usize) {
-    if let Some(parent) = stack.last() {
-        nodes[parent.node].content.push(id);
-    }
-    completed(nodes, stack, id);
-}
-
-/// go-yaml's foot comment moves once a mapping key or value is complete.
-fn completed(nodes: &mut [YNode<'_>], stack: &[Frame], id: usize) {
-    let Some(parent) = stack.last() else { return };
-    let p = parent.node;
-    if nodes[p].kind != Kind::Mapping {
-        return;
-    }
-    let len = nodes[p].content.len();
-    if len % 2 == 1 {
-        // A key. A foot comment on it, when dedented, is the foot of the prior value.
-        if !nodes[p].flow && !nodes[id].foot().is_empty() && len > 2 {
-            let prior_key = nodes[p].content[len - 3];
-            let foot = nodes[id].take_foot();
-            nodes[prior_key].set_foot(foot);
+    fn register_anchor(&mut self, event: &Event<'_>, id: usize) {
+        if !event.anchor().is_empty() {
+            self.anchors.insert(event.anchor().to_string(), id);
         }
-    } else {
-        let key = nodes[p].content[len - 2];
-        if nodes[key].foot().is_empty() && !nodes[id].foot().is_empty() {
-            let foot = nodes[id].take_foot();
-            nodes[key].set_foot(foot);
+    }
+
+    fn open(&mut self, id: usize) {
+        self.stack.push(Frame {
+            node: id,
+            start: self.scratch.len(),
+        });
+    }
+
+    /// Closes the innermost collection, moving its children into the shared array.
+    fn close(&mut self) -> YResult<usize> {
+        let frame = self
+            .stack
+            .pop()
+            .ok_or_else(|| YamlError::other("yaml: unexpected end of a collection"))?;
+        let first = self.children.len();
+        self.children.extend(self.scratch.drain(frame.start..));
+        let n = &mut self.nodes[frame.node];
+        n.first = u32::try_from(first).unwrap_or(u32::MAX);
+        n.len = u32::try_from(self.children.len() - first).unwrap_or(0);
+        Ok(frame.node)
+    }
+
+    /// go-yaml's foot comment moves once a mapping key or value is complete.
+    fn completed(&mut self, id: usize) {
+        let Some(parent) = self.stack.last() else {
+            return;
+        };
+        let p = &self.nodes[parent.node];
+        if p.kind != Kind::Mapping {
+            return;
+        }
+        let flow = p.flow;
+        let own = &self.scratch[parent.start..];
+        let len = own.len();
+        if len % 2 == 1 {
+            // A key. A foot comment on it, when dedented, is the foot of the prior value.
+            if !flow && !self.nodes[id].foot().is_empty() && len > 2 {
+                let prior_key = own[len - 3];
+                let foot = self.nodes[id].take_foot();
+                self.nodes[prior_key].set_foot(foot);
+            }
+        } else {
+            let key = own[len - 2];
+            if self.nodes[key].foot().is_empty() && !self.nodes[id].foot().is_empty() {
+                let foot = self.nodes[id].take_foot();
+                self.nodes[key].set_foot(foot);
+            }
         }
     }
 }
 
 /// `tag:yaml.org,2002:x` to `!!x`.
-fn short_tag(tag: Cow<'_, str>) -> Cow<'_, str> {
+fn short_tag(tag: &str) -> String {
     match tag.strip_prefix("tag:yaml.org,2002:") {
-        Some(rest) => Cow::Owned(format!("!!{rest}")),
-        None => tag,
+        Some(rest) => format!("!!{rest}"),
+        None => tag.to_string(),
     }
 }
 

@@ -9,6 +9,8 @@ use super::emitter::Emitter;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Analysis {
     pub multiline: bool,
+    /// Only ASCII characters (so the byte length is the character count).
+    pub ascii: bool,
     pub block_plain_allowed: bool,
     pub single_quoted_allowed: bool,
     pub block_allowed: bool,
@@ -48,6 +50,7 @@ pub(super) fn analyze(value: &str) -> Analysis {
     if n == 0 {
         return Analysis {
             multiline: false,
+            ascii: true,
             block_plain_allowed: true,
             single_quoted_allowed: true,
             block_allowed: false,
@@ -72,6 +75,7 @@ pub(super) fn analyze(value: &str) -> Analysis {
     let mut space_break = false;
     let mut previous_space = false;
     let mut previous_break = false;
+    let mut ascii = true;
 
     let mut i = 0;
     while i < n {
@@ -86,6 +90,7 @@ pub(super) fn analyze(value: &str) -> Analysis {
             continue;
         }
         let w = width(c).min(n - i);
+        ascii &= c < 0x80;
         let is_brk = is_break(v, i);
         match c {
             b':' if i > 0 && followed_by_blank(i + 1) => block_indicators = true,
@@ -118,6 +123,7 @@ pub(super) fn analyze(value: &str) -> Analysis {
 
     let mut a = Analysis {
         multiline: line_breaks,
+        ascii,
         block_plain_allowed: true,
         single_quoted_allowed: true,
         block_allowed: true,
@@ -183,7 +189,11 @@ impl Emitter<'_> {
         // The analysis keeps line breaks out of plain scalars and sops sets no line width, so
         // go-yaml's folding never applies: the text is copied as is.
         self.out.extend_from_slice(v);
-        self.column += super::chars::char_count(v);
+        self.column += if self.scalar_ascii() {
+            v.len()
+        } else {
+            super::chars::char_count(v)
+        };
         if !v.is_empty() {
             self.whitespace = false;
         }

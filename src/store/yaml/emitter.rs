@@ -24,7 +24,16 @@ pub(super) enum EvKind {
     Scalar,
 }
 
-/// An emitter event. Comments are whole comment blocks (`#a\n#b`).
+/// The comment slots of an event, each a whole comment block (`#a\n#b`).
+#[derive(Debug, Default)]
+pub(super) struct EvComments {
+    pub head: String,
+    pub line: String,
+    pub foot: String,
+    pub tail: String,
+}
+
+/// An emitter event. Comments are boxed: few events have any.
 #[derive(Debug)]
 pub(super) struct Ev<'t> {
     pub kind: EvKind,
@@ -34,10 +43,7 @@ pub(super) struct Ev<'t> {
     pub style: Style,
     /// Precomputed analysis of `value`, to avoid scanning it twice.
     pub analysis: Option<Analysis>,
-    pub head: String,
-    pub line: String,
-    pub foot: String,
-    pub tail: String,
+    pub comments: Option<Box<EvComments>>,
     /// This is the metadata key: record where its line starts.
     pub mark: bool,
 }
@@ -50,12 +56,24 @@ impl<'t> Ev<'t> {
             tag: "",
             style: Style::Plain,
             analysis: None,
-            head: String::new(),
-            line: String::new(),
-            foot: String::new(),
-            tail: String::new(),
+            comments: None,
             mark: false,
         }
+    }
+
+    /// Sets the comment slots, allocating only when there is a comment.
+    pub fn set_comments(&mut self, head: String, line: String, foot: String, tail: String) {
+        self.comments = if head.is_empty() && line.is_empty() && foot.is_empty() && tail.is_empty()
+        {
+            None
+        } else {
+            Some(Box::new(EvComments {
+                head,
+                line,
+                foot,
+                tail,
+            }))
+        };
     }
 }
 
@@ -82,7 +100,7 @@ pub(super) struct Emitter<'t> {
     events: VecDeque<Ev<'t>>,
     state: St,
     states: Vec<St>,
-    indent: isize,
+    pub(super) indent: isize,
     indents: Vec<isize>,
     pub best_indent: isize,
     flow_level: usize,
@@ -93,14 +111,14 @@ pub(super) struct Emitter<'t> {
     pub indention: bool,
     /// go-yaml's "open ended" flag; only matters with directives, which sops never writes.
     pub open_ended: bool,
-    foot_indent: isize,
+    pub(super) foot_indent: isize,
     tag_suffix: &'static str,
     scalar: Analysis,
     style: Style,
-    head_comment: String,
+    pub(super) head_comment: String,
     pub line_comment: String,
-    foot_comment: String,
-    tail_comment: String,
+    pub(super) foot_comment: String,
+    pub(super) tail_comment: String,
     key_line_comment: String,
     /// Byte ranges of the marked (metadata) blocks, each to the end of its document.
     pub spans: Vec<Range<usize>>,
@@ -193,17 +211,20 @@ impl<'t> Emitter<'t> {
 
     fn analyze_event(&mut self, ev: &mut Ev<'t>) {
         self.tag_suffix = "";
-        if !ev.head.is_empty() {
-            self.head_comment = std::mem::take(&mut ev.head);
-        }
-        if !ev.line.is_empty() {
-            self.line_comment = std::mem::take(&mut ev.line);
-        }
-        if !ev.foot.is_empty() {
-            self.foot_comment = std::mem::take(&mut ev.foot);
-        }
-        if !ev.tail.is_empty() {
-            self.tail_comment = std::mem::take(&mut ev.tail);
+        if let Some(c) = ev.comments.take() {
+            let c = *c;
+            if !c.head.is_empty() {
+                self.head_comment = c.head;
+            }
+            if !c.line.is_empty() {
+                self.line_comment = c.line;
+            }
+            if !c.foot.is_empty() {
+                self.foot_comment = c.foot;
+            }
+            if !c.tail.is_empty() {
+                self.tail_comment = c.tail;
+            }
         }
         if ev.kind == EvKind::Scalar {
             self.tag_suffix = ev.tag;
@@ -234,6 +255,11 @@ impl<'t> Emitter<'t> {
             St::BlockMappingValue => self.emit_block_mapping_value(ev, false),
             St::End => Err(emit_error("expected nothing after STREAM-END")),
         }
+    }
+
+    /// Whether the current scalar is all ASCII.
+    pub(super) fn scalar_ascii(&self) -> bool {
+        self.scalar.ascii
     }
 
     fn pop_state(&mut self) {
@@ -494,103 +520,5 @@ impl<'t> Emitter<'t> {
             style = Style::DoubleQuoted;
         }
         self.style = style;
-    }
-
-    fn write_tag(&mut self, suffix: &str) {
-        if !self.whitespace {
-            self.put(b' ');
-        }
-        self.out.extend_from_slice(b"!!");
-        self.out.extend_from_slice(suffix.as_bytes());
-        self.column += 2 + suffix.len();
-        self.whitespace = false;
-        self.indention = false;
-    }
-
-    // ---- comments -----------------------------------------------------------------------
-
-    fn process_head_comment(&mut self) {
-        if !self.tail_comment.is_empty() {
-            self.write_indent();
-            let tail = std::mem::take(&mut self.tail_comment);
-            self.write_comment(&tail);
-            self.foot_indent = self.indent.max(0);
-        }
-        if self.head_comment.is_empty() {
-            return;
-        }
-        self.write_indent();
-        let head = std::mem::take(&mut self.head_comment);
-        self.write_comment(&head);
-    }
-
-    pub(super) fn process_line_comment(&mut self, linebreak: bool) {
-        if self.line_comment.is_empty() {
-            if linebreak {
-                self.put_break();
-            }
-            return;
-        }
-        if !self.whitespace {
-            self.put(b' ');
-        }
-        let line = std::mem::take(&mut self.line_comment);
-        self.write_comment(&line);
-    }
-
-    fn process_foot_comment(&mut self) {
-        if self.foot_comment.is_empty() {
-            return;
-        }
-        self.write_indent();
-        let foot = std::mem::take(&mut self.foot_comment);
-        self.write_comment(&foot);
-        self.foot_indent = self.indent.max(0);
-    }
-
-    // ---- low-level writers --------------------------------------------------------------
-
-    pub(super) fn put(&mut self, c: u8) {
-        self.out.push(c);
-        self.column += 1;
-    }
-
-    pub(super) fn put_break(&mut self) {
-        self.out.push(b'\n');
-        self.column = 0;
-        self.line += 1;
-        self.indention = true;
-    }
-
-    pub(super) fn write_indent(&mut self) {
-        let indent = self.indent.max(0) as usize;
-        if !self.indention || self.column > indent || (self.column == indent && !self.whitespace) {
-            self.put_break();
-        }
-        if self.foot_indent == indent as isize {
-            self.put_break();
-        }
-        while self.column < indent {
-            self.put(b' ');
-        }
-        self.whitespace = true;
-        self.foot_indent = -1;
-    }
-
-    pub(super) fn write_indicator(
-        &mut self,
-        indicator: &[u8],
-        need_whitespace: bool,
-        is_whitespace: bool,
-        is_indention: bool,
-    ) {
-        if need_whitespace && !self.whitespace {
-            self.put(b' ');
-        }
-        self.out.extend_from_slice(indicator);
-        self.column += indicator.len();
-        self.whitespace = is_whitespace;
-        self.indention = self.indention && is_indention;
-        self.open_ended = false;
     }
 }

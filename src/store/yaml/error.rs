@@ -11,11 +11,12 @@ pub(super) struct Mark {
 }
 
 impl Mark {
+    #[inline]
     pub fn new(index: usize, line: usize, column: usize) -> Self {
         Mark {
             index,
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-            column: u32::try_from(column).unwrap_or(u32::MAX),
+            line: line.min(u32::MAX as usize) as u32,
+            column: column.min(u32::MAX as usize) as u32,
         }
     }
 }

@@ -71,7 +71,7 @@ impl<'s, 'a> Converter<'s, 'a> {
         }
         match n.kind {
             Kind::Document => {
-                for &child in &n.content {
+                for &child in self.stream.content(id) {
                     self.branch(child, out, false)?;
                 }
             }
@@ -83,7 +83,7 @@ impl<'s, 'a> Converter<'s, 'a> {
                 );
             }
             Kind::Mapping => {
-                for pair in n.content.chunks(2) {
+                for pair in self.stream.content(id).chunks(2) {
                     self.pair(pair[0], pair[1], out)?;
                 }
             }
@@ -112,6 +112,14 @@ impl<'s, 'a> Converter<'s, 'a> {
     fn pair(&mut self, k: usize, v: usize, out: &mut Vec<MapItem>) -> CResult<()> {
         let nodes = &self.stream.nodes;
         let (kn, vn) = (&nodes[k], &nodes[v]);
+        if kn.comments.is_none() && vn.comments.is_none() {
+            let key = self.key(k)?;
+            let value_comments = matches!(vn.kind, Kind::Scalar | Kind::Alias);
+            let value = self.value(v, value_comments)?;
+            self.spend()?;
+            out.push(MapItem::Entry(Entry { key, value }));
+            return Ok(());
+        }
         map_comments(kn.head(), false, out);
         map_comments(kn.line_comment(), false, out);
         let value_comments = matches!(vn.kind, Kind::Scalar | Kind::Alias);
@@ -148,12 +156,13 @@ impl<'s, 'a> Converter<'s, 'a> {
         let n = &self.stream.nodes[id];
         match n.kind {
             Kind::Sequence => {
-                let mut items = Vec::with_capacity(n.content.len());
+                let content = self.stream.content(id);
+                let mut items = Vec::with_capacity(content.len());
                 if !handled {
                     list_comments(n.head(), false, &mut items);
                     list_comments(n.line_comment(), false, &mut items);
                 }
-                for &item in &n.content {
+                for &item in content {
                     let i = &self.stream.nodes[item];
                     list_comments(i.head(), false, &mut items);
                     list_comments(i.line_comment(), true, &mut items);
@@ -166,7 +175,7 @@ impl<'s, 'a> Converter<'s, 'a> {
                 Ok(Node::List(List { items }))
             }
             Kind::Mapping => {
-                let mut items = Vec::with_capacity(n.content.len() / 2);
+                let mut items = Vec::with_capacity(self.stream.content(id).len() / 2);
                 self.branch(id, &mut items, handled)?;
                 Ok(Node::Map(Map { items }))
             }
@@ -189,10 +198,11 @@ impl<'s, 'a> Converter<'s, 'a> {
     fn scalar(&self, id: usize) -> Scalar {
         let n = &self.stream.nodes[id];
         let text = || Scalar::Str(SecretBuf::from(n.value.as_ref()));
-        if n.tag == "!!str" {
+        let tag = self.stream.tag(id);
+        if tag == "!!str" {
             return text();
         }
-        if n.tag == "!!binary" {
+        if tag == "!!binary" {
             let cleaned: String = n
                 .value
                 .chars()
@@ -203,10 +213,10 @@ impl<'s, 'a> Converter<'s, 'a> {
                 Err(_) => Scalar::Null,
             };
         }
-        let resolved = if n.tag.is_empty() {
+        let resolved = if tag.is_empty() {
             resolve_plain(&n.value)
         } else {
-            match resolve_tagged(&n.tag, &n.value) {
+            match resolve_tagged(tag, &n.value) {
                 Ok(r) => r,
                 Err(_) => return Scalar::Null,
             }
@@ -246,7 +256,8 @@ impl<'s, 'a> Converter<'s, 'a> {
             ));
         }
         // Keys are nearly always strings: skip building a secret buffer for them.
-        if n.tag == "!!str" || (n.tag.is_empty() && resolve_plain(&n.value) == Resolved::Str) {
+        let tag = self.stream.tag(target);
+        if tag == "!!str" || (tag.is_empty() && resolve_plain(&n.value) == Resolved::Str) {
             return Ok(n.value.to_string());
         }
         match self.scalar(target) {

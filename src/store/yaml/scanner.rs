@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// go-yaml's limits on nesting, against stack exhaustion.
-const MAX_INDENTS: usize = 10_000;
-const MAX_FLOW_LEVEL: usize = 10_000;
+pub(super) const MAX_INDENTS: usize = 10_000;
+pub(super) const MAX_FLOW_LEVEL: usize = 10_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum TokenKind {
@@ -141,13 +141,13 @@ pub(super) struct Scanner<'a> {
     pub head: usize,
     pub tokens_parsed: usize,
     pub token_available: bool,
-    stream_start_produced: bool,
-    stream_end_fetched: bool,
+    pub(super) stream_start_produced: bool,
+    pub(super) stream_end_fetched: bool,
     pub indent: isize,
-    indents: Vec<isize>,
+    pub(super) indents: Vec<isize>,
     pub simple_key_allowed: bool,
-    simple_keys: Vec<SimpleKey>,
-    simple_keys_by_tok: HashMap<usize, usize, BuildHasherDefault<TokenHasher>>,
+    pub(super) simple_keys: Vec<SimpleKey>,
+    pub(super) simple_keys_by_tok: HashMap<usize, usize, BuildHasherDefault<TokenHasher>>,
     pub flow_level: usize,
     /// Scanned comments; `comments[comments_head..]` are not yet handed to the parser.
     pub comments: Vec<CommentRec>,
@@ -265,7 +265,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Whether more than `limit` characters separate byte offsets `from` and `to`.
-    fn chars_exceed(&self, from: usize, to: usize, limit: usize) -> bool {
+    pub(super) fn chars_exceed(&self, from: usize, to: usize, limit: usize) -> bool {
         if to.saturating_sub(from) <= limit {
             return false;
         }
@@ -294,7 +294,7 @@ impl<'a> Scanner<'a> {
         self.tokens_parsed += 1;
         self.head += 1;
         // Keep the queue short; go-yaml looks back at the last two tokens, so keep those.
-        if self.head > 1024 {
+        if self.head > 32 {
             let drop = self.head.min(self.tokens.len().saturating_sub(2));
             self.tokens.drain(..drop);
             self.head -= drop;
@@ -319,7 +319,7 @@ impl<'a> Scanner<'a> {
         data
     }
 
-    fn insert_token(&mut self, at_pos: Option<usize>, token: Token<'a>) {
+    pub(super) fn insert_token(&mut self, at_pos: Option<usize>, token: Token<'a>) {
         match at_pos {
             None => self.tokens.push(token),
             Some(p) => self.tokens.insert(self.head + p, token),
@@ -451,296 +451,5 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
-    }
-
-    // ---- simple keys and indentation ----------------------------------------------------
-
-    fn simple_key_is_valid(&mut self, i: usize) -> YResult<bool> {
-        let key = self.simple_keys[i];
-        if !key.possible {
-            return Ok(false);
-        }
-        // A simple key is limited to one line and 1024 characters.
-        if (key.mark.line as usize) < self.line || self.chars_exceed(key.mark.index, self.pos, 1024)
-        {
-            if key.required {
-                return Err(self.error(key.mark, "could not find expected ':'"));
-            }
-            self.simple_keys[i].possible = false;
-            return Ok(false);
-        }
-        Ok(true)
-    }
-
-    pub fn save_simple_key(&mut self) -> YResult<()> {
-        let required = self.flow_level == 0 && self.indent == self.column as isize;
-        if self.simple_key_allowed {
-            let key = SimpleKey {
-                possible: true,
-                required,
-                token_number: self.tokens_parsed + (self.tokens.len() - self.head),
-                mark: self.mark(),
-            };
-            self.remove_simple_key()?;
-            let last = self.simple_keys.len() - 1;
-            self.simple_keys[last] = key;
-            self.simple_keys_by_tok.insert(key.token_number, last);
-        }
-        Ok(())
-    }
-
-    pub fn remove_simple_key(&mut self) -> YResult<()> {
-        let i = self.simple_keys.len() - 1;
-        let key = self.simple_keys[i];
-        if key.possible {
-            if key.required {
-                return Err(self.error(key.mark, "could not find expected ':'"));
-            }
-            self.simple_keys[i].possible = false;
-            self.simple_keys_by_tok.remove(&key.token_number);
-        }
-        Ok(())
-    }
-
-    fn increase_flow_level(&mut self) -> YResult<()> {
-        self.simple_keys.push(SimpleKey {
-            possible: false,
-            required: false,
-            token_number: self.tokens_parsed + (self.tokens.len() - self.head),
-            mark: self.mark(),
-        });
-        self.flow_level += 1;
-        if self.flow_level > MAX_FLOW_LEVEL {
-            return Err(self.error(self.mark(), "exceeded max depth of 10000"));
-        }
-        Ok(())
-    }
-
-    fn decrease_flow_level(&mut self) {
-        if self.flow_level > 0 {
-            self.flow_level -= 1;
-            if let Some(key) = self.simple_keys.pop() {
-                self.simple_keys_by_tok.remove(&key.token_number);
-            }
-        }
-    }
-
-    /// Opens a block collection when `column` is deeper than the current indentation,
-    /// inserting its start token before token `number` (or appending it).
-    fn roll_indent(
-        &mut self,
-        column: usize,
-        number: Option<usize>,
-        kind: TokenKind,
-        mark: Mark,
-    ) -> YResult<()> {
-        if self.flow_level > 0 {
-            return Ok(());
-        }
-        if self.indent < column as isize {
-            self.indents.push(self.indent);
-            self.indent = column as isize;
-            if self.indents.len() > MAX_INDENTS {
-                return Err(self.error(mark, "exceeded max depth of 10000"));
-            }
-            let pos = number.map(|n| n - self.tokens_parsed);
-            self.insert_token(pos, Token::new(kind, mark, mark));
-        }
-        Ok(())
-    }
-
-    /// Closes block collections deeper than `column`. sops compat: go-yaml places each
-    /// BLOCK-END before trailing comments written at that block's indentation, so that they
-    /// become foot comments of the block rather than heads of what follows.
-    pub fn unroll_indent(&mut self, column: isize, scan_mark: Mark) {
-        if self.flow_level > 0 {
-            return;
-        }
-        let mut block_mark = scan_mark;
-        block_mark.index = block_mark.index.saturating_sub(1);
-        while self.indent > column {
-            let mut stop_index = block_mark.index;
-            for comment in self.comments[self.comments_head..].iter().rev() {
-                if comment.end_mark.index < stop_index {
-                    break;
-                }
-                if comment.start_mark.column as isize == self.indent + 1 {
-                    block_mark = comment.start_mark;
-                }
-                stop_index = comment.scan_mark.index;
-            }
-            self.push_token(Token::new(TokenKind::BlockEnd, block_mark, block_mark));
-            self.indent = self.indents.pop().unwrap_or(-1);
-        }
-    }
-
-    // ---- token fetchers ------------------------------------------------------------------
-
-    fn fetch_stream_end(&mut self) -> YResult<()> {
-        if self.column != 0 {
-            self.column = 0;
-            self.line += 1;
-        }
-        self.unroll_indent(-1, self.mark());
-        self.remove_simple_key()?;
-        self.simple_key_allowed = false;
-        let m = self.mark();
-        self.push_token(Token::new(TokenKind::StreamEnd, m, m));
-        self.stream_end_fetched = true;
-        Ok(())
-    }
-
-    fn fetch_directive(&mut self) -> YResult<()> {
-        self.unroll_indent(-1, self.mark());
-        self.remove_simple_key()?;
-        self.simple_key_allowed = false;
-        let token = self.scan_directive()?;
-        self.push_token(token);
-        Ok(())
-    }
-
-    fn fetch_document_indicator(&mut self, kind: TokenKind) -> YResult<()> {
-        self.unroll_indent(-1, self.mark());
-        self.remove_simple_key()?;
-        self.simple_key_allowed = false;
-        let start = self.mark();
-        self.advance_to(self.pos + 3);
-        let end = self.mark();
-        self.push_token(Token::new(kind, start, end));
-        Ok(())
-    }
-
-    /// Consumes a one-character indicator and appends its token.
-    fn push_indicator(&mut self, kind: TokenKind) {
-        let start = self.mark();
-        self.skip();
-        let end = self.mark();
-        self.push_token(Token::new(kind, start, end));
-    }
-
-    fn fetch_flow_collection_start(&mut self, kind: TokenKind) -> YResult<()> {
-        self.save_simple_key()?;
-        self.increase_flow_level()?;
-        self.simple_key_allowed = true;
-        self.push_indicator(kind);
-        Ok(())
-    }
-
-    fn fetch_flow_collection_end(&mut self, kind: TokenKind) -> YResult<()> {
-        self.remove_simple_key()?;
-        self.decrease_flow_level();
-        self.simple_key_allowed = false;
-        self.push_indicator(kind);
-        Ok(())
-    }
-
-    fn fetch_flow_entry(&mut self) -> YResult<()> {
-        self.remove_simple_key()?;
-        self.simple_key_allowed = true;
-        self.push_indicator(TokenKind::FlowEntry);
-        Ok(())
-    }
-
-    fn fetch_block_entry(&mut self) -> YResult<()> {
-        if self.flow_level == 0 {
-            if !self.simple_key_allowed {
-                return Err(self.error(
-                    self.mark(),
-                    "block sequence entries are not allowed in this context",
-                ));
-            }
-            let m = self.mark();
-            self.roll_indent(self.column, None, TokenKind::BlockSequenceStart, m)?;
-        }
-        self.remove_simple_key()?;
-        self.simple_key_allowed = true;
-        self.push_indicator(TokenKind::BlockEntry);
-        Ok(())
-    }
-
-    fn fetch_key(&mut self) -> YResult<()> {
-        if self.flow_level == 0 {
-            if !self.simple_key_allowed {
-                return Err(self.error(self.mark(), "mapping keys are not allowed in this context"));
-            }
-            let m = self.mark();
-            self.roll_indent(self.column, None, TokenKind::BlockMappingStart, m)?;
-        }
-        self.remove_simple_key()?;
-        self.simple_key_allowed = self.flow_level == 0;
-        self.push_indicator(TokenKind::Key);
-        Ok(())
-    }
-
-    fn fetch_value(&mut self) -> YResult<()> {
-        let i = self.simple_keys.len() - 1;
-        if self.simple_key_is_valid(i)? {
-            let key = self.simple_keys[i];
-            let pos = key.token_number - self.tokens_parsed;
-            self.insert_token(Some(pos), Token::new(TokenKind::Key, key.mark, key.mark));
-            self.roll_indent(
-                key.mark.column as usize,
-                Some(key.token_number),
-                TokenKind::BlockMappingStart,
-                key.mark,
-            )?;
-            self.simple_keys[i].possible = false;
-            self.simple_keys_by_tok.remove(&key.token_number);
-            self.simple_key_allowed = false;
-        } else {
-            if self.flow_level == 0 {
-                if !self.simple_key_allowed {
-                    return Err(self.error(
-                        self.mark(),
-                        "mapping values are not allowed in this context",
-                    ));
-                }
-                let m = self.mark();
-                self.roll_indent(self.column, None, TokenKind::BlockMappingStart, m)?;
-            }
-            self.simple_key_allowed = self.flow_level == 0;
-        }
-        self.push_indicator(TokenKind::Value);
-        Ok(())
-    }
-
-    fn fetch_anchor(&mut self, kind: TokenKind) -> YResult<()> {
-        self.save_simple_key()?;
-        self.simple_key_allowed = false;
-        let token = self.scan_anchor(kind)?;
-        self.push_token(token);
-        Ok(())
-    }
-
-    fn fetch_tag(&mut self) -> YResult<()> {
-        self.save_simple_key()?;
-        self.simple_key_allowed = false;
-        let token = self.scan_tag()?;
-        self.push_token(token);
-        Ok(())
-    }
-
-    fn fetch_block_scalar(&mut self, literal: bool) -> YResult<()> {
-        self.remove_simple_key()?;
-        self.simple_key_allowed = true;
-        let token = self.scan_block_scalar(literal)?;
-        self.push_token(token);
-        Ok(())
-    }
-
-    fn fetch_flow_scalar(&mut self, single: bool) -> YResult<()> {
-        self.save_simple_key()?;
-        self.simple_key_allowed = false;
-        let token = self.scan_flow_scalar(single)?;
-        self.push_token(token);
-        Ok(())
-    }
-
-    fn fetch_plain_scalar(&mut self) -> YResult<()> {
-        self.save_simple_key()?;
-        self.simple_key_allowed = false;
-        let token = self.scan_plain_scalar()?;
-        self.push_token(token);
-        Ok(())
     }
 }
