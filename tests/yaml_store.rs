@@ -266,6 +266,11 @@ fn errors_read_like_sops() {
         err(b"a: 1\n---\nb: [\n"),
         "Error unmarshaling input YAML: yaml: line 3: did not find expected node content"
     );
+    // The first document is checked before later ones are read.
+    assert_eq!(
+        err(b"a: 1\na: 2\n---\nb: [\n"),
+        "yaml: unmarshal errors:\n  line 2: mapping key \"a\" already defined at line 1"
+    );
     // Values never appear in messages.
     assert!(!err(b"a: !!int secret\n").contains("secret"));
 }

@@ -44,12 +44,12 @@ pub fn parse(input: &[u8]) -> Result<Parsed, StoreError> {
         return Ok(Parsed::default());
     }
     let decoded = input::decode(input).map_err(|m| StoreError::Parse(format!("yaml: {m}")))?;
-    let stream = compose::compose(&decoded.text).map_err(|e| StoreError::Parse(e.to_string()))?;
-    let Some(first) = stream.docs.first().copied() else {
+    let stream = compose::compose(&decoded.text, check::check_document)
+        .map_err(|e| StoreError::Parse(e.to_string()))?;
+    if stream.docs.is_empty() {
         // sops compat: a stream of only comments or blank lines makes go-yaml report EOF.
         return Err(StoreError::Parse("EOF".into()));
-    };
-    check::check_document(&stream, first.node).map_err(StoreError::Parse)?;
+    }
 
     let mut converter = load::Converter::new(&stream);
     let mut docs = Vec::with_capacity(stream.docs.len());

@@ -160,35 +160,41 @@ struct Frame {
 }
 
 struct Builder<'a> {
-    nodes: Vec<YNode<'a>>,
-    children: Vec<usize>,
-    tags: Vec<String>,
+    /// The stream built so far.
+    s: Stream<'a>,
     /// Children of the open collections, innermost last.
     scratch: Vec<usize>,
     stack: Vec<Frame>,
     anchors: HashMap<String, usize>,
 }
 
-/// Parses every document of `text`.
-pub(super) fn compose(text: &str) -> YResult<Stream<'_>> {
+/// Parses every document of `text`. `check_first` runs as soon as the first document is
+/// complete: sops checks it before reading further, so its errors win over later ones.
+pub(super) fn compose<'a>(
+    text: &'a str,
+    check_first: impl FnOnce(&Stream<'a>, usize) -> Result<(), String>,
+) -> YResult<Stream<'a>> {
     let mut parser = Parser::new(text);
     let mut b = Builder {
-        // About one node per 40 bytes of typical input; reserving avoids regrowing the arena.
-        nodes: Vec::with_capacity(text.len() / 40 + 16),
-        children: Vec::with_capacity(text.len() / 40 + 16),
-        tags: Vec::new(),
+        s: Stream {
+            // About one node per 40 bytes of typical input; reserving avoids regrowing.
+            nodes: Vec::with_capacity(text.len() / 40 + 16),
+            docs: Vec::new(),
+            children: Vec::with_capacity(text.len() / 40 + 16),
+            tags: Vec::new(),
+        },
         scratch: Vec::new(),
         stack: Vec::new(),
         anchors: HashMap::new(),
     };
-    let mut docs = Vec::new();
+    let mut check_first = Some(check_first);
     loop {
         let mut event = match parser.next_event() {
             Ok(Some(e)) => e,
             Ok(None) => break,
             // sops compat: sops reports errors past the first document with a prefix, since
             // only its second pass (over all documents) reads them.
-            Err(e) if !docs.is_empty() => {
+            Err(e) if !b.s.docs.is_empty() => {
                 return Err(YamlError::other(format!(
                     "Error unmarshaling input YAML: {e}"
                 )));
@@ -204,12 +210,15 @@ pub(super) fn compose(text: &str) -> YResult<Stream<'_>> {
             }
             EventKind::DocumentEnd => {
                 let id = b.close()?;
-                b.nodes[id].set_foot(event.take_comments().foot);
-                b.nodes[id].end = event.start.index;
-                docs.push(Doc {
+                b.s.nodes[id].set_foot(event.take_comments().foot);
+                b.s.nodes[id].end = event.start.index;
+                b.s.docs.push(Doc {
                     node: id,
                     end: event.start.index,
                 });
+                if let Some(check) = check_first.take() {
+                    check(&b.s, id).map_err(YamlError::other)?;
+                }
             }
             EventKind::Scalar => {
                 let tag = match event.style {
@@ -229,7 +238,7 @@ pub(super) fn compose(text: &str) -> YResult<Stream<'_>> {
                 })?;
                 let value = std::mem::take(&mut event.value);
                 let id = b.new_node(&mut event, Kind::Alias, Tag::Implicit, value);
-                b.nodes[id].alias = target;
+                b.s.nodes[id].alias = target;
                 b.scratch.push(id);
                 b.completed(id);
             }
@@ -240,7 +249,7 @@ pub(super) fn compose(text: &str) -> YResult<Stream<'_>> {
                     (Kind::Mapping, Tag::Map)
                 };
                 let id = b.new_node(&mut event, kind, tag, Cow::Borrowed(""));
-                b.nodes[id].flow = event.flow;
+                b.s.nodes[id].flow = event.flow;
                 b.register_anchor(&event, id);
                 b.scratch.push(id);
                 if b.stack.len() > MAX_DEPTH {
@@ -258,7 +267,7 @@ pub(super) fn compose(text: &str) -> YResult<Stream<'_>> {
                 let last_child = own.last().copied();
                 let id = b.close()?;
                 let c = event.take_comments();
-                let n = &mut b.nodes[id];
+                let n = &mut b.s.nodes[id];
                 n.set_line(c.line);
                 n.set_foot(c.foot);
                 if n.flow {
@@ -271,23 +280,18 @@ pub(super) fn compose(text: &str) -> YResult<Stream<'_>> {
                 {
                     // A block mapping's foot belongs to its last key.
                     let foot = n.take_foot();
-                    b.nodes[k].set_foot(foot);
+                    b.s.nodes[k].set_foot(foot);
                 }
-                if !b.nodes[id].flow
+                if !b.s.nodes[id].flow
                     && let Some(last) = last_child
                 {
-                    b.nodes[id].end = b.nodes[last].end;
+                    b.s.nodes[id].end = b.s.nodes[last].end;
                 }
                 b.completed(id);
             }
         }
     }
-    Ok(Stream {
-        nodes: b.nodes,
-        docs,
-        children: b.children,
-        tags: b.tags,
-    })
+    Ok(b.s)
 }
 
 impl<'a> Builder<'a> {
@@ -301,12 +305,12 @@ impl<'a> Builder<'a> {
         let explicit = !event.tag().is_empty() && event.tag() != "!";
         let tag = match &mut event.props {
             Some(p) if explicit => {
-                self.tags.push(short_tag(&p.tag));
-                Tag::Written(u32::try_from(self.tags.len() - 1).unwrap_or(u32::MAX))
+                self.s.tags.push(short_tag(&p.tag));
+                Tag::Written(u32::try_from(self.s.tags.len() - 1).unwrap_or(u32::MAX))
             }
             _ => default_tag,
         };
-        self.nodes.push(YNode {
+        self.s.nodes.push(YNode {
             value,
             comments: event.comments.take(),
             start: event.start.index,
@@ -321,7 +325,7 @@ impl<'a> Builder<'a> {
             tagged: explicit,
             flow: false,
         });
-        self.nodes.len() - 1
+        self.s.nodes.len() - 1
     }
 
     fn register_anchor(&mut self, event: &Event<'_>, id: usize) {
@@ -343,11 +347,11 @@ impl<'a> Builder<'a> {
             .stack
             .pop()
             .ok_or_else(|| YamlError::other("yaml: unexpected end of a collection"))?;
-        let first = self.children.len();
-        self.children.extend(self.scratch.drain(frame.start..));
-        let n = &mut self.nodes[frame.node];
+        let first = self.s.children.len();
+        self.s.children.extend(self.scratch.drain(frame.start..));
+        let n = &mut self.s.nodes[frame.node];
         n.first = u32::try_from(first).unwrap_or(u32::MAX);
-        n.len = u32::try_from(self.children.len() - first).unwrap_or(0);
+        n.len = u32::try_from(self.s.children.len() - first).unwrap_or(0);
         Ok(frame.node)
     }
 
@@ -356,7 +360,7 @@ impl<'a> Builder<'a> {
         let Some(parent) = self.stack.last() else {
             return;
         };
-        let p = &self.nodes[parent.node];
+        let p = &self.s.nodes[parent.node];
         if p.kind != Kind::Mapping {
             return;
         }
@@ -365,16 +369,16 @@ impl<'a> Builder<'a> {
         let len = own.len();
         if len % 2 == 1 {
             // A key. A foot comment on it, when dedented, is the foot of the prior value.
-            if !flow && !self.nodes[id].foot().is_empty() && len > 2 {
+            if !flow && !self.s.nodes[id].foot().is_empty() && len > 2 {
                 let prior_key = own[len - 3];
-                let foot = self.nodes[id].take_foot();
-                self.nodes[prior_key].set_foot(foot);
+                let foot = self.s.nodes[id].take_foot();
+                self.s.nodes[prior_key].set_foot(foot);
             }
         } else {
             let key = own[len - 2];
-            if self.nodes[key].foot().is_empty() && !self.nodes[id].foot().is_empty() {
-                let foot = self.nodes[id].take_foot();
-                self.nodes[key].set_foot(foot);
+            if self.s.nodes[key].foot().is_empty() && !self.s.nodes[id].foot().is_empty() {
+                let foot = self.s.nodes[id].take_foot();
+                self.s.nodes[key].set_foot(foot);
             }
         }
     }

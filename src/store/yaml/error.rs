@@ -40,32 +40,32 @@ pub(super) struct YamlError {
 
 impl YamlError {
     /// A scanner error; go-yaml records the current position as the problem mark.
-    pub fn scanner(context_mark: Mark, problem_mark: Mark, problem: &str) -> Self {
-        YamlError {
+    pub fn scanner(context_mark: Mark, problem_mark: Mark, problem: &str) -> Box<Self> {
+        Box::new(YamlError {
             stage: Stage::Scanner,
             context_line: context_mark.line,
             problem_line: problem_mark.line,
             problem: problem.to_string(),
-        }
+        })
     }
 
-    pub fn parser(context_mark: Option<Mark>, problem_mark: Mark, problem: &str) -> Self {
-        YamlError {
+    pub fn parser(context_mark: Option<Mark>, problem_mark: Mark, problem: &str) -> Box<Self> {
+        Box::new(YamlError {
             stage: Stage::Parser,
             context_line: context_mark.map_or(0, |m| m.line),
             problem_line: problem_mark.line,
             problem: problem.to_string(),
-        }
+        })
     }
 
     /// An error with a complete message (go-yaml's `failf` texts include `yaml: `).
-    pub fn other(message: impl Into<String>) -> Self {
-        YamlError {
+    pub fn other(message: impl Into<String>) -> Box<Self> {
+        Box::new(YamlError {
             stage: Stage::Other,
             context_line: 0,
             problem_line: 0,
             problem: message.into(),
-        }
+        })
     }
 }
 
@@ -91,4 +91,5 @@ impl fmt::Display for YamlError {
     }
 }
 
-pub(super) type YResult<T> = Result<T, YamlError>;
+/// Errors are boxed so that results stay small on the hot paths.
+pub(super) type YResult<T> = Result<T, Box<YamlError>>;

@@ -7,6 +7,7 @@ use super::scanner::{ScalarStyle, Scanner, Token};
 use std::borrow::Cow;
 
 impl<'a> Scanner<'a> {
+    #[inline(never)]
     pub fn scan_block_scalar(&mut self, literal: bool) -> YResult<Token<'a>> {
         let start = self.mark();
         self.skip();

@@ -107,6 +107,7 @@ impl Scanner<'_> {
 
     /// Reads a run of comment lines starting at the current `#`, splitting it into foot
     /// comments of the previous token and a head comment of the next, as go-yaml does.
+    #[inline(never)]
     fn scan_comments(&mut self, scan_mark: Mark) -> YResult<()> {
         let n = self.tokens.len();
         let mut token = &self.tokens[n - 1];

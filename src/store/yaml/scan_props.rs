@@ -9,6 +9,7 @@ use std::borrow::Cow;
 const URI_CHARS: &[u8] = b";/?:@&=+$,.!~*'()[]%";
 
 impl<'a> Scanner<'a> {
+    #[inline(never)]
     pub fn scan_anchor(&mut self, kind: TokenKind) -> YResult<Token<'a>> {
         let start = self.mark();
         self.skip();
@@ -34,6 +35,7 @@ impl<'a> Scanner<'a> {
         Ok(t)
     }
 
+    #[inline(never)]
     pub fn scan_tag(&mut self) -> YResult<Token<'a>> {
         let start = self.mark();
         let (handle, suffix);
@@ -157,6 +159,7 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
+    #[inline(never)]
     pub fn scan_directive(&mut self) -> YResult<Token<'a>> {
         let start = self.mark();
         self.skip();

@@ -268,6 +268,7 @@ impl<'a> Scanner<'a> {
         i
     }
 
+    #[inline(never)]
     pub fn scan_flow_scalar(&mut self, single: bool) -> YResult<Token<'a>> {
         let start = self.mark();
         self.skip();
@@ -346,6 +347,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// One backslash escape of a double-quoted scalar.
+    #[inline(never)]
     fn scan_escape(&mut self, text: &mut Text<'a>, start: Mark) -> YResult<()> {
         let simple = match self.ch(1) {
             b'0' => Some('\0'),

@@ -274,7 +274,7 @@ impl<'a> Scanner<'a> {
         char_count(&self.src[from..end]) > limit
     }
 
-    pub fn error(&self, context_mark: Mark, problem: &str) -> YamlError {
+    pub fn error(&self, context_mark: Mark, problem: &str) -> Box<YamlError> {
         YamlError::scanner(context_mark, self.mark(), problem)
     }
 
