@@ -9,4 +9,5 @@ pub mod exit;
 pub mod filestatus;
 pub mod groups;
 pub mod recipients;
+pub mod rotate;
 pub mod set;

@@ -49,6 +49,30 @@ fn container_for(step: &Step) -> Node {
     }
 }
 
+/// Forgets every remembered ciphertext below `map` (after the data key changed, none is valid).
+pub fn forget_ciphertext(map: &mut Map) {
+    fn node(n: &mut Node) {
+        match n {
+            Node::Map(m) => forget_ciphertext(m),
+            Node::List(l) => {
+                for item in &mut l.items {
+                    match item {
+                        ListItem::Node(n) => node(n),
+                        ListItem::Comment(c) => c.cipher = None,
+                    }
+                }
+            }
+            Node::Leaf(leaf) => leaf.cipher = None,
+        }
+    }
+    for item in &mut map.items {
+        match item {
+            MapItem::Entry(e) => node(&mut e.value),
+            MapItem::Comment(c) => c.cipher = None,
+        }
+    }
+}
+
 /// Sets the value at `path`, creating what is missing. Returns whether anything changed.
 ///
 /// sops compat: a missing key is appended to its map, an index past the end appends, and a

@@ -244,3 +244,49 @@ fn groups_add_and_delete_are_read_by_sops() {
     let g = alone.write("g.yaml", sb.read("f.yaml"));
     assert_eq!(ok(alone.sops(&["decrypt", g.to_str().unwrap()])), expected);
 }
+
+#[test]
+fn rotate_adds_and_removes_recipients_readable_by_sops() {
+    let (id1, r1) = new_age_key();
+    let (id2, r2) = new_age_key();
+    let sb = Sandbox::new().env("SOPS_AGE_KEY", id1.clone());
+    let src = sb.write("in.yaml", plain("plain/sample.yaml"));
+    let enc = ok(sb.sops(&["encrypt", "--age", &r1, src.to_str().unwrap()]));
+    let f = sb.write("f.yaml", &enc);
+    let f = f.to_str().unwrap();
+    let expected = ok(sb.sops(&["decrypt", f]));
+
+    // Legacy form, with a key added to the first group.
+    ok(sb.sesame(&["-r", "-i", "--add-age", &r2, f]));
+    let rotated = sb.read("f.yaml");
+    let new_key = Sandbox::new().env("SOPS_AGE_KEY", id2.clone());
+    let g = new_key.write("g.yaml", &rotated);
+    assert_eq!(
+        ok(new_key.sops(&["decrypt", g.to_str().unwrap()])),
+        expected
+    );
+    // Every value got new ciphertext under the new data key.
+    let old = String::from_utf8_lossy(&enc);
+    let new = String::from_utf8_lossy(&rotated);
+    for line in new.lines().filter(|l| l.contains("ENC[")) {
+        assert!(
+            !old.contains(line),
+            "unchanged ciphertext after rotate: {line}"
+        );
+    }
+
+    ok(sb.sesame(&["rotate", "-i", "--rm-age", &r1, f]));
+    let after = sb.read("f.yaml");
+    let removed = Sandbox::new().env("SOPS_AGE_KEY", id1);
+    let h = removed.write("h.yaml", &after);
+    assert_eq!(
+        removed
+            .sops(&["decrypt", h.to_str().unwrap()])
+            .status
+            .code(),
+        Some(128)
+    );
+    let kept = Sandbox::new().env("SOPS_AGE_KEY", id2);
+    let k = kept.write("k.yaml", &after);
+    assert_eq!(ok(kept.sops(&["decrypt", k.to_str().unwrap()])), expected);
+}

@@ -32,6 +32,8 @@ pub enum Command {
     Unset(UnsetArgs),
     /// Edit a file in the terminal editor (also `sesame FILE`).
     Edit(FileArgs),
+    /// Generate a new data key and encrypt every value again, optionally adding or removing keys.
+    Rotate(RotateArgs),
     /// Add or delete a key group (the data key is re-wrapped; values are untouched).
     Groups {
         #[command(subcommand)]
@@ -41,6 +43,54 @@ pub enum Command {
     ExecEnv(ExecEnvArgs),
     /// Run a command with the decrypted file at a temporary path ({} in the command).
     ExecFile(ExecFileArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RotateArgs {
+    /// The encrypted file.
+    pub file: Option<String>,
+    /// age recipients to add to the first group, comma separated.
+    #[arg(long)]
+    pub add_age: Option<String>,
+    /// age recipients to remove from every group, comma separated.
+    #[arg(long)]
+    pub rm_age: Option<String>,
+    /// PGP fingerprints to add to the first group.
+    #[arg(long)]
+    pub add_pgp: Option<String>,
+    /// PGP fingerprints to remove.
+    #[arg(long)]
+    pub rm_pgp: Option<String>,
+    /// AWS KMS ARNs to add to the first group.
+    #[arg(long)]
+    pub add_kms: Option<String>,
+    /// AWS KMS ARNs to remove.
+    #[arg(long)]
+    pub rm_kms: Option<String>,
+    /// GCP KMS resource ids to add to the first group.
+    #[arg(long)]
+    pub add_gcp_kms: Option<String>,
+    /// GCP KMS resource ids to remove.
+    #[arg(long)]
+    pub rm_gcp_kms: Option<String>,
+    /// Azure Key Vault key URLs to add to the first group.
+    #[arg(long)]
+    pub add_azure_kv: Option<String>,
+    /// Azure Key Vault key URLs to remove.
+    #[arg(long)]
+    pub rm_azure_kv: Option<String>,
+    /// Vault transit URIs to add to the first group.
+    #[arg(long)]
+    pub add_hc_vault_transit: Option<String>,
+    /// Vault transit URIs to remove.
+    #[arg(long)]
+    pub rm_hc_vault_transit: Option<String>,
+    /// HuaweiCloud KMS key ids to add to the first group.
+    #[arg(long)]
+    pub add_hckms: Option<String>,
+    /// HuaweiCloud KMS key ids to remove.
+    #[arg(long)]
+    pub rm_hckms: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -394,7 +444,8 @@ pub fn with_legacy_forms(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStrin
                     out.extend(rest[i..].iter().cloned());
                     return out;
                 }
-                // The first positional argument is the file: the mode goes before it.
+                // The first positional argument is the file. The mode goes right after the program
+                // name, so mode-specific flags given before the file (`-r --add-age X f`) follow it.
                 let mode = ["set", "rotate", "decrypt", "encrypt"]
                     .into_iter()
                     .find(|m| modes.contains(m))
@@ -405,7 +456,7 @@ pub fn with_legacy_forms(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStrin
                         modes.join(", ")
                     );
                 }
-                out.push(mode.into());
+                out.insert(1, mode.into());
                 out.extend(rest[i..].iter().cloned());
                 if mode == "set" {
                     // sops compat: --set takes 'PATH VALUE', split after the first "] ".
@@ -429,7 +480,7 @@ pub fn with_legacy_forms(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsStrin
             .into_iter()
             .find(|m| modes.contains(m))
             .unwrap_or("edit");
-        out.push(mode.into());
+        out.insert(1, mode.into());
     }
     out
 }
