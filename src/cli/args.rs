@@ -33,7 +33,7 @@ pub enum Command {
     /// Edit a file in the terminal editor (also `sesame FILE`).
     Edit(FileArgs),
     /// Generate a new data key and encrypt every value again, optionally adding or removing keys.
-    Rotate(RotateArgs),
+    Rotate(Box<RotateArgs>),
     /// Add or delete a key group (the data key is re-wrapped; values are untouched).
     Groups {
         #[command(subcommand)]
