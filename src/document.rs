@@ -182,7 +182,7 @@ impl Document {
     ) -> Result<Document, OpenError> {
         let (parsed, metadata) = inspect(format, &bytes)?;
         // Keep only what a save needs of the input, and free it before decrypting.
-        let own_indent = detect_indent(format, &bytes);
+        let own_indent = detect_indent(format, &bytes, parsed.metadata.as_ref());
         let source = parsed.metadata.as_ref().map(|m| Source {
             text: MetadataText::from_source(&bytes, m),
             original: metadata.clone(),
@@ -489,25 +489,25 @@ fn splice_all(bytes: &[u8], spans: &[Range<usize>], text: &[u8]) -> Vec<u8> {
 
 /// The indentation an encrypted YAML or JSON file was written with: the metadata block always
 /// nests, so its first child line shows it.
-fn detect_indent(format: Format, bytes: &[u8]) -> Option<i64> {
-    let text = std::str::from_utf8(bytes).ok()?;
+fn detect_indent(format: Format, bytes: &[u8], meta: Option<&MetadataSource>) -> Option<i64> {
+    // Only the line after `sops:` (YAML) or the second line (JSON) is needed: never scan or
+    // validate the whole, possibly large, file.
+    let leading = |line: &[u8], c: u8| line.iter().take_while(|b| **b == c).count();
     match format {
         Format::Yaml => {
-            let start = if text.starts_with("sops:\n") {
-                0
-            } else {
-                text.find("\nsops:\n")? + 1
-            };
-            let child = text[start..].lines().nth(1)?;
-            let n = child.len() - child.trim_start_matches(' ').len();
+            let start = meta?.span.as_ref()?.start;
+            let rest = bytes.get(start..)?;
+            let first_end = rest.iter().position(|b| *b == b'\n')?;
+            let child = rest[first_end + 1..].split(|b| *b == b'\n').next()?;
+            let n = leading(child, b' ');
             (n > 0).then_some(n as i64)
         }
         Format::Json | Format::Binary => {
-            let line = text.lines().nth(1)?;
-            if line.starts_with('\t') {
+            let line = bytes.split(|b| *b == b'\n').nth(1)?;
+            if line.first() == Some(&b'\t') {
                 Some(-1)
             } else {
-                Some((line.len() - line.trim_start_matches(' ').len()) as i64)
+                Some(leading(line, b' ') as i64)
             }
         }
         Format::Dotenv | Format::Ini => None,

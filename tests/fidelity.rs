@@ -174,3 +174,43 @@ fn keys_sesame_cannot_use_survive_an_edit_byte_for_byte() {
     ]));
     assert_eq!(value, b"rotated");
 }
+
+#[test]
+fn a_file_keeps_its_own_indentation() {
+    let (id, r) = new_age_key();
+    let sb = Sandbox::new().env("SOPS_AGE_KEY", id.clone());
+    sb.write(
+        ".sops.yaml",
+        "stores:\n  yaml:\n    indent: 2\n  json:\n    indent: 3\n",
+    );
+    for (rel, ext, format, path, needle) in [
+        (
+            "plain/sample.yaml",
+            "yaml",
+            Format::Yaml,
+            r#"["api_key"]"#,
+            "api_key:",
+        ),
+        (
+            "plain/sample.json",
+            "json",
+            Format::Json,
+            r#"["enabled"]"#,
+            "\"enabled\"",
+        ),
+    ] {
+        let src = sb.write(&format!("in.{ext}"), std::fs::read(fixture(rel)).unwrap());
+        let enc = ok(sb.sops(&["encrypt", "--age", &r, src.to_str().unwrap()]));
+        let keys = sources(&id);
+        let mut doc = Document::open(format, enc.clone(), &keys, OpenOptions::default()).unwrap();
+        assert!(doc.set(0, &TreePath::parse(path).unwrap(), Node::string("changed")));
+        // Default options (indent 4 / TAB): the file's own 2 / 3 spaces win.
+        let saved = doc.seal(&EmitOptions::default()).unwrap().unwrap();
+        let changed = changed_lines(
+            &String::from_utf8(enc).unwrap(),
+            &String::from_utf8(saved).unwrap(),
+        );
+        assert!(changed.len() <= 3, "{changed:#?}");
+        assert!(changed.iter().any(|l| l.contains(needle)), "{changed:#?}");
+    }
+}
