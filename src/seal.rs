@@ -62,6 +62,9 @@ struct Walk<'a> {
     comments: Vec<Vec<Vec<u8>>>,
     /// Keep each decrypted value's ciphertext in its leaf.
     remember: bool,
+    /// When set, MAC input is collected here (in order) instead of hashed, so chunks decrypted
+    /// on other threads can be hashed in document order afterwards.
+    mac_bytes: Option<zeroize::Zeroizing<Vec<u8>>>,
 }
 
 impl<'a> Walk<'a> {
@@ -75,6 +78,7 @@ impl<'a> Walk<'a> {
             key_starts: Vec::new(),
             comments: Vec::new(),
             remember: true,
+            mac_bytes: None,
         }
     }
 
@@ -146,7 +150,10 @@ impl<'a> Walk<'a> {
 
     fn hash(&mut self, encrypted: bool, bytes: &[u8]) {
         if !self.mac_only || encrypted {
-            self.hasher.update(bytes);
+            match &mut self.mac_bytes {
+                Some(buf) => buf.extend_from_slice(bytes),
+                None => self.hasher.update(bytes),
+            }
         }
     }
 }
@@ -215,7 +222,8 @@ fn decrypt_docs_on(
 const PARALLEL_MIN_ENTRIES: usize = 64;
 
 /// With a path rule every top-level entry decrypts independently: chunks of entries are
-/// decrypted on several threads, then the MAC is computed over the result in document order.
+/// decrypted on several threads, each collecting its MAC input, which is then hashed in
+/// document order.
 fn decrypt_docs_parallel(
     docs: Vec<Map>,
     selector: &Selector,
@@ -226,6 +234,7 @@ fn decrypt_docs_parallel(
 ) -> Result<Opened, SealError> {
     let mut out = Vec::with_capacity(docs.len());
     let mut undecryptable = 0;
+    let mut hasher = MacHasher::new(mac_only);
     for doc in docs {
         let per_chunk = doc.items.len().div_ceil(threads).max(1);
         let mut chunks: Vec<Vec<MapItem>> = Vec::new();
@@ -233,16 +242,19 @@ fn decrypt_docs_parallel(
         while items.peek().is_some() {
             chunks.push(items.by_ref().take(per_chunk).collect());
         }
-        let results: Vec<Result<(Map, usize), SealError>> = std::thread::scope(|scope| {
+        type Chunk = (Map, usize, zeroize::Zeroizing<Vec<u8>>);
+        let results: Vec<Result<Chunk, SealError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = chunks
                 .into_iter()
                 .map(|items| {
                     scope.spawn(move || {
                         let mut walk = Walk::new(selector, mac_only, key);
                         walk.remember = remember_ciphertext;
+                        walk.mac_bytes = Some(zeroize::Zeroizing::new(Vec::new()));
                         let mut bad = 0;
                         let map = decrypt_map(&mut walk, Map { items }, false, &mut bad)?;
-                        Ok((map, bad))
+                        let bytes = walk.mac_bytes.take().unwrap_or_default();
+                        Ok((map, bad, bytes))
                     })
                 })
                 .collect();
@@ -253,49 +265,19 @@ fn decrypt_docs_parallel(
         });
         let mut merged = Map::new();
         for result in results {
-            let (map, bad) = result?;
+            let (map, bad, bytes) = result?;
             merged.items.extend(map.items);
             undecryptable += bad;
+            hasher.update(&bytes);
         }
         out.push(merged);
     }
-    let mac = mac_of(&out, selector, mac_only);
+    let mac = hasher.finish();
     Ok(Opened {
         docs: out,
         mac,
         undecryptable_comments: undecryptable,
     })
-}
-
-/// The MAC of decrypted documents under a path rule (no comment context needed).
-fn mac_of(docs: &[Map], selector: &Selector, mac_only: bool) -> String {
-    fn node(h: &mut MacHasher, n: &Node, s: &Selector, mac_only: bool, matched: bool) {
-        match n {
-            Node::Map(m) => map(h, m, s, mac_only, matched),
-            Node::List(l) => {
-                for v in l.values() {
-                    node(h, v, s, mac_only, matched);
-                }
-            }
-            Node::Leaf(leaf) => {
-                if let Some((bytes, _)) = canonical(&leaf.value)
-                    && (!mac_only || s.should_encrypt(matched, &[], false))
-                {
-                    h.update(&bytes);
-                }
-            }
-        }
-    }
-    fn map(h: &mut MacHasher, m: &Map, s: &Selector, mac_only: bool, matched: bool) {
-        for e in m.entries() {
-            node(h, &e.value, s, mac_only, matched || s.key_matches(&e.key));
-        }
-    }
-    let mut hasher = MacHasher::new(mac_only);
-    for doc in docs {
-        map(&mut hasher, doc, selector, mac_only, false);
-    }
-    hasher.finish()
 }
 
 fn decrypt_comment(walk: &mut Walk, c: Comment, matched: bool, bad: &mut usize) -> Comment {
