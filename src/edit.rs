@@ -139,14 +139,7 @@ fn set_in(node: &mut Node, steps: &[Step], value: Node) -> bool {
             let Node::List(list) = node else {
                 unreachable!()
             };
-            let pos = list
-                .items
-                .iter()
-                .enumerate()
-                .filter(|(_, item)| matches!(item, ListItem::Node(_)))
-                .map(|(i, _)| i)
-                .nth(*index);
-            match pos {
+            match value_position(list, *index) {
                 Some(pos) => {
                     let ListItem::Node(slot) = &mut list.items[pos] else {
                         unreachable!()
@@ -201,14 +194,7 @@ pub fn unset(doc: &mut Map, path: &TreePath) -> Result<(), LookupError> {
             Ok(())
         }
         (Container::List(l), Step::Index(i)) => {
-            let pos = l
-                .items
-                .iter()
-                .enumerate()
-                .filter(|(_, item)| matches!(item, ListItem::Node(_)))
-                .map(|(p, _)| p)
-                .nth(*i)
-                .ok_or(LookupError::OutOfBounds(*i))?;
+            let pos = value_position(l, *i).ok_or(LookupError::OutOfBounds(*i))?;
             l.items.remove(pos);
             Ok(())
         }
@@ -220,6 +206,16 @@ pub fn unset(doc: &mut Map, path: &TreePath) -> Result<(), LookupError> {
 enum Container<'a> {
     Map(&'a mut Map),
     List(&'a mut List),
+}
+
+/// Where the `index`-th value (comments not counted) sits among a list's items.
+fn value_position(list: &List, index: usize) -> Option<usize> {
+    list.items
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| matches!(item, ListItem::Node(_)))
+        .map(|(pos, _)| pos)
+        .nth(index)
 }
 
 fn value_mut(item: &mut ListItem) -> Option<&mut Node> {
