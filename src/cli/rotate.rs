@@ -7,30 +7,30 @@ use crate::cli::exit::{CliResult, Failure, code};
 use crate::cli::recipients;
 
 pub fn run(args: &RotateArgs, flags: &Flags) -> CliResult {
-    let adds = Flags {
-        age: args.add_age.clone(),
-        pgp: args.add_pgp.clone(),
-        kms: args.add_kms.clone(),
-        gcp_kms: args.add_gcp_kms.clone(),
-        azure_kv: args.add_azure_kv.clone(),
-        hc_vault_transit: args.add_hc_vault_transit.clone(),
-        hckms: args.add_hckms.clone(),
-        aws_profile: flags.aws_profile.clone(),
-        encryption_context: flags.encryption_context.clone(),
-        ..Flags::default()
-    };
-    let removes = Flags {
-        age: args.rm_age.clone(),
-        pgp: args.rm_pgp.clone(),
-        kms: args.rm_kms.clone(),
-        gcp_kms: args.rm_gcp_kms.clone(),
-        azure_kv: args.rm_azure_kv.clone(),
-        hc_vault_transit: args.rm_hc_vault_transit.clone(),
-        hckms: args.rm_hckms.clone(),
-        aws_profile: flags.aws_profile.clone(),
-        encryption_context: flags.encryption_context.clone(),
-        ..Flags::default()
-    };
+    let adds = key_flags(
+        [
+            &args.add_age,
+            &args.add_pgp,
+            &args.add_kms,
+            &args.add_gcp_kms,
+            &args.add_azure_kv,
+            &args.add_hc_vault_transit,
+            &args.add_hckms,
+        ],
+        flags,
+    );
+    let removes = key_flags(
+        [
+            &args.rm_age,
+            &args.rm_pgp,
+            &args.rm_kms,
+            &args.rm_gcp_kms,
+            &args.rm_azure_kv,
+            &args.rm_hc_vault_transit,
+            &args.rm_hckms,
+        ],
+        flags,
+    );
     let added = recipients::flag_group(&adds)?;
     let removed = recipients::flag_group(&removes)?;
     let changes_keys = !added.keys.is_empty() || !removed.keys.is_empty();
@@ -81,4 +81,22 @@ pub fn run(args: &RotateArgs, flags: &Flags) -> CliResult {
         .map_err(|e| Failure::new(code::ERROR_ENCRYPTING_TREE, e.to_string()))?
         .expect("a rotated document is always written");
     context::write_result(flags, &input, &bytes)
+}
+
+/// Key flags (age, pgp, kms, gcp_kms, azure_kv, hc_vault_transit, hckms) with the KMS options of
+/// `flags`, so `recipients::flag_group` can build the keys.
+fn key_flags(lists: [&Option<String>; 7], flags: &Flags) -> Flags {
+    let [age, pgp, kms, gcp_kms, azure_kv, hc_vault_transit, hckms] = lists.map(Clone::clone);
+    Flags {
+        age,
+        pgp,
+        kms,
+        gcp_kms,
+        azure_kv,
+        hc_vault_transit,
+        hckms,
+        aws_profile: flags.aws_profile.clone(),
+        encryption_context: flags.encryption_context.clone(),
+        ..Flags::default()
+    }
 }
