@@ -3,6 +3,7 @@
 
 pub mod age;
 pub mod groups;
+pub mod pgp;
 pub mod shamir;
 
 use std::collections::BTreeMap;
@@ -109,6 +110,14 @@ impl MasterKey {
     pub fn set_text(&mut self, name: &str, value: impl Into<String>) {
         self.fields
             .insert(name.to_string(), Field::Text(value.into()));
+    }
+
+    /// Records when this key's `enc` was made (sops writes `created_at` for every key type but
+    /// age, in UTC seconds).
+    pub fn stamp_created_at(&mut self) {
+        if self.kind != KeyKind::Age {
+            self.set_text("created_at", crate::gofmt::now_seconds());
+        }
     }
 
     /// The wrapped data key (or share) as stored.

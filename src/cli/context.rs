@@ -175,8 +175,19 @@ pub fn emit_options(config: Option<&Config>, flags: &Flags) -> EmitOptions {
 }
 
 /// The key sources, with `--decryption-order` applied (a repeated type is exit 112).
-pub fn key_sources(flags: &Flags) -> CliResult<KeySources> {
+pub fn key_sources(flags: &Flags, input: &Input) -> CliResult<KeySources> {
     let mut sources = KeySources::new(Box::new(ProcessEnv));
+    // A repository's `.sops.pub.asc` sits beside the files or in a parent folder.
+    let file_dir = input
+        .path
+        .as_ref()
+        .or(input.name.as_ref())
+        .and_then(|p| std::path::absolute(p).ok())
+        .and_then(|p| p.parent().map(|d| d.to_path_buf()));
+    sources.pgp_search_dirs = file_dir
+        .into_iter()
+        .chain(std::env::current_dir().ok())
+        .collect();
     if let Some(order) = flags.decryption_order.as_deref().filter(|o| !o.is_empty()) {
         let mut kinds = Vec::new();
         for name in order.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -214,7 +225,7 @@ pub struct Opened {
 /// `--ignore-mac`). `read_only` skips remembering ciphertexts, for commands that never save.
 pub fn open(input: Input, flags: &Flags, read_only: bool) -> CliResult<Opened> {
     let config = load_config(flags)?;
-    let sources = key_sources(flags)?;
+    let sources = key_sources(flags, &input)?;
     let bytes = input.read()?;
     let doc = Document::open(
         input.format(flags.input_type.as_deref()),

@@ -20,7 +20,7 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
     let config = context::load_config(flags)?;
     let in_format = input.format(flags.input_type.as_deref());
     let out_format = input.format(flags.output_type.as_deref());
-    let sources = context::key_sources(flags)?;
+    let sources = context::key_sources(flags, &input)?;
     let name = input
         .name
         .clone()

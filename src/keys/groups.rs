@@ -3,17 +3,22 @@
 
 use crate::crypto::data_key::DataKey;
 use crate::keys::age::{self, Environment, Identities};
+use crate::keys::pgp;
 use crate::keys::shamir;
 use crate::keys::{KeyGroup, KeyKind, MasterKey};
 use crate::metadata::Metadata;
 use std::cell::OnceCell;
 use std::fmt;
+use std::path::PathBuf;
 use zeroize::Zeroizing;
 
 /// Where master keys find their secrets: the environment, loaded lazily and once per process.
 pub struct KeySources {
     env: Box<dyn Environment>,
     age: OnceCell<Identities>,
+    pgp: OnceCell<pgp::Keyring>,
+    /// Folders whose `.sops.pub.asc` files (and their parents') hold PGP public keys.
+    pub pgp_search_dirs: Vec<PathBuf>,
     /// Key types to try first, in this order (`--decryption-order`).
     pub decryption_order: Vec<KeyKind>,
 }
@@ -23,6 +28,8 @@ impl KeySources {
         KeySources {
             env,
             age: OnceCell::new(),
+            pgp: OnceCell::new(),
+            pgp_search_dirs: Vec::new(),
             decryption_order: vec![KeyKind::Age, KeyKind::Pgp],
         }
     }
@@ -32,10 +39,16 @@ impl KeySources {
             .get_or_init(|| Identities::discover(self.env.as_ref()))
     }
 
+    fn pgp(&self) -> &pgp::Keyring {
+        self.pgp
+            .get_or_init(|| pgp::Keyring::discover(self.env.as_ref(), &self.pgp_search_dirs))
+    }
+
     /// Unwraps one master key's `enc`.
     fn unwrap(&self, key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, String> {
         match key.kind {
             KeyKind::Age => self.age().unwrap(key.enc()),
+            KeyKind::Pgp => self.pgp().unwrap(key.text("fp"), key.enc()),
             other => Err(format!(
                 "sesame cannot use {} keys yet; this key is kept in the file untouched",
                 other.label()
@@ -46,18 +59,20 @@ impl KeySources {
     /// Wraps `secret` for one master key, filling in its `enc` (and `created_at` where the
     /// type has one).
     fn wrap(&self, key: &mut MasterKey, secret: &[u8]) -> Result<(), String> {
-        match key.kind {
-            KeyKind::Age => {
-                let enc = age::wrap(key.text("recipient"), secret).map_err(|e| e.to_string())?;
-                key.set_text("enc", enc);
-                Ok(())
+        let enc = match key.kind {
+            KeyKind::Age => age::wrap(key.text("recipient"), secret).map_err(|e| e.to_string())?,
+            KeyKind::Pgp => self.pgp().wrap(key.text("fp"), secret)?,
+            other => {
+                return Err(format!(
+                    "sesame cannot encrypt for {} keys yet ({})",
+                    other.label(),
+                    key.display()
+                ));
             }
-            other => Err(format!(
-                "sesame cannot encrypt for {} keys yet ({})",
-                other.label(),
-                key.display()
-            )),
-        }
+        };
+        key.set_text("enc", enc);
+        key.stamp_created_at();
+        Ok(())
     }
 
     fn ordered<'a>(&self, group: &'a KeyGroup) -> Vec<&'a MasterKey> {
@@ -147,7 +162,15 @@ impl UnwrapReport {
                 "provide the age identity of one of the recipients above with SOPS_AGE_KEY_FILE, SOPS_AGE_KEY or SOPS_AGE_KEY_CMD (or put it in ~/.config/sops/age/keys.txt)",
             );
         }
-        if kinds.iter().any(|k| !matches!(k, KeyKind::Age)) {
+        if kinds.contains(&KeyKind::Pgp) {
+            hints.push(
+                "for PGP, import the secret key of one of the fingerprints above into gpg (check GNUPGHOME, SOPS_GPG_EXEC and that gpg-agent can ask for the passphrase), or point SESAME_PGP_KEY_FILE at an armored secret key file",
+            );
+        }
+        if kinds
+            .iter()
+            .any(|k| !matches!(k, KeyKind::Age | KeyKind::Pgp))
+        {
             hints.push(
                 "keys of other types need their own credentials or a sops build that supports them",
             );
