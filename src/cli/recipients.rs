@@ -26,12 +26,15 @@ pub fn encryption_context(flags: &Flags) -> CliResult<Option<BTreeMap<String, St
     };
     let mut ctx = BTreeMap::new();
     for pair in text.split(',') {
-        let (k, v) = pair.split_once(':').ok_or_else(|| {
-            Failure::new(
+        // sops compat: each pair is exactly `key:value`; a second `:` makes it invalid.
+        let parts: Vec<&str> = pair.split(':').collect();
+        let [k, v] = parts[..] else {
+            return Err(Failure::new(
                 code::INVALID_KMS_ENCRYPTION_CONTEXT,
                 format!("Invalid KMS encryption context format: {pair:?} is not key:value"),
             )
-        })?;
+            .hint("pass --encryption-context key1:value1,key2:value2 (no ':' or ',' inside keys or values)"));
+        };
         ctx.insert(k.to_string(), v.to_string());
     }
     Ok(Some(ctx))
@@ -45,6 +48,8 @@ pub fn key_groups(flags: &Flags, rule: Option<&CreationRule>) -> CliResult<Vec<K
         return Ok(vec![group]);
     }
     match rule {
+        // sops compat: `--encryption-context` is not applied to a rule's KMS keys (sops 3.11
+        // loads the rule before parsing the context).
         Some(r) => Ok(r.key_groups.clone()),
         None => Err(Failure::new(
             code::GENERIC,

@@ -75,7 +75,8 @@ pub fn run(args: &RotateArgs, flags: &Flags) -> CliResult {
         .hint("delete the whole group with `sesame groups delete` instead"));
     }
     doc.rotate(groups, &sources)
-        .map_err(|e| Failure::new(code::COULD_NOT_RETRIEVE_KEY, e))?;
+        // sops compat: a new data key that cannot be wrapped for every recipient is exit 1.
+        .map_err(|e| Failure::new(code::GENERIC, e))?;
     let bytes = doc
         .seal(&emit)
         .map_err(|e| Failure::new(code::ERROR_ENCRYPTING_TREE, e.to_string()))?

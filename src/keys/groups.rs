@@ -3,6 +3,7 @@
 
 use crate::crypto::data_key::DataKey;
 use crate::keys::age::{self, Environment, Identities};
+use crate::keys::kms::Kms;
 use crate::keys::pgp;
 use crate::keys::shamir;
 use crate::keys::{KeyGroup, KeyKind, MasterKey};
@@ -17,6 +18,7 @@ pub struct KeySources {
     env: Box<dyn Environment>,
     age: OnceCell<Identities>,
     pgp: OnceCell<pgp::Keyring>,
+    kms: OnceCell<Kms>,
     /// Folders whose `.sops.pub.asc` files (and their parents') hold PGP public keys.
     pub pgp_search_dirs: Vec<PathBuf>,
     /// Key types to try first, in this order (`--decryption-order`).
@@ -29,6 +31,7 @@ impl KeySources {
             env,
             age: OnceCell::new(),
             pgp: OnceCell::new(),
+            kms: OnceCell::new(),
             pgp_search_dirs: Vec::new(),
             decryption_order: vec![KeyKind::Age, KeyKind::Pgp],
         }
@@ -44,11 +47,16 @@ impl KeySources {
             .get_or_init(|| pgp::Keyring::discover(self.env.as_ref(), &self.pgp_search_dirs))
     }
 
+    fn kms(&self) -> &Kms {
+        self.kms.get_or_init(Kms::new)
+    }
+
     /// Unwraps one master key's `enc`.
     fn unwrap(&self, key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, String> {
         match key.kind {
             KeyKind::Age => self.age().unwrap(key.enc()),
             KeyKind::Pgp => self.pgp().unwrap(key.text("fp"), key.enc()),
+            KeyKind::Kms => self.kms().unwrap(key).map_err(|e| e.to_string()),
             other => Err(format!(
                 "sesame cannot use {} keys yet; this key is kept in the file untouched",
                 other.label()
@@ -62,6 +70,7 @@ impl KeySources {
         let enc = match key.kind {
             KeyKind::Age => age::wrap(key.text("recipient"), secret).map_err(|e| e.to_string())?,
             KeyKind::Pgp => self.pgp().wrap(key.text("fp"), secret)?,
+            KeyKind::Kms => self.kms().wrap(key, secret).map_err(|e| e.to_string())?,
             other => {
                 return Err(format!(
                     "sesame cannot encrypt for {} keys yet ({})",
@@ -167,9 +176,14 @@ impl UnwrapReport {
                 "for PGP, import the secret key of one of the fingerprints above into gpg (check GNUPGHOME, SOPS_GPG_EXEC and that gpg-agent can ask for the passphrase), or point SESAME_PGP_KEY_FILE at an armored secret key file",
             );
         }
+        if kinds.contains(&KeyKind::Kms) {
+            hints.push(
+                "for AWS KMS, provide credentials allowed to use one of the ARNs above (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or AWS_PROFILE or the key's aws_profile naming a profile in ~/.aws/credentials or ~/.aws/config); the region is taken from the ARN, and a key with a role (arn+role) needs credentials that may assume that role",
+            );
+        }
         if kinds
             .iter()
-            .any(|k| !matches!(k, KeyKind::Age | KeyKind::Pgp))
+            .any(|k| !matches!(k, KeyKind::Age | KeyKind::Pgp | KeyKind::Kms))
         {
             hints.push(
                 "keys of other types need their own credentials or a sops build that supports them",

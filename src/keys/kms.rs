@@ -1,0 +1,249 @@
+//! AWS KMS master keys: wrap and unwrap the data key (or a Shamir share) with a KMS key, as sops's
+//! `kms` key source does. The async AWS SDK stays inside this module and its `error` child: one
+//! current-thread runtime and one client per (region, profile, role), both made on first use.
+
+mod error;
+
+pub use error::{Cause, KmsError, Operation};
+
+use crate::keys::{Field, MasterKey};
+use aws_config::BehaviorVersion;
+use aws_config::sts::AssumeRoleProvider;
+use aws_sdk_kms::Client;
+use aws_sdk_kms::config::Region;
+use aws_sdk_kms::primitives::Blob;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use regex::Regex;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+use std::sync::LazyLock;
+use tokio::runtime::Runtime;
+use zeroize::Zeroizing;
+
+/// sops compat: the ARN shape sops accepts; the region comes from the ARN, not the environment.
+static ARN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^arn:aws[0-9A-Za-z_-]*:kms:(.+):[0-9]+:(key|alias)/.+$").expect("valid regex")
+});
+
+/// One KMS master key's settings, read from its fields.
+struct Spec<'a> {
+    arn: &'a str,
+    role: &'a str,
+    profile: &'a str,
+    region: String,
+    context: Option<HashMap<String, String>>,
+}
+
+impl<'a> Spec<'a> {
+    fn of(key: &'a MasterKey, op: Operation) -> Result<Spec<'a>, KmsError> {
+        let arn = key.text("arn");
+        let region = ARN
+            .captures(arn)
+            .map(|c| c[1].to_string())
+            .ok_or_else(|| KmsError::new(op, arn, Cause::BadArn, String::new()))?;
+        let context = match key.fields.get("context") {
+            Some(Field::Map(ctx)) if !ctx.is_empty() => {
+                Some(ctx.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            }
+            _ => None,
+        };
+        Ok(Spec {
+            arn,
+            role: key.text("role"),
+            profile: key.text("aws_profile"),
+            region,
+            context,
+        })
+    }
+
+    fn client_id(&self) -> ClientId {
+        ClientId {
+            region: self.region.clone(),
+            profile: self.profile.to_string(),
+            role: self.role.to_string(),
+        }
+    }
+}
+
+/// What a client is configured by: keys that share these share a client (and its credentials).
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct ClientId {
+    region: String,
+    profile: String,
+    role: String,
+}
+
+/// The KMS side of a process: a runtime and the clients made so far.
+#[derive(Default)]
+pub struct Kms {
+    runtime: OnceCell<Result<Runtime, String>>,
+    clients: RefCell<HashMap<ClientId, Client>>,
+}
+
+impl Kms {
+    /// Nothing is set up until the first key is used.
+    pub fn new() -> Self {
+        Kms::default()
+    }
+
+    /// Encrypts `secret` with the key's ARN (and encryption context) and returns the base64 of
+    /// the ciphertext blob, the `enc` text sops stores.
+    pub fn wrap(&self, key: &MasterKey, secret: &[u8]) -> Result<String, KmsError> {
+        let op = Operation::Encrypt;
+        let spec = Spec::of(key, op)?;
+        let client = self.client(&spec, op)?;
+        let runtime = self.runtime(&spec, op)?;
+        // The SDK keeps its own (non-zeroizing) copy of the plaintext for the request body;
+        // that copy lives only as long as the request.
+        let request = client
+            .encrypt()
+            .key_id(spec.arn)
+            .plaintext(Blob::new(secret.to_vec()))
+            .set_encryption_context(spec.context.clone());
+        let out = runtime
+            .block_on(request.send())
+            .map_err(|e| error::classify(op, &spec, e))?;
+        let blob = out.ciphertext_blob.ok_or_else(|| {
+            KmsError::new(
+                op,
+                spec.arn,
+                Cause::Other,
+                "KMS returned no ciphertext".into(),
+            )
+        })?;
+        Ok(BASE64.encode(blob.as_ref()))
+    }
+
+    /// Decrypts the key's `enc` with its ARN (and encryption context).
+    pub fn unwrap(&self, key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+        let op = Operation::Decrypt;
+        let spec = Spec::of(key, op)?;
+        let blob = BASE64
+            .decode(key.enc().trim())
+            .map_err(|e| KmsError::new(op, spec.arn, Cause::BadCiphertext, e.to_string()))?;
+        let client = self.client(&spec, op)?;
+        let runtime = self.runtime(&spec, op)?;
+        let request = client
+            .decrypt()
+            .key_id(spec.arn)
+            .ciphertext_blob(Blob::new(blob))
+            .set_encryption_context(spec.context.clone());
+        let out = runtime
+            .block_on(request.send())
+            .map_err(|e| error::classify(op, &spec, e))?;
+        let plain = out.plaintext.ok_or_else(|| {
+            KmsError::new(
+                op,
+                spec.arn,
+                Cause::Other,
+                "KMS returned no plaintext".into(),
+            )
+        })?;
+        Ok(Zeroizing::new(plain.into_inner()))
+    }
+
+    fn runtime(&self, spec: &Spec, op: Operation) -> Result<&Runtime, KmsError> {
+        self.runtime
+            .get_or_init(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| format!("could not start the async runtime: {e}"))
+            })
+            .as_ref()
+            .map_err(|e| KmsError::new(op, spec.arn, Cause::Other, e.clone()))
+    }
+
+    /// The client for the key's region, profile and role, made (and remembered) on first use.
+    fn client(&self, spec: &Spec, op: Operation) -> Result<Client, KmsError> {
+        let id = spec.client_id();
+        if let Some(c) = self.clients.borrow().get(&id) {
+            return Ok(c.clone());
+        }
+        let runtime = self.runtime(spec, op)?;
+        let client = runtime.block_on(make_client(&id));
+        self.clients.borrow_mut().insert(id, client.clone());
+        Ok(client)
+    }
+}
+
+/// Loads the standard AWS configuration (environment, `~/.aws/config` and `credentials`, SSO,
+/// `AWS_ENDPOINT_URL[_KMS]`) for a region and optional profile, assuming `role` if set.
+async fn make_client(id: &ClientId) -> Client {
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).region(Region::new(id.region.clone()));
+    if !id.profile.is_empty() {
+        loader = loader.profile_name(&id.profile);
+    }
+    let sdk = loader.load().await;
+    if id.role.is_empty() {
+        return Client::new(&sdk);
+    }
+    // The role is assumed lazily, on the first request, with the base credentials above.
+    let provider = AssumeRoleProvider::builder(&id.role)
+        .session_name(session_name(&hostname()))
+        .configure(&sdk)
+        .build()
+        .await;
+    let conf = aws_sdk_kms::config::Builder::from(&sdk)
+        .credentials_provider(provider)
+        .build();
+    Client::from_conf(conf)
+}
+
+/// sops compat: the STS session name is `sops@<hostname>`, with every character outside
+/// sops's class `[a-zA-Z0-9=,.@-_]` removed (in that class `@-_` is a range, so `-` itself is
+/// removed), cut to 64 bytes.
+fn session_name(host: &str) -> String {
+    let kept: String = host
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '=' | ',' | '.' | '@'..='_'))
+        .collect();
+    let mut name = format!("sops@{kept}");
+    name.truncate(64);
+    name
+}
+
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname writes at most that many bytes.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return String::new();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_name_matches_sops() {
+        assert_eq!(session_name("my-host.example_1"), "sops@myhost.example_1");
+        assert_eq!(session_name("a+b c[d]"), "sops@abc[d]");
+        assert_eq!(session_name(&"h".repeat(80)).len(), 64);
+    }
+
+    #[test]
+    fn region_comes_from_the_arn() {
+        let mut key = MasterKey::new(crate::keys::KeyKind::Kms);
+        key.set_text("arn", "arn:aws:kms:eu-west-3:123456789012:alias/sops");
+        let spec = Spec::of(&key, Operation::Decrypt).unwrap();
+        assert_eq!(spec.region, "eu-west-3");
+        key.set_text("arn", "arn:aws-cn:kms:cn-north-1:123456789012:key/1234");
+        assert_eq!(
+            Spec::of(&key, Operation::Decrypt).unwrap().region,
+            "cn-north-1"
+        );
+        key.set_text("arn", "not-an-arn");
+        let err = Spec::of(&key, Operation::Decrypt).err().unwrap();
+        assert_eq!(err.cause, Cause::BadArn);
+        assert!(
+            err.to_string()
+                .contains("no valid ARN found in 'not-an-arn'")
+        );
+    }
+}
