@@ -11,3 +11,4 @@ pub mod groups;
 pub mod recipients;
 pub mod rotate;
 pub mod set;
+pub mod updatekeys;

@@ -193,6 +193,7 @@ impl Keyring {
                     Ok(out) => String::from_utf8(out.to_vec())
                         .map(|s| s.trim().to_string())
                         .map_err(|_| fail("gpg wrote non-text armor".into())),
+                    Err(second) if first.contains(&second) => Err(fail(first)),
                     Err(second) => Err(fail(format!("{first}; gpg: {second}"))),
                 }
             }
