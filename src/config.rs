@@ -197,7 +197,8 @@ fn parse_rule(m: &Map) -> Result<CreationRule, String> {
     };
     let aws_profile = m.get("aws_profile").and_then(text).unwrap_or_default();
     match m.get("key_groups") {
-        Some(Node::List(groups)) => {
+        // sops compat: an empty `key_groups` list means the rule's top-level keys (one group).
+        Some(Node::List(groups)) if groups.values().next().is_some() => {
             for g in groups.values() {
                 let Node::Map(gm) = g else {
                     return Err("key_groups entries must be mappings".into());

@@ -364,6 +364,17 @@ impl Document {
         Ok(())
     }
 
+    /// Writes the file in another format from now on (`set --output-type`); the metadata is
+    /// then laid out afresh for that format. Like any save, nothing is written unless the
+    /// document changed.
+    pub fn convert(&mut self, format: Format) {
+        if format != self.format {
+            self.format = format;
+            self.source = None;
+            self.own_indent = None;
+        }
+    }
+
     /// Marks the document changed without changing a value, so the next seal rewrites it.
     pub fn touch(&mut self) {
         self.changed = true;
