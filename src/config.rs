@@ -36,6 +36,8 @@ pub struct Config {
     /// `None` when the file has no `creation_rules` key at all.
     pub creation_rules: Option<Vec<CreationRule>>,
     pub stores: EmitOptions,
+    /// `destination_rules`, for `publish`.
+    pub destination_rules: Vec<crate::publish::DestinationRule>,
     /// A `.sops.yml` seen on the way up (sops warns and ignores it).
     pub ignored_alternate: Option<PathBuf>,
 }
@@ -117,6 +119,16 @@ pub fn parse(bytes: &[u8]) -> Result<Config, String> {
         }
         if let Some(i) = indent("json_binary") {
             config.stores.json_binary_indent = i;
+        }
+    }
+    if let Some(Node::List(list)) = root.get("destination_rules") {
+        for node in list.values() {
+            let Node::Map(m) = node else {
+                return Err("destination_rules entries must be mappings".into());
+            };
+            config
+                .destination_rules
+                .push(crate::publish::DestinationRule::from_map(m, text)?);
         }
     }
     match root.get("creation_rules") {

@@ -20,6 +20,7 @@ pub mod gofmt;
 pub mod keys;
 pub mod metadata;
 pub mod path;
+pub mod publish;
 pub mod rules;
 pub mod seal;
 pub mod secret;

@@ -37,6 +37,9 @@ pub enum Command {
     /// Apply the matching `.sops.yaml` creation rule's keys to existing files (shows the
     /// recipient changes and asks first unless --yes).
     Updatekeys(UpdatekeysArgs),
+    /// Publish a file (or with --recursive a folder) to the destination its `.sops.yaml`
+    /// destination rule names (Vault/OpenBao KV).
+    Publish(PublishArgs),
     /// Add or delete a key group (the data key is re-wrapped; values are untouched).
     Groups {
         #[command(subcommand)]
@@ -104,6 +107,21 @@ pub struct UpdatekeysArgs {
     /// Apply the changes without asking.
     #[arg(short = 'y', long)]
     pub yes: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PublishArgs {
+    /// The encrypted file, or a folder with --recursive.
+    pub file: Option<String>,
+    /// Publish without asking.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Leave file extensions out of the destination path.
+    #[arg(long)]
+    pub omit_extensions: bool,
+    /// Publish every file under a folder.
+    #[arg(long)]
+    pub recursive: bool,
 }
 
 #[derive(Subcommand, Debug)]
