@@ -314,3 +314,45 @@ fn rotate_swaps_a_pgp_recipient_for_another() {
     let g = sb_ed.write("g.yaml", &rotated);
     assert_eq!(ok(sb_ed.sops(&["decrypt", path(&g)])), PLAIN.as_bytes());
 }
+
+#[test]
+fn availability_tells_which_pgp_keys_this_machine_holds() {
+    use sesame::keys::age::FixedEnv;
+    use sesame::keys::groups::{Availability, KeySources};
+    use sesame::keys::{KeyKind, MasterKey};
+    let pgp = |fp: &str| {
+        let mut k = MasterKey::new(KeyKind::Pgp);
+        k.set_text("fp", fp);
+        k
+    };
+    let home = GpgHome::with(&["rsa.sec.asc", "ed25519.pub.asc"]);
+    let env = FixedEnv([("GNUPGHOME".to_string(), path(home.path()).to_string())].into());
+    let sources = KeySources::new(Box::new(env));
+    assert_eq!(
+        sources.availability(&pgp(RSA)),
+        Availability::Usable("gpg's keyring".into())
+    );
+    assert!(matches!(
+        sources.availability(&pgp(ED25519)),
+        Availability::Missing(_)
+    ));
+    let env = FixedEnv(
+        [
+            ("SOPS_GPG_EXEC".to_string(), "/nonexistent/gpg".to_string()),
+            (
+                "SESAME_PGP_KEY_FILE".to_string(),
+                path(&fixture("pgp/ed25519.sec.asc")).to_string(),
+            ),
+        ]
+        .into(),
+    );
+    let sources = KeySources::new(Box::new(env));
+    assert_eq!(
+        sources.availability(&pgp(ED25519)),
+        Availability::Usable("a key file".into())
+    );
+    assert!(matches!(
+        sources.availability(&pgp(RSA)),
+        Availability::Missing(_)
+    ));
+}

@@ -5,7 +5,8 @@
 use crate::cli::args::{Flags, UpdatekeysArgs};
 use crate::cli::context::{self, Input};
 use crate::cli::exit::{CliResult, Failure, code};
-use sesame::keys::{KeyGroup, MasterKey};
+use sesame::keys::KeyGroup;
+use sesame::recipients::diff_groups;
 use std::io::{BufRead, Write};
 
 pub fn run(args: &UpdatekeysArgs, flags: &Flags) -> CliResult {
@@ -139,46 +140,6 @@ fn update(file: &str, yes: bool, flags: &Flags) -> CliResult {
     Ok(())
 }
 
-/// One group's keys: in both, only in the rule, only in the file (by sops's display string).
-#[derive(Debug, Default, PartialEq)]
-struct GroupDiff {
-    common: Vec<String>,
-    added: Vec<String>,
-    removed: Vec<String>,
-}
-
-fn diff_groups(ours: &[KeyGroup], theirs: &[KeyGroup]) -> Vec<GroupDiff> {
-    let empty = KeyGroup::default();
-    (0..ours.len().max(theirs.len()))
-        .map(|i| {
-            let our: Vec<String> = ours
-                .get(i)
-                .unwrap_or(&empty)
-                .keys
-                .iter()
-                .map(MasterKey::display)
-                .collect();
-            let their: Vec<String> = theirs
-                .get(i)
-                .unwrap_or(&empty)
-                .keys
-                .iter()
-                .map(MasterKey::display)
-                .collect();
-            let mut d = GroupDiff::default();
-            for k in &their {
-                if our.contains(k) {
-                    d.common.push(k.clone());
-                } else {
-                    d.added.push(k.clone());
-                }
-            }
-            d.removed = our.iter().filter(|k| !their.contains(k)).cloned().collect();
-            d
-        })
-        .collect()
-}
-
 /// sops compat: how a threshold change is printed.
 fn threshold_diff(old: i64, new: i64) -> String {
     if old > 0 && old == new {
@@ -240,7 +201,8 @@ fn confirm(out: &mut impl Write) -> CliResult<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sesame::keys::KeyKind;
+    use sesame::keys::{KeyKind, MasterKey};
+    use sesame::recipients::GroupDiff;
 
     fn age(r: &str, enc: &str) -> MasterKey {
         let mut k = MasterKey::new(KeyKind::Age);

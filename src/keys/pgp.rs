@@ -165,6 +165,33 @@ impl Keyring {
         }
     }
 
+    /// Where the secret key for `fingerprint` is, if this machine has it: a key file, or gpg's
+    /// keyring (asked without unlocking anything).
+    pub fn secret_location(&self, fingerprint: &str) -> Option<&'static str> {
+        let wanted = Wanted::parse(fingerprint);
+        if self
+            .certs
+            .iter()
+            .any(|c| c.is_tsk() && wanted.matches_cert(c))
+        {
+            return Some("a key file");
+        }
+        let listed = self.gpg(
+            &[
+                "--batch",
+                "--no-tty",
+                "--with-colons",
+                "--list-secret-keys",
+                &wanted.text,
+            ],
+            b"",
+        );
+        listed
+            .ok()
+            .filter(|out| !out.is_empty())
+            .map(|_| "gpg's keyring")
+    }
+
     /// Encrypts `secret` for the key `fingerprint`, armored as sops stores it.
     pub fn wrap(&self, fingerprint: &str, secret: &[u8]) -> Result<String, String> {
         let wanted = Wanted::parse(fingerprint);
