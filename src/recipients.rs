@@ -221,6 +221,39 @@ pub fn who_can_decrypt(groups: &[KeyGroup], threshold: i64) -> String {
     }
 }
 
+/// How old a file's data key is, from the earliest `created_at` of its keys (age keys record
+/// none, so an age-only file has no date). Re-splitting Shamir shares renews every date, so this
+/// is a lower bound.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataKeyAge {
+    pub created: time::OffsetDateTime,
+    pub days: i64,
+}
+
+impl DataKeyAge {
+    pub fn of(md: &Metadata, now: time::OffsetDateTime) -> Option<DataKeyAge> {
+        let created = md
+            .key_groups
+            .iter()
+            .flat_map(|g| g.keys.iter())
+            .filter_map(|k| crate::gofmt::parse_time(k.text("created_at")))
+            .min()?;
+        Some(DataKeyAge {
+            created,
+            days: (now - created).whole_days(),
+        })
+    }
+
+    /// Whether rotation is due after `max_days` (the key manager's suggestion).
+    pub fn rotation_due(&self, max_days: i64) -> bool {
+        self.days >= max_days
+    }
+}
+
+/// Days after which the key manager suggests rotating the data key, unless
+/// `SESAME_ROTATE_AFTER_DAYS` says otherwise.
+pub const DEFAULT_ROTATE_AFTER_DAYS: i64 = 180;
+
 /// One group's keys: in both, only in the new groups, only in the old (by sops's display
 /// string, as sops compares them).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -352,6 +385,28 @@ mod tests {
         assert_eq!(plan.changes().len(), 5);
         plan.clear();
         assert!(plan.is_empty() && plan.groups().len() == 1);
+    }
+
+    #[test]
+    fn data_key_age_is_the_oldest_key_date() {
+        let mut a = MasterKey::new(KeyKind::Pgp);
+        a.set_text("created_at", "2026-01-01T00:00:00Z");
+        let mut b = MasterKey::new(KeyKind::Kms);
+        b.set_text("created_at", "2026-06-01T00:00:00Z");
+        let md = metadata(
+            vec![KeyGroup {
+                keys: vec![b, a, age_key("age1x")],
+            }],
+            0,
+        );
+        let now = crate::gofmt::parse_time("2026-07-20T12:00:00Z").unwrap();
+        let age = DataKeyAge::of(&md, now).unwrap();
+        assert_eq!(age.days, 200);
+        assert!(age.rotation_due(DEFAULT_ROTATE_AFTER_DAYS) && !age.rotation_due(201));
+        assert_eq!(
+            DataKeyAge::of(&metadata(vec![group(&["age1x"])], 0), now),
+            None
+        );
     }
 
     #[test]
