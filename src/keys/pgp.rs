@@ -110,22 +110,19 @@ impl Keyring {
             .map_err(|e| {
                 format!("could not run {binary}: {e} (install GnuPG or set {GPG_EXEC_VAR})")
             })?;
-        // Write from a thread: gpg may fill its stdout before it has read all of stdin.
+        // Write from a thread while reading: gpg may fill its stdout before it has read stdin.
         let mut stdin = child.stdin.take().expect("piped stdin");
-        let owned = input.to_vec();
+        let owned = Zeroizing::new(input.to_vec());
         let writer = std::thread::spawn(move || {
             let _ = stdin.write_all(&owned);
         });
-        let mut stdout = Zeroizing::new(Vec::new());
-        let mut stderr = Vec::new();
-        if let Some(mut out) = child.stdout.take() {
-            let _ = out.read_to_end(&mut stdout);
-        }
-        if let Some(mut err) = child.stderr.take() {
-            let _ = err.read_to_end(&mut stderr);
-        }
+        let output = child
+            .wait_with_output()
+            .map_err(|e| format!("{binary}: {e}"))?;
         let _ = writer.join();
-        let status = child.wait().map_err(|e| format!("{binary}: {e}"))?;
+        let status = output.status;
+        let stdout = Zeroizing::new(output.stdout);
+        let stderr = output.stderr;
         if status.success() {
             Ok(stdout)
         } else {
