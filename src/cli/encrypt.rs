@@ -72,8 +72,8 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
         mac_only_encrypted: on(flags.mac_only_encrypted)
             || rule.is_some_and(|r| r.mac_only_encrypted),
     };
+    // sops compat: a key that cannot be wrapped for is a generic failure (exit 1).
     let mut doc = Document::create(out_format, parsed.docs, settings, &sources)
-        // sops compat: a data key that cannot be wrapped for every recipient is exit 1.
         .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
     let opts = context::emit_options(config.as_ref(), flags);
     let output = doc
