@@ -8,6 +8,7 @@ pub mod exec;
 pub mod exit;
 pub mod filestatus;
 pub mod groups;
+pub mod identity;
 pub mod publish;
 pub mod recipients;
 pub mod rotate;

@@ -3,6 +3,7 @@
 
 pub mod age;
 pub mod groups;
+pub mod keyring;
 pub mod kms;
 pub mod pgp;
 pub mod shamir;

@@ -19,6 +19,7 @@ fn run(cli: Cli) -> CliResult {
         Some(Command::Groups { command }) => cli::groups::run(command, &cli.flags),
         Some(Command::ExecEnv(a)) => cli::exec::run_env(a, &cli.flags),
         Some(Command::ExecFile(a)) => cli::exec::run_file(a, &cli.flags),
+        Some(Command::Identity { command }) => cli::identity::run(command),
         Some(Command::Edit(_)) => Err(Failure::new(
             code::NO_EDITOR_FOUND,
             "the editor is not built yet; use `sesame decrypt`, `sesame set` and `sesame unset`",

@@ -49,6 +49,12 @@ pub enum Command {
     ExecEnv(ExecEnvArgs),
     /// Run a command with the decrypted file at a temporary path ({} in the command).
     ExecFile(ExecFileArgs),
+    /// Store, list and remove age identities in the OS keyring.
+    #[command(long_about = crate::cli::identity::ABOUT)]
+    Identity {
+        #[command(subcommand)]
+        command: crate::cli::identity::IdentityCommand,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -81,6 +81,10 @@ pub trait Environment {
             .filter(|h| !h.is_empty())
             .map(PathBuf::from)
     }
+    /// Whether identities stored with `sesame identity add` are looked up too.
+    fn os_keyring(&self) -> bool {
+        false
+    }
 }
 
 /// The process environment.
@@ -90,9 +94,13 @@ impl Environment for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
     }
+    fn os_keyring(&self) -> bool {
+        true
+    }
 }
 
-/// A fixed set of variables, for callers that must not read the process environment (tests).
+/// A fixed set of variables, for callers that must not read the process environment (tests);
+/// the OS keyring is not read either.
 #[derive(Default)]
 pub struct FixedEnv(pub std::collections::HashMap<String, String>);
 
@@ -106,7 +114,7 @@ impl Identities {
     /// Loads every identity source sops reads, in sops's order: SSH keys
     /// (`SOPS_AGE_SSH_PRIVATE_KEY_FILE`, `SOPS_AGE_SSH_PRIVATE_KEY_CMD`, `~/.ssh/id_ed25519`,
     /// `~/.ssh/id_rsa`), then `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD` and the
-    /// default `keys.txt` in the user config directory.
+    /// default `keys.txt` in the user config directory; then, sesame's own, the OS keyring.
     pub fn discover(env: &dyn Environment) -> Identities {
         let mut ids = Identities::default();
         match env.var("SOPS_AGE_SSH_PRIVATE_KEY_FILE") {
@@ -170,7 +178,26 @@ impl Identities {
                     .push(format!("failed to open {}: {e}", path.display())),
             }
         }
+        if env.os_keyring() {
+            ids.add_keyring();
+        }
         ids
+    }
+
+    /// Identities from `sesame identity add`. A keyring that is empty, missing or refused is
+    /// only a place looked at (shown if decryption fails); a few syscalls, no prompt.
+    fn add_keyring(&mut self) {
+        use crate::keys::keyring::{self, KeyringError};
+        match keyring::load() {
+            Ok(found) if found.is_empty() => self.unused_locations.push(keyring::place().into()),
+            Ok(found) => self
+                .identities
+                .extend(found.into_iter().map(|i| Box::new(i) as Box<dyn Identity>)),
+            Err(e @ KeyringError::Corrupt { .. }) => self.errors.push(e.to_string()),
+            Err(e) => self
+                .unused_locations
+                .push(format!("{} ({e})", keyring::place())),
+        }
     }
 
     fn run_command(&mut self, var: &str, cmd: &str) -> Option<Zeroizing<Vec<u8>>> {

@@ -2,6 +2,8 @@
 //! folder with a controlled environment.
 #![allow(dead_code)]
 
+pub mod keyring;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -49,6 +51,9 @@ pub fn new_age_key() -> (String, String) {
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
     env: Vec<(String, String)>,
+    /// The kernel keyring its programs share (`with_keyring`), and how they may use keyrings.
+    session: Option<keyring::Session>,
+    access: keyring::Access,
 }
 
 impl Sandbox {
@@ -58,7 +63,21 @@ impl Sandbox {
         Sandbox {
             dir,
             env: Vec::new(),
+            session: None,
+            access: keyring::Access::Confined,
         }
+    }
+
+    /// Gives every program of this sandbox one fresh session keyring to share.
+    pub fn with_keyring(mut self) -> Sandbox {
+        self.session = Some(keyring::Session::new());
+        self
+    }
+
+    /// Makes every kernel keyring call of the sandbox's programs fail (EACCES).
+    pub fn keyring_denied(mut self) -> Sandbox {
+        self.access = keyring::Access::Denied;
+        self
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -94,6 +113,7 @@ impl Sandbox {
         for (k, v) in &self.env {
             c.env(k, v);
         }
+        keyring::confine(&mut c, self.session.as_ref().map(|s| &s.name), self.access);
         c
     }
 
