@@ -133,7 +133,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 /// A git repository holding `secrets.yaml`, encrypted by the real sops.
 fn setup() -> (Sandbox, PathBuf, Vec<(&'static str, String)>) {
     let (identity, recipient) = new_age_key();
-    let sb = Sandbox::new();
+    let sb = Sandbox::new().env("SOPS_AGE_KEY", identity.clone());
     sb.write("plain.yaml", PLAIN);
     let enc = ok(sb.sops(&["encrypt", "--age", &recipient, "plain.yaml"]));
     let file = sb.write("secrets.yaml", enc);

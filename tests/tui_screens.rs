@@ -21,14 +21,16 @@ fn snapshot(name: &str, text: &str) {
     settings.bind(|| insta::assert_snapshot!(name, text));
 }
 
-/// The cell showing `symbol` on the first screen row whose text contains `needle`.
+/// The cell showing `symbol` on the first row of the tree pane (the left 60 columns) whose
+/// text contains `needle`.
 fn cell<'a>(buf: &'a Buffer, needle: &str, symbol: &str) -> &'a ratatui::buffer::Cell {
+    let width = 60;
     for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width)
+        let line: String = (0..width)
             .map(|x| buf[(x, y)].symbol().to_string())
             .collect();
         if line.contains(needle) {
-            for x in 0..buf.area.width {
+            for x in 0..width {
                 if buf[(x, y)].symbol() == symbol {
                     return &buf[(x, y)];
                 }
@@ -80,7 +82,7 @@ fn review_before_save() {
     goto(&mut m, "debug");
     press(&mut m, "dy");
     goto(&mut m, "api");
-    press(&mut m, "rapi2<enter>");
+    press(&mut m, "r2<enter>");
     press(&mut m, "<c-s>");
     let s = screen(&m);
     assert!(s.contains(r#"changed ["database"]["user"]"#), "{s}");

@@ -72,7 +72,7 @@ pub const BINDABLE: &[(&str, fn() -> Action, &str)] = &[
     (
         "collapse",
         || Action::Collapse,
-        "collapse, or go to the parent",
+        "collapse / go to the parent",
     ),
     ("expand", || Action::Expand, "expand"),
     ("top", || Action::Top, "first row"),
@@ -92,7 +92,7 @@ pub const BINDABLE: &[(&str, fn() -> Action, &str)] = &[
     (
         "change_type",
         || Action::ChangeType,
-        "change the type (string/int/float/bool)",
+        "change type: str/int/float/bool",
     ),
     ("undo", || Action::Undo, "undo"),
     ("redo", || Action::Redo, "redo"),
@@ -107,26 +107,10 @@ pub const BINDABLE: &[(&str, fn() -> Action, &str)] = &[
     ),
     ("help", || Action::Help, "this help"),
     ("quit", || Action::Quit, "quit (asks if unsaved)"),
-    (
-        "confirm",
-        || Action::Confirm,
-        "accept (editor, prompt, question)",
-    ),
-    (
-        "commit",
-        || Action::Commit,
-        "commit the value editor (multi-line too)",
-    ),
-    (
-        "cancel",
-        || Action::Cancel,
-        "cancel (editor, prompt, question)",
-    ),
-    (
-        "newline",
-        || Action::Newline,
-        "line break in the value editor",
-    ),
+    ("confirm", || Action::Confirm, "editor, prompt: accept"),
+    ("commit", || Action::Commit, "editor: commit multi-line"),
+    ("cancel", || Action::Cancel, "editor, prompt: cancel"),
+    ("newline", || Action::Newline, "editor: line break"),
 ];
 
 impl Action {

@@ -351,12 +351,7 @@ impl Keymap {
                 if ctx == Context::Normal && name == "cancel" {
                     continue;
                 }
-                let prefix = if ctx == Context::Editor {
-                    "editor: "
-                } else {
-                    ""
-                };
-                out.push((format!("{prefix}{}", chords.join(" ")), help));
+                out.push((chords.join(" "), help));
             }
         }
         out

@@ -51,12 +51,22 @@ fn keys_hint(theme: &Theme, s: &str) -> Line<'static> {
 }
 
 pub fn help(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
+    // Two columns, so every binding fits a common terminal height.
+    let entry = |(keys, what): &(String, &'static str)| {
+        vec![
+            Span::styled(format!("{keys:<17}"), theme.key),
+            Span::styled(format!("{what:<28}"), theme.text),
+        ]
+    };
+    let half = m.help.len().div_ceil(2);
     let mut lines = Vec::new();
-    for (keys, what) in &m.help {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{keys:<18}"), theme.key),
-            Span::styled(what.to_string(), theme.text),
-        ]));
+    for i in 0..half {
+        let mut spans = entry(&m.help[i]);
+        if let Some(right) = m.help.get(half + i) {
+            spans.push(Span::raw("  "));
+            spans.extend(entry(right));
+        }
+        lines.push(Line::from(spans));
     }
     lines.push(Line::default());
     lines.push(Line::from(vec![
@@ -207,19 +217,29 @@ pub fn conflict(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
 }
 
 pub fn mac_warning(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
+    // A mismatch names two hashes, which help nobody here; other problems are worth showing.
     let problem = match &m.source {
-        crate::tui::model::Source::Doc(d) => d.mac_problem().unwrap_or("").to_string(),
+        crate::tui::model::Source::Doc(d) => d
+            .mac_problem()
+            .filter(|p| !p.starts_with("MAC mismatch"))
+            .unwrap_or("")
+            .to_string(),
         _ => String::new(),
     };
-    let mut lines = vec![
-        text("The file's MAC does not match its content.", theme.error),
-        text(problem, theme.muted),
+    let mut lines = vec![text(
+        "The file's MAC does not match its content.",
+        theme.error,
+    )];
+    if !problem.is_empty() {
+        lines.push(text(problem, theme.muted));
+    }
+    lines.extend([
         Line::default(),
         text(
             "It was changed outside sops (tampering or a bad merge).",
             theme.text,
         ),
-    ];
+    ]);
     if m.read_only.is_some() {
         lines.push(text(
             "Opened read-only. Restore it from version control, or pass",

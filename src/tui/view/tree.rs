@@ -97,9 +97,14 @@ fn row_line(m: &Model, theme: &Theme, i: usize, row: &Row, width: usize) -> Line
             let arrow = if row.collapsed { "▸ " } else { "▾ " };
             spans.push(Span::styled(arrow, theme.muted));
             spans.push(label(&item, theme));
+            let plural = |n: usize, one: &str, many: &str| {
+                format!("{n} {}", if n == 1 { one } else { many })
+            };
             let summary = match item.node() {
-                Some(Node::Map(map)) => format!(" {{{} keys}}", map.entries().count()),
-                Some(Node::List(l)) => format!(" [{} items]", l.values().count()),
+                Some(Node::Map(map)) => {
+                    format!("{{{}}}", plural(map.entries().count(), "key", "keys"))
+                }
+                Some(Node::List(l)) => format!("[{}]", plural(l.values().count(), "item", "items")),
                 _ => String::new(),
             };
             spans.push(Span::styled(summary, theme.muted));
