@@ -9,7 +9,7 @@
 //! ```
 //!
 //! The core knows nothing about terminals or argument parsing: the command line (the binary)
-//! and the editor (`tui`, the one module here that uses ratatui and crossterm) are thin front
+//! and the editor (`tui`, the only module here that touches a terminal) are thin front
 //! ends over `document::Document`.
 
 pub mod config;

@@ -65,8 +65,11 @@ pub enum Action {
     Reloaded(Box<Source>),
 }
 
-/// The bindable actions: config name, action, and the line the help overlay shows.
-pub const BINDABLE: &[(&str, fn() -> Action, &str)] = &[
+/// A bindable action: its config name, how to make it, and the line the help overlay shows.
+pub type Bindable = (&'static str, fn() -> Action, &'static str);
+
+/// The bindable actions, in the order the help overlay lists them.
+pub const BINDABLE: &[Bindable] = &[
     ("up", || Action::Up, "move up"),
     ("down", || Action::Down, "move down"),
     (

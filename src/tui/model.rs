@@ -150,6 +150,8 @@ pub struct Model {
     /// The watcher saw the file change since it was opened or last saved.
     pub disk_changed: bool,
     pub quit: bool,
+    /// Opened with `--ignore-mac`: a MAC mismatch warns but does not make the file read-only.
+    pub mac_ignored: bool,
     /// The help overlay's lines (keys, what they do), from the keymap in use.
     pub help: Vec<(String, &'static str)>,
 }
@@ -184,6 +186,7 @@ impl Model {
             disk_changed: false,
             quit: false,
             help: crate::tui::keymap::Keymap::default().help_lines(),
+            mac_ignored: false,
         };
         model.rebuild_rows();
         model

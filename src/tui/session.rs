@@ -88,6 +88,7 @@ pub fn open(req: OpenRequest) -> Result<Session, OpenFailure> {
         Ok(doc) => {
             let bad_mac = doc.mac_problem().is_some();
             let mut model = Model::new(Source::Doc(Box::new(doc)), file);
+            model.mac_ignored = req.ignore_mac;
             if bad_mac && !req.ignore_mac {
                 model.set_read_only("the MAC does not match; pass --ignore-mac to edit");
             }

@@ -47,6 +47,7 @@ pub fn model_of(bytes: &[u8], ignore_mac: bool) -> Model {
     .expect("the demo file opens with the demo key");
     let bad_mac = doc.mac_problem().is_some();
     let mut m = Model::new(Source::Doc(Box::new(doc)), info());
+    m.mac_ignored = ignore_mac;
     if bad_mac && !ignore_mac {
         m.set_read_only("the MAC does not match; pass --ignore-mac to edit");
     }

@@ -524,20 +524,17 @@ pub fn undo(m: &mut Model) {
         touched,
         deep,
     } = step;
-    match apply(m, op) {
-        Some(inverse) => {
-            m.history.undone(Step {
-                op: inverse,
-                label: label.clone(),
-                touched: touched.clone(),
-                deep,
-            });
-            m.rebuild_rows();
-            nav::show(m, &touched);
-            m.info(format!("undid: {label}"));
-        }
-        // The edit no longer fits the tree (a bug): the error is shown and the step dropped.
-        None => {}
+    // An edit that no longer fits the tree (a bug) shows its error and the step is dropped.
+    if let Some(inverse) = apply(m, op) {
+        m.history.undone(Step {
+            op: inverse,
+            label: label.clone(),
+            touched: touched.clone(),
+            deep,
+        });
+        m.rebuild_rows();
+        nav::show(m, &touched);
+        m.info(format!("undid: {label}"));
     }
 }
 
@@ -573,6 +570,13 @@ pub fn reloaded(m: &mut Model, source: Source) {
     m.revealed.clear();
     m.disk_changed = false;
     m.mode = Mode::Normal;
+    m.read_only = None;
+    if matches!(&m.source, Source::Doc(d) if d.mac_problem().is_some()) {
+        m.mode = Mode::MacWarning;
+        if !m.mac_ignored {
+            m.set_read_only("the MAC does not match; pass --ignore-mac to edit");
+        }
+    }
     m.rebuild_rows();
     if let Some(a) = keep {
         m.select_addr(&a);
