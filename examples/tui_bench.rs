@@ -3,7 +3,9 @@
 //! script through keymap + update + view on a 200x50 `TestBackend`.
 //!
 //! `cargo run --example tui_bench [LEAVES]` prints open time and per-keystroke p50/p99/max;
-//! `--json` prints one JSON object instead (for scripts/bench.py).
+//! `--json` prints one JSON object instead (for scripts/bench.py). The dev profile builds this
+//! crate unoptimised; for representative numbers without a full release build run it with
+//! `CARGO_PROFILE_DEV_OPT_LEVEL=2` (only this crate is rebuilt: dependencies already are).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -114,6 +116,7 @@ fn main() {
         OpenOptions::default(),
     )
     .unwrap();
+    let decrypted = t.elapsed();
     let mut m = Model::new(
         Source::Doc(Box::new(doc)),
         FileInfo {
@@ -126,6 +129,7 @@ fn main() {
     let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
     term.draw(|f| view(&m, &theme, f)).unwrap();
     let open = t.elapsed();
+    let modelled = open - decrypted;
     let rows = m.rows.len();
 
     let keymap = Keymap::default();
@@ -146,9 +150,11 @@ fn main() {
     );
     if json {
         println!(
-            "{{\"leaves\":{leaves},\"rows\":{rows},\"bytes\":{},\"open_ms\":{:.2},\"keys\":{},\"key_p50_ms\":{:.3},\"key_p99_ms\":{:.3},\"key_max_ms\":{:.3}}}",
+            "{{\"leaves\":{leaves},\"rows\":{rows},\"bytes\":{},\"open_ms\":{:.2},\"decrypt_ms\":{:.2},\"model_ms\":{:.2},\"keys\":{},\"key_p50_ms\":{:.3},\"key_p99_ms\":{:.3},\"key_max_ms\":{:.3}}}",
             bytes.len(),
             ms(open),
+            ms(decrypted),
+            ms(modelled),
             times.len(),
             ms(p50),
             ms(p99),
@@ -161,8 +167,10 @@ fn main() {
             ms(generated)
         );
         println!(
-            "open (decrypt + MAC + model + first frame): {:.1} ms",
-            ms(open)
+            "open: {:.1} ms (parse + decrypt + MAC {:.1} ms; model + row index + first frame {:.1} ms)",
+            ms(open),
+            ms(decrypted),
+            ms(modelled)
         );
         println!(
             "keystroke (keymap + update + view, 200x50), {} keys: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
