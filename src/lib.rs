@@ -21,6 +21,8 @@ pub mod gofmt;
 pub mod keys;
 pub mod metadata;
 pub mod path;
+pub mod publish;
+pub mod recipients;
 pub mod rules;
 pub mod seal;
 pub mod secret;

@@ -14,6 +14,8 @@ fn run(cli: Cli) -> CliResult {
         Some(Command::Set(a)) => cli::set::run_set(a, &cli.flags),
         Some(Command::Unset(a)) => cli::set::run_unset(a, &cli.flags),
         Some(Command::Rotate(a)) => cli::rotate::run(a, &cli.flags),
+        Some(Command::Publish(a)) => cli::publish::run(a, &cli.flags),
+        Some(Command::Updatekeys(a)) => cli::updatekeys::run(a, &cli.flags),
         Some(Command::Groups { command }) => cli::groups::run(command, &cli.flags),
         Some(Command::ExecEnv(a)) => cli::exec::run_env(a, &cli.flags),
         Some(Command::ExecFile(a)) => cli::exec::run_file(a, &cli.flags),

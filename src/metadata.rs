@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 pub const FORMAT_VERSION: &str = "3.13.2";
 
 /// The metadata of an encrypted file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Metadata {
     /// One group: any key decrypts. Several: Shamir shares, `shamir_threshold` of them needed.
     pub key_groups: Vec<KeyGroup>,

@@ -36,6 +36,12 @@ pub enum Command {
     Demo,
     /// Generate a new data key and encrypt every value again, optionally adding or removing keys.
     Rotate(Box<RotateArgs>),
+    /// Apply the matching `.sops.yaml` creation rule's keys to existing files (shows the
+    /// recipient changes and asks first unless --yes).
+    Updatekeys(UpdatekeysArgs),
+    /// Publish a file (or with --recursive a folder) to the destination its `.sops.yaml`
+    /// destination rule names (Vault/OpenBao KV).
+    Publish(PublishArgs),
     /// Add or delete a key group (the data key is re-wrapped; values are untouched).
     Groups {
         #[command(subcommand)]
@@ -93,6 +99,31 @@ pub struct RotateArgs {
     /// HuaweiCloud KMS key ids to remove.
     #[arg(long)]
     pub rm_hckms: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct UpdatekeysArgs {
+    /// The encrypted files.
+    #[arg(required = false)]
+    pub files: Vec<String>,
+    /// Apply the changes without asking.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PublishArgs {
+    /// The encrypted file, or a folder with --recursive.
+    pub file: Option<String>,
+    /// Publish without asking.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Leave file extensions out of the destination path.
+    #[arg(long)]
+    pub omit_extensions: bool,
+    /// Publish every file under a folder.
+    #[arg(long)]
+    pub recursive: bool,
 }
 
 #[derive(Subcommand, Debug)]

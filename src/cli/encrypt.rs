@@ -72,8 +72,9 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
         mac_only_encrypted: on(flags.mac_only_encrypted)
             || rule.is_some_and(|r| r.mac_only_encrypted),
     };
+    // sops compat: a key that cannot be wrapped for is a generic failure (exit 1).
     let mut doc = Document::create(out_format, parsed.docs, settings, &sources)
-        .map_err(|e| Failure::new(code::COULD_NOT_RETRIEVE_KEY, e.to_string()))?;
+        .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
     let opts = context::emit_options(config.as_ref(), flags);
     let output = doc
         .seal(&opts)

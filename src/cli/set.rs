@@ -12,7 +12,11 @@ use std::io::Read;
 
 /// Opens the file named by the first argument for an in-place change.
 fn open(file: &str, flags: &Flags) -> CliResult<(Input, Document, store::EmitOptions)> {
-    let opened = context::open(Input::resolve(Some(file), flags)?, flags, false)?;
+    let mut opened = context::open(Input::resolve(Some(file), flags)?, flags, false)?;
+    // sops compat: `--output-type` rewrites the file in that format.
+    if let Some(output) = flags.output_type.as_deref().and_then(Format::from_name) {
+        opened.doc.convert(output);
+    }
     Ok((opened.input, opened.doc, opened.emit))
 }
 

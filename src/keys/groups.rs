@@ -87,6 +87,37 @@ impl KeySources {
     }
 }
 
+/// Whether this machine can unwrap a master key, for the key manager.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Availability {
+    /// An identity or credential here unwraps it (where it was found).
+    Usable(String),
+    /// Nothing here can unwrap it, and why.
+    Missing(String),
+    /// Only trying it would tell (remote services).
+    Unknown(String),
+}
+
+impl KeySources {
+    /// Checks, without prompting or network calls, whether `key` could be unwrapped here.
+    pub fn availability(&self, key: &MasterKey) -> Availability {
+        match key.kind {
+            KeyKind::Age => match self.age().unwrap(key.enc()) {
+                Ok(_) => Availability::Usable("an age identity".into()),
+                Err(_) => Availability::Missing("no matching age identity".into()),
+            },
+            KeyKind::Pgp => match self.pgp().secret_location(key.text("fp")) {
+                Some(place) => Availability::Usable(place.into()),
+                None => Availability::Missing("no secret key in gpg or key files".into()),
+            },
+            KeyKind::Kms => {
+                Availability::Unknown("needs AWS credentials; checked when used".into())
+            }
+            other => Availability::Missing(format!("sesame cannot use {} keys", other.label())),
+        }
+    }
+}
+
 /// One key that was tried, and why it failed (`None` on success).
 #[derive(Debug, Clone)]
 pub struct KeyAttempt {

@@ -110,22 +110,19 @@ impl Keyring {
             .map_err(|e| {
                 format!("could not run {binary}: {e} (install GnuPG or set {GPG_EXEC_VAR})")
             })?;
-        // Write from a thread: gpg may fill its stdout before it has read all of stdin.
+        // Write from a thread while reading: gpg may fill its stdout before it has read stdin.
         let mut stdin = child.stdin.take().expect("piped stdin");
-        let owned = input.to_vec();
+        let owned = Zeroizing::new(input.to_vec());
         let writer = std::thread::spawn(move || {
             let _ = stdin.write_all(&owned);
         });
-        let mut stdout = Zeroizing::new(Vec::new());
-        let mut stderr = Vec::new();
-        if let Some(mut out) = child.stdout.take() {
-            let _ = out.read_to_end(&mut stdout);
-        }
-        if let Some(mut err) = child.stderr.take() {
-            let _ = err.read_to_end(&mut stderr);
-        }
+        let output = child
+            .wait_with_output()
+            .map_err(|e| format!("{binary}: {e}"))?;
         let _ = writer.join();
-        let status = child.wait().map_err(|e| format!("{binary}: {e}"))?;
+        let status = output.status;
+        let stdout = Zeroizing::new(output.stdout);
+        let stderr = output.stderr;
         if status.success() {
             Ok(stdout)
         } else {
@@ -165,6 +162,33 @@ impl Keyring {
         }
     }
 
+    /// Where the secret key for `fingerprint` is, if this machine has it: a key file, or gpg's
+    /// keyring (asked without unlocking anything).
+    pub fn secret_location(&self, fingerprint: &str) -> Option<&'static str> {
+        let wanted = Wanted::parse(fingerprint);
+        if self
+            .certs
+            .iter()
+            .any(|c| c.is_tsk() && wanted.matches_cert(c))
+        {
+            return Some("a key file");
+        }
+        let listed = self.gpg(
+            &[
+                "--batch",
+                "--no-tty",
+                "--with-colons",
+                "--list-secret-keys",
+                &wanted.text,
+            ],
+            b"",
+        );
+        listed
+            .ok()
+            .filter(|out| !out.is_empty())
+            .map(|_| "gpg's keyring")
+    }
+
     /// Encrypts `secret` for the key `fingerprint`, armored as sops stores it.
     pub fn wrap(&self, fingerprint: &str, secret: &[u8]) -> Result<String, String> {
         let wanted = Wanted::parse(fingerprint);
@@ -193,6 +217,7 @@ impl Keyring {
                     Ok(out) => String::from_utf8(out.to_vec())
                         .map(|s| s.trim().to_string())
                         .map_err(|_| fail("gpg wrote non-text armor".into())),
+                    Err(second) if first.contains(&second) => Err(fail(first)),
                     Err(second) => Err(fail(format!("{first}; gpg: {second}"))),
                 }
             }

@@ -1,0 +1,274 @@
+//! `sesame updatekeys FILE...`: give existing files the keys of their `.sops.yaml` creation
+//! rule. Shows the recipient changes, asks (unless `-y`), then re-wraps the data key; values,
+//! `lastmodified` and the MAC stay. Nothing is written unless every new key could be wrapped.
+
+use crate::cli::args::{Flags, UpdatekeysArgs};
+use crate::cli::context::{self, Input};
+use crate::cli::exit::{CliResult, Failure, code};
+use sesame::keys::KeyGroup;
+use sesame::recipients::diff_groups;
+use std::io::{BufRead, Write};
+
+pub fn run(args: &UpdatekeysArgs, flags: &Flags) -> CliResult {
+    if args.files.is_empty() {
+        return Err(Failure::new(
+            code::NO_FILE_SPECIFIED,
+            "Error: no file specified",
+        ));
+    }
+    if args.files.len() == 1 {
+        return update(&args.files[0], args.yes, flags);
+    }
+    // sops compat: with several files, every file is tried and the failures counted.
+    let mut failed = 0;
+    for file in &args.files {
+        if let Err(e) = update(file, args.yes, flags) {
+            eprintln!("{}", e.message);
+            failed += 1;
+        }
+    }
+    if failed > 0 {
+        return Err(Failure::new(
+            code::GENERIC,
+            format!("failed updating {failed} key(s)"),
+        ));
+    }
+    Ok(())
+}
+
+fn update(file: &str, yes: bool, flags: &Flags) -> CliResult {
+    if std::path::Path::new(file).is_dir() {
+        return Err(Failure::new(code::GENERIC, "can't operate on a directory"));
+    }
+    let input = Input::resolve(Some(file), flags).map_err(|f| Failure {
+        code: code::GENERIC,
+        ..f
+    })?;
+    let config = context::load_config(flags)?.ok_or_else(|| {
+        Failure::new(code::GENERIC, "config file not found").hint(
+            "updatekeys applies the creation rules of a .sops.yaml; create one or pass --config",
+        )
+    })?;
+    let name = input.path.clone().expect("updatekeys always names a file");
+    let rule = config
+        .rule_for(&name)
+        .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?
+        .ok_or_else(|| {
+            Failure::new(
+                code::GENERIC,
+                format!(
+                    "The config file {} does not contain any creation rule for {}",
+                    config.path.display(),
+                    input.display()
+                ),
+            )
+        })?
+        .clone();
+    eprintln!("Syncing keys for file {}", name.display());
+    let context::Opened {
+        input,
+        mut doc,
+        emit,
+        sources,
+    } = context::open(input, flags, false)?;
+
+    let old_groups = &doc.metadata().key_groups;
+    let old_threshold = doc.metadata().shamir_threshold;
+    let diffs = diff_groups(old_groups, &rule.key_groups);
+    let keys_change = diffs
+        .iter()
+        .any(|d| !d.added.is_empty() || !d.removed.is_empty());
+    // sops compat: the threshold is the flag's, else the file's, capped by the group count;
+    // where that leaves several groups without one, the rule's threshold applies.
+    let mut threshold = flags
+        .shamir_secret_sharing_threshold
+        .filter(|t| *t != 0)
+        .unwrap_or(old_threshold)
+        .min(rule.key_groups.len() as i64);
+    if threshold == 0 && rule.key_groups.len() > 1 {
+        threshold = rule.shamir_threshold.min(rule.key_groups.len() as i64);
+    }
+    if !keys_change && threshold == old_threshold {
+        eprintln!("File {} already up to date", name.display());
+        return Ok(());
+    }
+
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "The following changes will be made to the file's groups:"
+    );
+    let _ = write!(out, "{}", threshold_diff(old_threshold, threshold));
+    for (i, d) in diffs.iter().enumerate() {
+        let _ = writeln!(out, "Group {}", i + 1);
+        for k in &d.common {
+            let _ = writeln!(out, "    {k}");
+        }
+        for k in &d.added {
+            let _ = writeln!(out, "+++ {k}");
+        }
+        for k in &d.removed {
+            let _ = writeln!(out, "--- {k}");
+        }
+    }
+    if !yes && !confirm(&mut out)? {
+        eprintln!("File {} left unchanged", name.display());
+        return Ok(());
+    }
+    drop(out);
+
+    let groups = keep_unchanged_entries(old_groups, rule.key_groups);
+    doc.set_key_groups(groups, threshold, &sources)
+        .map_err(|e| Failure::new(code::COULD_NOT_RETRIEVE_KEY, e))?;
+    let bytes = doc
+        .seal(&emit)
+        .map_err(|e| Failure::new(code::ERROR_DUMPING_TREE, e.to_string()))?
+        .expect("changed key groups are always written");
+    sesame::fs::write_atomic(&name, &bytes).map_err(|e| {
+        Failure::new(
+            code::COULD_NOT_WRITE_OUTPUT_FILE,
+            format!("could not write {}: {e}", input.display()),
+        )
+    })?;
+    eprintln!("File {} synced with new keys", name.display());
+    if diffs.iter().any(|d| !d.removed.is_empty()) {
+        eprintln!(
+            "note: the data key is unchanged, so removed recipients can still decrypt older copies (Git history); run `sesame rotate -i {}` to replace it",
+            input.display()
+        );
+    }
+    Ok(())
+}
+
+/// sops compat: how a threshold change is printed.
+fn threshold_diff(old: i64, new: i64) -> String {
+    if old > 0 && old == new {
+        return format!("shamir_threshold: {new}\n");
+    }
+    let mut s = String::new();
+    if new > 0 {
+        s.push_str(&format!("+++ shamir_threshold: {new}\n"));
+    }
+    if old > 0 {
+        s.push_str(&format!("--- shamir_threshold: {old}\n"));
+    }
+    s
+}
+
+/// The rule's groups, where a key the file already has in the same group keeps its stored
+/// entry (its `enc` and any fields sesame does not use), so it need not be wrapped again.
+fn keep_unchanged_entries(old: &[KeyGroup], mut new: Vec<KeyGroup>) -> Vec<KeyGroup> {
+    for (i, group) in new.iter_mut().enumerate() {
+        let Some(previous) = old.get(i) else { continue };
+        for key in &mut group.keys {
+            if let Some(stored) = previous
+                .keys
+                .iter()
+                .find(|k| k.kind == key.kind && k.display() == key.display())
+            {
+                *key = stored.clone();
+            }
+        }
+    }
+    new
+}
+
+/// Asks "Is this okay? (y/n):" until the answer is y or n.
+fn confirm(out: &mut impl Write) -> CliResult<bool> {
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock();
+    loop {
+        let _ = write!(out, "Is this okay? (y/n):");
+        let _ = out.flush();
+        let mut answer = String::new();
+        let read = lines
+            .read_line(&mut answer)
+            .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
+        if read == 0 {
+            return Err(
+                Failure::new(code::GENERIC, "no answer: standard input is closed")
+                    .hint("pass -y to apply the changes without asking"),
+            );
+        }
+        match answer.trim() {
+            "y" => return Ok(true),
+            "n" => return Ok(false),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sesame::keys::{KeyKind, MasterKey};
+    use sesame::recipients::GroupDiff;
+
+    fn age(r: &str, enc: &str) -> MasterKey {
+        let mut k = MasterKey::new(KeyKind::Age);
+        k.set_text("recipient", r);
+        if !enc.is_empty() {
+            k.set_text("enc", enc);
+        }
+        k
+    }
+
+    #[test]
+    fn diff_lists_common_added_and_removed_per_group() {
+        let ours = vec![KeyGroup {
+            keys: vec![age("a", "x"), age("b", "y")],
+        }];
+        let theirs = vec![
+            KeyGroup {
+                keys: vec![age("b", ""), age("c", "")],
+            },
+            KeyGroup {
+                keys: vec![age("d", "")],
+            },
+        ];
+        let d = diff_groups(&ours, &theirs);
+        assert_eq!(
+            d[0],
+            GroupDiff {
+                common: vec!["b".into()],
+                added: vec!["c".into()],
+                removed: vec!["a".into()]
+            }
+        );
+        assert_eq!(
+            d[1],
+            GroupDiff {
+                common: vec![],
+                added: vec!["d".into()],
+                removed: vec![]
+            }
+        );
+    }
+
+    #[test]
+    fn unchanged_keys_keep_their_stored_entries() {
+        let ours = vec![KeyGroup {
+            keys: vec![age("a", "x"), age("b", "y")],
+        }];
+        let kept = keep_unchanged_entries(
+            &ours,
+            vec![KeyGroup {
+                keys: vec![age("b", ""), age("c", "")],
+            }],
+        );
+        assert_eq!(kept[0].keys[0].enc(), "y");
+        assert_eq!(kept[0].keys[1].enc(), "");
+    }
+
+    #[test]
+    fn threshold_diff_matches_sops() {
+        assert_eq!(threshold_diff(2, 2), "shamir_threshold: 2\n");
+        assert_eq!(threshold_diff(0, 2), "+++ shamir_threshold: 2\n");
+        assert_eq!(
+            threshold_diff(3, 2),
+            "+++ shamir_threshold: 2\n--- shamir_threshold: 3\n"
+        );
+        assert_eq!(threshold_diff(2, 0), "--- shamir_threshold: 2\n");
+        assert_eq!(threshold_diff(0, 0), "");
+    }
+}
