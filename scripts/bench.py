@@ -4,6 +4,7 @@ leaves and prints the ratios (time and peak memory). Usage: scripts/bench.py [--
 
 Builds sesame in release mode and uses the sops installed by scripts/install-tools.sh.
 """
+import json
 import os
 import subprocess
 import sys
@@ -97,6 +98,22 @@ def main():
             m_sops = peak_rss([SOPS, "decrypt", enc], env) / 1024
             m_ses = peak_rss([SESAME, "decrypt", enc], env) / 1024
             print(f"{n:>8} {t_sops:>9.3f} {t_ses:>9.3f} {t_sops / t_ses:>7.1f}x {m_sops:>9.1f} {m_ses:>10.1f} {m_ses / m_sops:>9.2f}")
+    editor()
+
+
+def editor():
+    """The editor on 100,000 leaves: open time and render time per keystroke (targets: open
+    under 300 ms, every keystroke under 16 ms)."""
+    out = subprocess.run(
+        ["cargo", "run", "--release", "--quiet", "--example", "tui_bench", "--", "--json"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout
+    r = json.loads(out.strip().splitlines()[-1])
+    print(
+        f"\neditor, 100000 leaves: open {r['open_ms']:.0f} ms (decrypt {r['decrypt_ms']:.0f} ms, "
+        f"model {r['model_ms']:.0f} ms); keystroke p50 {r['key_p50_ms']:.2f} ms, "
+        f"p99 {r['key_p99_ms']:.2f} ms, max {r['key_max_ms']:.2f} ms"
+    )
 
 
 if __name__ == "__main__":

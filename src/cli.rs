@@ -3,6 +3,7 @@
 pub mod args;
 pub mod context;
 pub mod decrypt;
+pub mod edit;
 pub mod encrypt;
 pub mod exec;
 pub mod exit;

@@ -5,6 +5,7 @@ use crate::crypto::cipher::CipherError;
 use crate::crypto::data_key::DataKey;
 use crate::crypto::mac;
 use crate::edit;
+use crate::edit::ops::{self, Op, OpError};
 use crate::gofmt;
 use crate::keys::KeyGroup;
 use crate::keys::groups::{self, KeySources, UnwrapReport};
@@ -152,6 +153,8 @@ pub struct Document {
     pub undecryptable_comments: usize,
     /// Indentation the file was written with, kept on save.
     own_indent: Option<i64>,
+    /// Opened with `ignore_mac` although the MAC did not match: what was wrong, for a warning.
+    mac_problem: Option<String>,
 }
 
 impl std::fmt::Debug for Document {
@@ -198,20 +201,24 @@ impl Document {
             &data_key,
             opts.keep_ciphertext,
         )?;
-        if !opts.ignore_mac {
-            let stored = mac::decrypt_mac(&data_key, &metadata.mac, &metadata.lastmodified)
-                .map_err(OpenError::MacUndecryptable)?;
-            if stored != opened.mac {
-                return Err(OpenError::MacMismatch {
-                    stored: if stored.is_empty() {
-                        "no MAC".into()
-                    } else {
-                        stored
-                    },
-                    computed: opened.mac,
-                });
-            }
-        }
+        // The MAC is checked even when ignored, so a front end can warn about it.
+        let checked = match mac::decrypt_mac(&data_key, &metadata.mac, &metadata.lastmodified) {
+            Err(e) => Err(OpenError::MacUndecryptable(e)),
+            Ok(stored) if stored != opened.mac => Err(OpenError::MacMismatch {
+                stored: if stored.is_empty() {
+                    "no MAC".into()
+                } else {
+                    stored
+                },
+                computed: opened.mac,
+            }),
+            Ok(_) => Ok(()),
+        };
+        let mac_problem = match checked {
+            Err(e) if !opts.ignore_mac => return Err(e),
+            Err(e) => Some(e.to_string()),
+            Ok(()) => None,
+        };
         Ok(Document {
             format,
             docs: opened.docs,
@@ -222,6 +229,7 @@ impl Document {
             keys_changed: false,
             undecryptable_comments: opened.undecryptable_comments,
             own_indent,
+            mac_problem,
         })
     }
 
@@ -266,6 +274,7 @@ impl Document {
             keys_changed: false,
             undecryptable_comments: 0,
             own_indent: None,
+            mac_problem: None,
         })
     }
 
@@ -378,6 +387,24 @@ impl Document {
         Ok(())
     }
 
+    /// Why the MAC did not verify, when the file was opened with `ignore_mac` anyway.
+    pub fn mac_problem(&self) -> Option<&str> {
+        self.mac_problem.as_deref()
+    }
+
+    /// Applies a structural edit (see `edit::ops`) and returns the edit that undoes it. Values
+    /// the edit does not replace keep their ciphertext.
+    pub fn apply(&mut self, op: Op) -> Result<Op, OpError> {
+        let doc = op.addr().doc;
+        let map = self
+            .docs
+            .get_mut(doc)
+            .ok_or_else(|| OpError::NoItem(op.addr().items.clone()))?;
+        let inverse = ops::apply(map, op)?;
+        self.changed = true;
+        Ok(inverse)
+    }
+
     /// Writes the file in another format from now on (`set --output-type`); the metadata is
     /// then laid out afresh for that format. Like any save, nothing is written unless the
     /// document changed.
@@ -430,6 +457,9 @@ impl Document {
             self.metadata.mac_only_encrypted,
             &self.data_key,
         )?;
+        for (plain, stored) in self.docs.iter_mut().zip(&sealed.docs) {
+            edit::remember_ciphertext(plain, stored);
+        }
         if self.changed {
             let lastmodified = gofmt::now_seconds();
             let mac = mac::encrypt_mac(&self.data_key, &sealed.mac, &lastmodified);

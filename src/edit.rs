@@ -1,6 +1,9 @@
 //! Changes to a plain tree by path, with sops's `set` and `unset` semantics. Values that are
 //! not changed keep their remembered ciphertext.
 
+pub mod ops;
+pub mod value;
+
 use crate::path::{LookupError, Step, TreePath};
 use crate::tree::{List, ListItem, Map, MapItem, Node};
 
@@ -70,6 +73,58 @@ pub fn forget_ciphertext(map: &mut Map) {
             MapItem::Entry(e) => node(&mut e.value),
             MapItem::Comment(c) => c.cipher = None,
         }
+    }
+}
+
+/// After a save, remembers the ciphertext each newly encrypted value got (`sealed` is the
+/// encrypted form of `plain`, item for item), so the next save keeps it unless it changes.
+pub fn remember_ciphertext(plain: &mut Map, sealed: &Map) {
+    for (p, s) in plain.items.iter_mut().zip(&sealed.items) {
+        match (p, s) {
+            (MapItem::Entry(p), MapItem::Entry(s)) => remember_node(&mut p.value, &s.value),
+            (MapItem::Comment(p), MapItem::Comment(s)) => remember_comment(p, s.text.as_str()),
+            _ => {}
+        }
+    }
+}
+
+fn remember_comment(plain: &mut crate::tree::Comment, stored: Option<&str>) {
+    if plain.cipher.is_none()
+        && let Some(enc) = stored.filter(|t| is_enc(t) && plain.text.as_str() != Some(t))
+    {
+        plain.cipher = Some(enc.into());
+    }
+}
+
+fn is_enc(text: &str) -> bool {
+    text.starts_with("ENC[AES256_GCM,")
+}
+
+fn remember_node(plain: &mut Node, sealed: &Node) {
+    match (plain, sealed) {
+        (Node::Map(p), Node::Map(s)) => remember_ciphertext(p, s),
+        (Node::List(p), Node::List(s)) => {
+            for (p, s) in p.items.iter_mut().zip(&s.items) {
+                match (p, s) {
+                    (ListItem::Node(p), ListItem::Node(s)) => remember_node(p, s),
+                    // sops compat: an encrypted list comment is stored as a string element.
+                    (ListItem::Comment(p), ListItem::Node(s)) => remember_comment(p, s.as_str()),
+                    _ => {}
+                }
+            }
+        }
+        (Node::Leaf(p), Node::Leaf(s)) => {
+            // A value stored in clear is the same text; only real ciphertext is remembered.
+            let stored = s.value.clone();
+            if p.cipher.is_none()
+                && let crate::tree::Scalar::Str(enc) = &stored
+                && let Some(enc) = enc.as_str().filter(|t| is_enc(t))
+                && p.value != stored
+            {
+                p.cipher = Some(enc.into());
+            }
+        }
+        _ => {}
     }
 }
 

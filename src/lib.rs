@@ -8,8 +8,9 @@
 //!              their ENC text, MAC and lastmodified renewed ─► store::emit ─► atomic write
 //! ```
 //!
-//! Nothing in this library knows about terminals or argument parsing: the command line and the
-//! editor are thin front ends over `document::Document`.
+//! The core knows nothing about terminals or argument parsing: the command line (the binary)
+//! and the editor (`tui`, the only module here that touches a terminal) are thin front
+//! ends over `document::Document`.
 
 pub mod config;
 pub mod crypto;
@@ -27,3 +28,4 @@ pub mod seal;
 pub mod secret;
 pub mod store;
 pub mod tree;
+pub mod tui;

@@ -20,13 +20,11 @@ fn run(cli: Cli) -> CliResult {
         Some(Command::ExecEnv(a)) => cli::exec::run_env(a, &cli.flags),
         Some(Command::ExecFile(a)) => cli::exec::run_file(a, &cli.flags),
         Some(Command::Identity { command }) => cli::identity::run(command),
-        Some(Command::Edit(_)) => Err(Failure::new(
-            code::NO_EDITOR_FOUND,
-            "the editor is not built yet; use `sesame decrypt`, `sesame set` and `sesame unset`",
-        )),
+        Some(Command::Edit(a)) => cli::edit::run(a, &cli.flags),
+        Some(Command::Demo) => cli::edit::run_demo(&cli.flags),
         None => Err(
             Failure::new(code::NO_FILE_SPECIFIED, "Error: no file specified")
-                .hint("run `sesame --help` for the subcommands"),
+                .hint("run `sesame FILE` to edit a file, `sesame demo` to try the editor, `sesame --help` for the subcommands"),
         ),
     }
 }

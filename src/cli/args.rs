@@ -32,6 +32,8 @@ pub enum Command {
     Unset(UnsetArgs),
     /// Edit a file in the terminal editor (also `sesame FILE`).
     Edit(FileArgs),
+    /// Open a bundled demo file in the editor, with its bundled key (a private copy; nothing to set up).
+    Demo,
     /// Generate a new data key and encrypt every value again, optionally adding or removing keys.
     Rotate(Box<RotateArgs>),
     /// Apply the matching `.sops.yaml` creation rule's keys to existing files (shows the
@@ -325,6 +327,9 @@ pub struct Flags {
     /// Indentation of YAML and JSON output.
     #[arg(long, global = true, value_name = "N", allow_negative_numbers = true)]
     pub indent: Option<i64>,
+    /// Editor colour theme: dark, light or high-contrast (NO_COLOR turns colours off).
+    #[arg(long, global = true, env = "SESAME_THEME", value_name = "NAME")]
+    pub theme: Option<String>,
     /// Path of the .sops.yaml to use (default: searched from the current folder upward).
     #[arg(long, global = true, env = "SOPS_CONFIG", value_name = "PATH")]
     pub config: Option<String>,

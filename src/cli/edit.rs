@@ -1,0 +1,95 @@
+//! `sesame edit FILE`, `sesame FILE` and `sesame demo`: check the flags, open the file (keys
+//! unwrapped before the terminal is taken over) and hand it to `sesame::tui`.
+
+use crate::cli::args::{FileArgs, Flags, on};
+use crate::cli::context::{Input, emit_options, key_sources, load_config, open_failure};
+use crate::cli::exit::{CliResult, Failure, code};
+use sesame::store::Format;
+use sesame::tui::demo::Demo;
+use sesame::tui::keymap::Keymap;
+use sesame::tui::session::{self, OpenFailure, OpenRequest};
+use sesame::tui::theme::Theme;
+use sesame::tui::{self, Outcome, Settings};
+use std::io::IsTerminal;
+
+/// Theme (`--theme`/`SESAME_THEME`, `NO_COLOR`) and keymap (the user's file, if any).
+fn settings(flags: &Flags) -> CliResult<Settings> {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = Theme::choose(flags.theme.as_deref(), no_color)
+        .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
+    let keymap = Keymap::load(Keymap::user_file().as_deref())
+        .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
+    Ok(Settings { theme, keymap })
+}
+
+fn need_terminal() -> CliResult {
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        return Ok(());
+    }
+    Err(Failure::new(
+        code::GENERIC,
+        "the editor needs a terminal (stdin and stdout are not one)",
+    )
+    .hint("use `sesame decrypt FILE`, `sesame set` or `sesame unset` in scripts"))
+}
+
+fn launch(req: OpenRequest, flags: &Flags, display: &str) -> CliResult {
+    let settings = settings(flags)?;
+    need_terminal()?;
+    let session = session::open(req).map_err(|e| match e {
+        OpenFailure::Read { .. } => Failure::new(code::COULD_NOT_READ_INPUT_FILE, e.to_string()),
+        OpenFailure::Open(e) => open_failure(e, display),
+    })?;
+    match tui::run(session, settings) {
+        Ok(Outcome::Quit) => Ok(()),
+        // Killed by a signal: the terminal is restored and nothing was written; exit as a
+        // shell reports a signal death.
+        Ok(Outcome::Signal(sig)) => Err(Failure::new(128 + sig, "")),
+        Err(e) => Err(Failure::new(code::GENERIC, format!("terminal error: {e}"))),
+    }
+}
+
+/// Opens FILE in the editor.
+pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
+    let Some(file) = args.file.as_deref().filter(|f| !f.is_empty()) else {
+        return Err(
+            Failure::new(code::NO_FILE_SPECIFIED, "Error: no file specified")
+                .hint("run `sesame FILE` to edit a file, or `sesame demo` to try the editor"),
+        );
+    };
+    let input = Input::resolve(Some(file), flags)?;
+    let config = load_config(flags)?;
+    let sources = key_sources(flags, &input)?;
+    let path = input.path.clone().expect("a file was given");
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file.to_string());
+    let req = OpenRequest {
+        path,
+        name,
+        format: input.format(flags.input_type.as_deref()),
+        emit: emit_options(config.as_ref(), flags),
+        sources,
+        ignore_mac: on(flags.ignore_mac),
+    };
+    launch(req, flags, &input.display())
+}
+
+/// Opens a private copy of the bundled demo file with the bundled demo key.
+pub fn run_demo(flags: &Flags) -> CliResult {
+    let demo = Demo::prepare().map_err(|e| {
+        Failure::new(code::GENERIC, format!("could not copy the demo file: {e}"))
+            .hint("set TMPDIR to a writable folder")
+    })?;
+    let req = OpenRequest {
+        path: demo.path.clone(),
+        name: sesame::tui::demo::NAME.into(),
+        format: Format::Yaml,
+        emit: emit_options(None, flags),
+        sources: demo.sources(),
+        ignore_mac: on(flags.ignore_mac),
+    };
+    let display = demo.path.display().to_string();
+    launch(req, flags, &display)
+}

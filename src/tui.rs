@@ -1,0 +1,94 @@
+//! The terminal editor: a front end over `document::Document`, Elm style. Keys become
+//! `Action`s through the keymap, `update` changes the `Model` and returns effects (save,
+//! reload, quit) that the loop runs, and `view` draws the model. Only `terminal`, `event` and
+//! `watch` touch the outside world; everything else can be driven from a test.
+
+pub mod action;
+pub mod demo;
+pub mod event;
+pub mod history;
+pub mod keymap;
+pub mod model;
+pub mod rows;
+pub mod session;
+pub mod terminal;
+pub mod theme;
+pub mod update;
+pub mod view;
+pub mod watch;
+
+use crate::tui::action::Action;
+use crate::tui::keymap::Keymap;
+use crate::tui::session::Session;
+use crate::tui::theme::Theme;
+use crate::tui::update::{Effect, update};
+use std::time::Duration;
+
+/// How a session ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The user quit.
+    Quit,
+    /// A termination signal (SIGTERM, SIGHUP) ended it; nothing was written.
+    Signal(i32),
+}
+
+/// Looks and keys of a session.
+pub struct Settings {
+    pub theme: Theme,
+    pub keymap: Keymap,
+}
+
+/// Runs the editor on an opened file until the user quits or a signal arrives. The terminal
+/// is restored on every way out.
+pub fn run(mut session: Session, settings: Settings) -> std::io::Result<Outcome> {
+    let signals = event::Signals::register()?;
+    let watch = watch::start(&session.path);
+    if let Err(e) = &watch {
+        session.model.error(format!(
+            "not watching the file for changes ({e}); a save still checks it first"
+        ));
+    }
+    session.model.help = settings.keymap.help_lines();
+    let (mut terminal, _guard) = terminal::enter()?;
+    let size = terminal.size()?;
+    update(&mut session.model, Action::Resize(size.width, size.height));
+    let mut redraw = true;
+    loop {
+        if let Some(sig) = signals.caught() {
+            return Ok(Outcome::Signal(sig));
+        }
+        if redraw {
+            terminal.draw(|f| view::view(&session.model, &settings.theme, f))?;
+            redraw = false;
+        }
+        let mut actions = Vec::new();
+        if let Some(a) = event::next(
+            &settings.keymap,
+            &session.model.mode,
+            Duration::from_millis(100),
+        )? {
+            actions.push(a);
+        }
+        if let Ok(w) = &watch {
+            let mut seen = false;
+            while w.events.try_recv().is_ok() {
+                seen = true;
+            }
+            if seen && !session.model.disk_changed && session.changed_on_disk() {
+                actions.push(Action::FileChanged);
+            }
+        }
+        while let Some(action) = actions.pop() {
+            redraw = true;
+            for effect in update(&mut session.model, action) {
+                let result = match effect {
+                    Effect::Quit => return Ok(Outcome::Quit),
+                    Effect::Save { force } => session.save(force),
+                    Effect::Reload => session.reload(),
+                };
+                actions.push(result);
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! What the editor can be asked to do. The names of the bindable actions are also the words a
+//! user writes in `keymap.toml`, and the help overlay is generated from the same table.
+
+use crate::tui::model::Source;
+use crossterm::event::KeyEvent;
+
+/// One thing to do, from a key, a paste, the file watcher or a finished effect.
+#[derive(Debug)]
+pub enum Action {
+    Up,
+    Down,
+    Collapse,
+    Expand,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    /// Edit the selected value (or commit, in the value editor).
+    Edit,
+    Reveal,
+    RevealAll,
+    Add,
+    Rename,
+    Delete,
+    ChangeType,
+    Undo,
+    Redo,
+    Search,
+    SearchNext,
+    SearchPrev,
+    Save,
+    Recipients,
+    Help,
+    Quit,
+    /// Accept a prompt or a question; in the value editor, commit a one-line value (a
+    /// multi-line value gets a line break).
+    Confirm,
+    /// Commit the value editor, one line or many.
+    Commit,
+    /// Leave the value editor, a prompt, a question or an overlay without doing anything.
+    Cancel,
+    /// Insert a line break in the value editor (values may span lines).
+    Newline,
+    /// In a question about a file changed on disk: reload it.
+    Reload,
+    /// In a question about a file changed on disk: write over it.
+    Overwrite,
+    /// Pick a type in the change-type menu.
+    SetType(crate::edit::value::ValueKind),
+    /// A key typed into the value editor or a prompt (not bindable).
+    Input(KeyEvent),
+    /// Bracketed paste (not bindable).
+    Paste(String),
+    /// The terminal size changed (not bindable).
+    Resize(u16, u16),
+    /// The file changed on disk since it was opened (from the watcher, not bindable).
+    FileChanged,
+    /// A save finished (not bindable).
+    Saved,
+    /// A save or reload failed (not bindable).
+    Failed(String),
+    /// The file on disk differs from what was opened: ask before writing (not bindable).
+    Conflict,
+    /// The file was read again from disk (not bindable).
+    Reloaded(Box<Source>),
+}
+
+/// A bindable action: its config name, how to make it, and the line the help overlay shows.
+pub type Bindable = (&'static str, fn() -> Action, &'static str);
+
+/// The bindable actions, in the order the help overlay lists them.
+pub const BINDABLE: &[Bindable] = &[
+    ("up", || Action::Up, "move up"),
+    ("down", || Action::Down, "move down"),
+    (
+        "collapse",
+        || Action::Collapse,
+        "collapse / go to the parent",
+    ),
+    ("expand", || Action::Expand, "expand"),
+    ("top", || Action::Top, "first row"),
+    ("bottom", || Action::Bottom, "last row"),
+    ("page_up", || Action::PageUp, "page up"),
+    ("page_down", || Action::PageDown, "page down"),
+    ("edit", || Action::Edit, "edit the value"),
+    ("reveal", || Action::Reveal, "reveal or mask the value"),
+    (
+        "reveal_all",
+        || Action::RevealAll,
+        "reveal or mask all values",
+    ),
+    ("add", || Action::Add, "add a key or list item"),
+    ("rename", || Action::Rename, "rename the key"),
+    ("delete", || Action::Delete, "delete (asks first)"),
+    (
+        "change_type",
+        || Action::ChangeType,
+        "change type: str/int/float/bool",
+    ),
+    ("undo", || Action::Undo, "undo"),
+    ("redo", || Action::Redo, "redo"),
+    ("search", || Action::Search, "search key paths"),
+    ("search_next", || Action::SearchNext, "next match"),
+    ("search_prev", || Action::SearchPrev, "previous match"),
+    ("save", || Action::Save, "save (review first)"),
+    (
+        "recipients",
+        || Action::Recipients,
+        "recipients and key groups",
+    ),
+    ("help", || Action::Help, "this help"),
+    ("quit", || Action::Quit, "quit (asks if unsaved)"),
+    ("confirm", || Action::Confirm, "editor, prompt: accept"),
+    ("commit", || Action::Commit, "editor: commit multi-line"),
+    ("cancel", || Action::Cancel, "editor, prompt: cancel"),
+    ("newline", || Action::Newline, "editor: line break"),
+];
+
+impl Action {
+    /// The action named `name` in a keymap file.
+    pub fn from_name(name: &str) -> Option<Action> {
+        let name = name.trim().replace('-', "_").to_ascii_lowercase();
+        BINDABLE
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, make, _)| make())
+    }
+
+    /// The keymap name of a bindable action.
+    pub fn name(&self) -> Option<&'static str> {
+        let key = std::mem::discriminant(self);
+        BINDABLE
+            .iter()
+            .find(|(_, make, _)| std::mem::discriminant(&make()) == key)
+            .map(|(n, _, _)| *n)
+    }
+}

@@ -1,0 +1,291 @@
+//! The editor's whole state as plain data: the document (or, without a key, the file as
+//! read), the visible rows, cursor, reveals, mode and history. Nothing here draws or reads.
+
+use crate::document::Document;
+use crate::edit::ops::{self, Addr, ItemRef};
+use crate::edit::value::ValueKind;
+use crate::metadata::Metadata;
+use crate::rules::Selector;
+use crate::store::Format;
+use crate::tree::Map;
+use crate::tui::history::History;
+use crate::tui::rows::{Classifier, Rows};
+use ratatui_textarea::TextArea;
+use std::collections::HashSet;
+
+/// What the editor shows: a decrypted document, or a file opened without its key.
+pub enum Source {
+    Doc(Box<Document>),
+    /// Review mode: the trees as stored (encrypted values are `ENC[...]` text), read-only.
+    Review {
+        docs: Vec<Map>,
+        metadata: Box<Metadata>,
+        /// Why no key could open it (shown in the banner).
+        reason: String,
+    },
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Doc(_) => f.write_str("Source::Doc"),
+            Source::Review { .. } => f.write_str("Source::Review"),
+        }
+    }
+}
+
+impl Source {
+    pub fn docs(&self) -> &[Map] {
+        match self {
+            Source::Doc(d) => d.docs(),
+            Source::Review { docs, .. } => docs,
+        }
+    }
+
+    pub fn metadata(&self) -> &Metadata {
+        match self {
+            Source::Doc(d) => d.metadata(),
+            Source::Review { metadata, .. } => metadata,
+        }
+    }
+
+    /// How leaves are classified as encrypted or plain.
+    pub fn classifier(&self) -> Classifier {
+        match self {
+            Source::Doc(d) => Classifier::Rule(Selector::new(&d.metadata().effective_rule())),
+            Source::Review { .. } => Classifier::Ciphertext,
+        }
+    }
+}
+
+/// The file being edited, for titles and the status line.
+#[derive(Clone, Debug)]
+pub struct FileInfo {
+    /// The name shown (no folder, so screens do not depend on where the file lives).
+    pub name: String,
+    pub format: Format,
+}
+
+/// The value editor or a one-line prompt: what it edits and its text.
+pub struct EditState {
+    pub target: EditTarget,
+    pub area: TextArea<'static>,
+    /// The type the text is read as on commit.
+    pub kind: ValueKind,
+}
+
+/// What a value editor commits to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EditTarget {
+    /// The value of the item at this address.
+    Value(Addr),
+}
+
+/// A one-line text prompt.
+pub struct Prompt {
+    pub purpose: PromptPurpose,
+    pub area: TextArea<'static>,
+}
+
+/// What a prompt's text is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PromptPurpose {
+    /// The key of a new map entry, inserted at this address.
+    NewKey(Addr),
+    /// The new key of the entry at this address.
+    Rename(Addr),
+    Search,
+}
+
+/// A yes/no question.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Confirm {
+    Delete(Addr),
+    QuitUnsaved,
+}
+
+/// The editor's mode: modals are modes, not objects of their own.
+pub enum Mode {
+    Normal,
+    Edit(Box<EditState>),
+    Prompt(Box<Prompt>),
+    Confirm(Confirm),
+    ChangeType,
+    Help,
+    Recipients,
+    /// The list of changes, before saving.
+    ReviewSave,
+    /// The file changed on disk: reload, overwrite or cancel.
+    Conflict,
+    /// The MAC did not verify.
+    MacWarning,
+}
+
+/// How a status message reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Error,
+}
+
+/// The editor state.
+pub struct Model {
+    pub source: Source,
+    pub file: FileInfo,
+    /// Edits are refused (review mode, or a MAC mismatch without `--ignore-mac`).
+    pub read_only: Option<String>,
+    pub rows: Rows,
+    pub cursor: usize,
+    /// First visible row.
+    pub scroll: usize,
+    /// Height of the tree pane in rows (updated on resize).
+    pub height: usize,
+    pub collapsed: HashSet<Addr>,
+    pub revealed: HashSet<Addr>,
+    pub reveal_all: bool,
+    pub mode: Mode,
+    pub history: History,
+    pub status: Option<(Level, String)>,
+    pub search: Option<String>,
+    /// The watcher saw the file change since it was opened or last saved.
+    pub disk_changed: bool,
+    pub quit: bool,
+    /// Opened with `--ignore-mac`: a MAC mismatch warns but does not make the file read-only.
+    pub mac_ignored: bool,
+    /// The help overlay's lines (keys, what they do), from the keymap in use.
+    pub help: Vec<(String, &'static str)>,
+}
+
+impl Model {
+    /// A model over an opened source, all nodes expanded, values masked.
+    pub fn new(source: Source, file: FileInfo) -> Model {
+        let read_only = match &source {
+            Source::Review { reason, .. } => Some(format!("review mode, no key: {reason}")),
+            Source::Doc(_) => None,
+        };
+        let mac_problem = matches!(&source, Source::Doc(d) if d.mac_problem().is_some());
+        let mut model = Model {
+            rows: Rows::default(),
+            source,
+            file,
+            read_only,
+            cursor: 0,
+            scroll: 0,
+            height: 20,
+            collapsed: HashSet::new(),
+            revealed: HashSet::new(),
+            reveal_all: false,
+            mode: if mac_problem {
+                Mode::MacWarning
+            } else {
+                Mode::Normal
+            },
+            history: History::default(),
+            status: None,
+            search: None,
+            disk_changed: false,
+            quit: false,
+            help: crate::tui::keymap::Keymap::default().help_lines(),
+            mac_ignored: false,
+        };
+        model.rebuild_rows();
+        model
+    }
+
+    /// Marks the model read-only (a MAC mismatch opened without `--ignore-mac`).
+    pub fn set_read_only(&mut self, why: impl Into<String>) {
+        self.read_only = Some(why.into());
+    }
+
+    pub fn docs(&self) -> &[Map] {
+        self.source.docs()
+    }
+
+    /// Rebuilds the visible-row index (after the structure or expansion changed), keeping the
+    /// cursor on the same address where it still exists.
+    pub fn rebuild_rows(&mut self) {
+        let keep = self.selected_addr();
+        self.rows = Rows::build(
+            self.source.docs(),
+            &self.collapsed,
+            &self.source.classifier(),
+        );
+        if let Some(addr) = keep {
+            self.select_addr(&addr);
+        }
+        self.clamp();
+    }
+
+    /// The address of the selected row (`None` on a document header or an empty tree).
+    pub fn selected_addr(&self) -> Option<Addr> {
+        self.rows.addr(self.cursor)
+    }
+
+    /// Moves the cursor to `addr`, or to its nearest visible ancestor.
+    pub fn select_addr(&mut self, addr: &Addr) {
+        let mut target = addr.clone();
+        loop {
+            if let Some(i) = self.rows.find(&target) {
+                self.cursor = i;
+                return;
+            }
+            if target.items.pop().is_none() {
+                return;
+            }
+        }
+    }
+
+    /// Keeps cursor and scroll inside the rows and the cursor on screen.
+    pub fn clamp(&mut self) {
+        let n = self.rows.len();
+        self.cursor = self.cursor.min(n.saturating_sub(1));
+        let h = self.height.max(1);
+        if self.cursor < self.scroll {
+            self.scroll = self.cursor;
+        } else if self.cursor >= self.scroll + h {
+            self.scroll = self.cursor + 1 - h;
+        }
+        self.scroll = self.scroll.min(n.saturating_sub(h));
+        if self.cursor < self.scroll {
+            self.scroll = self.cursor;
+        }
+    }
+
+    /// The item at an address.
+    pub fn item(&self, addr: &Addr) -> Option<ItemRef<'_>> {
+        ops::item_at(self.docs().get(addr.doc)?, &addr.items)
+    }
+
+    /// The key path of an address, as `["a"][0]`.
+    pub fn path_text(&self, addr: &Addr) -> String {
+        let Some(doc) = self.docs().get(addr.doc) else {
+            return String::new();
+        };
+        let path = ops::tree_path(doc, &addr.items)
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        if self.docs().len() > 1 {
+            format!("document {} {path}", addr.doc + 1)
+        } else {
+            path
+        }
+    }
+
+    /// Whether a value is shown in clear.
+    pub fn is_revealed(&self, addr: &Addr) -> bool {
+        self.reveal_all || self.revealed.contains(addr)
+    }
+
+    /// Whether unsaved changes exist.
+    pub fn dirty(&self) -> bool {
+        self.history.dirty()
+    }
+
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.status = Some((Level::Info, text.into()));
+    }
+
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.status = Some((Level::Error, text.into()));
+    }
+}

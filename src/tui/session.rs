@@ -1,0 +1,183 @@
+//! A file opened for editing and the effects that touch it: open (keys are unwrapped here,
+//! before the terminal is taken over, so gpg's pinentry can use it), save and reload.
+
+use crate::document::{self, Document, OpenError, OpenOptions};
+use crate::keys::groups::KeySources;
+use crate::store::{EmitOptions, Format};
+use crate::tui::action::Action;
+use crate::tui::model::{FileInfo, Model, Source};
+use sha2::{Digest, Sha256};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// What to open and how.
+pub struct OpenRequest {
+    pub path: PathBuf,
+    /// The name shown in the editor (the file name, or `demo.sops.yaml` for the demo).
+    pub name: String,
+    pub format: Format,
+    pub emit: EmitOptions,
+    pub sources: KeySources,
+    /// `--ignore-mac`: a MAC mismatch still warns, but the file may be edited and saved.
+    pub ignore_mac: bool,
+}
+
+/// Why the editor could not open a file.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenFailure {
+    #[error("Error reading file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Open(#[from] OpenError),
+}
+
+/// An open file: the model plus what saving and reloading need.
+pub struct Session {
+    pub model: Model,
+    pub path: PathBuf,
+    format: Format,
+    emit: EmitOptions,
+    sources: KeySources,
+    /// Digest of the file's bytes as last read or written, to notice changes by others.
+    pub digest: [u8; 32],
+}
+
+/// SHA-256 of file bytes.
+pub fn digest(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+fn progress(text: &str) {
+    let mut err = std::io::stderr();
+    if err.is_terminal() {
+        let _ = write!(err, "\r\x1b[K{text}");
+        let _ = err.flush();
+    }
+}
+
+/// Reads and decrypts the file. Without a usable key the file opens in review mode (read-only,
+/// from the ciphertext); a MAC mismatch opens read-only with a warning unless `ignore_mac`.
+pub fn open(req: OpenRequest) -> Result<Session, OpenFailure> {
+    let bytes = std::fs::read(&req.path).map_err(|source| OpenFailure::Read {
+        path: req.path.display().to_string(),
+        source,
+    })?;
+    let digest = digest(&bytes);
+    progress(&format!(
+        "sesame: opening {}: unwrapping the data key…",
+        req.name
+    ));
+    let opened = Document::open(
+        req.format,
+        bytes.clone(),
+        &req.sources,
+        OpenOptions {
+            ignore_mac: true,
+            keep_ciphertext: true,
+        },
+    );
+    progress("");
+    let file = FileInfo {
+        name: req.name.clone(),
+        format: req.format,
+    };
+    let model = match opened {
+        Ok(doc) => {
+            let bad_mac = doc.mac_problem().is_some();
+            let mut model = Model::new(Source::Doc(Box::new(doc)), file);
+            model.mac_ignored = req.ignore_mac;
+            if bad_mac && !req.ignore_mac {
+                model.set_read_only("the MAC does not match; pass --ignore-mac to edit");
+            }
+            model
+        }
+        Err(OpenError::Keys(report)) => {
+            let (parsed, metadata) = document::inspect(req.format, &bytes)?;
+            let reason = format!("{report}\nhint: {}", report.hint());
+            let reason = reason.lines().next().unwrap_or("no key").to_string();
+            Model::new(
+                Source::Review {
+                    docs: parsed.docs,
+                    metadata: Box::new(metadata),
+                    reason,
+                },
+                file,
+            )
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Session {
+        model,
+        path: req.path,
+        format: req.format,
+        emit: req.emit,
+        sources: req.sources,
+        digest,
+    })
+}
+
+impl Session {
+    /// Whether the file on disk differs from what was last read or written.
+    pub fn changed_on_disk(&self) -> bool {
+        match std::fs::read(&self.path) {
+            Ok(bytes) => digest(&bytes) != self.digest,
+            Err(_) => true,
+        }
+    }
+
+    /// Seals and writes the file; refuses (asks) when it changed on disk, unless `force`.
+    pub fn save(&mut self, force: bool) -> Action {
+        if !force && self.changed_on_disk() {
+            return Action::Conflict;
+        }
+        let Source::Doc(doc) = &mut self.model.source else {
+            return Action::Failed("review mode has no key: nothing can be saved".into());
+        };
+        let bytes = match doc.seal(&self.emit) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Action::Saved,
+            Err(e) => {
+                return Action::Failed(format!("could not encrypt {}: {e}", self.model.file.name));
+            }
+        };
+        match crate::fs::write_atomic(&self.path, &bytes) {
+            Ok(()) => {
+                self.digest = digest(&bytes);
+                Action::Saved
+            }
+            Err(e) => Action::Failed(format!(
+                "could not write {}: {e} (nothing was changed on disk)",
+                self.path.display()
+            )),
+        }
+    }
+
+    /// Reads the file again (the keys are already loaded).
+    pub fn reload(&mut self) -> Action {
+        let bytes = match std::fs::read(&self.path) {
+            Ok(b) => b,
+            Err(e) => {
+                return Action::Failed(format!("could not read {}: {e}", self.path.display()));
+            }
+        };
+        let digest = digest(&bytes);
+        match Document::open(
+            self.format,
+            bytes,
+            &self.sources,
+            OpenOptions {
+                ignore_mac: true,
+                keep_ciphertext: true,
+            },
+        ) {
+            Ok(doc) => {
+                self.digest = digest;
+                Action::Reloaded(Box::new(Source::Doc(Box::new(doc))))
+            }
+            Err(e) => Action::Failed(format!("could not reload {}: {e}", self.model.file.name)),
+        }
+    }
+}

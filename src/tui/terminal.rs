@@ -1,0 +1,55 @@
+//! The real terminal: raw mode, alternate screen (so no plaintext stays in the scrollback)
+//! and bracketed paste, restored on every way out: a guard's `Drop`, a panic hook that
+//! restores first and then runs the previous hook, and the signal path in the loop.
+
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use std::io::{self, Stdout};
+use std::sync::Once;
+
+/// The terminal type the editor draws on.
+pub type Term = Terminal<CrosstermBackend<Stdout>>;
+
+/// Restores the terminal when dropped.
+pub struct Guard(());
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Puts the terminal back as it was: cooked mode, main screen, no bracketed paste, cursor
+/// shown. Safe to call more than once and when the terminal is gone (errors are ignored).
+pub fn restore() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+static HOOK: Once = Once::new();
+
+/// Enters the editor's screen and returns the terminal with its guard.
+pub fn enter() -> io::Result<(Term, Guard)> {
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+    });
+    enable_raw_mode()?;
+    let guard = Guard(());
+    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+    let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    Ok((terminal, guard))
+}

@@ -1,0 +1,196 @@
+//! `update(&mut Model, Action) -> Vec<Effect>`: every state change of the editor, pure (no
+//! terminal, no files). Saving, reloading and quitting are effects the loop runs; their
+//! results come back as actions.
+
+mod edit;
+mod nav;
+
+use crate::tui::action::Action;
+use crate::tui::model::{Confirm, Mode, Model, PromptPurpose};
+
+/// Work for the loop: the only ways `update` reaches outside the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Seal and write the file; `force` writes over changes made on disk since it was read.
+    Save {
+        force: bool,
+    },
+    /// Read the file again from disk, dropping unsaved changes.
+    Reload,
+    Quit,
+}
+
+/// Applies one action.
+pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
+    // Results of effects and outside events apply in every mode.
+    match action {
+        Action::Resize(_, h) => {
+            m.height = crate::tui::view::tree_rows(h);
+            m.clamp();
+            return vec![];
+        }
+        Action::FileChanged => {
+            m.disk_changed = true;
+            m.info("the file changed on disk since it was opened; a save will ask first");
+            return vec![];
+        }
+        Action::Saved => {
+            m.history.mark_saved();
+            m.disk_changed = false;
+            m.mode = Mode::Normal;
+            m.info(format!("saved {}", m.file.name));
+            return vec![];
+        }
+        Action::Failed(msg) => {
+            m.mode = Mode::Normal;
+            m.error(msg);
+            return vec![];
+        }
+        Action::Conflict => {
+            m.mode = Mode::Conflict;
+            return vec![];
+        }
+        Action::Reloaded(source) => {
+            edit::reloaded(m, *source);
+            return vec![];
+        }
+        _ => {}
+    }
+    match &m.mode {
+        Mode::Normal => normal(m, action),
+        Mode::Edit(_) => edit::in_editor(m, action),
+        Mode::Prompt(_) => edit::in_prompt(m, action),
+        Mode::ChangeType => match action {
+            Action::SetType(kind) => {
+                m.mode = Mode::Normal;
+                edit::set_type(m, kind);
+                vec![]
+            }
+            Action::Cancel => close(m),
+            _ => vec![],
+        },
+        Mode::Confirm(c) => {
+            let c = c.clone();
+            match action {
+                Action::Confirm => {
+                    m.mode = Mode::Normal;
+                    match c {
+                        Confirm::Delete(addr) => {
+                            edit::delete(m, addr);
+                            vec![]
+                        }
+                        Confirm::QuitUnsaved => {
+                            m.quit = true;
+                            vec![Effect::Quit]
+                        }
+                    }
+                }
+                Action::Cancel => close(m),
+                _ => vec![],
+            }
+        }
+        Mode::ReviewSave => match action {
+            Action::Confirm => {
+                m.mode = Mode::Normal;
+                m.info("saving…");
+                vec![Effect::Save { force: false }]
+            }
+            Action::Cancel => close(m),
+            _ => vec![],
+        },
+        Mode::Conflict => match action {
+            Action::Reload => {
+                m.mode = Mode::Normal;
+                vec![Effect::Reload]
+            }
+            Action::Overwrite => {
+                m.mode = Mode::Normal;
+                m.info("saving over the changed file…");
+                vec![Effect::Save { force: true }]
+            }
+            Action::Cancel => close(m),
+            _ => vec![],
+        },
+        Mode::Help | Mode::Recipients | Mode::MacWarning => match action {
+            Action::Cancel | Action::Confirm => close(m),
+            _ => vec![],
+        },
+    }
+}
+
+fn close(m: &mut Model) -> Vec<Effect> {
+    m.mode = Mode::Normal;
+    vec![]
+}
+
+fn normal(m: &mut Model, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Up => nav::step(m, -1),
+        Action::Down => nav::step(m, 1),
+        Action::PageUp => nav::step(m, -(m.height.max(1) as isize)),
+        Action::PageDown => nav::step(m, m.height.max(1) as isize),
+        Action::Top => nav::step(m, isize::MIN / 2),
+        Action::Bottom => nav::step(m, isize::MAX / 2),
+        Action::Collapse => nav::collapse(m),
+        Action::Expand => nav::expand(m),
+        Action::Reveal => nav::reveal(m),
+        Action::RevealAll => {
+            m.reveal_all = !m.reveal_all;
+            if !m.reveal_all {
+                m.revealed.clear();
+            }
+            m.info(if m.reveal_all {
+                "all values revealed (V masks them again)"
+            } else {
+                "all values masked"
+            });
+        }
+        Action::Edit => edit::start_edit(m),
+        Action::Add => edit::start_add(m),
+        Action::Rename => edit::start_rename(m),
+        Action::Delete => edit::ask_delete(m),
+        Action::ChangeType => edit::ask_type(m),
+        Action::Undo => edit::undo(m),
+        Action::Redo => edit::redo(m),
+        Action::Search => edit::start_search(m),
+        Action::SearchNext => nav::search_step(m, true),
+        Action::SearchPrev => nav::search_step(m, false),
+        Action::Recipients => m.mode = Mode::Recipients,
+        Action::Help => m.mode = Mode::Help,
+        Action::Paste(_) => {
+            m.info("to paste, open the value editor first (Enter), then paste");
+        }
+        Action::Save => {
+            if let Some(why) = &m.read_only {
+                let why = why.clone();
+                m.error(format!("read-only ({why}): nothing can be saved"));
+            } else if !m.dirty() {
+                m.info("nothing to save: no changes since the file was opened or saved");
+            } else {
+                m.mode = Mode::ReviewSave;
+            }
+        }
+        Action::Quit => {
+            if m.dirty() {
+                m.mode = Mode::Confirm(Confirm::QuitUnsaved);
+            } else {
+                m.quit = true;
+                return vec![Effect::Quit];
+            }
+        }
+        Action::Cancel => {
+            m.status = None;
+        }
+        _ => {}
+    }
+    vec![]
+}
+
+/// Whether prompts of this purpose accept the text as typed (search may be empty).
+pub fn purpose_label(p: &PromptPurpose) -> &'static str {
+    match p {
+        PromptPurpose::NewKey(_) => "New key",
+        PromptPurpose::Rename(_) => "Rename to",
+        PromptPurpose::Search => "Search key paths",
+    }
+}

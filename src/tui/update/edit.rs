@@ -1,0 +1,585 @@
+//! Changing the document: the value editor, add, rename, delete, change type, undo and redo.
+//! Every change is one `edit::ops` edit whose inverse goes on the undo stack.
+
+use crate::edit::ops::{self, Addr, Item, ItemRef, Op};
+use crate::edit::same_content;
+use crate::edit::value::{self, ValueKind};
+use crate::tree::{Entry, Leaf, Node, Scalar};
+use crate::tui::action::Action;
+use crate::tui::history::Step;
+use crate::tui::model::{
+    Confirm, EditState, EditTarget, Mode, Model, Prompt, PromptPurpose, Source,
+};
+use crate::tui::rows::RowKind;
+use crate::tui::update::{Effect, nav};
+use ratatui_textarea::TextArea;
+use zeroize::Zeroize;
+
+/// A text area that keeps no undo copies of what is typed (values may be secret).
+fn text_area(text: &str) -> TextArea<'static> {
+    let lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+    let mut area = TextArea::new(lines);
+    area.set_max_histories(0);
+    area.move_cursor(ratatui_textarea::CursorMove::Bottom);
+    area.move_cursor(ratatui_textarea::CursorMove::End);
+    area
+}
+
+/// Takes the text out of an area and wipes the area's lines.
+fn take_text(area: TextArea<'static>) -> zeroize::Zeroizing<String> {
+    let mut lines = area.into_lines();
+    let text = zeroize::Zeroizing::new(lines.join("\n"));
+    for line in &mut lines {
+        line.zeroize();
+    }
+    text
+}
+
+fn writable(m: &mut Model) -> bool {
+    match m.read_only.clone() {
+        Some(why) => {
+            m.error(format!("read-only ({why})"));
+            false
+        }
+        None => true,
+    }
+}
+
+/// Applies an edit to the document, keeps recorded places in step, and returns the inverse.
+fn apply(m: &mut Model, op: Op) -> Option<Op> {
+    let shift = match &op {
+        Op::Insert { at, .. } => Some((at.clone(), true)),
+        Op::Remove { at } => Some((at.clone(), false)),
+        Op::Replace { .. } => None,
+    };
+    let Source::Doc(doc) = &mut m.source else {
+        m.error("read-only: review mode has no key");
+        return None;
+    };
+    match doc.apply(op) {
+        Ok(inverse) => {
+            if let Some((at, inserted)) = shift {
+                m.history.shift(&at, inserted);
+                m.collapsed = std::mem::take(&mut m.collapsed)
+                    .into_iter()
+                    .filter_map(|mut a| a.shift(&at, inserted).then_some(a))
+                    .collect();
+                m.revealed.clear();
+            }
+            Some(inverse)
+        }
+        Err(e) => {
+            m.error(format!("cannot apply the edit: {e}"));
+            None
+        }
+    }
+}
+
+/// Applies and records one step.
+fn commit(m: &mut Model, op: Op, label: String, touched: Addr, deep: bool) -> bool {
+    // A new leaf value under the same key keeps the rows as they are; anything else (a new
+    // key, an insert, a removal) rebuilds them.
+    let structural = match &op {
+        Op::Replace {
+            item: Item::Node(Node::Leaf(_)),
+            ..
+        } => false,
+        Op::Replace {
+            at,
+            item: Item::Entry(e),
+        } => {
+            !(matches!(e.value, Node::Leaf(_))
+                && matches!(m.item(at), Some(ItemRef::Entry(old)) if old.key == e.key))
+        }
+        _ => true,
+    };
+    let Some(inverse) = apply(m, op) else {
+        return false;
+    };
+    m.history.record(Step {
+        op: inverse,
+        label: label.clone(),
+        touched,
+        deep,
+    });
+    if structural {
+        m.rebuild_rows();
+    }
+    m.info(label);
+    true
+}
+
+/// The item at `addr` with a new leaf value, keeping its key.
+fn with_value(m: &Model, addr: &Addr, value: Scalar) -> Option<Item> {
+    let leaf = Node::Leaf(Leaf {
+        value,
+        cipher: None,
+    });
+    match m.item(addr)? {
+        ItemRef::Entry(e) => Some(Item::Entry(Entry {
+            key: e.key.clone(),
+            value: leaf,
+        })),
+        ItemRef::Node(_) => Some(Item::Node(leaf)),
+        ItemRef::Comment(_) => None,
+    }
+}
+
+pub fn start_edit(m: &mut Model) {
+    let Some(row) = m.rows.get(m.cursor).copied() else {
+        return;
+    };
+    match row.kind {
+        RowKind::Map | RowKind::List | RowKind::Doc => {
+            if row.collapsed {
+                nav::expand(m);
+            } else {
+                nav::collapse(m);
+            }
+            return;
+        }
+        RowKind::Comment => {
+            m.info("comments are kept as they are; edit the file's values instead");
+            return;
+        }
+        RowKind::Leaf => {}
+    }
+    if !writable(m) {
+        return;
+    }
+    let Some(addr) = m.selected_addr() else {
+        return;
+    };
+    open_editor(m, addr);
+}
+
+fn open_editor(m: &mut Model, addr: Addr) {
+    let (kind, text, type_name) = match m.item(&addr).and_then(|i| i.node()) {
+        Some(Node::Leaf(leaf)) => (
+            ValueKind::of(&leaf.value)
+                .or(matches!(leaf.value, Scalar::Null).then_some(ValueKind::Str)),
+            value::text_of(&leaf.value),
+            leaf.value.type_name(),
+        ),
+        _ => return,
+    };
+    let Some(kind) = kind else {
+        m.error(format!("a {type_name} value cannot be edited as text here"));
+        return;
+    };
+    let area = text_area(&text.to_lossy());
+    m.mode = Mode::Edit(Box::new(EditState {
+        target: EditTarget::Value(addr),
+        area,
+        kind,
+    }));
+    m.info(
+        "Enter commits · Alt-Enter or Ctrl-J adds a line · Ctrl-S commits many lines · Esc cancels",
+    );
+}
+
+pub fn in_editor(m: &mut Model, action: Action) -> Vec<Effect> {
+    let Mode::Edit(state) = &mut m.mode else {
+        return vec![];
+    };
+    match action {
+        Action::Input(key) => {
+            state.area.input(key);
+        }
+        Action::Newline => state.area.insert_newline(),
+        Action::Paste(text) => {
+            let mut text = zeroize::Zeroizing::new(text.replace("\r\n", "\n").replace('\r', "\n"));
+            state.area.insert_str(text.as_str());
+            text.zeroize();
+        }
+        Action::Confirm if state.area.lines().len() > 1 => state.area.insert_newline(),
+        Action::Confirm | Action::Commit => commit_editor(m),
+        Action::Cancel => {
+            if let Mode::Edit(state) = std::mem::replace(&mut m.mode, Mode::Normal) {
+                drop(take_text(state.area));
+            }
+            m.info("edit cancelled");
+        }
+        _ => {}
+    }
+    vec![]
+}
+
+fn commit_editor(m: &mut Model) {
+    let Mode::Edit(state) = std::mem::replace(&mut m.mode, Mode::Normal) else {
+        return;
+    };
+    let EditState { target, area, kind } = *state;
+    let EditTarget::Value(addr) = target;
+    let text = take_text(area);
+    let value = match value::parse(kind, &text) {
+        Ok(v) => v,
+        Err(e) => {
+            // Back into the editor with the text, so nothing typed is lost.
+            m.mode = Mode::Edit(Box::new(EditState {
+                target: EditTarget::Value(addr.clone()),
+                area: text_area(&text),
+                kind,
+            }));
+            m.error(format!(
+                "{} is a {} value: {e}",
+                m.path_text(&addr),
+                kind.name()
+            ));
+            return;
+        }
+    };
+    let unchanged = matches!(m.item(&addr).and_then(|i| i.node()), Some(old) if same_content(old, &Node::scalar(value.clone())));
+    if unchanged {
+        m.info("unchanged");
+        return;
+    }
+    let Some(item) = with_value(m, &addr, value) else {
+        return;
+    };
+    let label = format!("changed {}", m.path_text(&addr));
+    commit(
+        m,
+        Op::Replace {
+            at: addr.clone(),
+            item,
+        },
+        label,
+        addr,
+        true,
+    );
+}
+
+/// Where an added item goes: inside the selected container, or after the selected item.
+fn add_target(m: &Model) -> Option<(Addr, bool)> {
+    let row = m.rows.get(m.cursor).copied();
+    let addr = m.selected_addr();
+    let container_len = |a: &Addr| -> Option<(usize, bool)> {
+        match m.item(a)?.node()? {
+            Node::Map(map) => Some((map.items.len(), true)),
+            Node::List(l) => Some((l.items.len(), false)),
+            Node::Leaf(_) => None,
+        }
+    };
+    match (row, addr) {
+        (None, _) => Some((Addr::new(0, vec![m.docs().first()?.items.len()]), true)),
+        (Some(r), None) => {
+            let doc = m.docs().get(r.doc as usize)?;
+            Some((Addr::new(r.doc as usize, vec![doc.items.len()]), true))
+        }
+        (Some(r), Some(a)) if matches!(r.kind, RowKind::Map | RowKind::List) => {
+            let (len, is_map) = container_len(&a)?;
+            Some((a.child(len), is_map))
+        }
+        (Some(_), Some(a)) => {
+            let parent = a.parent();
+            let is_map = if parent.items.is_empty() {
+                true
+            } else {
+                container_len(&parent)?.1
+            };
+            let mut at = a;
+            *at.items.last_mut()? += 1;
+            Some((at, is_map))
+        }
+    }
+}
+
+pub fn start_add(m: &mut Model) {
+    if !writable(m) {
+        return;
+    }
+    let Some((at, is_map)) = add_target(m) else {
+        return;
+    };
+    if is_map {
+        m.mode = Mode::Prompt(Box::new(Prompt {
+            purpose: PromptPurpose::NewKey(at),
+            area: text_area(""),
+        }));
+        return;
+    }
+    let label = format!("added an item at {}", list_label(m, &at));
+    if commit(
+        m,
+        Op::Insert {
+            at: at.clone(),
+            item: Item::Node(Node::string("")),
+        },
+        label,
+        at.clone(),
+        true,
+    ) {
+        nav::show(m, &at);
+        open_editor(m, at);
+    }
+}
+
+fn list_label(m: &Model, at: &Addr) -> String {
+    format!(
+        "{}[{}]",
+        m.path_text(&at.parent()),
+        at.items.last().copied().unwrap_or(0)
+    )
+}
+
+pub fn start_rename(m: &mut Model) {
+    if !writable(m) {
+        return;
+    }
+    let Some(addr) = m.selected_addr() else {
+        return;
+    };
+    let Some(ItemRef::Entry(e)) = m.item(&addr) else {
+        m.error("only map keys can be renamed (list items have no key)");
+        return;
+    };
+    let area = text_area(&e.key);
+    m.mode = Mode::Prompt(Box::new(Prompt {
+        purpose: PromptPurpose::Rename(addr),
+        area,
+    }));
+}
+
+pub fn start_search(m: &mut Model) {
+    let area = text_area("");
+    m.mode = Mode::Prompt(Box::new(Prompt {
+        purpose: PromptPurpose::Search,
+        area,
+    }));
+}
+
+pub fn in_prompt(m: &mut Model, action: Action) -> Vec<Effect> {
+    let Mode::Prompt(prompt) = &mut m.mode else {
+        return vec![];
+    };
+    match action {
+        Action::Input(key) => {
+            prompt.area.input(key);
+        }
+        Action::Paste(text) => {
+            prompt.area.insert_str(text.lines().next().unwrap_or(""));
+        }
+        Action::Cancel => m.mode = Mode::Normal,
+        Action::Confirm | Action::Commit => {
+            let Mode::Prompt(prompt) = std::mem::replace(&mut m.mode, Mode::Normal) else {
+                return vec![];
+            };
+            let Prompt { purpose, area } = *prompt;
+            let text = take_text(area).to_string();
+            prompt_done(m, purpose, text);
+        }
+        _ => {}
+    }
+    vec![]
+}
+
+fn prompt_done(m: &mut Model, purpose: PromptPurpose, text: String) {
+    match purpose {
+        PromptPurpose::Search => {
+            if text.is_empty() {
+                m.search = None;
+                return;
+            }
+            m.search = Some(text);
+            nav::search_step(m, true);
+        }
+        PromptPurpose::NewKey(at) => {
+            if text.is_empty() {
+                m.error("a key cannot be empty");
+                return;
+            }
+            let label = format!("added {}{}", m.path_text(&at.parent()), key_step(&text));
+            let op = Op::Insert {
+                at: at.clone(),
+                item: Item::Entry(Entry {
+                    key: text,
+                    value: Node::string(""),
+                }),
+            };
+            if commit(m, op, label, at.clone(), true) {
+                nav::show(m, &at);
+                open_editor(m, at);
+            }
+        }
+        PromptPurpose::Rename(addr) => {
+            let (same, item) = match m.item(&addr) {
+                Some(ItemRef::Entry(e)) => (e.key == text, ops::renamed(e, text.clone())),
+                _ => return,
+            };
+            if same {
+                m.info("unchanged");
+                return;
+            }
+            if text.is_empty() {
+                m.error("a key cannot be empty");
+                return;
+            }
+            let label = format!("renamed {} to {:?}", m.path_text(&addr), text);
+            commit(
+                m,
+                Op::Replace {
+                    at: addr.clone(),
+                    item: Item::Entry(item),
+                },
+                label,
+                addr,
+                true,
+            );
+        }
+    }
+}
+
+fn key_step(key: &str) -> String {
+    format!("[\"{key}\"]")
+}
+
+pub fn ask_delete(m: &mut Model) {
+    if !writable(m) {
+        return;
+    }
+    if let Some(addr) = m.selected_addr() {
+        m.mode = Mode::Confirm(Confirm::Delete(addr));
+    }
+}
+
+pub fn delete(m: &mut Model, addr: Addr) {
+    let label = format!("deleted {}", m.path_text(&addr));
+    let parent = addr.parent();
+    if commit(m, Op::Remove { at: addr.clone() }, label, parent, false) {
+        m.select_addr(&addr);
+        m.clamp();
+    }
+}
+
+pub fn ask_type(m: &mut Model) {
+    if !writable(m) {
+        return;
+    }
+    let is_leaf = m
+        .selected_addr()
+        .is_some_and(|a| matches!(m.item(&a).and_then(|i| i.node()), Some(Node::Leaf(_))));
+    if is_leaf {
+        m.mode = Mode::ChangeType;
+    } else {
+        m.error("select a value to change its type");
+    }
+}
+
+pub fn set_type(m: &mut Model, kind: ValueKind) {
+    let Some(addr) = m.selected_addr() else {
+        return;
+    };
+    let Some(current) = m
+        .item(&addr)
+        .and_then(|i| i.node())
+        .and_then(|n| n.as_scalar())
+        .cloned()
+    else {
+        return;
+    };
+    if ValueKind::of(&current) == Some(kind) {
+        m.info(format!("already a {} value", kind.name()));
+        return;
+    }
+    let value = match value::convert(&current, kind) {
+        Ok(v) => v,
+        Err(e) => {
+            m.error(format!(
+                "{} cannot become {}: {e}",
+                m.path_text(&addr),
+                kind.name()
+            ));
+            return;
+        }
+    };
+    let Some(item) = with_value(m, &addr, value) else {
+        return;
+    };
+    let label = format!(
+        "changed the type of {} to {}",
+        m.path_text(&addr),
+        kind.name()
+    );
+    commit(
+        m,
+        Op::Replace {
+            at: addr.clone(),
+            item,
+        },
+        label,
+        addr,
+        true,
+    );
+}
+
+pub fn undo(m: &mut Model) {
+    let Some(step) = m.history.take_undo() else {
+        m.info("nothing to undo");
+        return;
+    };
+    let Step {
+        op,
+        label,
+        touched,
+        deep,
+    } = step;
+    // An edit that no longer fits the tree (a bug) shows its error and the step is dropped.
+    if let Some(inverse) = apply(m, op) {
+        m.history.undone(Step {
+            op: inverse,
+            label: label.clone(),
+            touched: touched.clone(),
+            deep,
+        });
+        m.rebuild_rows();
+        nav::show(m, &touched);
+        m.info(format!("undid: {label}"));
+    }
+}
+
+pub fn redo(m: &mut Model) {
+    let Some(step) = m.history.take_redo() else {
+        m.info("nothing to redo");
+        return;
+    };
+    let Step {
+        op,
+        label,
+        touched,
+        deep,
+    } = step;
+    if let Some(inverse) = apply(m, op) {
+        m.history.redone(Step {
+            op: inverse,
+            label: label.clone(),
+            touched: touched.clone(),
+            deep,
+        });
+        m.rebuild_rows();
+        nav::show(m, &touched);
+        m.info(format!("redid: {label}"));
+    }
+}
+
+/// The file was read again: a fresh start on the new content.
+pub fn reloaded(m: &mut Model, source: Source) {
+    let keep = m.selected_addr();
+    m.source = source;
+    m.history = Default::default();
+    m.revealed.clear();
+    m.disk_changed = false;
+    m.mode = Mode::Normal;
+    m.read_only = None;
+    if matches!(&m.source, Source::Doc(d) if d.mac_problem().is_some()) {
+        m.mode = Mode::MacWarning;
+        if !m.mac_ignored {
+            m.set_read_only("the MAC does not match; pass --ignore-mac to edit");
+        }
+    }
+    m.rebuild_rows();
+    if let Some(a) = keep {
+        m.select_addr(&a);
+    }
+    m.info(format!("reloaded {} from disk", m.file.name));
+}

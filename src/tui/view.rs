@@ -1,0 +1,108 @@
+//! `view(&Model, &Theme, &mut Frame)`: draws the editor from the model and nothing else.
+//! Title bar, tree pane, detail pane and status line, with the current mode's overlay on top.
+
+mod detail;
+mod editor;
+mod overlay;
+mod tree;
+
+use crate::tui::model::{Level, Mode, Model, Source};
+use crate::tui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+/// A value shown masked: always this wide, so the mask says nothing about the length.
+pub const MASK: &str = "••••••••";
+
+/// How many tree rows fit in a terminal `height` rows tall (title, status and two borders).
+pub fn tree_rows(height: u16) -> usize {
+    height.saturating_sub(4) as usize
+}
+
+/// Draws the whole screen.
+pub fn view(m: &Model, theme: &Theme, f: &mut Frame) {
+    let area = f.area();
+    let [title, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    title_bar(m, theme, f, title);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(body);
+    tree::draw(m, theme, f, left);
+    detail::draw(m, theme, f, right);
+    status_line(m, theme, f, status);
+    match &m.mode {
+        Mode::Normal => {}
+        Mode::Edit(state) => editor::draw_editor(m, state, theme, f, body),
+        Mode::Prompt(prompt) => editor::draw_prompt(prompt, theme, f, body),
+        Mode::Confirm(c) => overlay::confirm(m, c, theme, f, body),
+        Mode::ChangeType => overlay::change_type(m, theme, f, body),
+        Mode::Help => overlay::help(m, theme, f, body),
+        Mode::Recipients => overlay::recipients(m, theme, f, body),
+        Mode::ReviewSave => overlay::review_save(m, theme, f, body),
+        Mode::Conflict => overlay::conflict(m, theme, f, body),
+        Mode::MacWarning => overlay::mac_warning(m, theme, f, body),
+    }
+}
+
+fn title_bar(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
+    let state = if let Source::Review { .. } = m.source {
+        "REVIEW (no key)".to_string()
+    } else if m.read_only.is_some() {
+        "READ-ONLY".to_string()
+    } else if m.dirty() {
+        "modified".to_string()
+    } else {
+        "saved".to_string()
+    };
+    let text = format!(
+        " sesame │ {} │ {} │ {} │ {state}",
+        m.file.name,
+        m.file.format.name(),
+        detail::recipients_summary(m.source.metadata()),
+    );
+    f.render_widget(Paragraph::new(Line::from(text)).style(theme.title), area);
+}
+
+fn status_line(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
+    let position = if m.rows.is_empty() {
+        "0/0".to_string()
+    } else {
+        format!("{}/{}", m.cursor + 1, m.rows.len())
+    };
+    let (style, text) = match &m.status {
+        Some((Level::Error, t)) => (theme.error, t.clone()),
+        Some((Level::Info, t)) => (theme.text, t.clone()),
+        None => (
+            theme.muted,
+            "? help · Enter edit · Space reveal · / search · Ctrl-S save · q quit".to_string(),
+        ),
+    };
+    let width = area.width as usize;
+    let room = width.saturating_sub(position.chars().count() + 2);
+    let shown: String = text.chars().take(room).collect();
+    let pad = width.saturating_sub(shown.chars().count() + position.chars().count() + 1);
+    let line = Line::from(vec![
+        Span::styled(format!(" {shown}"), style),
+        Span::raw(" ".repeat(pad.saturating_sub(1))),
+        Span::styled(position, theme.muted),
+    ]);
+    f.render_widget(Paragraph::new(line), area);
+}
+
+/// A rectangle of at most `w`×`h` centred in `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}

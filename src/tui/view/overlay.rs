@@ -1,0 +1,261 @@
+//! Pop-ups drawn over the panes: help (from the keymap), recipients, questions, the review
+//! before saving, the file-changed-on-disk question and the MAC warning.
+
+use crate::tui::model::{Confirm, Model};
+use crate::tui::theme::Theme;
+use crate::tui::view::centered;
+use crate::tui::view::tree::{CHANGED, ENCRYPTED, PLAIN};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+fn popup(
+    f: &mut Frame,
+    area: Rect,
+    title: &str,
+    lines: Vec<Line<'static>>,
+    theme: &Theme,
+    style: Style,
+) {
+    let w = lines
+        .iter()
+        .map(|l| l.width() as u16 + 4)
+        .max()
+        .unwrap_or(20)
+        .max(title.chars().count() as u16 + 6)
+        .min(area.width.saturating_sub(2));
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let rect = centered(area, w, h);
+    f.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(style)
+        .title(Span::styled(format!(" {title} "), style))
+        .style(theme.text);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
+fn text(s: impl Into<String>, style: Style) -> Line<'static> {
+    Line::from(Span::styled(s.into(), style))
+}
+
+fn keys_hint(theme: &Theme, s: &str) -> Line<'static> {
+    text(s.to_string(), theme.muted)
+}
+
+pub fn help(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
+    // Two columns, so every binding fits a common terminal height.
+    let entry = |(keys, what): &(String, &'static str)| {
+        vec![
+            Span::styled(format!("{keys:<17}"), theme.key),
+            Span::styled(format!("{what:<28}"), theme.text),
+        ]
+    };
+    let half = m.help.len().div_ceil(2);
+    let mut lines = Vec::new();
+    for i in 0..half {
+        let mut spans = entry(&m.help[i]);
+        if let Some(right) = m.help.get(half + i) {
+            spans.push(Span::raw("  "));
+            spans.extend(entry(right));
+        }
+        lines.push(Line::from(spans));
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::styled(format!("{ENCRYPTED} "), theme.encrypted),
+        Span::raw("encrypted   "),
+        Span::styled(format!("{PLAIN} "), theme.plain),
+        Span::raw("plain by the file's rule   "),
+        Span::styled(format!("{CHANGED} "), theme.changed),
+        Span::raw("changed"),
+    ]));
+    lines.push(keys_hint(theme, "Esc, q or ? closes"));
+    popup(f, area, "Help", lines, theme, theme.key);
+}
+
+pub fn recipients(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
+    let md = m.source.metadata();
+    let mut lines = Vec::new();
+    let groups = md.key_groups.len();
+    if groups > 1 {
+        lines.push(text(
+            format!(
+                "{groups} key groups; {} of them are needed to decrypt (Shamir threshold)",
+                md.shamir_threshold
+            ),
+            theme.text,
+        ));
+    } else {
+        lines.push(text(
+            "1 key group: any one key below can decrypt",
+            theme.text,
+        ));
+    }
+    for (i, group) in md.key_groups.iter().enumerate() {
+        lines.push(Line::default());
+        lines.push(text(format!("Group {}", i + 1), theme.key));
+        for key in &group.keys {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<24}", key.kind.label()), theme.muted),
+                Span::styled(key.display(), theme.text),
+            ]));
+        }
+        if group.keys.is_empty() {
+            lines.push(text("  (no keys)", theme.muted));
+        }
+    }
+    lines.push(Line::default());
+    lines.push(keys_hint(theme, "read-only here · Esc closes"));
+    popup(f, area, "Recipients", lines, theme, theme.key);
+}
+
+pub fn confirm(m: &Model, c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect) {
+    let (title, question) = match c {
+        Confirm::Delete(addr) => ("Delete", format!("Delete {} ?", m.path_text(addr))),
+        Confirm::QuitUnsaved => (
+            "Quit",
+            format!(
+                "Quit without saving {} change(s)?",
+                m.history.since_save().0.len()
+            ),
+        ),
+    };
+    let lines = vec![
+        text(question, theme.text),
+        Line::default(),
+        keys_hint(theme, "y yes · n or Esc no"),
+    ];
+    popup(f, area, title, lines, theme, theme.warning);
+}
+
+pub fn change_type(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
+    let addr = m.selected_addr().unwrap_or_default();
+    let now = m
+        .item(&addr)
+        .and_then(|i| i.node())
+        .and_then(|n| n.as_scalar())
+        .map(|s| s.type_name())
+        .unwrap_or("?");
+    let lines = vec![
+        text(
+            format!("{} is a {now} value.", m.path_text(&addr)),
+            theme.text,
+        ),
+        text("Change it to:", theme.text),
+        Line::default(),
+        keys_hint(theme, "s string · i int · f float · b bool · Esc cancel"),
+    ];
+    popup(f, area, "Change type", lines, theme, theme.key);
+}
+
+pub fn review_save(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
+    let (steps, older) = m.history.since_save();
+    let mut lines = vec![text(
+        format!(
+            "Save these changes to {}? (values stay masked)",
+            m.file.name
+        ),
+        theme.text,
+    )];
+    lines.push(Line::default());
+    let room = area.height.saturating_sub(8) as usize;
+    for s in steps.iter().take(room) {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{CHANGED} "), theme.changed),
+            Span::styled(s.label.clone(), theme.text),
+        ]));
+    }
+    if steps.len() > room {
+        lines.push(text(
+            format!("… and {} more", steps.len() - room),
+            theme.muted,
+        ));
+    }
+    if older {
+        lines.push(text("(and changes undone past the last save)", theme.muted));
+    }
+    if m.disk_changed {
+        lines.push(text(
+            "The file changed on disk since it was opened: you will be asked before it is overwritten.",
+            theme.warning,
+        ));
+    }
+    lines.push(Line::default());
+    lines.push(text(
+        "Changed values get a fresh encryption; all others keep their ciphertext.",
+        theme.muted,
+    ));
+    lines.push(keys_hint(theme, "y or Enter save · n or Esc back"));
+    popup(f, area, "Review before saving", lines, theme, theme.key);
+}
+
+pub fn conflict(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
+    let lines = vec![
+        text(
+            format!("{} changed on disk since it was opened.", m.file.name),
+            theme.warning,
+        ),
+        text(
+            "Saving now would overwrite someone else's changes.",
+            theme.text,
+        ),
+        Line::default(),
+        keys_hint(
+            theme,
+            "r reload from disk (drops your changes) · o overwrite · Esc cancel",
+        ),
+    ];
+    popup(f, area, "File changed on disk", lines, theme, theme.warning);
+}
+
+pub fn mac_warning(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
+    // A mismatch names two hashes, which help nobody here; other problems are worth showing.
+    let problem = match &m.source {
+        crate::tui::model::Source::Doc(d) => d
+            .mac_problem()
+            .filter(|p| !p.starts_with("MAC mismatch"))
+            .unwrap_or("")
+            .to_string(),
+        _ => String::new(),
+    };
+    let mut lines = vec![text(
+        "The file's MAC does not match its content.",
+        theme.error,
+    )];
+    if !problem.is_empty() {
+        lines.push(text(problem, theme.muted));
+    }
+    lines.extend([
+        Line::default(),
+        text(
+            "It was changed outside sops (tampering or a bad merge).",
+            theme.text,
+        ),
+    ]);
+    if m.read_only.is_some() {
+        lines.push(text(
+            "Opened read-only. Restore it from version control, or pass",
+            theme.text,
+        ));
+        lines.push(text(
+            "--ignore-mac if you trust it and want to edit and save it.",
+            theme.text,
+        ));
+    } else {
+        lines.push(text(
+            "Opened with --ignore-mac: a save writes a new MAC.",
+            theme.warning,
+        ));
+    }
+    lines.push(Line::default());
+    lines.push(keys_hint(theme, "Enter or Esc continues"));
+    popup(f, area, "MAC mismatch", lines, theme, theme.error);
+}

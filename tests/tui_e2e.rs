@@ -1,0 +1,289 @@
+//! The editor end to end, in a real terminal: a private tmux server runs the built `sesame` on
+//! a file the real sops wrote. One session reveals, edits and saves a value (then sops reads it
+//! and `git diff` shows only that leaf, `lastmodified` and `mac` changed); another is killed
+//! with SIGTERM (the terminal comes back and the file is untouched). Screens are polled with a
+//! deadline; nothing sleeps a fixed time to wait for a state.
+
+mod common;
+
+use common::{Sandbox, new_age_key, ok};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const PLAIN: &str = "db:\n    user: admin\n    password: hunter2\napi_token: tok-123\n";
+
+/// A private tmux server (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+static SERVERS: AtomicUsize = AtomicUsize::new(0);
+
+impl Tmux {
+    fn start(dir: &Path, env: &[(&str, String)]) -> Tmux {
+        let tmux = Command::new("tmux").arg("-V").output();
+        assert!(
+            tmux.is_ok_and(|o| o.status.success()),
+            "tmux is missing: run scripts/install-tools.sh (it installs tmux)"
+        );
+        let socket = format!(
+            "sesame-e2e-{}-{}",
+            std::process::id(),
+            SERVERS.fetch_add(1, Ordering::SeqCst)
+        );
+        let t = Tmux { socket };
+        let mut args: Vec<String> = vec![
+            "new-session".into(),
+            "-d".into(),
+            "-x".into(),
+            "100".into(),
+            "-y".into(),
+            "30".into(),
+            "-s".into(),
+            "t".into(),
+            "-c".into(),
+            dir.display().to_string(),
+        ];
+        for (k, v) in env {
+            args.push("-e".into());
+            args.push(format!("{k}={v}"));
+        }
+        args.push("env PS1='$ ' sh".into());
+        t.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .output()
+            .expect("run tmux");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "t"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    fn type_text(&self, text: &str) {
+        self.run(&["send-keys", "-t", "t", "-l", text]);
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    fn alternate_on(&self) -> bool {
+        self.run(&["display", "-p", "-t", "t", "#{alternate_on}"])
+            .trim()
+            == "1"
+    }
+
+    /// Polls the screen until `check` holds, failing with the last screen after 20 s.
+    #[track_caller]
+    fn wait(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if check(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A git repository holding `secrets.yaml`, encrypted by the real sops.
+fn setup() -> (Sandbox, PathBuf, Vec<(&'static str, String)>) {
+    let (identity, recipient) = new_age_key();
+    let sb = Sandbox::new().env("SOPS_AGE_KEY", identity.clone());
+    sb.write("plain.yaml", PLAIN);
+    let enc = ok(sb.sops(&["encrypt", "--age", &recipient, "plain.yaml"]));
+    let file = sb.write("secrets.yaml", enc);
+    std::fs::remove_file(sb.path("plain.yaml")).unwrap();
+    sb.write("key.txt", format!("{identity}\n"));
+    git(sb.dir.path(), &["init", "-q", "."]);
+    git(sb.dir.path(), &["add", "secrets.yaml"]);
+    git(sb.dir.path(), &["commit", "-q", "-m", "secrets"]);
+    let env = vec![
+        ("HOME", sb.path("home").display().to_string()),
+        (
+            "SOPS_AGE_KEY_FILE",
+            sb.path("key.txt").display().to_string(),
+        ),
+        ("TERM", "xterm-256color".to_string()),
+        (
+            "XDG_CONFIG_HOME",
+            sb.path("home/.config").display().to_string(),
+        ),
+    ];
+    (sb, file, env)
+}
+
+fn start_sesame(t: &Tmux, dir: &Path) {
+    t.wait("the shell prompt", |s| s.contains('$'));
+    let cmd = format!(
+        "sh -c 'echo $$ > {}/sesame.pid; exec {} secrets.yaml'",
+        dir.display(),
+        env!("CARGO_BIN_EXE_sesame")
+    );
+    t.type_text(&cmd);
+    t.keys(&["Enter"]);
+    t.wait("the editor", |s| s.contains("sesame │ secrets.yaml"));
+    assert!(t.alternate_on(), "the editor uses the alternate screen");
+}
+
+#[test]
+fn reveal_edit_save_quit_then_sops_reads_it() {
+    let (sb, file, env) = setup();
+    let dir = sb.dir.path();
+    // The save must bump `lastmodified`: wait out the second sops wrote it in.
+    let stamp = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while stamp.contains(&sesame::gofmt::now_seconds()) {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let t = Tmux::start(dir, &env);
+    start_sesame(&t, dir);
+    // Rows: db, user, password, api_token. Reveal the password, then edit it.
+    t.keys(&["j", "j", "Space"]);
+    t.wait("the revealed value", |s| s.contains("password: hunter2"));
+    t.keys(&["Enter"]);
+    t.wait("the value editor", |s| {
+        s.contains("Edit [\"db\"][\"password\"]")
+    });
+    for _ in 0.."hunter2".len() {
+        t.keys(&["BSpace"]);
+    }
+    t.type_text("s3cret!");
+    t.keys(&["Enter"]);
+    t.wait("the new value", |s| s.contains("password: s3cret!"));
+    t.keys(&["C-s"]);
+    t.wait("the review screen", |s| {
+        s.contains("Review before saving") && s.contains("changed [\"db\"][\"password\"]")
+    });
+    t.keys(&["y"]);
+    t.wait("the save", |s| s.contains("saved secrets.yaml"));
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+    assert!(!t.alternate_on());
+
+    let value = ok(sb.sops(&[
+        "decrypt",
+        "--extract",
+        "[\"db\"][\"password\"]",
+        "secrets.yaml",
+    ]));
+    assert_eq!(String::from_utf8(value).unwrap(), "s3cret!");
+    let all = ok(sb.sops(&["decrypt", "secrets.yaml"]));
+    assert_eq!(
+        String::from_utf8(all).unwrap(),
+        PLAIN.replace("hunter2", "s3cret!")
+    );
+    let diff = git(dir, &["diff", "-U0", "--", "secrets.yaml"]);
+    let changed: Vec<&str> = diff
+        .lines()
+        .filter(|l| {
+            (l.starts_with('+') || l.starts_with('-'))
+                && !l.starts_with("+++")
+                && !l.starts_with("---")
+        })
+        .collect();
+    assert_eq!(changed.len(), 6, "only three lines change:\n{diff}");
+    for key in ["password:", "lastmodified:", "mac:"] {
+        assert_eq!(
+            changed.iter().filter(|l| l.contains(key)).count(),
+            2,
+            "{key} should change once:\n{diff}"
+        );
+    }
+    assert!(file.exists());
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_leaves_the_file() {
+    let (sb, file, env) = setup();
+    let dir = sb.dir.path();
+    let before = std::fs::read(&file).unwrap();
+    let t = Tmux::start(dir, &env);
+    start_sesame(&t, dir);
+    // Mid-session: a value revealed and an unsaved edit.
+    t.keys(&["j", "Space", "Enter"]);
+    t.wait("the value editor", |s| {
+        s.contains("Edit [\"db\"][\"user\"]")
+    });
+    t.type_text("XYZ");
+    t.keys(&["Enter"]);
+    t.wait("the unsaved edit", |s| s.contains("modified"));
+    let pid: i32 = std::fs::read_to_string(dir.join("sesame.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // SAFETY: kill(2) with a pid this test started (through the pane's shell).
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let screen = t.wait("the shell again", |s| {
+        !s.contains("sesame │") && s.contains('$')
+    });
+    assert!(
+        !t.alternate_on(),
+        "the alternate screen was left:\n{screen}"
+    );
+    assert!(
+        !screen.contains("adminXYZ"),
+        "no plaintext on the main screen"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // SAFETY: signal 0 only checks whether the process exists.
+    while unsafe { libc::kill(pid, 0) } == 0 {
+        assert!(Instant::now() < deadline, "sesame did not exit");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "the file is byte-identical"
+    );
+    // The shell works: the terminal is back in cooked mode with echo.
+    t.type_text("echo back-$((40+2))");
+    t.keys(&["Enter"]);
+    t.wait("the shell to answer", |s| s.contains("back-42"));
+}

@@ -1,0 +1,162 @@
+//! The editor's effects on real files: save (atomic, re-encrypting only what changed), the
+//! check for changes made on disk by someone else, reload, the file watcher, and opening
+//! without a key (review mode) — everything the loop does outside the terminal.
+
+mod common;
+mod tui_support;
+
+use common::{Sandbox, ok};
+use sesame::keys::age::FixedEnv;
+use sesame::keys::groups::KeySources;
+use sesame::store::{EmitOptions, Format};
+use sesame::tui::action::Action;
+use sesame::tui::demo;
+use sesame::tui::model::{Mode, Source};
+use sesame::tui::session::{self, OpenRequest, Session};
+use sesame::tui::update::update;
+use std::time::{Duration, Instant};
+use tui_support::{goto, press};
+
+fn open(sb: &Sandbox, sources: KeySources) -> Session {
+    let path = sb.write("demo.sops.yaml", demo::FILE);
+    let mut s = session::open(OpenRequest {
+        path,
+        name: demo::NAME.into(),
+        format: Format::Yaml,
+        emit: EmitOptions::default(),
+        sources,
+        ignore_mac: false,
+    })
+    .unwrap();
+    update(&mut s.model, Action::Resize(100, 30));
+    s
+}
+
+#[test]
+fn save_writes_only_the_edit_and_sops_reads_it() {
+    let sb = Sandbox::new().env("SOPS_AGE_KEY", demo::KEY);
+    let mut s = open(&sb, tui_support::demo_sources());
+    goto(&mut s.model, "host");
+    press(&mut s.model, "<enter><bs><bs><bs><bs>x<enter>");
+    let action = s.save(false);
+    assert!(matches!(action, Action::Saved), "{action:?}");
+    update(&mut s.model, action);
+    assert!(!s.model.dirty());
+    let written = String::from_utf8(sb.read("demo.sops.yaml")).unwrap();
+    let original = String::from_utf8(demo::FILE.to_vec()).unwrap();
+    let changed: Vec<&str> = written
+        .lines()
+        .filter(|l| !original.lines().any(|o| o == *l))
+        .collect();
+    assert_eq!(changed.len(), 3, "{changed:#?}");
+    let host = ok(sb.sops(&[
+        "decrypt",
+        "--extract",
+        r#"["database"]["host"]"#,
+        "demo.sops.yaml",
+    ]));
+    assert!(host.ends_with(b"x"));
+    assert!(
+        !s.changed_on_disk(),
+        "our own save is not someone else's change"
+    );
+}
+
+#[test]
+fn a_change_on_disk_is_never_overwritten_silently() {
+    let sb = Sandbox::new();
+    let mut s = open(&sb, tui_support::demo_sources());
+    goto(&mut s.model, "user");
+    press(&mut s.model, "<enter>Z<enter>");
+    // Someone else saves the file meanwhile (a valid edit of their own).
+    let theirs = {
+        let mut other = tui_support::model_of(demo::FILE, false);
+        goto(&mut other, "password");
+        press(&mut other, "<enter>!<enter>");
+        let Source::Doc(doc) = &mut other.source else {
+            panic!()
+        };
+        doc.seal(&EmitOptions::default()).unwrap().unwrap()
+    };
+    std::fs::write(sb.path("demo.sops.yaml"), &theirs).unwrap();
+    assert!(s.changed_on_disk());
+    let action = s.save(false);
+    assert!(matches!(action, Action::Conflict));
+    update(&mut s.model, action);
+    assert!(matches!(s.model.mode, Mode::Conflict));
+    assert_eq!(sb.read("demo.sops.yaml"), theirs, "nothing was written");
+    // Reload takes their version and drops ours.
+    let action = s.reload();
+    assert!(matches!(action, Action::Reloaded(_)));
+    update(&mut s.model, action);
+    assert!(!s.model.dirty());
+    assert!(!s.changed_on_disk());
+    assert!(s.model.read_only.is_none());
+    // Overwrite (after a new edit) writes ours over theirs.
+    goto(&mut s.model, "user");
+    press(&mut s.model, "<enter>Q<enter>");
+    std::fs::write(sb.path("demo.sops.yaml"), demo::FILE).unwrap();
+    assert!(matches!(s.save(false), Action::Conflict));
+    assert!(matches!(s.save(true), Action::Saved));
+    assert_ne!(sb.read("demo.sops.yaml"), demo::FILE);
+}
+
+#[test]
+fn reloading_a_file_whose_mac_broke_warns_and_turns_read_only() {
+    let sb = Sandbox::new();
+    let mut s = open(&sb, tui_support::demo_sources());
+    std::fs::write(sb.path("demo.sops.yaml"), tui_support::tampered_demo()).unwrap();
+    let action = s.reload();
+    update(&mut s.model, action);
+    assert!(matches!(s.model.mode, Mode::MacWarning));
+    assert!(s.model.read_only.is_some());
+}
+
+#[test]
+fn the_watcher_reports_changes_to_the_file() {
+    let sb = Sandbox::new();
+    let path = sb.write("w.yaml", "a: 1\n");
+    sb.write("other.yaml", "b: 1\n");
+    let watch = sesame::tui::watch::start(&path).unwrap();
+    std::fs::write(sb.path("other.yaml"), "b: 2\n").unwrap();
+    std::fs::write(&path, "a: 2\n").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if watch.events.recv_timeout(Duration::from_millis(50)).is_ok() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no event for the changed file");
+    }
+}
+
+#[test]
+fn without_a_key_the_file_opens_in_review_mode() {
+    let sb = Sandbox::new();
+    let mut s = open(&sb, KeySources::new(Box::new(FixedEnv::default())));
+    let Source::Review { reason, .. } = &s.model.source else {
+        panic!("expected review mode")
+    };
+    assert!(!reason.is_empty());
+    assert!(s.model.read_only.is_some());
+    let action = s.save(false);
+    assert!(matches!(action, Action::Failed(_)));
+    goto(&mut s.model, "password");
+    assert!(s.model.rows.get(s.model.cursor).unwrap().encrypted);
+}
+
+#[test]
+fn a_broken_file_is_an_open_error_naming_it() {
+    let sb = Sandbox::new();
+    let path = sb.write("bad.yaml", "a: [\n");
+    let err = session::open(OpenRequest {
+        path,
+        name: "bad.yaml".into(),
+        format: Format::Yaml,
+        emit: EmitOptions::default(),
+        sources: tui_support::demo_sources(),
+        ignore_mac: false,
+    })
+    .err()
+    .expect("a broken file does not open");
+    assert!(matches!(err, session::OpenFailure::Open(_)), "{err}");
+}

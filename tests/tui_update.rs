@@ -1,0 +1,422 @@
+//! Pure tests of `update`: every action, through the default keymap where it has a key, on the
+//! demo document. No terminal, no files.
+
+mod tui_support;
+
+use sesame::path::{Found, TreePath, lookup};
+use sesame::tree::{Node, Scalar};
+use sesame::tui::action::Action;
+use sesame::tui::model::{Confirm, Mode, Model, PromptPurpose, Source};
+use sesame::tui::rows::RowKind;
+use sesame::tui::update::{Effect, update};
+use tui_support::{demo_model, goto, press, review_model};
+
+fn value(m: &Model, path: &str) -> Option<Scalar> {
+    match lookup(&m.docs()[0], &TreePath::parse(path).unwrap()).ok()? {
+        Found::Node(Node::Leaf(l)) => Some(l.value.clone()),
+        _ => None,
+    }
+}
+
+fn exists(m: &Model, path: &str) -> bool {
+    lookup(&m.docs()[0], &TreePath::parse(path).unwrap()).is_ok()
+}
+
+fn text(m: &Model, path: &str) -> String {
+    match value(m, path) {
+        Some(Scalar::Str(s)) => s.as_str().unwrap().to_string(),
+        other => panic!("{path} is {other:?}"),
+    }
+}
+
+#[test]
+fn moves_with_every_navigation_key() {
+    let mut m = demo_model();
+    assert_eq!(m.cursor, 0);
+    press(&mut m, "jj");
+    assert_eq!(m.cursor, 2);
+    press(&mut m, "<down><up>k");
+    assert_eq!(m.cursor, 1);
+    press(&mut m, "G");
+    assert_eq!(m.cursor, m.rows.len() - 1);
+    press(&mut m, "g");
+    assert_eq!(m.cursor, 0);
+    update(&mut m, Action::Resize(100, 10));
+    assert_eq!(m.height, 6);
+    press(&mut m, "<pgdn>");
+    assert_eq!(m.cursor, 6);
+    assert!(m.scroll > 0, "the cursor stays on screen");
+    press(&mut m, "<pgup>");
+    assert_eq!(m.cursor, 0);
+    assert_eq!(m.scroll, 0);
+}
+
+#[test]
+fn collapses_and_expands() {
+    let mut m = demo_model();
+    let all = m.rows.len();
+    goto(&mut m, "database");
+    press(&mut m, "h");
+    assert!(m.rows.len() < all);
+    assert!(m.rows.get(m.cursor).unwrap().collapsed);
+    press(&mut m, "l");
+    assert_eq!(m.rows.len(), all);
+    // Right on an open container steps in; left on a leaf goes to the parent.
+    press(&mut m, "<right>");
+    assert_eq!(m.rows.get(m.cursor).unwrap().kind, RowKind::Leaf);
+    press(&mut m, "<left>");
+    assert_eq!(m.rows.get(m.cursor).unwrap().kind, RowKind::Map);
+    // Enter on a container toggles it.
+    press(&mut m, "<enter>");
+    assert!(m.rows.get(m.cursor).unwrap().collapsed);
+}
+
+#[test]
+fn reveals_one_value_or_all() {
+    let mut m = demo_model();
+    goto(&mut m, "password");
+    let addr = m.selected_addr().unwrap();
+    assert!(!m.is_revealed(&addr));
+    press(&mut m, "<space>");
+    assert!(m.is_revealed(&addr));
+    press(&mut m, "<space>");
+    assert!(!m.is_revealed(&addr));
+    press(&mut m, "V");
+    assert!(m.reveal_all && m.is_revealed(&addr));
+    press(&mut m, "V");
+    assert!(!m.is_revealed(&addr));
+}
+
+#[test]
+fn edits_a_value_and_commits_or_cancels() {
+    let mut m = demo_model();
+    goto(&mut m, "user");
+    let before = text(&m, r#"["database"]["user"]"#);
+    press(&mut m, "<enter>");
+    assert!(matches!(m.mode, Mode::Edit(_)));
+    press(&mut m, "XY<esc>");
+    assert!(matches!(m.mode, Mode::Normal));
+    assert_eq!(text(&m, r#"["database"]["user"]"#), before);
+    assert!(!m.dirty());
+    press(&mut m, "<enter>Z<enter>");
+    assert_eq!(text(&m, r#"["database"]["user"]"#), format!("{before}Z"));
+    assert!(m.dirty());
+    assert!(m.history.touched(&m.selected_addr().unwrap()));
+}
+
+#[test]
+fn multi_line_values_paste_and_newline() {
+    let mut m = demo_model();
+    goto(&mut m, "certificate");
+    press(&mut m, "<enter>");
+    let Mode::Edit(state) = &m.mode else { panic!() };
+    let lines = state.area.lines().len();
+    assert!(lines > 1, "the demo certificate spans lines");
+    // Enter in a multi-line value adds a line; Ctrl-S commits.
+    press(&mut m, "<enter>");
+    let Mode::Edit(state) = &m.mode else { panic!() };
+    assert_eq!(state.area.lines().len(), lines + 1);
+    update(&mut m, Action::Paste("pasted\r\nline".into()));
+    press(&mut m, "<c-s>");
+    assert!(matches!(m.mode, Mode::Normal));
+    let cert = text(&m, r#"["tls"]["certificate"]"#);
+    assert!(cert.ends_with("pasted\nline"), "{cert:?}");
+    // A one-line value becomes multi-line with Alt-Enter.
+    goto(&mut m, "user");
+    press(&mut m, "<enter><a-enter>x<c-s>");
+    assert!(text(&m, r#"["database"]["user"]"#).ends_with("\nx"));
+    // Paste outside the editor only explains.
+    update(&mut m, Action::Paste("ignored".into()));
+    assert!(matches!(m.mode, Mode::Normal));
+}
+
+#[test]
+fn typed_values_are_validated() {
+    let mut m = demo_model();
+    goto(&mut m, "replicas");
+    press(&mut m, "<enter>x<enter>");
+    // Not an integer: the editor stays open with the text, and an error shows.
+    assert!(matches!(m.mode, Mode::Edit(_)));
+    assert!(
+        matches!(&m.status, Some((sesame::tui::model::Level::Error, msg)) if msg.contains("integer"))
+    );
+    press(&mut m, "<bs><bs>7<enter>");
+    assert_eq!(value(&m, r#"["app"]["replicas"]"#), Some(Scalar::Int(7)));
+}
+
+#[test]
+fn changes_types() {
+    let mut m = demo_model();
+    goto(&mut m, "replicas");
+    press(&mut m, "t");
+    assert!(matches!(m.mode, Mode::ChangeType));
+    press(&mut m, "s");
+    assert!(matches!(
+        value(&m, r#"["app"]["replicas"]"#),
+        Some(Scalar::Str(_))
+    ));
+    press(&mut m, "ti");
+    assert!(matches!(
+        value(&m, r#"["app"]["replicas"]"#),
+        Some(Scalar::Int(_))
+    ));
+    press(&mut m, "tb");
+    assert!(matches!(
+        value(&m, r#"["app"]["replicas"]"#),
+        Some(Scalar::Bool(_))
+    ));
+    goto(&mut m, "user");
+    press(&mut m, "ti");
+    // A name is no integer: nothing changes and the error names the path, not the value.
+    assert!(matches!(
+        value(&m, r#"["database"]["user"]"#),
+        Some(Scalar::Str(_))
+    ));
+    let Some((_, msg)) = &m.status else { panic!() };
+    assert!(msg.contains(r#"["database"]["user"]"#), "{msg}");
+    assert!(!msg.contains(&text(&m, r#"["database"]["user"]"#)));
+    press(&mut m, "t<esc>");
+    assert!(matches!(m.mode, Mode::Normal));
+}
+
+#[test]
+fn adds_keys_and_list_items() {
+    let mut m = demo_model();
+    goto(&mut m, "host");
+    press(&mut m, "a");
+    assert!(matches!(&m.mode, Mode::Prompt(p) if matches!(p.purpose, PromptPurpose::NewKey(_))));
+    press(&mut m, "port<enter>");
+    assert!(
+        matches!(m.mode, Mode::Edit(_)),
+        "the value editor opens on the new key"
+    );
+    press(&mut m, "5432<enter>");
+    assert_eq!(text(&m, r#"["database"]["port"]"#), "5432");
+    // The new key sits right after the selected one.
+    let db = m.docs()[0].get("database").unwrap().as_map().unwrap();
+    let keys: Vec<&str> = db.entries().map(|e| e.key.as_str()).collect();
+    assert_eq!(&keys[..3], ["host", "port", "user"]);
+    // A duplicate key is refused.
+    press(&mut m, "auser<enter>");
+    assert!(matches!(
+        &m.status,
+        Some((sesame::tui::model::Level::Error, _))
+    ));
+    // In a list, an item is added after the selected one.
+    goto(&mut m, "ports");
+    press(&mut m, "a8080<enter>");
+    assert_eq!(text(&m, r#"["database"]["ports"][2]"#), "8080");
+    assert!(m.history.touched(&m.selected_addr().unwrap()));
+}
+
+#[test]
+fn renames_keys() {
+    let mut m = demo_model();
+    goto(&mut m, "api");
+    press(&mut m, "r");
+    press(&mut m, "<bs><bs><bs>stripe<enter>");
+    assert!(exists(&m, r#"["stripe"]["stripe_key"]"#));
+    assert!(!exists(&m, r#"["api"]"#));
+    // Everything below a renamed key counts as changed (its ciphertext must be renewed).
+    goto(&mut m, "webhook_secret");
+    assert!(m.history.touched(&m.selected_addr().unwrap()));
+    // List items have no key.
+    goto(&mut m, "allowed_origins");
+    press(&mut m, "jr");
+    assert!(matches!(m.mode, Mode::Normal));
+}
+
+#[test]
+fn deletes_after_confirmation() {
+    let mut m = demo_model();
+    goto(&mut m, "password");
+    press(&mut m, "d");
+    assert!(matches!(m.mode, Mode::Confirm(Confirm::Delete(_))));
+    press(&mut m, "n");
+    assert!(exists(&m, r#"["database"]["password"]"#));
+    press(&mut m, "dy");
+    assert!(!exists(&m, r#"["database"]["password"]"#));
+    assert!(m.dirty());
+}
+
+#[test]
+fn undo_and_redo_restore_the_very_nodes() {
+    let mut m = demo_model();
+    let original = m.docs()[0].clone();
+    goto(&mut m, "password");
+    press(&mut m, "dy");
+    goto(&mut m, "user");
+    press(&mut m, "<enter>Q<enter>");
+    goto(&mut m, "app");
+    press(&mut m, "rX<enter>");
+    assert!(m.dirty());
+    press(&mut m, "uuu");
+    // Back to the file as opened, remembered ciphertexts included: nothing to save.
+    assert_eq!(m.docs()[0], original);
+    assert!(!m.dirty());
+    press(&mut m, "u");
+    assert!(matches!(&m.status, Some((_, s)) if s.contains("nothing to undo")));
+    press(&mut m, "<c-r><c-r>");
+    assert!(!exists(&m, r#"["database"]["password"]"#));
+    assert!(text(&m, r#"["database"]["user"]"#).ends_with('Q'));
+    press(&mut m, "<c-r><c-r>");
+    assert!(exists(&m, r#"["appX"]"#));
+    assert!(matches!(&m.status, Some((_, s)) if s.contains("nothing to redo")));
+}
+
+#[test]
+fn searches_key_paths_forward_and_back() {
+    let mut m = demo_model();
+    press(&mut m, "/secret");
+    assert!(matches!(&m.mode, Mode::Prompt(p) if p.purpose == PromptPurpose::Search));
+    press(&mut m, "<enter>");
+    assert_eq!(
+        m.path_text(&m.selected_addr().unwrap()),
+        r#"["api"]["webhook_secret"]"#
+    );
+    press(&mut m, "g/port<enter>");
+    let first = m.path_text(&m.selected_addr().unwrap());
+    assert_eq!(first, r#"["database"]["ports"]"#);
+    press(&mut m, "n");
+    assert_eq!(
+        m.path_text(&m.selected_addr().unwrap()),
+        r#"["database"]["ports"][0]"#
+    );
+    press(&mut m, "N");
+    assert_eq!(m.path_text(&m.selected_addr().unwrap()), first);
+    // Matches inside collapsed parts open the way.
+    goto(&mut m, "tls");
+    press(&mut m, "h/certif<enter>");
+    assert_eq!(
+        m.path_text(&m.selected_addr().unwrap()),
+        r#"["tls"]["certificate"]"#
+    );
+    press(&mut m, "/nomatch<enter>");
+    assert!(matches!(
+        &m.status,
+        Some((sesame::tui::model::Level::Error, _))
+    ));
+}
+
+#[test]
+fn saving_reviews_first_and_asks_on_conflict() {
+    let mut m = demo_model();
+    assert!(press(&mut m, "<c-s>").is_empty(), "nothing to save");
+    goto(&mut m, "user");
+    press(&mut m, "<enter>Z<enter>");
+    assert!(press(&mut m, "<c-s>").is_empty());
+    assert!(matches!(m.mode, Mode::ReviewSave));
+    assert!(press(&mut m, "<esc>").is_empty());
+    assert_eq!(press(&mut m, "<c-s>y"), vec![Effect::Save { force: false }]);
+    // The loop found the file changed on disk: reload, overwrite or cancel.
+    update(&mut m, Action::Conflict);
+    assert!(matches!(m.mode, Mode::Conflict));
+    assert_eq!(press(&mut m, "o"), vec![Effect::Save { force: true }]);
+    update(&mut m, Action::Conflict);
+    assert_eq!(press(&mut m, "r"), vec![Effect::Reload]);
+    update(&mut m, Action::Conflict);
+    assert!(press(&mut m, "<esc>").is_empty());
+    assert!(matches!(m.mode, Mode::Normal));
+    update(&mut m, Action::Saved);
+    assert!(!m.dirty());
+    assert!(!m.history.touched(&m.selected_addr().unwrap()));
+    update(&mut m, Action::Failed("could not write".into()));
+    assert!(matches!(
+        &m.status,
+        Some((sesame::tui::model::Level::Error, _))
+    ));
+}
+
+#[test]
+fn quitting_asks_when_dirty() {
+    let mut m = demo_model();
+    assert_eq!(press(&mut m, "q"), vec![Effect::Quit]);
+    let mut m = demo_model();
+    goto(&mut m, "password");
+    press(&mut m, "dy");
+    assert!(press(&mut m, "q").is_empty());
+    assert!(matches!(m.mode, Mode::Confirm(Confirm::QuitUnsaved)));
+    assert!(press(&mut m, "n").is_empty());
+    assert_eq!(press(&mut m, "qy"), vec![Effect::Quit]);
+    assert!(m.quit);
+}
+
+#[test]
+fn overlays_open_and_close() {
+    let mut m = demo_model();
+    press(&mut m, "?");
+    assert!(matches!(m.mode, Mode::Help));
+    press(&mut m, "<esc>K");
+    assert!(matches!(m.mode, Mode::Recipients));
+    press(&mut m, "q");
+    assert!(matches!(m.mode, Mode::Normal));
+    press(&mut m, "<esc>");
+    assert!(m.status.is_none());
+}
+
+#[test]
+fn outside_events_update_the_model() {
+    let mut m = demo_model();
+    update(&mut m, Action::FileChanged);
+    assert!(m.disk_changed);
+    goto(&mut m, "user");
+    press(&mut m, "<enter>Z<enter>");
+    let Source::Doc(_) = &m.source else { panic!() };
+    let fresh = demo_model().source;
+    update(&mut m, Action::Reloaded(Box::new(fresh)));
+    assert!(!m.dirty() && !m.disk_changed);
+    assert!(!text(&m, r#"["database"]["user"]"#).ends_with('Z'));
+}
+
+#[test]
+fn review_mode_is_read_only() {
+    let mut m = review_model();
+    assert!(m.read_only.is_some());
+    goto(&mut m, "password");
+    for script in ["<enter>", "a", "r", "d", "t"] {
+        press(&mut m, script);
+        assert!(matches!(m.mode, Mode::Normal), "{script} opened a modal");
+        assert!(
+            matches!(&m.status, Some((sesame::tui::model::Level::Error, s)) if s.contains("read-only"))
+        );
+    }
+    // Encrypted and plain leaves are told apart from the ciphertext alone.
+    let row = *m.rows.get(m.cursor).unwrap();
+    assert!(row.encrypted);
+    goto(&mut m, "support_email");
+    assert!(!m.rows.get(m.cursor).unwrap().encrypted);
+    press(&mut m, "<c-s>");
+    assert!(matches!(m.mode, Mode::Normal));
+}
+
+#[test]
+fn a_bad_mac_opens_read_only_unless_ignored() {
+    let bytes = tui_support::tampered_demo();
+    let mut m = tui_support::model_of(&bytes, false);
+    assert!(matches!(m.mode, Mode::MacWarning));
+    press(&mut m, "<enter>");
+    assert!(matches!(m.mode, Mode::Normal));
+    goto(&mut m, "user");
+    press(&mut m, "<enter>");
+    assert!(matches!(m.mode, Mode::Normal));
+    let mut m = tui_support::model_of(&bytes, true);
+    assert!(matches!(m.mode, Mode::MacWarning));
+    press(&mut m, "<esc>");
+    goto(&mut m, "user");
+    press(&mut m, "<enter>");
+    assert!(matches!(m.mode, Mode::Edit(_)));
+}
+
+#[test]
+fn plain_by_rule_and_encrypted_leaves_are_marked() {
+    let mut m = demo_model();
+    goto(&mut m, "support_email");
+    assert!(!m.rows.get(m.cursor).unwrap().encrypted);
+    goto(&mut m, "password");
+    assert!(m.rows.get(m.cursor).unwrap().encrypted);
+    // Renaming under the suffix rule changes what a save encrypts.
+    goto(&mut m, "password");
+    press(&mut m, "r_unencrypted<enter>");
+    goto(&mut m, "password_unencrypted");
+    assert!(!m.rows.get(m.cursor).unwrap().encrypted);
+}
