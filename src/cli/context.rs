@@ -269,3 +269,31 @@ pub fn open_failure(err: OpenError, file: &str) -> Failure {
         }
     }
 }
+
+/// Asks `question` on stdout until the answer is `y` or `n`; a closed stdin is an error whose
+/// hint names the flag (`skip_flag`) that answers yes in advance.
+pub fn ask_yes_no(question: &str, skip_flag: &str) -> CliResult<bool> {
+    use std::io::{BufRead, Write};
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock();
+    let mut out = std::io::stdout().lock();
+    loop {
+        let _ = write!(out, "{question}");
+        let _ = out.flush();
+        let mut answer = String::new();
+        let read = lines
+            .read_line(&mut answer)
+            .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
+        if read == 0 {
+            return Err(
+                Failure::new(code::GENERIC, "no answer: standard input is closed")
+                    .hint(format!("pass {skip_flag} to go ahead without asking")),
+            );
+        }
+        match answer.trim() {
+            "y" => return Ok(true),
+            "n" => return Ok(false),
+            _ => {}
+        }
+    }
+}

@@ -6,7 +6,6 @@ use crate::cli::context::{self, Input};
 use crate::cli::exit::{CliResult, Failure, code};
 use sesame::keys::age::ProcessEnv;
 use sesame::publish::{Destination, DestinationRule};
-use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 pub fn run(args: &PublishArgs, flags: &Flags) -> CliResult {
@@ -98,10 +97,10 @@ fn publish_one(
     let url = vault.url(&env, &name);
     let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
     if !args.yes
-        && !confirm(&format!(
-            "uploading {} to {url} ? (y/n): ",
-            absolute.display()
-        ))?
+        && !context::ask_yes_no(
+            &format!("uploading {} to {url} ? (y/n): ", absolute.display()),
+            "--yes",
+        )?
     {
         let msg = format!("Publication of {} canceled", absolute.display());
         if args.recursive {
@@ -119,30 +118,5 @@ fn publish_one(
         }
         Err(e) => Err(Failure::new(code::GENERIC, e)
             .hint("check VAULT_ADDR (or the rule's vault_address), VAULT_TOKEN and that the KV engine is mounted")),
-    }
-}
-
-/// Asks `question` until the answer is y or n.
-fn confirm(question: &str) -> CliResult<bool> {
-    let stdin = std::io::stdin();
-    let mut lines = stdin.lock();
-    loop {
-        print!("{question}");
-        let _ = std::io::stdout().flush();
-        let mut answer = String::new();
-        let read = lines
-            .read_line(&mut answer)
-            .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
-        if read == 0 {
-            return Err(
-                Failure::new(code::GENERIC, "no answer: standard input is closed")
-                    .hint("pass --yes to publish without asking"),
-            );
-        }
-        match answer.trim() {
-            "y" => return Ok(true),
-            "n" => return Ok(false),
-            _ => {}
-        }
     }
 }

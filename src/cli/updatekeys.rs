@@ -7,7 +7,7 @@ use crate::cli::context::{self, Input};
 use crate::cli::exit::{CliResult, Failure, code};
 use sesame::keys::KeyGroup;
 use sesame::recipients::diff_groups;
-use std::io::{BufRead, Write};
+use std::io::Write;
 
 pub fn run(args: &UpdatekeysArgs, flags: &Flags) -> CliResult {
     if args.files.is_empty() {
@@ -111,11 +111,11 @@ fn update(file: &str, yes: bool, flags: &Flags) -> CliResult {
             let _ = writeln!(out, "--- {k}");
         }
     }
-    if !yes && !confirm(&mut out)? {
+    drop(out);
+    if !yes && !context::ask_yes_no("Is this okay? (y/n):", "-y")? {
         eprintln!("File {} left unchanged", name.display());
         return Ok(());
     }
-    drop(out);
 
     let groups = keep_unchanged_entries(old_groups, rule.key_groups);
     doc.set_key_groups(groups, threshold, &sources)
@@ -173,36 +173,10 @@ fn keep_unchanged_entries(old: &[KeyGroup], mut new: Vec<KeyGroup>) -> Vec<KeyGr
     new
 }
 
-/// Asks "Is this okay? (y/n):" until the answer is y or n.
-fn confirm(out: &mut impl Write) -> CliResult<bool> {
-    let stdin = std::io::stdin();
-    let mut lines = stdin.lock();
-    loop {
-        let _ = write!(out, "Is this okay? (y/n):");
-        let _ = out.flush();
-        let mut answer = String::new();
-        let read = lines
-            .read_line(&mut answer)
-            .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
-        if read == 0 {
-            return Err(
-                Failure::new(code::GENERIC, "no answer: standard input is closed")
-                    .hint("pass -y to apply the changes without asking"),
-            );
-        }
-        match answer.trim() {
-            "y" => return Ok(true),
-            "n" => return Ok(false),
-            _ => {}
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use sesame::keys::{KeyKind, MasterKey};
-    use sesame::recipients::GroupDiff;
 
     fn age(r: &str, enc: &str) -> MasterKey {
         let mut k = MasterKey::new(KeyKind::Age);
@@ -211,38 +185,6 @@ mod tests {
             k.set_text("enc", enc);
         }
         k
-    }
-
-    #[test]
-    fn diff_lists_common_added_and_removed_per_group() {
-        let ours = vec![KeyGroup {
-            keys: vec![age("a", "x"), age("b", "y")],
-        }];
-        let theirs = vec![
-            KeyGroup {
-                keys: vec![age("b", ""), age("c", "")],
-            },
-            KeyGroup {
-                keys: vec![age("d", "")],
-            },
-        ];
-        let d = diff_groups(&ours, &theirs);
-        assert_eq!(
-            d[0],
-            GroupDiff {
-                common: vec!["b".into()],
-                added: vec!["c".into()],
-                removed: vec!["a".into()]
-            }
-        );
-        assert_eq!(
-            d[1],
-            GroupDiff {
-                common: vec![],
-                added: vec!["d".into()],
-                removed: vec![]
-            }
-        );
     }
 
     #[test]
