@@ -514,51 +514,50 @@ pub fn set_type(m: &mut Model, kind: ValueKind) {
 }
 
 pub fn undo(m: &mut Model) {
-    let Some(step) = m.history.take_undo() else {
-        m.info("nothing to undo");
-        return;
-    };
-    let Step {
-        op,
-        label,
-        touched,
-        deep,
-    } = step;
-    // An edit that no longer fits the tree (a bug) shows its error and the step is dropped.
-    if let Some(inverse) = apply(m, op) {
-        m.history.undone(Step {
-            op: inverse,
-            label: label.clone(),
-            touched: touched.clone(),
-            deep,
-        });
-        m.rebuild_rows();
-        nav::show(m, &touched);
-        m.info(format!("undid: {label}"));
-    }
+    step_history(m, false);
 }
 
 pub fn redo(m: &mut Model) {
-    let Some(step) = m.history.take_redo() else {
-        m.info("nothing to redo");
-        return;
+    step_history(m, true);
+}
+
+/// Applies the newest undo (or redo) step and files its inverse on the other stack.
+fn step_history(m: &mut Model, forward: bool) {
+    let (taken, verb) = if forward {
+        (m.history.take_redo(), "redid")
+    } else {
+        (m.history.take_undo(), "undid")
     };
-    let Step {
+    let Some(Step {
         op,
         label,
         touched,
         deep,
-    } = step;
+    }) = taken
+    else {
+        m.info(if forward {
+            "nothing to redo"
+        } else {
+            "nothing to undo"
+        });
+        return;
+    };
+    // An edit that no longer fits the tree (a bug) shows its error and the step is dropped.
     if let Some(inverse) = apply(m, op) {
-        m.history.redone(Step {
+        let step = Step {
             op: inverse,
             label: label.clone(),
             touched: touched.clone(),
             deep,
-        });
+        };
+        if forward {
+            m.history.redone(step);
+        } else {
+            m.history.undone(step);
+        }
         m.rebuild_rows();
         nav::show(m, &touched);
-        m.info(format!("redid: {label}"));
+        m.info(format!("{verb}: {label}"));
     }
 }
 
