@@ -110,6 +110,23 @@ fn commit(m: &mut Model, op: Op, label: String, touched: Addr, deep: bool) -> bo
 }
 
 /// The item at `addr` with a new leaf value, keeping its key.
+/// Replaces the value at `addr` as one undoable step named `label`.
+fn replace_value(m: &mut Model, addr: Addr, value: Scalar, label: String) {
+    let Some(item) = with_value(m, &addr, value) else {
+        return;
+    };
+    commit(
+        m,
+        Op::Replace {
+            at: addr.clone(),
+            item,
+        },
+        label,
+        addr,
+        true,
+    );
+}
+
 fn with_value(m: &Model, addr: &Addr, value: Scalar) -> Option<Item> {
     let leaf = Node::Leaf(Leaf {
         value,
@@ -234,20 +251,8 @@ fn commit_editor(m: &mut Model) {
         m.info("unchanged");
         return;
     }
-    let Some(item) = with_value(m, &addr, value) else {
-        return;
-    };
     let label = format!("changed {}", m.path_text(&addr));
-    commit(
-        m,
-        Op::Replace {
-            at: addr.clone(),
-            item,
-        },
-        label,
-        addr,
-        true,
-    );
+    replace_value(m, addr, value, label);
 }
 
 /// Where an added item goes: inside the selected container, or after the selected item.
@@ -493,24 +498,12 @@ pub fn set_type(m: &mut Model, kind: ValueKind) {
             return;
         }
     };
-    let Some(item) = with_value(m, &addr, value) else {
-        return;
-    };
     let label = format!(
         "changed the type of {} to {}",
         m.path_text(&addr),
         kind.name()
     );
-    commit(
-        m,
-        Op::Replace {
-            at: addr.clone(),
-            item,
-        },
-        label,
-        addr,
-        true,
-    );
+    replace_value(m, addr, value, label);
 }
 
 pub fn undo(m: &mut Model) {
