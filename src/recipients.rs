@@ -5,7 +5,7 @@
 
 use crate::document::Document;
 use crate::keys::groups::KeySources;
-use crate::keys::{KeyGroup, MasterKey};
+use crate::keys::{KeyGroup, KeyKind, MasterKey};
 use crate::metadata::Metadata;
 
 /// One staged change.
@@ -40,6 +40,9 @@ pub struct Plan {
     threshold: i64,
     rotate: bool,
     changes: Vec<Change>,
+    /// One line per change, for people (written when it was staged, so removed keys keep
+    /// their names).
+    labels: Vec<String>,
 }
 
 impl Plan {
@@ -52,7 +55,49 @@ impl Plan {
             threshold: md.shamir_threshold,
             rotate: false,
             changes: Vec::new(),
+            labels: Vec::new(),
         }
+    }
+
+    /// The groups before any staged change.
+    pub fn before(&self) -> &[KeyGroup] {
+        &self.before
+    }
+
+    /// The raw threshold as it will be written (0: every group).
+    pub fn raw_threshold(&self) -> i64 {
+        self.threshold
+    }
+
+    /// What each staged change does, in staging order.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// Whether a new data key is staged.
+    pub fn rotates(&self) -> bool {
+        self.rotate
+    }
+
+    /// Whether `key` is not in the same group before the changes (a new recipient there).
+    pub fn is_new(&self, group: usize, key: &MasterKey) -> bool {
+        !self
+            .before
+            .get(group)
+            .is_some_and(|g| g.keys.iter().any(|k| same_key(k, key)))
+    }
+
+    /// Drops the newest staged change; returns what it did.
+    pub fn unstage_last(&mut self) -> Option<String> {
+        let mut changes = std::mem::take(&mut self.changes);
+        let label = self.labels.pop();
+        changes.pop()?;
+        self.clear();
+        for change in changes {
+            self.stage(change)
+                .expect("a change that was valid in this order still is");
+        }
+        label
     }
 
     pub fn groups(&self) -> &[KeyGroup] {
@@ -75,15 +120,16 @@ impl Plan {
     /// Stages `change` if the result can still be decrypted; otherwise says why not and
     /// changes nothing.
     pub fn stage(&mut self, change: Change) -> Result<(), String> {
+        if change == Change::Rotate && self.rotate {
+            return Err("a new data key is already staged".into());
+        }
+        let label = self.describe(&change);
         let mut groups = self.groups.clone();
         let mut threshold = self.threshold;
         match &change {
             Change::AddKey { group, key } => {
                 let g = groups.get_mut(*group).ok_or_else(|| no_group(*group))?;
-                if g.keys
-                    .iter()
-                    .any(|k| k.kind == key.kind && k.display() == key.display())
-                {
+                if g.keys.iter().any(|k| same_key(k, key)) {
                     return Err(format!("group {} already has {}", group + 1, key.display()));
                 }
                 g.keys.push(key.clone());
@@ -116,7 +162,14 @@ impl Plan {
                 }
                 groups.remove(*i);
             }
-            Change::SetThreshold(t) => threshold = *t,
+            Change::SetThreshold(t) => {
+                if groups.len() < 2 {
+                    return Err(
+                        "a threshold needs several key groups: add a group first (g)".into(),
+                    );
+                }
+                threshold = *t;
+            }
             Change::ReplaceGroups {
                 groups: g,
                 threshold: t,
@@ -145,7 +198,43 @@ impl Plan {
         self.groups = groups;
         self.threshold = threshold;
         self.changes.push(change);
+        self.labels.push(label);
         Ok(())
+    }
+
+    /// A line saying what `change` would do to the current groups.
+    fn describe(&self, change: &Change) -> String {
+        let key_name = |k: &MasterKey| format!("{} {}", k.kind.field(), k.display());
+        match change {
+            Change::AddKey { group, key } => {
+                format!("add {} to group {}", key_name(key), group + 1)
+            }
+            Change::RemoveKey { group, index } => {
+                match self.groups.get(*group).and_then(|g| g.keys.get(*index)) {
+                    Some(k) => format!("remove {} from group {}", key_name(k), group + 1),
+                    None => format!("remove key {} from group {}", index + 1, group + 1),
+                }
+            }
+            Change::AddGroup(g) => {
+                let first = g.keys.first().map(key_name).unwrap_or_default();
+                format!("add group {} with {first}", self.groups.len() + 1)
+            }
+            Change::RemoveGroup(i) => {
+                let n = self.groups.get(*i).map_or(0, |g| g.keys.len());
+                format!(
+                    "remove group {} and its {n} key{}",
+                    i + 1,
+                    if n == 1 { "" } else { "s" }
+                )
+            }
+            Change::SetThreshold(t) => format!("set the Shamir threshold to {t}"),
+            Change::ReplaceGroups { groups, .. } => format!(
+                "take the .sops.yaml rule's keys ({} group{})",
+                groups.len(),
+                if groups.len() == 1 { "" } else { "s" }
+            ),
+            Change::Rotate => "rotate the data key (every value is encrypted again)".into(),
+        }
     }
 
     /// Drops every staged change.
@@ -154,6 +243,7 @@ impl Plan {
         self.threshold = self.before_threshold;
         self.rotate = false;
         self.changes.clear();
+        self.labels.clear();
     }
 
     /// Per group: keys kept, added and removed.
@@ -176,6 +266,67 @@ impl Plan {
     }
 }
 
+/// sops compat: keys are the same recipient when type and display string match.
+pub fn same_key(a: &MasterKey, b: &MasterKey) -> bool {
+    a.kind == b.kind && a.display() == b.display()
+}
+
+/// A creation rule's groups, where a key the file already has in the same group keeps its
+/// stored entry (its `enc` and any fields sesame does not use), so it need not be wrapped
+/// again.
+pub fn keep_stored_entries(old: &[KeyGroup], mut new: Vec<KeyGroup>) -> Vec<KeyGroup> {
+    for (i, group) in new.iter_mut().enumerate() {
+        let Some(previous) = old.get(i) else { continue };
+        for key in &mut group.keys {
+            if let Some(stored) = previous.keys.iter().find(|k| same_key(k, key)) {
+                *key = stored.clone();
+            }
+        }
+    }
+    new
+}
+
+/// sops compat (updatekeys): the threshold after taking a rule's groups is the given one, else
+/// the file's, capped by the group count; where that leaves several groups without one, the
+/// rule's applies.
+pub fn rule_threshold(given: Option<i64>, file: i64, rule_groups: usize, rule: i64) -> i64 {
+    let mut t = given
+        .filter(|t| *t != 0)
+        .unwrap_or(file)
+        .min(rule_groups as i64);
+    if t == 0 && rule_groups > 1 {
+        t = rule.min(rule_groups as i64);
+    }
+    t
+}
+
+/// What a typed recipient is: an age X25519 or SSH public key, a PGP fingerprint, or an AWS
+/// KMS ARN (`arn[+role]`). Anything else is `None` (the caller may try it as a key file).
+pub fn parse_recipient(text: &str) -> Result<Option<MasterKey>, String> {
+    let t = text.trim();
+    if t.starts_with("age1") || t.starts_with("ssh-") {
+        crate::keys::age::parse_recipient(t).map_err(|e| e.to_string())?;
+        let mut k = MasterKey::new(KeyKind::Age);
+        k.set_text("recipient", t);
+        return Ok(Some(k));
+    }
+    if t.starts_with("arn:") {
+        let arn = t.split('+').next().unwrap_or(t);
+        let parts: Vec<&str> = arn.split(':').collect();
+        if parts.len() < 6 || parts[2] != "kms" || parts[3].is_empty() {
+            return Err(format!(
+                "{t:?} is not an AWS KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID, optionally +ROLE_ARN)"
+            ));
+        }
+        return Ok(Some(crate::config::kms_key(t, "", None)));
+    }
+    let hex: String = t.chars().filter(|c| !c.is_whitespace()).collect();
+    if (hex.len() == 40 || hex.len() == 16) && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Ok(Some(crate::config::pgp_key(&hex.to_ascii_uppercase())));
+    }
+    Ok(None)
+}
+
 fn no_group(i: usize) -> String {
     format!("there is no group {}", i + 1)
 }
@@ -193,23 +344,13 @@ pub fn effective_threshold(groups: usize, threshold: i64) -> usize {
 
 /// A sentence saying who can decrypt a file with these groups.
 pub fn who_can_decrypt(groups: &[KeyGroup], threshold: i64) -> String {
-    let keys = |n: usize| {
-        if n == 1 {
-            "1 key".to_string()
-        } else {
-            format!("{n} keys")
-        }
-    };
     match groups.len() {
         0 => "nobody: the file has no keys".into(),
-        1 => format!(
-            "any one of {} can decrypt",
-            if groups[0].keys.len() == 1 {
-                "its 1 key".into()
-            } else {
-                format!("its {}", keys(groups[0].keys.len()))
-            }
-        ),
+        1 => match groups[0].keys.len() {
+            0 => "nobody: its key group is empty".into(),
+            1 => "its one key can decrypt".into(),
+            n => format!("any one of its {n} keys can decrypt"),
+        },
         n => {
             let t = effective_threshold(n, threshold);
             if t == n {
@@ -407,6 +548,73 @@ mod tests {
             DataKeyAge::of(&metadata(vec![group(&["age1x"])], 0), now),
             None
         );
+    }
+
+    #[test]
+    fn unchanged_keys_keep_their_stored_entries() {
+        let mut a = age_key("a");
+        a.set_text("enc", "x");
+        let mut b = age_key("b");
+        b.set_text("enc", "y");
+        let kept = keep_stored_entries(&[KeyGroup { keys: vec![a, b] }], vec![group(&["b", "c"])]);
+        assert_eq!(kept[0].keys[0].enc(), "y");
+        assert_eq!(kept[0].keys[1].enc(), "");
+        assert_eq!(rule_threshold(None, 0, 3, 2), 2);
+        assert_eq!(rule_threshold(None, 3, 2, 0), 2);
+        assert_eq!(rule_threshold(Some(2), 0, 3, 3), 2);
+        assert_eq!(rule_threshold(None, 0, 1, 0), 0);
+    }
+
+    #[test]
+    fn typed_recipients_are_recognised() {
+        let (_, r) = identity();
+        let k = parse_recipient(&format!("  {r} ")).unwrap().unwrap();
+        assert_eq!((k.kind, k.display()), (KeyKind::Age, r));
+        assert!(parse_recipient("age1notakey").is_err());
+        let fp = "c009 74e4 cf25 a715 d3ce 81d9 6237 7bd1 225d 0c0e";
+        let k = parse_recipient(fp).unwrap().unwrap();
+        assert_eq!(k.display(), "C00974E4CF25A715D3CE81D962377BD1225D0C0E");
+        let arn = "arn:aws:kms:eu-west-1:111122223333:key/abc+arn:aws:iam::111122223333:role/ops";
+        let k = parse_recipient(arn).unwrap().unwrap();
+        assert_eq!(k.kind, KeyKind::Kms);
+        assert_eq!(k.text("role"), "arn:aws:iam::111122223333:role/ops");
+        assert!(parse_recipient("arn:aws:s3:::bucket").is_err());
+        assert_eq!(parse_recipient("./keys/ops.asc").unwrap(), None);
+    }
+
+    #[test]
+    fn unstaging_replays_the_rest_and_labels_name_the_keys() {
+        let mut plan = Plan::new(&metadata(vec![group(&["age1a", "age1b"])], 0));
+        plan.stage(Change::RemoveKey { group: 0, index: 0 })
+            .unwrap();
+        plan.stage(Change::AddGroup(group(&["age1c"]))).unwrap();
+        plan.stage(Change::Rotate).unwrap();
+        assert!(
+            plan.stage(Change::Rotate).is_err(),
+            "one rotation is enough"
+        );
+        assert!(plan.stage(Change::SetThreshold(2)).is_ok());
+        assert_eq!(
+            plan.labels()[..2],
+            [
+                "remove age age1a from group 1".to_string(),
+                "add group 2 with age age1c".to_string()
+            ]
+        );
+        assert!(plan.is_new(1, &age_key("age1c")) && !plan.is_new(0, &age_key("age1b")));
+        assert_eq!(
+            plan.unstage_last().as_deref(),
+            Some("set the Shamir threshold to 2")
+        );
+        assert_eq!(
+            plan.unstage_last().as_deref(),
+            Some("rotate the data key (every value is encrypted again)")
+        );
+        assert!(!plan.rotates() && plan.groups().len() == 2);
+        plan.unstage_last();
+        plan.unstage_last();
+        assert!(plan.is_empty() && plan.unstage_last().is_none());
+        assert_eq!(plan.groups()[0].keys.len(), 2);
     }
 
     #[test]

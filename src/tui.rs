@@ -7,6 +7,7 @@ pub mod action;
 pub mod demo;
 pub mod event;
 pub mod history;
+pub mod keyman;
 pub mod keymap;
 pub mod model;
 pub mod rows;
@@ -21,7 +22,7 @@ use crate::tui::action::Action;
 use crate::tui::keymap::Keymap;
 use crate::tui::session::Session;
 use crate::tui::theme::Theme;
-use crate::tui::update::{Effect, update};
+use crate::tui::update::update;
 use std::time::Duration;
 
 /// How a session ended.
@@ -82,12 +83,10 @@ pub fn run(mut session: Session, settings: Settings) -> std::io::Result<Outcome>
         while let Some(action) = actions.pop() {
             redraw = true;
             for effect in update(&mut session.model, action) {
-                let result = match effect {
-                    Effect::Quit => return Ok(Outcome::Quit),
-                    Effect::Save { force } => session.save(force),
-                    Effect::Reload => session.reload(),
-                };
-                actions.push(result);
+                match session.perform(effect) {
+                    Some(result) => actions.push(result),
+                    None => return Ok(Outcome::Quit),
+                }
             }
         }
     }

@@ -3,68 +3,13 @@
 
 mod common;
 
+use common::gpg::GpgHome;
 use common::{Sandbox, fails, fixture, new_age_key, ok};
 use std::path::Path;
-use std::process::Command;
 
 const RSA: &str = "C00974E4CF25A715D3CE81D962377BD1225D0C0E";
 const ED25519: &str = "5D99A110E55C302F150E3ECB26CCDE215B6BEB8B";
 const PLAIN: &str = "db:\n    user: admin\n    password: s3cret\nlist:\n    - 1\n    - two\n";
-
-/// A private GnuPG home holding some of the test keys; its agent is stopped when dropped.
-struct GpgHome {
-    dir: tempfile::TempDir,
-}
-
-impl GpgHome {
-    /// Imports `keys` (fixture names such as `rsa.sec.asc`).
-    fn with(keys: &[&str]) -> GpgHome {
-        // Short path: gpg-agent's socket path must stay under the Unix socket limit.
-        let dir = tempfile::Builder::new()
-            .prefix("gh")
-            .tempdir_in("/tmp")
-            .unwrap();
-        std::fs::set_permissions(
-            dir.path(),
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )
-        .unwrap();
-        let home = GpgHome { dir };
-        for key in keys {
-            let out = home
-                .gpg()
-                .args(["--batch", "--import"])
-                .arg(fixture(&format!("pgp/{key}")))
-                .output()
-                .expect("gpg must be installed (scripts/install-tools.sh installs it)");
-            assert!(
-                out.status.success(),
-                "gpg --import {key}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        home
-    }
-
-    fn gpg(&self) -> Command {
-        let mut c = Command::new("gpg");
-        c.env("GNUPGHOME", self.dir.path());
-        c
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-impl Drop for GpgHome {
-    fn drop(&mut self) {
-        let _ = Command::new("gpgconf")
-            .env("GNUPGHOME", self.dir.path())
-            .args(["--kill", "gpg-agent"])
-            .output();
-    }
-}
 
 fn sandbox(home: &GpgHome) -> Sandbox {
     Sandbox::new().env("GNUPGHOME", home.path().to_str().unwrap())

@@ -3,7 +3,16 @@
 //! silently). Text snapshots carry no colour, so the cells where colour carries meaning are
 //! checked directly.
 
+mod common;
 mod tui_support;
+
+use sesame::document::{Document, NewFile};
+use sesame::keys::age::FixedEnv;
+use sesame::keys::groups::KeySources;
+use sesame::keys::{KeyGroup, KeyKind, MasterKey};
+use sesame::store::{self, EmitOptions, Format};
+use sesame::tui::demo;
+use sesame::tui::model::Model;
 
 use ratatui::buffer::Buffer;
 use ratatui::style::Modifier;
@@ -11,7 +20,10 @@ use sesame::tui::action::Action;
 use sesame::tui::theme::Theme;
 use sesame::tui::update::update;
 use sesame::tui::view::MASK;
-use tui_support::{demo_model, goto, press, render, review_model, screen};
+use tui_support::{
+    demo_model, demo_sources, fix_today, goto, model_of, model_with, press, probe, render,
+    review_model, screen,
+};
 
 fn snapshot(name: &str, text: &str) {
     let mut settings = insta::Settings::clone_current();
@@ -117,13 +129,147 @@ fn help() {
     snapshot("help", &s);
 }
 
+/// "Today" for the key manager's screens.
+const TODAY: &str = "2026-11-23T00:00:00Z";
+
+fn key_manager(m: &mut Model, sources: &KeySources) -> String {
+    fix_today(m, TODAY);
+    press(m, "K");
+    assert!(
+        screen(m).contains("checking…"),
+        "facts come from the session"
+    );
+    probe(m, sources);
+    screen(m)
+}
+
 #[test]
-fn recipients() {
+fn keys_one_age_recipient() {
     let mut m = demo_model();
-    press(&mut m, "K");
-    let s = screen(&m);
+    let s = key_manager(&mut m, &demo_sources());
     assert!(s.contains("age1w7ndrkveykg0kap00fl0f2f5sju6k3q0yusqtux4cqesxn87e5hs9jn2z4"));
-    snapshot("recipients", &s);
+    assert!(s.contains("✓ can decrypt here (an age identity)"));
+    assert!(s.contains("Its one key can decrypt."));
+    snapshot("keys_one_age", &s);
+}
+
+/// The demo file with a PGP, an AWS KMS and a GCP KMS key added to its one group (the MAC
+/// covers values only, so it still verifies).
+fn demo_with_mixed_keys() -> Vec<u8> {
+    let extra = r#"    gcp_kms:
+        - resource_id: projects/acme/locations/global/keyRings/sops/cryptoKeys/ops
+          created_at: "2026-04-01T10:00:00Z"
+          enc: CiQAbogusciphertextonlyforthescreen
+    kms:
+        - arn: arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
+          role: arn:aws:iam::111122223333:role/sops-ops
+          context:
+            team: payments
+          created_at: "2026-03-01T10:00:00Z"
+          enc: AQICAHbogusciphertextonlyforthescreen
+          aws_profile: ""
+    pgp:
+        - created_at: "2026-02-01T10:00:00Z"
+          enc: |
+            -----BEGIN PGP MESSAGE-----
+            bm90IGEgcmVhbCBtZXNzYWdl
+            -----END PGP MESSAGE-----
+          fp: C00974E4CF25A715D3CE81D962377BD1225D0C0E
+"#;
+    let text = String::from_utf8(demo::FILE.to_vec()).unwrap();
+    text.replacen("    lastmodified:", &format!("{extra}    lastmodified:"), 1)
+        .into_bytes()
+}
+
+#[test]
+fn keys_of_every_type_and_one_this_machine_cannot_use() {
+    let mut env = FixedEnv::default();
+    env.0.insert("SOPS_AGE_KEY".into(), demo::KEY.into());
+    let key_file = common::fixture("pgp/rsa.sec.asc");
+    env.0.insert(
+        "SESAME_PGP_KEY_FILE".into(),
+        key_file.to_str().unwrap().into(),
+    );
+    let sources = KeySources::new(Box::new(env));
+    let mut m = model_of(&demo_with_mixed_keys(), false);
+    assert!(m.read_only.is_none(), "the MAC still verifies");
+    let s = key_manager(&mut m, &sources);
+    for part in [
+        "✓ can decrypt here (a key file)",
+        "C00974E4CF25A715D3CE81D962377BD1225D0C0E",
+        "role arn:aws:iam::111122223333:role/sops-ops",
+        "context team=payments",
+        "? needs AWS credentials",
+        "✗ cannot decrypt here: sesame cannot use GCP KMS keys",
+        "Data key created 2026-02-01 (294 days ago).",
+        "rotating it is suggested (R)",
+    ] {
+        assert!(s.contains(part), "{part:?} missing in\n{s}");
+    }
+    snapshot("keys_mixed_types", &s);
+}
+
+/// Three groups, one age key each, any two of which decrypt.
+fn three_groups() -> (Vec<u8>, KeySources) {
+    let recipients = [
+        "age1w7ndrkveykg0kap00fl0f2f5sju6k3q0yusqtux4cqesxn87e5hs9jn2z4",
+        common::TEST_RECIPIENT,
+        "age1tmaae3ld5vpevmsh5yacsauzx8jetg300mpvc4ugp5zr5l6ssq9sla97ep",
+    ];
+    let groups = recipients
+        .iter()
+        .map(|r| {
+            let mut k = MasterKey::new(KeyKind::Age);
+            k.set_text("recipient", *r);
+            KeyGroup { keys: vec![k] }
+        })
+        .collect();
+    let plain = store::parse_plain(Format::Yaml, b"token: abc\n")
+        .unwrap()
+        .docs;
+    let settings = NewFile {
+        key_groups: groups,
+        shamir_threshold: 2,
+        rule: None,
+        mac_only_encrypted: false,
+    };
+    let mut doc = Document::create(Format::Yaml, plain, settings, &demo_sources()).unwrap();
+    let bytes = doc.seal(&EmitOptions::default()).unwrap().unwrap();
+    let mut env = FixedEnv::default();
+    env.0.insert(
+        "SOPS_AGE_KEY".into(),
+        format!("{}\n{}", demo::KEY.trim(), common::TEST_IDENTITY),
+    );
+    (bytes, KeySources::new(Box::new(env)))
+}
+
+#[test]
+fn keys_three_groups_threshold_two() {
+    let (bytes, sources) = three_groups();
+    let mut m = model_with(&bytes, false, &sources);
+    let s = key_manager(&mut m, &sources);
+    assert!(s.contains("A key from any 2 of these 3 groups is needed to decrypt."));
+    assert_eq!(s.matches("✓ can decrypt here").count(), 2, "{s}");
+    assert_eq!(s.matches("✗ cannot decrypt here").count(), 1, "{s}");
+    snapshot("keys_three_groups", &s);
+}
+
+#[test]
+fn keys_staged_add_and_remove_before_save() {
+    let mut m = demo_model();
+    key_manager(&mut m, &demo_sources());
+    press(&mut m, &format!("a{}<enter>", common::TEST_RECIPIENT));
+    probe(&mut m, &demo_sources());
+    press(&mut m, "jd");
+    let s = screen(&m);
+    assert!(s.contains("1. add age age1lzd99"), "{s}");
+    assert!(s.contains("2. remove age age1w7ndrkv"), "{s}");
+    assert!(s.contains("new: written on save"), "{s}");
+    snapshot("keys_staged", &s);
+    press(&mut m, "<c-s>");
+    let review = screen(&m);
+    assert!(review.contains("keys: add age age1lzd99"), "{review}");
+    assert!(review.contains("keys: remove age age1w7ndrkv"), "{review}");
 }
 
 #[test]

@@ -26,6 +26,7 @@ fn open(sb: &Sandbox, sources: KeySources) -> Session {
         emit: EmitOptions::default(),
         sources,
         ignore_mac: false,
+        config: None,
     })
     .unwrap();
     update(&mut s.model, Action::Resize(100, 30));
@@ -155,6 +156,7 @@ fn a_broken_file_is_an_open_error_naming_it() {
         emit: EmitOptions::default(),
         sources: tui_support::demo_sources(),
         ignore_mac: false,
+        config: None,
     })
     .err()
     .expect("a broken file does not open");

@@ -347,7 +347,7 @@ fn overlays_open_and_close() {
     press(&mut m, "?");
     assert!(matches!(m.mode, Mode::Help));
     press(&mut m, "<esc>K");
-    assert!(matches!(m.mode, Mode::Recipients));
+    assert!(matches!(m.mode, Mode::Keys));
     press(&mut m, "q");
     assert!(matches!(m.mode, Mode::Normal));
     press(&mut m, "<esc>");

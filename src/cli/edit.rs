@@ -72,6 +72,7 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
         emit: emit_options(config.as_ref(), flags),
         sources,
         ignore_mac: on(flags.ignore_mac),
+        config,
     };
     launch(req, flags, &input.display())
 }
@@ -89,6 +90,7 @@ pub fn run_demo(flags: &Flags) -> CliResult {
         emit: emit_options(None, flags),
         sources: demo.sources(),
         ignore_mac: on(flags.ignore_mac),
+        config: None,
     };
     let display = demo.path.display().to_string();
     launch(req, flags, &display)

@@ -5,8 +5,7 @@
 use crate::cli::args::{Flags, UpdatekeysArgs};
 use crate::cli::context::{self, Input};
 use crate::cli::exit::{CliResult, Failure, code};
-use sesame::keys::KeyGroup;
-use sesame::recipients::diff_groups;
+use sesame::recipients::{diff_groups, keep_stored_entries, rule_threshold};
 use std::io::Write;
 
 pub fn run(args: &UpdatekeysArgs, flags: &Flags) -> CliResult {
@@ -78,16 +77,12 @@ fn update(file: &str, yes: bool, flags: &Flags) -> CliResult {
     let keys_change = diffs
         .iter()
         .any(|d| !d.added.is_empty() || !d.removed.is_empty());
-    // sops compat: the threshold is the flag's, else the file's, capped by the group count;
-    // where that leaves several groups without one, the rule's threshold applies.
-    let mut threshold = flags
-        .shamir_secret_sharing_threshold
-        .filter(|t| *t != 0)
-        .unwrap_or(old_threshold)
-        .min(rule.key_groups.len() as i64);
-    if threshold == 0 && rule.key_groups.len() > 1 {
-        threshold = rule.shamir_threshold.min(rule.key_groups.len() as i64);
-    }
+    let threshold = rule_threshold(
+        flags.shamir_secret_sharing_threshold,
+        old_threshold,
+        rule.key_groups.len(),
+        rule.shamir_threshold,
+    );
     if !keys_change && threshold == old_threshold {
         eprintln!("File {} already up to date", name.display());
         return Ok(());
@@ -117,7 +112,7 @@ fn update(file: &str, yes: bool, flags: &Flags) -> CliResult {
         return Ok(());
     }
 
-    let groups = keep_unchanged_entries(old_groups, rule.key_groups);
+    let groups = keep_stored_entries(old_groups, rule.key_groups);
     doc.set_key_groups(groups, threshold, &sources)
         .map_err(|e| Failure::new(code::COULD_NOT_RETRIEVE_KEY, e))?;
     let bytes = doc
@@ -155,52 +150,9 @@ fn threshold_diff(old: i64, new: i64) -> String {
     s
 }
 
-/// The rule's groups, where a key the file already has in the same group keeps its stored
-/// entry (its `enc` and any fields sesame does not use), so it need not be wrapped again.
-fn keep_unchanged_entries(old: &[KeyGroup], mut new: Vec<KeyGroup>) -> Vec<KeyGroup> {
-    for (i, group) in new.iter_mut().enumerate() {
-        let Some(previous) = old.get(i) else { continue };
-        for key in &mut group.keys {
-            if let Some(stored) = previous
-                .keys
-                .iter()
-                .find(|k| k.kind == key.kind && k.display() == key.display())
-            {
-                *key = stored.clone();
-            }
-        }
-    }
-    new
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sesame::keys::{KeyKind, MasterKey};
-
-    fn age(r: &str, enc: &str) -> MasterKey {
-        let mut k = MasterKey::new(KeyKind::Age);
-        k.set_text("recipient", r);
-        if !enc.is_empty() {
-            k.set_text("enc", enc);
-        }
-        k
-    }
-
-    #[test]
-    fn unchanged_keys_keep_their_stored_entries() {
-        let ours = vec![KeyGroup {
-            keys: vec![age("a", "x"), age("b", "y")],
-        }];
-        let kept = keep_unchanged_entries(
-            &ours,
-            vec![KeyGroup {
-                keys: vec![age("b", ""), age("c", "")],
-            }],
-        );
-        assert_eq!(kept[0].keys[0].enc(), "y");
-        assert_eq!(kept[0].keys[1].enc(), "");
-    }
 
     #[test]
     fn threshold_diff_matches_sops() {

@@ -108,9 +108,17 @@ pub enum Availability {
 }
 
 impl KeySources {
-    /// Checks, without prompting or network calls, whether `key` could be unwrapped here.
+    /// Checks, without prompting or network calls, whether `key` could be unwrapped here. An
+    /// age key not yet written (no `enc`) is checked by wrapping a throwaway secret for it.
     pub fn availability(&self, key: &MasterKey) -> Availability {
         match key.kind {
+            KeyKind::Age if key.enc().is_empty() => {
+                let probe = age::wrap(key.text("recipient"), b"sesame availability probe");
+                match probe.map(|enc| self.age().unwrap(&enc)) {
+                    Ok(Ok(_)) => Availability::Usable("an age identity".into()),
+                    _ => Availability::Missing("no matching age identity".into()),
+                }
+            }
             KeyKind::Age => match self.age().unwrap(key.enc()) {
                 Ok(_) => Availability::Usable("an age identity".into()),
                 Err(_) => Availability::Missing("no matching age identity".into()),
@@ -124,6 +132,30 @@ impl KeySources {
             }
             other => Availability::Missing(format!("sesame cannot use {} keys", other.label())),
         }
+    }
+}
+
+impl KeySources {
+    /// The user id of a PGP key, when a key file or gpg knows it.
+    pub fn pgp_user_id(&self, fingerprint: &str) -> Option<String> {
+        self.pgp().user_id(fingerprint)
+    }
+
+    /// Why a data key could not be wrapped for this PGP key (no public key found), if so.
+    pub fn pgp_public_key_problem(&self, fingerprint: &str) -> Option<String> {
+        self.pgp().public_key_problem(fingerprint)
+    }
+
+    /// Reads an armored OpenPGP key file and makes its certificates usable for wrapping;
+    /// returns one PGP master key per certificate.
+    pub fn import_pgp_file(&mut self, path: &std::path::Path) -> Result<Vec<MasterKey>, String> {
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        self.pgp();
+        let ring = self.pgp.get_mut().expect("initialised just above");
+        let fps = ring
+            .import(&bytes)
+            .map_err(|e| format!("{}: not an OpenPGP key file: {e}", path.display()))?;
+        Ok(fps.iter().map(|fp| crate::config::pgp_key(fp)).collect())
     }
 }
 

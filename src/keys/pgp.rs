@@ -154,6 +154,51 @@ impl Keyring {
             .ok_or_else(|| format!("gpg exported no key matching {}", fingerprint.text))
     }
 
+    /// Adds the certificates of an armored key file (a recipient added in the editor); returns
+    /// their primary fingerprints.
+    pub fn import(&mut self, bytes: &[u8]) -> Result<Vec<String>, String> {
+        let certs = parse_certs(bytes)?;
+        let fps = certs.iter().map(|c| c.fingerprint().to_hex()).collect();
+        self.certs.extend(certs);
+        Ok(fps)
+    }
+
+    /// Whether a public key for `fingerprint` can be found (key files or gpg), so a data key
+    /// can be wrapped for it.
+    pub fn public_key_problem(&self, fingerprint: &str) -> Option<String> {
+        self.cert(&Wanted::parse(fingerprint)).err()
+    }
+
+    /// The primary user id of `fingerprint`'s certificate, from the key files or gpg's
+    /// keyring (nothing is fetched).
+    pub fn user_id(&self, fingerprint: &str) -> Option<String> {
+        let wanted = Wanted::parse(fingerprint);
+        if let Some(cert) = self.certs.iter().find(|c| wanted.matches_cert(c)) {
+            return cert
+                .userids()
+                .next()
+                .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned());
+        }
+        let listed = self
+            .gpg(
+                &[
+                    "--batch",
+                    "--no-tty",
+                    "--with-colons",
+                    "--list-keys",
+                    &wanted.text,
+                ],
+                b"",
+            )
+            .ok()?;
+        // `uid:` records carry the user id in their tenth field, with `\x3a` for colons.
+        String::from_utf8_lossy(&listed)
+            .lines()
+            .find(|l| l.starts_with("uid:"))
+            .and_then(|l| l.split(':').nth(9))
+            .map(|u| u.replace("\\x3a", ":"))
+    }
+
     fn files_note(&self) -> String {
         if self.sources.is_empty() {
             format!(" (and no {KEY_FILE_VAR} or {REPO_KEYS_FILE} file was found)")

@@ -1,6 +1,8 @@
 //! What the editor can be asked to do. The names of the bindable actions are also the words a
 //! user writes in `keymap.toml`, and the help overlay is generated from the same table.
 
+use crate::keys::MasterKey;
+use crate::tui::keyman::{KeyFacts, KeyId, RulePreview};
 use crate::tui::model::Source;
 use crossterm::event::KeyEvent;
 
@@ -30,6 +32,14 @@ pub enum Action {
     SearchPrev,
     Save,
     Recipients,
+    /// Key manager: add a key group (asks for its first recipient).
+    AddGroup,
+    /// Key manager: change the Shamir threshold.
+    Threshold,
+    /// Key manager: stage a new data key.
+    Rotate,
+    /// Key manager: take the keys of the file's `.sops.yaml` creation rule.
+    ApplyRule,
     Help,
     Quit,
     /// Accept a prompt or a question; in the value editor, commit a one-line value (a
@@ -41,7 +51,7 @@ pub enum Action {
     Cancel,
     /// Insert a line break in the value editor (values may span lines).
     Newline,
-    /// In a question about a file changed on disk: reload it.
+    /// Read the file again from disk, keeping unsaved edits that do not conflict.
     Reload,
     /// In a question about a file changed on disk: write over it.
     Overwrite,
@@ -63,6 +73,16 @@ pub enum Action {
     Conflict,
     /// The file was read again from disk (not bindable).
     Reloaded(Box<Source>),
+    /// What this machine can do with some keys (from the session, not bindable).
+    KeysProbed(Vec<(KeyId, KeyFacts)>),
+    /// The keys of an armored PGP key file typed as a recipient, for a group (`None`: a new
+    /// group), or why it could not be read (not bindable).
+    PgpImported {
+        group: Option<usize>,
+        result: Result<Vec<MasterKey>, String>,
+    },
+    /// The `.sops.yaml` rule for the file, or why there is none (not bindable).
+    RuleFound(Result<Box<RulePreview>, String>),
 }
 
 /// A bindable action: its config name, how to make it, and the line the help overlay shows.
@@ -106,7 +126,16 @@ pub const BINDABLE: &[Bindable] = &[
     (
         "recipients",
         || Action::Recipients,
-        "recipients and key groups",
+        "key manager (recipients)",
+    ),
+    ("reload", || Action::Reload, "reload (keeps your edits)"),
+    ("add_group", || Action::AddGroup, "keys: add a key group"),
+    ("threshold", || Action::Threshold, "keys: Shamir threshold"),
+    ("rotate", || Action::Rotate, "keys: new data key"),
+    (
+        "apply_rule",
+        || Action::ApplyRule,
+        "keys: take .sops.yaml rule",
     ),
     ("help", || Action::Help, "this help"),
     ("quit", || Action::Quit, "quit (asks if unsaved)"),

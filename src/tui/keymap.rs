@@ -23,14 +23,17 @@ pub enum Context {
     Editor,
     Question,
     Overlay,
+    /// The key manager screen.
+    Keys,
 }
 
 impl Context {
-    const ALL: [(Context, &'static str); 4] = [
+    const ALL: [(Context, &'static str); 5] = [
         (Context::Normal, "normal"),
         (Context::Editor, "editor"),
         (Context::Question, "question"),
         (Context::Overlay, "overlay"),
+        (Context::Keys, "keys"),
     ];
 }
 
@@ -173,6 +176,7 @@ const DEFAULTS: &[(Context, &str, &str)] = &[
     (Context::Normal, "N", "search_prev"),
     (Context::Normal, "ctrl-s", "save"),
     (Context::Normal, "K", "recipients"),
+    (Context::Normal, "R", "reload"),
     (Context::Normal, "?", "help"),
     (Context::Normal, "q", "quit"),
     (Context::Normal, "esc", "cancel"),
@@ -191,6 +195,25 @@ const DEFAULTS: &[(Context, &str, &str)] = &[
     (Context::Overlay, "?", "cancel"),
     (Context::Overlay, "K", "cancel"),
     (Context::Overlay, "enter", "cancel"),
+    (Context::Keys, "up", "up"),
+    (Context::Keys, "k", "up"),
+    (Context::Keys, "down", "down"),
+    (Context::Keys, "j", "down"),
+    (Context::Keys, "g", "top"),
+    (Context::Keys, "G", "bottom"),
+    (Context::Keys, "pgup", "page_up"),
+    (Context::Keys, "pgdn", "page_down"),
+    (Context::Keys, "a", "add"),
+    (Context::Keys, "d", "delete"),
+    (Context::Keys, "n", "add_group"),
+    (Context::Keys, "t", "threshold"),
+    (Context::Keys, "R", "rotate"),
+    (Context::Keys, "c", "apply_rule"),
+    (Context::Keys, "u", "undo"),
+    (Context::Keys, "ctrl-s", "save"),
+    (Context::Keys, "esc", "cancel"),
+    (Context::Keys, "q", "cancel"),
+    (Context::Keys, "K", "cancel"),
 ];
 
 /// A keymap file that does not read: names the file, the entry and what to do.
@@ -273,7 +296,8 @@ impl Keymap {
                 .ok_or_else(|| {
                     (
                         format!("unknown section [{table}]"),
-                        "sections are [normal], [editor], [question] and [overlay]".to_string(),
+                        "sections are [normal], [editor], [question], [overlay] and [keys]"
+                            .to_string(),
                     )
                 })?;
             for (key, action) in entries {
@@ -305,10 +329,13 @@ impl Keymap {
         match mode {
             Mode::Normal => Context::Normal,
             Mode::Edit(_) | Mode::Prompt(_) => Context::Editor,
-            Mode::Help | Mode::Recipients => Context::Overlay,
-            Mode::Confirm(_) | Mode::ReviewSave | Mode::Conflict | Mode::MacWarning => {
-                Context::Question
-            }
+            Mode::Help => Context::Overlay,
+            Mode::Keys => Context::Keys,
+            Mode::Confirm(_)
+            | Mode::ReviewSave
+            | Mode::Conflict
+            | Mode::MacWarning
+            | Mode::RulePreview(_) => Context::Question,
             Mode::ChangeType => Context::Question,
         }
     }

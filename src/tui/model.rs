@@ -9,6 +9,7 @@ use crate::rules::Selector;
 use crate::store::Format;
 use crate::tree::Map;
 use crate::tui::history::History;
+use crate::tui::keyman::{KeyManager, RulePreview};
 use crate::tui::rows::{Classifier, Rows};
 use ratatui_textarea::TextArea;
 use std::collections::HashSet;
@@ -95,6 +96,22 @@ pub enum PromptPurpose {
     /// The new key of the entry at this address.
     Rename(Addr),
     Search,
+    /// A recipient to add to this key group (key manager).
+    AddRecipient(usize),
+    /// The first recipient of a new key group (key manager).
+    NewGroup,
+    /// A new Shamir threshold (key manager).
+    Threshold,
+}
+
+impl PromptPurpose {
+    /// Whether the prompt belongs to the key manager (and returns to it).
+    pub fn is_keys(&self) -> bool {
+        matches!(
+            self,
+            PromptPurpose::AddRecipient(_) | PromptPurpose::NewGroup | PromptPurpose::Threshold
+        )
+    }
 }
 
 /// A yes/no question.
@@ -112,7 +129,10 @@ pub enum Mode {
     Confirm(Confirm),
     ChangeType,
     Help,
-    Recipients,
+    /// The key manager: groups, recipients, threshold, staged changes.
+    Keys,
+    /// A `.sops.yaml` rule's keys, shown before they are staged.
+    RulePreview(Box<RulePreview>),
     /// The list of changes, before saving.
     ReviewSave,
     /// The file changed on disk: reload, overwrite or cancel.
@@ -154,6 +174,8 @@ pub struct Model {
     pub mac_ignored: bool,
     /// The help overlay's lines (keys, what they do), from the keymap in use.
     pub help: Vec<(String, &'static str)>,
+    /// The key manager: staged recipient changes and what is known about each key.
+    pub keys: KeyManager,
 }
 
 impl Model {
@@ -164,7 +186,9 @@ impl Model {
             Source::Doc(_) => None,
         };
         let mac_problem = matches!(&source, Source::Doc(d) if d.mac_problem().is_some());
+        let keys = KeyManager::new(source.metadata());
         let mut model = Model {
+            keys,
             rows: Rows::default(),
             source,
             file,
@@ -276,9 +300,18 @@ impl Model {
         self.reveal_all || self.revealed.contains(addr)
     }
 
-    /// Whether unsaved changes exist.
+    /// Whether unsaved changes exist (values or recipients).
     pub fn dirty(&self) -> bool {
-        self.history.dirty()
+        self.history.dirty() || !self.keys.plan.is_empty()
+    }
+
+    /// Whether the key manager is the screen (under its prompts and questions too).
+    pub fn on_key_screen(&self) -> bool {
+        match &self.mode {
+            Mode::Keys | Mode::RulePreview(_) => true,
+            Mode::Prompt(p) => p.purpose.is_keys(),
+            _ => false,
+        }
     }
 
     pub fn info(&mut self, text: impl Into<String>) {

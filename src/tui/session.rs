@@ -1,11 +1,14 @@
 //! A file opened for editing and the effects that touch it: open (keys are unwrapped here,
 //! before the terminal is taken over, so gpg's pinentry can use it), save and reload.
 
+use crate::config::Config;
 use crate::document::{self, Document, OpenError, OpenOptions};
 use crate::keys::groups::KeySources;
 use crate::store::{EmitOptions, Format};
 use crate::tui::action::Action;
+use crate::tui::keyman::{self, RulePreview};
 use crate::tui::model::{FileInfo, Model, Source};
+use crate::tui::update::Effect;
 use sha2::{Digest, Sha256};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -20,6 +23,8 @@ pub struct OpenRequest {
     pub sources: KeySources,
     /// `--ignore-mac`: a MAC mismatch still warns, but the file may be edited and saved.
     pub ignore_mac: bool,
+    /// The `.sops.yaml` in effect, for the key manager's "apply the creation rule".
+    pub config: Option<Config>,
 }
 
 /// Why the editor could not open a file.
@@ -41,9 +46,13 @@ pub struct Session {
     format: Format,
     emit: EmitOptions,
     sources: KeySources,
+    config: Option<Config>,
     /// Digest of the file's bytes as last read or written, to notice changes by others.
     pub digest: [u8; 32],
 }
+
+/// The variable that sets after how many days the key manager suggests a new data key.
+pub const ROTATE_AFTER_VAR: &str = "SESAME_ROTATE_AFTER_DAYS";
 
 /// SHA-256 of file bytes.
 pub fn digest(bytes: &[u8]) -> [u8; 32] {
@@ -109,17 +118,87 @@ pub fn open(req: OpenRequest) -> Result<Session, OpenFailure> {
         }
         Err(e) => return Err(e.into()),
     };
+    let mut model = model;
+    model.keys.now = Some(time::OffsetDateTime::now_utc());
+    if let Some(text) = std::env::var_os(ROTATE_AFTER_VAR) {
+        match text.to_string_lossy().trim().parse::<i64>() {
+            Ok(days) if days > 0 => model.keys.rotate_after_days = days,
+            _ => model.error(format!(
+                "{ROTATE_AFTER_VAR}={:?} is not a number of days; rotation is suggested after {} days",
+                text.to_string_lossy(),
+                model.keys.rotate_after_days
+            )),
+        }
+    }
     Ok(Session {
         model,
         path: req.path,
         format: req.format,
         emit: req.emit,
         sources: req.sources,
+        config: req.config,
         digest,
     })
 }
 
 impl Session {
+    /// Runs an effect of `update` and returns its result as an action (`None` for quit).
+    pub fn perform(&mut self, effect: Effect) -> Option<Action> {
+        match effect {
+            Effect::Quit => None,
+            Effect::Save { force } => Some(self.save(force)),
+            Effect::Reload => Some(self.reload()),
+            Effect::ProbeKeys => Some(Action::KeysProbed(keyman::probe(
+                &self.model.keys.unprobed(),
+                &self.sources,
+            ))),
+            Effect::ImportPgp { group, path } => {
+                // As typed (relative to where sesame started), else beside the file.
+                let typed = PathBuf::from(path);
+                let path = match self.path.parent().map(|dir| dir.join(&typed)) {
+                    Some(beside) if !typed.exists() && beside.is_file() => beside,
+                    _ => typed,
+                };
+                Some(Action::PgpImported {
+                    group,
+                    result: self.sources.import_pgp_file(&path),
+                })
+            }
+            Effect::FindRule => Some(Action::RuleFound(self.find_rule())),
+        }
+    }
+
+    /// The creation rule of `.sops.yaml` that matches this file.
+    fn find_rule(&self) -> Result<Box<RulePreview>, String> {
+        let name = &self.model.file.name;
+        let Some(config) = &self.config else {
+            return Err(format!(
+                "no .sops.yaml applies to {name}: create one with a creation rule for it (or pass --config)"
+            ));
+        };
+        let rule = config
+            .rule_for(&self.path)
+            .map_err(|e| format!("{}: {e}", config.path.display()))?
+            .ok_or_else(|| {
+                format!(
+                    "{} has no creation rule for {name}: add one whose path_regex matches it",
+                    config.path.display()
+                )
+            })?;
+        if rule.key_groups.is_empty() || rule.key_groups.iter().all(|g| g.keys.is_empty()) {
+            return Err(format!(
+                "the creation rule for {name} in {} lists no keys",
+                config.path.display()
+            ));
+        }
+        Ok(Box::new(RulePreview {
+            config: config.path.display().to_string(),
+            groups: rule.key_groups.clone(),
+            threshold: rule.shamir_threshold,
+            diff: Vec::new(),
+        }))
+    }
+
     /// Whether the file on disk differs from what was last read or written.
     pub fn changed_on_disk(&self) -> bool {
         match std::fs::read(&self.path) {
@@ -136,6 +215,15 @@ impl Session {
         let Source::Doc(doc) = &mut self.model.source else {
             return Action::Failed("review mode has no key: nothing can be saved".into());
         };
+        let plan = &self.model.keys.plan;
+        if !plan.is_empty()
+            && let Err(e) = plan.apply(doc, &self.sources)
+        {
+            return Action::Failed(format!(
+                "could not change the recipients of {}: {e} (nothing was written)",
+                self.model.file.name
+            ));
+        }
         let bytes = match doc.seal(&self.emit) {
             Ok(Some(bytes)) => bytes,
             Ok(None) => return Action::Saved,

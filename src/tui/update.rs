@@ -3,21 +3,32 @@
 //! results come back as actions.
 
 mod edit;
+mod keys;
 mod nav;
 
 use crate::tui::action::Action;
 use crate::tui::model::{Confirm, Mode, Model, PromptPurpose};
 
 /// Work for the loop: the only ways `update` reaches outside the model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
-    /// Seal and write the file; `force` writes over changes made on disk since it was read.
+    /// Apply the staged recipient changes, seal and write the file; `force` writes over
+    /// changes made on disk since it was read.
     Save {
         force: bool,
     },
-    /// Read the file again from disk, dropping unsaved changes.
+    /// Read the file again from disk (unsaved edits are merged back by `update`).
     Reload,
     Quit,
+    /// Find out what this machine can do with the key manager's unprobed keys.
+    ProbeKeys,
+    /// Read an armored OpenPGP key file typed as a recipient.
+    ImportPgp {
+        group: Option<usize>,
+        path: String,
+    },
+    /// Look up the file's `.sops.yaml` creation rule.
+    FindRule,
 }
 
 /// Applies one action.
@@ -36,6 +47,8 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
         }
         Action::Saved => {
             m.history.mark_saved();
+            let md = m.source.metadata().clone();
+            m.keys.reset(&md);
             m.disk_changed = false;
             m.mode = Mode::Normal;
             m.info(format!("saved {}", m.file.name));
@@ -52,6 +65,15 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
         }
         Action::Reloaded(source) => {
             edit::reloaded(m, *source);
+            return vec![];
+        }
+        Action::KeysProbed(facts) => {
+            m.keys.facts.extend(facts);
+            return vec![];
+        }
+        Action::PgpImported { group, result } => return keys::pgp_imported(m, group, result),
+        Action::RuleFound(found) => {
+            keys::rule_found(m, found);
             return vec![];
         }
         _ => {}
@@ -111,7 +133,9 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
             Action::Cancel => close(m),
             _ => vec![],
         },
-        Mode::Help | Mode::Recipients | Mode::MacWarning => match action {
+        Mode::Keys => keys::in_keys(m, action),
+        Mode::RulePreview(_) => keys::in_rule_preview(m, action),
+        Mode::Help | Mode::MacWarning => match action {
             Action::Cancel | Action::Confirm => close(m),
             _ => vec![],
         },
@@ -155,21 +179,16 @@ fn normal(m: &mut Model, action: Action) -> Vec<Effect> {
         Action::Search => edit::start_search(m),
         Action::SearchNext => nav::search_step(m, true),
         Action::SearchPrev => nav::search_step(m, false),
-        Action::Recipients => m.mode = Mode::Recipients,
+        Action::Recipients => return keys::open(m),
+        Action::Reload => {
+            m.info("reloading…");
+            return vec![Effect::Reload];
+        }
         Action::Help => m.mode = Mode::Help,
         Action::Paste(_) => {
             m.info("to paste, open the value editor first (Enter), then paste");
         }
-        Action::Save => {
-            if let Some(why) = &m.read_only {
-                let why = why.clone();
-                m.error(format!("read-only ({why}): nothing can be saved"));
-            } else if !m.dirty() {
-                m.info("nothing to save: no changes since the file was opened or saved");
-            } else {
-                m.mode = Mode::ReviewSave;
-            }
-        }
+        Action::Save => return ask_save(m),
         Action::Quit => {
             if m.dirty() {
                 m.mode = Mode::Confirm(Confirm::QuitUnsaved);
@@ -186,11 +205,31 @@ fn normal(m: &mut Model, action: Action) -> Vec<Effect> {
     vec![]
 }
 
+/// Ctrl-S: the review of what will be written, unless there is nothing to write.
+pub(crate) fn ask_save(m: &mut Model) -> Vec<Effect> {
+    if let Some(why) = &m.read_only {
+        let why = why.clone();
+        m.error(format!("read-only ({why}): nothing can be saved"));
+    } else if !m.dirty() {
+        m.info("nothing to save: no changes since the file was opened or saved");
+    } else {
+        m.mode = Mode::ReviewSave;
+    }
+    vec![]
+}
+
 /// Whether prompts of this purpose accept the text as typed (search may be empty).
 pub fn purpose_label(p: &PromptPurpose) -> &'static str {
     match p {
         PromptPurpose::NewKey(_) => "New key",
         PromptPurpose::Rename(_) => "Rename to",
         PromptPurpose::Search => "Search key paths",
+        PromptPurpose::AddRecipient(_) => {
+            "Add recipient: age1…, ssh-…, PGP fingerprint, key file or KMS ARN"
+        }
+        PromptPurpose::NewGroup => {
+            "New group, first recipient: age1…, ssh-…, PGP fp, key file or KMS ARN"
+        }
+        PromptPurpose::Threshold => "Shamir threshold: how many groups are needed to decrypt",
     }
 }

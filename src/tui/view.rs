@@ -3,6 +3,7 @@
 
 mod detail;
 mod editor;
+mod keys;
 mod overlay;
 mod tree;
 
@@ -33,17 +34,21 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame) {
     title_bar(m, theme, f, title);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(body);
-    tree::draw(m, theme, f, left);
-    detail::draw(m, theme, f, right);
+    if m.on_key_screen() {
+        keys::draw(m, theme, f, body);
+    } else {
+        tree::draw(m, theme, f, left);
+        detail::draw(m, theme, f, right);
+    }
     status_line(m, theme, f, status);
     match &m.mode {
-        Mode::Normal => {}
+        Mode::Normal | Mode::Keys => {}
+        Mode::RulePreview(p) => keys::rule_preview(m, p, theme, f, body),
         Mode::Edit(state) => editor::draw_editor(m, state, theme, f, body),
         Mode::Prompt(prompt) => editor::draw_prompt(prompt, theme, f, body),
         Mode::Confirm(c) => overlay::confirm(m, c, theme, f, body),
         Mode::ChangeType => overlay::change_type(m, theme, f, body),
         Mode::Help => overlay::help(m, theme, f, body),
-        Mode::Recipients => overlay::recipients(m, theme, f, body),
         Mode::ReviewSave => overlay::review_save(m, theme, f, body),
         Mode::Conflict => overlay::conflict(m, theme, f, body),
         Mode::MacWarning => overlay::mac_warning(m, theme, f, body),
@@ -70,7 +75,9 @@ fn title_bar(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
 }
 
 fn status_line(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
-    let position = if m.rows.is_empty() {
+    let position = if m.on_key_screen() {
+        format!("{}/{}", m.keys.cursor + 1, m.keys.entries().len())
+    } else if m.rows.is_empty() {
         "0/0".to_string()
     } else {
         format!("{}/{}", m.cursor + 1, m.rows.len())
@@ -78,13 +85,19 @@ fn status_line(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
     let (style, text) = match &m.status {
         Some((Level::Error, t)) => (theme.error, t.clone()),
         Some((Level::Info, t)) => (theme.text, t.clone()),
+        None if m.on_key_screen() => (
+            theme.muted,
+            "Changes are staged, then written together by Ctrl-S · Esc back to the tree"
+                .to_string(),
+        ),
         None => (
             theme.muted,
             "? help · Enter edit · Space reveal · / search · Ctrl-S save · q quit".to_string(),
         ),
     };
     let width = area.width as usize;
-    let room = width.saturating_sub(position.chars().count() + 2);
+    // At least one space between the message and the position.
+    let room = width.saturating_sub(position.chars().count() + 3);
     let shown: String = text.chars().take(room).collect();
     let pad = width.saturating_sub(shown.chars().count() + position.chars().count() + 1);
     let line = Line::from(vec![

@@ -2,6 +2,7 @@
 //! folder with a controlled environment.
 #![allow(dead_code)]
 
+pub mod gpg;
 pub mod keyring;
 
 use std::io::Write;
@@ -147,6 +148,15 @@ impl Sandbox {
 
     pub fn sops(&self, args: &[&str]) -> Output {
         self.run(&sops_path(), args, None)
+    }
+
+    /// The real sops with some variables set for this run only (which identities it holds).
+    pub fn sops_with(&self, vars: &[(&str, &str)], args: &[&str]) -> Output {
+        let mut c = self.command(&sops_path(), args);
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        c.stdin(Stdio::null()).output().expect("run sops")
     }
 }
 

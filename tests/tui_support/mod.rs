@@ -35,10 +35,15 @@ fn info() -> FileInfo {
 
 /// A model over `bytes` (a YAML file for the demo key), sized like the snapshots.
 pub fn model_of(bytes: &[u8], ignore_mac: bool) -> Model {
+    model_with(bytes, ignore_mac, &demo_sources())
+}
+
+/// A model over `bytes` opened with `sources`, sized like the snapshots.
+pub fn model_with(bytes: &[u8], ignore_mac: bool, sources: &KeySources) -> Model {
     let doc = Document::open(
         Format::Yaml,
         bytes.to_vec(),
-        &demo_sources(),
+        sources,
         OpenOptions {
             ignore_mac: true,
             keep_ciphertext: true,
@@ -166,4 +171,42 @@ pub fn goto(m: &mut Model, needle: &str) {
         press(m, "j");
     }
     panic!("no row shows {needle:?}");
+}
+
+/// Runs the key manager's probe as the session would, with `sources`.
+pub fn probe(m: &mut Model, sources: &KeySources) {
+    let facts = sesame::tui::keyman::probe(&m.keys.unprobed(), sources);
+    update(m, Action::KeysProbed(facts));
+}
+
+/// Fixes "today" for the data key's age, so screens do not change with the date.
+pub fn fix_today(m: &mut Model, date: &str) {
+    m.keys.now = sesame::gofmt::parse_time(date);
+}
+
+/// Feeds a key script to a session as the live loop does: every effect is performed and its
+/// result fed back, until nothing is left.
+pub fn drive(s: &mut sesame::tui::session::Session, script: &str) {
+    let keymap = Keymap::default();
+    for key in keys(script) {
+        let Some(action) = keymap.action(&s.model.mode, key) else {
+            continue;
+        };
+        let mut pending = vec![action];
+        while let Some(action) = pending.pop() {
+            for effect in update(&mut s.model, action) {
+                if let Some(next) = s.perform(effect) {
+                    pending.push(next);
+                }
+            }
+        }
+    }
+}
+
+/// The status line's text, for asserting on messages.
+pub fn status(m: &Model) -> String {
+    m.status
+        .as_ref()
+        .map(|(_, t)| t.clone())
+        .unwrap_or_default()
 }

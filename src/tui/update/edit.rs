@@ -16,7 +16,7 @@ use ratatui_textarea::TextArea;
 use zeroize::Zeroize;
 
 /// A text area that keeps no undo copies of what is typed (values may be secret).
-fn text_area(text: &str) -> TextArea<'static> {
+pub(super) fn text_area(text: &str) -> TextArea<'static> {
     let lines: Vec<String> = text.split('\n').map(str::to_string).collect();
     let mut area = TextArea::new(lines);
     area.set_max_histories(0);
@@ -365,13 +365,23 @@ pub fn in_prompt(m: &mut Model, action: Action) -> Vec<Effect> {
         Action::Paste(text) => {
             prompt.area.insert_str(text.lines().next().unwrap_or(""));
         }
-        Action::Cancel => m.mode = Mode::Normal,
+        Action::Cancel => {
+            m.mode = if prompt.purpose.is_keys() {
+                Mode::Keys
+            } else {
+                Mode::Normal
+            };
+        }
         Action::Confirm | Action::Commit => {
             let Mode::Prompt(prompt) = std::mem::replace(&mut m.mode, Mode::Normal) else {
                 return vec![];
             };
             let Prompt { purpose, area } = *prompt;
             let text = take_text(area).to_string();
+            if purpose.is_keys() {
+                m.mode = Mode::Keys;
+                return super::keys::prompt_done(m, purpose, text);
+            }
             prompt_done(m, purpose, text);
         }
         _ => {}
@@ -407,6 +417,7 @@ fn prompt_done(m: &mut Model, purpose: PromptPurpose, text: String) {
                 open_editor(m, at);
             }
         }
+        PromptPurpose::AddRecipient(_) | PromptPurpose::NewGroup | PromptPurpose::Threshold => {}
         PromptPurpose::Rename(addr) => {
             let (same, item) = match m.item(&addr) {
                 Some(ItemRef::Entry(e)) => (e.key == text, ops::renamed(e, text.clone())),

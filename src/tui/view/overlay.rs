@@ -11,7 +11,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-fn popup(
+pub fn popup(
     f: &mut Frame,
     area: Rect,
     title: &str,
@@ -81,42 +81,6 @@ pub fn help(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
     popup(f, area, "Help", lines, theme, theme.key);
 }
 
-pub fn recipients(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
-    let md = m.source.metadata();
-    let mut lines = Vec::new();
-    let groups = md.key_groups.len();
-    if groups > 1 {
-        lines.push(text(
-            format!(
-                "{groups} key groups; {} of them are needed to decrypt (Shamir threshold)",
-                md.shamir_threshold
-            ),
-            theme.text,
-        ));
-    } else {
-        lines.push(text(
-            "1 key group: any one key below can decrypt",
-            theme.text,
-        ));
-    }
-    for (i, group) in md.key_groups.iter().enumerate() {
-        lines.push(Line::default());
-        lines.push(text(format!("Group {}", i + 1), theme.key));
-        for key in &group.keys {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<24}", key.kind.label()), theme.muted),
-                Span::styled(key.display(), theme.text),
-            ]));
-        }
-        if group.keys.is_empty() {
-            lines.push(text("  (no keys)", theme.muted));
-        }
-    }
-    lines.push(Line::default());
-    lines.push(keys_hint(theme, "read-only here · Esc closes"));
-    popup(f, area, "Recipients", lines, theme, theme.key);
-}
-
 pub fn confirm(m: &Model, c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect) {
     let (title, question) = match c {
         Confirm::Delete(addr) => ("Delete", format!("Delete {} ?", m.path_text(addr))),
@@ -124,7 +88,7 @@ pub fn confirm(m: &Model, c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect)
             "Quit",
             format!(
                 "Quit without saving {} change(s)?",
-                m.history.since_save().0.len()
+                m.history.since_save().0.len() + m.keys.plan.labels().len()
             ),
         ),
     };
@@ -166,16 +130,21 @@ pub fn review_save(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
         theme.text,
     )];
     lines.push(Line::default());
+    let labels: Vec<String> = steps
+        .iter()
+        .map(|s| s.label.clone())
+        .chain(m.keys.plan.labels().iter().map(|l| format!("keys: {l}")))
+        .collect();
     let room = area.height.saturating_sub(8) as usize;
-    for s in steps.iter().take(room) {
+    for label in labels.iter().take(room) {
         lines.push(Line::from(vec![
             Span::styled(format!("{CHANGED} "), theme.changed),
-            Span::styled(s.label.clone(), theme.text),
+            Span::styled(label.clone(), theme.text),
         ]));
     }
-    if steps.len() > room {
+    if labels.len() > room {
         lines.push(text(
-            format!("… and {} more", steps.len() - room),
+            format!("… and {} more", labels.len() - room),
             theme.muted,
         ));
     }
@@ -190,7 +159,11 @@ pub fn review_save(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
     }
     lines.push(Line::default());
     lines.push(text(
-        "Changed values get a fresh encryption; all others keep their ciphertext.",
+        if m.keys.plan.rotates() {
+            "A new data key: every value is encrypted again."
+        } else {
+            "Changed values get a fresh encryption; all others keep their ciphertext."
+        },
         theme.muted,
     ));
     lines.push(keys_hint(theme, "y or Enter save · n or Esc back"));

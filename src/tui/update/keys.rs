@@ -1,0 +1,262 @@
+//! The key manager: moving over groups and keys, staging recipient changes (each checked by
+//! `recipients::Plan`, refused with its reason), and the `.sops.yaml` rule preview. Nothing
+//! is written here: a save applies the plan.
+
+use crate::keys::KeyGroup;
+use crate::recipients::{
+    Change, diff_groups, keep_stored_entries, parse_recipient, rule_threshold,
+};
+use crate::tui::action::Action;
+use crate::tui::keyman::{Entry, RulePreview};
+use crate::tui::model::{Mode, Model, Prompt, PromptPurpose};
+use crate::tui::update::{Effect, edit};
+
+/// Opens the key manager; the session then says what this machine can do with each key.
+pub fn open(m: &mut Model) -> Vec<Effect> {
+    m.mode = Mode::Keys;
+    m.keys.clamp();
+    probe(m)
+}
+
+fn probe(m: &Model) -> Vec<Effect> {
+    if m.keys.unprobed().is_empty() {
+        vec![]
+    } else {
+        vec![Effect::ProbeKeys]
+    }
+}
+
+pub fn in_keys(m: &mut Model, action: Action) -> Vec<Effect> {
+    let page = m.height.max(1) as isize / 2;
+    match action {
+        Action::Up => m.keys.step(-1),
+        Action::Down => m.keys.step(1),
+        Action::PageUp => m.keys.step(-page),
+        Action::PageDown => m.keys.step(page),
+        Action::Top => m.keys.step(isize::MIN / 2),
+        Action::Bottom => m.keys.step(isize::MAX / 2),
+        Action::Undo => match m.keys.plan.unstage_last() {
+            Some(label) => {
+                m.keys.clamp();
+                m.info(format!("unstaged: {label}"));
+            }
+            None => m.info("nothing staged"),
+        },
+        Action::Save => return crate::tui::update::ask_save(m),
+        Action::Cancel | Action::Recipients => {
+            m.mode = Mode::Normal;
+            if !m.keys.plan.is_empty() {
+                m.info("recipient changes staged: Ctrl-S reviews and saves them");
+            }
+        }
+        Action::Add
+        | Action::AddGroup
+        | Action::Threshold
+        | Action::Delete
+        | Action::Rotate
+        | Action::ApplyRule
+            if editable(m) =>
+        {
+            return change(m, action);
+        }
+        _ => {}
+    }
+    vec![]
+}
+
+/// Starts or stages a change of recipients.
+fn change(m: &mut Model, action: Action) -> Vec<Effect> {
+    let selected = m.keys.selected();
+    match action {
+        Action::Add => {
+            let group = selected.map_or(0, Entry::group);
+            ask(m, PromptPurpose::AddRecipient(group), "");
+        }
+        Action::AddGroup => ask(m, PromptPurpose::NewGroup, ""),
+        Action::Threshold => {
+            let now = m.keys.plan.raw_threshold().to_string();
+            ask(m, PromptPurpose::Threshold, &now);
+        }
+        Action::Delete => match selected {
+            Some(Entry::Key(group, index)) => {
+                return stage(m, Change::RemoveKey { group, index });
+            }
+            Some(Entry::Group(g)) => return stage(m, Change::RemoveGroup(g)),
+            None => {}
+        },
+        Action::Rotate => return stage(m, Change::Rotate),
+        Action::ApplyRule => {
+            m.info("looking for the file's .sops.yaml creation rule…");
+            return vec![Effect::FindRule];
+        }
+        _ => {}
+    }
+    vec![]
+}
+
+/// Changing recipients needs the document open with its key and a good MAC.
+fn editable(m: &mut Model) -> bool {
+    match m.read_only.clone() {
+        Some(why) => {
+            m.error(format!("read-only ({why}): recipients cannot be changed"));
+            false
+        }
+        None => true,
+    }
+}
+
+fn ask(m: &mut Model, purpose: PromptPurpose, text: &str) {
+    m.mode = Mode::Prompt(Box::new(Prompt {
+        purpose,
+        area: edit::text_area(text),
+    }));
+}
+
+/// Stages a change, or shows why it was refused.
+fn stage(m: &mut Model, change: Change) -> Vec<Effect> {
+    let adds = matches!(
+        change,
+        Change::AddKey { .. } | Change::AddGroup(_) | Change::ReplaceGroups { .. }
+    );
+    match m.keys.plan.stage(change) {
+        Ok(()) => {
+            let label = m.keys.plan.labels().last().cloned().unwrap_or_default();
+            m.info(format!(
+                "staged: {label} (Ctrl-S reviews and saves, u unstages)"
+            ));
+            m.keys.clamp();
+            if adds {
+                return probe(m);
+            }
+        }
+        Err(why) => m.error(format!("refused: {why}")),
+    }
+    vec![]
+}
+
+/// A key manager prompt was accepted.
+pub fn prompt_done(m: &mut Model, purpose: PromptPurpose, text: String) -> Vec<Effect> {
+    let text = text.trim().to_string();
+    match purpose {
+        PromptPurpose::Threshold => match text.parse::<i64>() {
+            Ok(t) => stage(m, Change::SetThreshold(t)),
+            Err(_) => {
+                m.error(format!("{text:?} is not a number of groups"));
+                vec![]
+            }
+        },
+        PromptPurpose::AddRecipient(_) | PromptPurpose::NewGroup => {
+            let group = match purpose {
+                PromptPurpose::AddRecipient(g) => Some(g),
+                _ => None,
+            };
+            if text.is_empty() {
+                m.error("no recipient given: type an age or SSH public key, a PGP fingerprint, an armored key file or a KMS ARN");
+                return vec![];
+            }
+            match parse_recipient(&text) {
+                Ok(Some(key)) => add_keys(m, group, vec![key]),
+                Ok(None) => vec![Effect::ImportPgp { group, path: text }],
+                Err(why) => {
+                    m.error(format!("refused: {why}"));
+                    vec![]
+                }
+            }
+        }
+        _ => vec![],
+    }
+}
+
+/// Stages new keys in `group`, or as a new group.
+fn add_keys(m: &mut Model, group: Option<usize>, keys: Vec<crate::keys::MasterKey>) -> Vec<Effect> {
+    match group {
+        None => stage(m, Change::AddGroup(KeyGroup { keys })),
+        Some(g) => {
+            let mut effects = Vec::new();
+            for key in keys {
+                effects.extend(stage(m, Change::AddKey { group: g, key }));
+            }
+            effects.dedup();
+            effects
+        }
+    }
+}
+
+/// The certificates of a typed key file were read (or not).
+pub fn pgp_imported(
+    m: &mut Model,
+    group: Option<usize>,
+    result: Result<Vec<crate::keys::MasterKey>, String>,
+) -> Vec<Effect> {
+    match result {
+        Ok(keys) if keys.is_empty() => {
+            m.error("the key file holds no OpenPGP certificate");
+            vec![]
+        }
+        Ok(keys) => add_keys(m, group, keys),
+        Err(why) => {
+            m.error(format!(
+                "refused: {why} (a recipient is an age1… or ssh- public key, a PGP fingerprint, an armored public key file or an AWS KMS ARN)"
+            ));
+            vec![]
+        }
+    }
+}
+
+/// The session found the file's creation rule: show what taking it would change.
+pub fn rule_found(m: &mut Model, found: Result<Box<RulePreview>, String>) {
+    let mut preview = match found {
+        Ok(p) => p,
+        Err(why) => {
+            m.error(why);
+            return;
+        }
+    };
+    let plan = &m.keys.plan;
+    preview.threshold = rule_threshold(
+        None,
+        plan.raw_threshold(),
+        preview.groups.len(),
+        preview.threshold,
+    );
+    preview.groups = keep_stored_entries(plan.groups(), std::mem::take(&mut preview.groups));
+    preview.diff = diff_groups(plan.groups(), &preview.groups);
+    let unchanged = preview
+        .diff
+        .iter()
+        .all(|d| d.added.is_empty() && d.removed.is_empty())
+        && preview.groups.len() == plan.groups().len()
+        && preview.threshold == plan.raw_threshold();
+    if unchanged {
+        m.info(format!(
+            "the keys already match the creation rule in {}",
+            preview.config
+        ));
+        return;
+    }
+    m.mode = Mode::RulePreview(preview);
+}
+
+/// The answer to the rule preview.
+pub fn in_rule_preview(m: &mut Model, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Confirm => {
+            let Mode::RulePreview(preview) = std::mem::replace(&mut m.mode, Mode::Keys) else {
+                return vec![];
+            };
+            stage(
+                m,
+                Change::ReplaceGroups {
+                    groups: preview.groups,
+                    threshold: preview.threshold,
+                },
+            )
+        }
+        Action::Cancel => {
+            m.mode = Mode::Keys;
+            m.info("the rule's keys were not taken");
+            vec![]
+        }
+        _ => vec![],
+    }
+}

@@ -1,0 +1,293 @@
+//! The key manager against real files and the real sops: recipients added and removed, groups
+//! and thresholds changed, the data key rotated and a `.sops.yaml` rule applied, all through
+//! key scripts; then sops decrypts with the new keys and refuses the removed ones.
+
+mod common;
+mod tui_support;
+
+use common::gpg::GpgHome;
+use common::{Sandbox, fails, fixture, new_age_key, ok};
+use sesame::keys::age::FixedEnv;
+use sesame::keys::groups::KeySources;
+use sesame::store::{EmitOptions, Format};
+use sesame::tui::model::Mode;
+use sesame::tui::session::{self, OpenRequest, Session};
+use tui_support::{drive, status};
+
+const PLAIN: &str = "db:\n    user: admin\n    password: s3cret\n";
+
+fn sources(identities: &[&str]) -> KeySources {
+    let mut env = FixedEnv::default();
+    env.0.insert("SOPS_AGE_KEY".into(), identities.join("\n"));
+    KeySources::new(Box::new(env))
+}
+
+/// `secrets.yaml` encrypted by the real sops for `recipients`.
+fn sops_file(sb: &Sandbox, recipients: &[&str]) {
+    sb.write("plain.yaml", PLAIN);
+    let out = ok(sb.sops(&["encrypt", "--age", &recipients.join(","), "plain.yaml"]));
+    sb.write("secrets.yaml", out);
+}
+
+fn open(sb: &Sandbox, identities: &[&str]) -> Session {
+    let path = sb.path("secrets.yaml");
+    let config = sesame::config::load(None, sb.dir.path()).unwrap();
+    let mut s = session::open(OpenRequest {
+        path,
+        name: "secrets.yaml".into(),
+        format: Format::Yaml,
+        emit: EmitOptions::default(),
+        sources: sources(identities),
+        ignore_mac: false,
+        config,
+    })
+    .unwrap();
+    drive(&mut s, "");
+    sesame::tui::update::update(&mut s.model, sesame::tui::action::Action::Resize(100, 30));
+    s
+}
+
+/// Saves through the review and checks it was written.
+fn save(s: &mut Session) {
+    drive(s, "<c-s>y");
+    assert!(!s.model.dirty(), "not saved: {}", status(&s.model));
+    assert!(
+        status(&s.model).starts_with("saved"),
+        "{}",
+        status(&s.model)
+    );
+}
+
+/// sops decrypts `secrets.yaml` holding only `identities`.
+fn sops_decrypts(sb: &Sandbox, identities: &[&str]) -> bool {
+    let keys = identities.join("\n");
+    let out = sb.sops_with(&[("SOPS_AGE_KEY", &keys)], &["decrypt", "secrets.yaml"]);
+    if out.status.success() {
+        assert_eq!(String::from_utf8_lossy(&out.stdout), PLAIN);
+        return true;
+    }
+    assert_eq!(
+        out.status.code(),
+        Some(128),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    false
+}
+
+#[test]
+fn add_remove_and_rotate_then_sops_reads_with_the_new_key_only() {
+    let (a_id, a) = new_age_key();
+    let (b_id, b) = new_age_key();
+    let sb = Sandbox::new();
+    sops_file(&sb, &[&a]);
+    let before = sb.read("secrets.yaml");
+    let mut s = open(&sb, &[&a_id]);
+    // The key list: group 1 (0), a (1). Add b, remove a, rotate.
+    drive(&mut s, &format!("Ka{b}<enter>"));
+    drive(&mut s, "gjd");
+    assert!(
+        status(&s.model).starts_with("staged: remove age"),
+        "{}",
+        status(&s.model)
+    );
+    drive(&mut s, "R");
+    assert_eq!(s.model.keys.plan.labels().len(), 3);
+    assert_eq!(
+        sb.read("secrets.yaml"),
+        before,
+        "nothing is written before a save"
+    );
+    save(&mut s);
+    assert!(s.model.keys.plan.is_empty(), "a save starts a new plan");
+    assert!(sops_decrypts(&sb, &[&b_id]));
+    assert!(!sops_decrypts(&sb, &[&a_id]), "the removed key is refused");
+    let text = String::from_utf8(sb.read("secrets.yaml")).unwrap();
+    assert!(text.contains(&b) && !text.contains(&a));
+}
+
+#[test]
+fn groups_and_a_threshold_made_in_the_editor_are_sops_shamir_groups() {
+    let (a_id, a) = new_age_key();
+    let (b_id, b) = new_age_key();
+    let (c_id, c) = new_age_key();
+    let sb = Sandbox::new();
+    sops_file(&sb, &[&a]);
+    let mut s = open(&sb, &[&a_id]);
+    drive(&mut s, &format!("Kn{b}<enter>n{c}<enter>"));
+    assert_eq!(s.model.keys.plan.groups().len(), 3);
+    drive(&mut s, "t<bs>4<enter>");
+    assert!(
+        status(&s.model).contains("impossible"),
+        "{}",
+        status(&s.model)
+    );
+    drive(&mut s, "t<bs>2<enter>");
+    assert!(
+        status(&s.model).starts_with("staged"),
+        "{}",
+        status(&s.model)
+    );
+    save(&mut s);
+    let text = String::from_utf8(sb.read("secrets.yaml")).unwrap();
+    assert!(text.contains("shamir_threshold: 2"), "{text}");
+    assert!(sops_decrypts(&sb, &[&a_id, &c_id]));
+    assert!(sops_decrypts(&sb, &[&b_id, &c_id]));
+    assert!(
+        !sops_decrypts(&sb, &[&c_id]),
+        "one group of three is not enough"
+    );
+
+    // Back to one group: remove group 3 (2 of 2 left), then group 2.
+    let mut s = open(&sb, &[&b_id, &c_id]);
+    drive(&mut s, "KGkd");
+    assert!(
+        s.model
+            .keys
+            .plan
+            .who_can_decrypt()
+            .contains("each of the 2 groups")
+    );
+    drive(&mut s, "Gkd");
+    assert_eq!(s.model.keys.plan.groups().len(), 1, "{}", status(&s.model));
+    save(&mut s);
+    assert!(sops_decrypts(&sb, &[&a_id]));
+    assert!(!sops_decrypts(&sb, &[&b_id, &c_id]));
+}
+
+#[test]
+fn refusals_say_why_and_stage_nothing() {
+    let (a_id, a) = new_age_key();
+    let sb = Sandbox::new();
+    sops_file(&sb, &[&a]);
+    let mut s = open(&sb, &[&a_id]);
+    drive(&mut s, "Kjd");
+    assert!(
+        status(&s.model).contains("would leave it empty"),
+        "{}",
+        status(&s.model)
+    );
+    drive(&mut s, "gd");
+    assert!(
+        status(&s.model).contains("only key group"),
+        "{}",
+        status(&s.model)
+    );
+    drive(&mut s, "t<bs>2<enter>");
+    assert!(
+        status(&s.model).contains("several key groups"),
+        "{}",
+        status(&s.model)
+    );
+    drive(&mut s, &format!("a{a}<enter>"));
+    assert!(
+        status(&s.model).contains("already has"),
+        "{}",
+        status(&s.model)
+    );
+    drive(&mut s, "aage1nope<enter>");
+    assert!(
+        status(&s.model).contains("failed to parse age recipient"),
+        "{}",
+        status(&s.model)
+    );
+    drive(&mut s, "ano-such-key.asc<enter>");
+    assert!(
+        status(&s.model).contains("no-such-key.asc"),
+        "{}",
+        status(&s.model)
+    );
+    drive(&mut s, "c");
+    assert!(
+        status(&s.model).contains("no .sops.yaml"),
+        "{}",
+        status(&s.model)
+    );
+    assert!(s.model.keys.plan.is_empty() && !s.model.dirty());
+    drive(&mut s, "<esc>");
+    assert!(matches!(s.model.mode, Mode::Normal));
+}
+
+#[test]
+fn the_sops_yaml_rule_is_previewed_then_staged() {
+    let (a_id, a) = new_age_key();
+    let (b_id, b) = new_age_key();
+    let sb = Sandbox::new();
+    sops_file(&sb, &[&a]);
+    sb.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - path_regex: secrets\\.yaml$\n    age: {b}\n"),
+    );
+    let mut s = open(&sb, &[&a_id]);
+    drive(&mut s, "Kc");
+    let Mode::RulePreview(p) = &s.model.mode else {
+        panic!("no preview: {}", status(&s.model));
+    };
+    assert_eq!(p.diff[0].added, vec![b.clone()]);
+    assert_eq!(p.diff[0].removed, vec![a.clone()]);
+    let screen = tui_support::screen(&s.model);
+    assert!(screen.contains(&format!("+++ {b}")) && screen.contains(&format!("--- {a}")));
+    drive(&mut s, "n");
+    assert!(s.model.keys.plan.is_empty(), "n keeps the current keys");
+    drive(&mut s, "cy");
+    assert_eq!(s.model.keys.plan.labels().len(), 1);
+    drive(&mut s, "c");
+    assert!(
+        status(&s.model).contains("already match"),
+        "{}",
+        status(&s.model)
+    );
+    save(&mut s);
+    assert!(sops_decrypts(&sb, &[&b_id]));
+    assert!(!sops_decrypts(&sb, &[&a_id]));
+}
+
+#[test]
+fn an_armored_public_key_file_adds_a_pgp_recipient_sops_decrypts_with() {
+    let (a_id, a) = new_age_key();
+    let home = GpgHome::with(&["rsa.sec.asc"]);
+    let sb = Sandbox::new();
+    sops_file(&sb, &[&a]);
+    let mut s = open(&sb, &[&a_id]);
+    let key_file = fixture("pgp/rsa.pub.asc");
+    drive(&mut s, &format!("Ka{}<enter>", key_file.display()));
+    assert!(
+        status(&s.model).contains("add pgp C00974E4CF25A715D3CE81D962377BD1225D0C0E"),
+        "{}",
+        status(&s.model)
+    );
+    let facts = s.model.keys.facts.values().find(|f| f.user_id.is_some());
+    assert_eq!(
+        facts.and_then(|f| f.user_id.clone()).as_deref(),
+        Some("sesame test RSA <rsa@sesame.test>")
+    );
+    save(&mut s);
+    let gnupg = home.path().to_str().unwrap();
+    let out = sb.sops_with(&[("GNUPGHOME", gnupg)], &["decrypt", "secrets.yaml"]);
+    assert_eq!(String::from_utf8(ok(out)).unwrap(), PLAIN);
+    fails(
+        sb.sops_with(
+            &[("GNUPGHOME", "/nonexistent")],
+            &["decrypt", "secrets.yaml"],
+        ),
+        128,
+    );
+}
+
+#[test]
+fn a_read_only_file_shows_its_keys_but_changes_none() {
+    let (_, a) = new_age_key();
+    let sb = Sandbox::new();
+    sops_file(&sb, &[&a]);
+    let mut s = open(&sb, &[]);
+    drive(&mut s, "K");
+    assert!(matches!(s.model.mode, Mode::Keys));
+    assert!(tui_support::screen(&s.model).contains(&a));
+    drive(&mut s, "R");
+    assert!(
+        status(&s.model).contains("recipients cannot be changed"),
+        "{}",
+        status(&s.model)
+    );
+    assert!(s.model.keys.plan.is_empty());
+}
