@@ -287,3 +287,41 @@ fn sigterm_restores_the_terminal_and_leaves_the_file() {
     t.keys(&["Enter"]);
     t.wait("the shell to answer", |s| s.contains("back-42"));
 }
+
+#[test]
+fn add_an_age_recipient_in_the_key_manager_then_sops_decrypts_with_it() {
+    let (sb, file, env) = setup();
+    let dir = sb.dir.path();
+    let (new_identity, new_recipient) = new_age_key();
+    let t = Tmux::start(dir, &env);
+    start_sesame(&t, dir);
+    t.keys(&["K"]);
+    t.wait("the key manager", |s| {
+        s.contains("Key manager · secrets.yaml") && s.contains("✓ can decrypt here")
+    });
+    t.keys(&["a"]);
+    t.wait("the recipient prompt", |s| s.contains("Add recipient"));
+    t.type_text(&new_recipient);
+    t.keys(&["Enter"]);
+    t.wait("the staged recipient", |s| {
+        s.contains("1. add age age1") && s.contains("new: written on save")
+    });
+    t.keys(&["C-s"]);
+    t.wait("the review screen", |s| {
+        s.contains("Review before saving") && s.contains("keys: add age")
+    });
+    t.keys(&["y"]);
+    t.wait("the save", |s| s.contains("saved secrets.yaml"));
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+
+    // The new key alone decrypts, with the real sops; the old one still does too.
+    let only_new = Sandbox::new().env("SOPS_AGE_KEY", new_identity);
+    let copy = only_new.write("secrets.yaml", std::fs::read(&file).unwrap());
+    let out = ok(only_new.sops(&["decrypt", copy.to_str().unwrap()]));
+    assert_eq!(String::from_utf8(out).unwrap(), PLAIN);
+    let out = ok(sb.sops(&["decrypt", "secrets.yaml"]));
+    assert_eq!(String::from_utf8(out).unwrap(), PLAIN);
+    let text = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
+    assert!(text.contains(&new_recipient));
+}
