@@ -1,6 +1,7 @@
 //! Changes to a plain tree by path, with sops's `set` and `unset` semantics. Values that are
 //! not changed keep their remembered ciphertext.
 
+pub mod merge;
 pub mod ops;
 pub mod value;
 
@@ -54,25 +55,27 @@ fn container_for(step: &Step) -> Node {
 
 /// Forgets every remembered ciphertext below `map` (after the data key changed, none is valid).
 pub fn forget_ciphertext(map: &mut Map) {
-    fn node(n: &mut Node) {
-        match n {
-            Node::Map(m) => forget_ciphertext(m),
-            Node::List(l) => {
-                for item in &mut l.items {
-                    match item {
-                        ListItem::Node(n) => node(n),
-                        ListItem::Comment(c) => c.cipher = None,
-                    }
-                }
-            }
-            Node::Leaf(leaf) => leaf.cipher = None,
-        }
-    }
     for item in &mut map.items {
         match item {
-            MapItem::Entry(e) => node(&mut e.value),
+            MapItem::Entry(e) => forget_node_ciphertext(&mut e.value),
             MapItem::Comment(c) => c.cipher = None,
         }
+    }
+}
+
+/// Forgets every remembered ciphertext in `node` (it moves to another file or data key).
+pub fn forget_node_ciphertext(node: &mut Node) {
+    match node {
+        Node::Map(m) => forget_ciphertext(m),
+        Node::List(l) => {
+            for item in &mut l.items {
+                match item {
+                    ListItem::Node(n) => forget_node_ciphertext(n),
+                    ListItem::Comment(c) => c.cipher = None,
+                }
+            }
+        }
+        Node::Leaf(leaf) => leaf.cipher = None,
     }
 }
 

@@ -65,7 +65,7 @@ fn save_writes_only_the_edit_and_sops_reads_it() {
 
 #[test]
 fn a_change_on_disk_is_never_overwritten_silently() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::new().env("SOPS_AGE_KEY", demo::KEY);
     let mut s = open(&sb, tui_support::demo_sources());
     goto(&mut s.model, "user");
     press(&mut s.model, "<enter>Z<enter>");
@@ -86,13 +86,27 @@ fn a_change_on_disk_is_never_overwritten_silently() {
     update(&mut s.model, action);
     assert!(matches!(s.model.mode, Mode::Conflict));
     assert_eq!(sb.read("demo.sops.yaml"), theirs, "nothing was written");
-    // Reload takes their version and drops ours.
+    // Reload takes their version and keeps our edit, which they did not touch.
     let action = s.reload();
     assert!(matches!(action, Action::Reloaded(_)));
     update(&mut s.model, action);
-    assert!(!s.model.dirty());
+    assert!(matches!(s.model.mode, Mode::Normal));
+    assert!(s.model.dirty(), "our edit is still unsaved");
+    assert!(
+        tui_support::status(&s.model).ends_with("kept your 1 unsaved change"),
+        "{}",
+        tui_support::status(&s.model)
+    );
     assert!(!s.changed_on_disk());
     assert!(s.model.read_only.is_none());
+    assert!(matches!(s.save(false), Action::Saved));
+    update(&mut s.model, Action::Saved);
+    let both = String::from_utf8(ok(sb.sops(&["decrypt", "demo.sops.yaml"]))).unwrap();
+    assert!(both.contains("user: demoZ\n"), "ours: {both}");
+    assert!(
+        both.contains("password: correct-horse-battery-staple!\n"),
+        "theirs: {both}"
+    );
     // Overwrite (after a new edit) writes ours over theirs.
     goto(&mut s.model, "user");
     press(&mut s.model, "<enter>Q<enter>");
@@ -100,6 +114,66 @@ fn a_change_on_disk_is_never_overwritten_silently() {
     assert!(matches!(s.save(false), Action::Conflict));
     assert!(matches!(s.save(true), Action::Saved));
     assert_ne!(sb.read("demo.sops.yaml"), demo::FILE);
+}
+
+/// A file saved by someone else with `edit` applied to the value on the row showing `row`.
+fn their_save(row: &str, edit: &str) -> Vec<u8> {
+    let mut other = tui_support::model_of(demo::FILE, false);
+    goto(&mut other, row);
+    press(&mut other, edit);
+    let Source::Doc(doc) = &mut other.source else {
+        panic!()
+    };
+    doc.seal(&EmitOptions::default()).unwrap().unwrap()
+}
+
+#[test]
+fn reload_lists_edits_the_disk_changed_too_and_keeps_the_rest() {
+    let sb = Sandbox::new().env("SOPS_AGE_KEY", demo::KEY);
+    let mut s = open(&sb, tui_support::demo_sources());
+    goto(&mut s.model, "password");
+    press(&mut s.model, "<enter>ours<enter>");
+    goto(&mut s.model, "host");
+    press(&mut s.model, "d");
+    press(&mut s.model, "y");
+    // A staged recipient survives too.
+    let (_, recipient) = common::new_age_key();
+    tui_support::drive(&mut s, &format!("Ka{recipient}<enter><esc>"));
+    assert_eq!(s.model.keys.plan.labels().len(), 1);
+    std::fs::write(
+        sb.path("demo.sops.yaml"),
+        their_save("password", "<enter>theirs<enter>"),
+    )
+    .unwrap();
+    tui_support::drive(&mut s, "R");
+    let Mode::Reloaded(report) = &s.model.mode else {
+        panic!("no report: {}", tui_support::status(&s.model));
+    };
+    assert_eq!(report.kept, 2, "the deletion and the recipient");
+    assert_eq!(
+        report.dropped,
+        vec![r#"["database"]["password"]: changed on disk too"#.to_string()]
+    );
+    assert!(tui_support::screen(&s.model).contains("changed on disk too"));
+    press(&mut s.model, "<enter>");
+    assert!(matches!(s.model.mode, Mode::Normal));
+    let saved = s.save(false);
+    assert!(matches!(saved, Action::Saved), "{saved:?}");
+    let text = String::from_utf8(ok(sb.sops(&["decrypt", "demo.sops.yaml"]))).unwrap();
+    assert!(
+        text.contains("password: correct-horse-battery-stapletheirs\n"),
+        "the disk's version stays: {text}"
+    );
+    assert!(
+        !text.contains("host:"),
+        "our deletion was carried over: {text}"
+    );
+    assert!(!text.contains("ours"));
+    let written = String::from_utf8(sb.read("demo.sops.yaml")).unwrap();
+    assert!(
+        written.contains(&recipient),
+        "the staged recipient was written"
+    );
 }
 
 #[test]

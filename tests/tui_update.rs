@@ -364,7 +364,11 @@ fn outside_events_update_the_model() {
     let Source::Doc(_) = &m.source else { panic!() };
     let fresh = demo_model().source;
     update(&mut m, Action::Reloaded(Box::new(fresh)));
-    assert!(!m.dirty() && !m.disk_changed);
+    assert!(!m.disk_changed);
+    assert!(m.dirty(), "the unsaved edit is carried over the reload");
+    assert!(text(&m, r#"["database"]["user"]"#).ends_with('Z'));
+    press(&mut m, "u");
+    assert!(!m.dirty(), "and undoes as one step");
     assert!(!text(&m, r#"["database"]["user"]"#).ends_with('Z'));
 }
 

@@ -182,6 +182,49 @@ pub fn tree_path(doc: &Map, items: &[usize]) -> Option<TreePath> {
     Some(TreePath(steps))
 }
 
+/// The item positions of the value at `path` (the inverse of `tree_path`); `None` when the
+/// path leads nowhere.
+pub fn addr_of(doc: &Map, path: &TreePath) -> Option<Vec<usize>> {
+    let mut items = Vec::with_capacity(path.0.len());
+    let mut map = Some(doc);
+    let mut node: Option<&Node> = None;
+    for step in &path.0 {
+        match (map, node, step) {
+            (Some(m), _, Step::Key(key)) => {
+                let pos = m
+                    .items
+                    .iter()
+                    .position(|i| matches!(i, MapItem::Entry(e) if e.key == *key))?;
+                let MapItem::Entry(e) = &m.items[pos] else {
+                    return None;
+                };
+                items.push(pos);
+                node = Some(&e.value);
+            }
+            (None, Some(Node::List(l)), Step::Index(index)) => {
+                let pos = l
+                    .items
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, i)| matches!(i, ListItem::Node(_)))
+                    .nth(*index)?
+                    .0;
+                let ListItem::Node(n) = &l.items[pos] else {
+                    return None;
+                };
+                items.push(pos);
+                node = Some(n);
+            }
+            _ => return None,
+        }
+        map = match node {
+            Some(Node::Map(m)) => Some(m),
+            _ => None,
+        };
+    }
+    Some(items)
+}
+
 /// The container's item list an address points into, as one of the two kinds.
 enum Items<'a> {
     Map(&'a mut Vec<MapItem>),

@@ -110,6 +110,25 @@ impl History {
         }
     }
 
+    /// The edits that lead from the current state back to the saved one, in the order to
+    /// apply them; `None` when that state can no longer be reached.
+    pub fn ops_back_to_save(&self) -> Option<Vec<&Op>> {
+        match self.saved()? {
+            s if s <= self.undo.len() => Some(self.undo[s..].iter().rev().map(|s| &s.op).collect()),
+            s => {
+                let forward = s - self.undo.len();
+                let n = self.redo.len();
+                (forward <= n).then(|| {
+                    self.redo[n - forward..]
+                        .iter()
+                        .rev()
+                        .map(|s| &s.op)
+                        .collect()
+                })
+            }
+        }
+    }
+
     /// Whether the row at `addr` changed since the save.
     pub fn touched(&self, addr: &Addr) -> bool {
         let (steps, _) = self.since_save();

@@ -335,6 +335,7 @@ impl Keymap {
             | Mode::ReviewSave
             | Mode::Conflict
             | Mode::MacWarning
+            | Mode::Reloaded(_)
             | Mode::RulePreview(_) => Context::Question,
             Mode::ChangeType => Context::Question,
         }

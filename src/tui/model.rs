@@ -139,6 +139,17 @@ pub enum Mode {
     Conflict,
     /// The MAC did not verify.
     MacWarning,
+    /// A reload kept some unsaved changes and had to drop others.
+    Reloaded(Box<ReloadReport>),
+}
+
+/// What a reload did with unsaved changes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReloadReport {
+    /// Changes carried over onto the file from disk.
+    pub kept: usize,
+    /// Changes dropped because the disk changed the same place differently (or why else).
+    pub dropped: Vec<String>,
 }
 
 /// How a status message reads.

@@ -5,6 +5,7 @@
 mod edit;
 mod keys;
 mod nav;
+mod reload;
 
 use crate::tui::action::Action;
 use crate::tui::model::{Confirm, Mode, Model, PromptPurpose};
@@ -42,7 +43,9 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
         }
         Action::FileChanged => {
             m.disk_changed = true;
-            m.info("the file changed on disk since it was opened; a save will ask first");
+            m.info(
+                "the file changed on disk: R reloads it and keeps your edits; a save asks first",
+            );
             return vec![];
         }
         Action::Saved => {
@@ -64,7 +67,7 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
             return vec![];
         }
         Action::Reloaded(source) => {
-            edit::reloaded(m, *source);
+            reload::reloaded(m, *source);
             return vec![];
         }
         Action::KeysProbed(facts) => {
@@ -135,7 +138,7 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
         },
         Mode::Keys => keys::in_keys(m, action),
         Mode::RulePreview(_) => keys::in_rule_preview(m, action),
-        Mode::Help | Mode::MacWarning => match action {
+        Mode::Help | Mode::MacWarning | Mode::Reloaded(_) => match action {
             Action::Cancel | Action::Confirm => close(m),
             _ => vec![],
         },

@@ -52,6 +52,7 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame) {
         Mode::ReviewSave => overlay::review_save(m, theme, f, body),
         Mode::Conflict => overlay::conflict(m, theme, f, body),
         Mode::MacWarning => overlay::mac_warning(m, theme, f, body),
+        Mode::Reloaded(report) => overlay::reloaded(m, report, theme, f, body),
     }
 }
 
@@ -71,7 +72,14 @@ fn title_bar(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
         m.file.format.name(),
         detail::recipients_summary(m.source.metadata()),
     );
-    f.render_widget(Paragraph::new(Line::from(text)).style(theme.title), area);
+    let mut spans = vec![Span::raw(text)];
+    if m.disk_changed {
+        spans.push(Span::styled(
+            " │ CHANGED ON DISK (R reloads) ",
+            theme.warning,
+        ));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)).style(theme.title), area);
 }
 
 fn status_line(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {

@@ -76,7 +76,7 @@ fn apply(m: &mut Model, op: Op) -> Option<Op> {
 }
 
 /// Applies and records one step.
-fn commit(m: &mut Model, op: Op, label: String, touched: Addr, deep: bool) -> bool {
+pub(super) fn commit(m: &mut Model, op: Op, label: String, touched: Addr, deep: bool) -> bool {
     // A new leaf value under the same key keeps the rows as they are; anything else (a new
     // key, an insert, a removal) rebuilds them.
     let structural = match &op {
@@ -563,26 +563,4 @@ fn step_history(m: &mut Model, forward: bool) {
         nav::show(m, &touched);
         m.info(format!("{verb}: {label}"));
     }
-}
-
-/// The file was read again: a fresh start on the new content.
-pub fn reloaded(m: &mut Model, source: Source) {
-    let keep = m.selected_addr();
-    m.source = source;
-    m.history = Default::default();
-    m.revealed.clear();
-    m.disk_changed = false;
-    m.mode = Mode::Normal;
-    m.read_only = None;
-    if matches!(&m.source, Source::Doc(d) if d.mac_problem().is_some()) {
-        m.mode = Mode::MacWarning;
-        if !m.mac_ignored {
-            m.set_read_only("the MAC does not match; pass --ignore-mac to edit");
-        }
-    }
-    m.rebuild_rows();
-    if let Some(a) = keep {
-        m.select_addr(&a);
-    }
-    m.info(format!("reloaded {} from disk", m.file.name));
 }

@@ -1,7 +1,7 @@
 //! Pop-ups drawn over the panes: help (from the keymap), recipients, questions, the review
 //! before saving, the file-changed-on-disk question and the MAC warning.
 
-use crate::tui::model::{Confirm, Model};
+use crate::tui::model::{Confirm, Model, ReloadReport};
 use crate::tui::theme::Theme;
 use crate::tui::view::centered;
 use crate::tui::view::tree::{CHANGED, ENCRYPTED, PLAIN};
@@ -183,10 +183,40 @@ pub fn conflict(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
         Line::default(),
         keys_hint(
             theme,
-            "r reload from disk (drops your changes) · o overwrite · Esc cancel",
+            "r reload (keeps your edits the disk did not touch) · o overwrite · Esc cancel",
         ),
     ];
     popup(f, area, "File changed on disk", lines, theme, theme.warning);
+}
+
+pub fn reloaded(m: &Model, report: &ReloadReport, theme: &Theme, f: &mut Frame, area: Rect) {
+    let mut lines = vec![text(
+        format!(
+            "{} was reloaded from disk. {} of your unsaved changes carried over.",
+            m.file.name, report.kept
+        ),
+        theme.text,
+    )];
+    lines.push(text(
+        "These could not be kept (the version on disk stays):",
+        theme.warning,
+    ));
+    let room = area.height.saturating_sub(7) as usize;
+    for d in report.dropped.iter().take(room) {
+        lines.push(text(format!("  ✗ {d}"), theme.text));
+    }
+    if report.dropped.len() > room {
+        lines.push(text(
+            format!("  … and {} more", report.dropped.len() - room),
+            theme.muted,
+        ));
+    }
+    lines.push(Line::default());
+    lines.push(keys_hint(
+        theme,
+        "Enter or Esc continues · u undoes a carried-over change",
+    ));
+    popup(f, area, "Reloaded", lines, theme, theme.warning);
 }
 
 pub fn mac_warning(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
