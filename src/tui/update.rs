@@ -5,6 +5,7 @@
 mod edit;
 mod keys;
 mod nav;
+mod prompt;
 mod reload;
 
 use crate::tui::action::Action;
@@ -84,7 +85,7 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
     match &m.mode {
         Mode::Normal => normal(m, action),
         Mode::Edit(_) => edit::in_editor(m, action),
-        Mode::Prompt(_) => edit::in_prompt(m, action),
+        Mode::Prompt(_) => prompt::in_prompt(m, action),
         Mode::ChangeType => match action {
             Action::SetType(kind) => {
                 m.mode = Mode::Normal;
@@ -173,13 +174,13 @@ fn normal(m: &mut Model, action: Action) -> Vec<Effect> {
             });
         }
         Action::Edit => edit::start_edit(m),
-        Action::Add => edit::start_add(m),
-        Action::Rename => edit::start_rename(m),
+        Action::Add => prompt::start_add(m),
+        Action::Rename => prompt::start_rename(m),
         Action::Delete => edit::ask_delete(m),
         Action::ChangeType => edit::ask_type(m),
         Action::Undo => edit::undo(m),
         Action::Redo => edit::redo(m),
-        Action::Search => edit::start_search(m),
+        Action::Search => prompt::start_search(m),
         Action::SearchNext => nav::search_step(m, true),
         Action::SearchPrev => nav::search_step(m, false),
         Action::Recipients => return keys::open(m),

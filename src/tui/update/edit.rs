@@ -1,15 +1,14 @@
-//! Changing the document: the value editor, add, rename, delete, change type, undo and redo.
-//! Every change is one `edit::ops` edit whose inverse goes on the undo stack.
+//! Changing the document: the value editor, delete, change type, undo and redo (add and
+//! rename start in `prompt`). Every change is one `edit::ops` edit whose inverse goes on the
+//! undo stack.
 
-use crate::edit::ops::{self, Addr, Item, ItemRef, Op};
+use crate::edit::ops::{Addr, Item, ItemRef, Op};
 use crate::edit::same_content;
 use crate::edit::value::{self, ValueKind};
 use crate::tree::{Entry, Leaf, Node, Scalar};
 use crate::tui::action::Action;
 use crate::tui::history::Step;
-use crate::tui::model::{
-    Confirm, EditState, EditTarget, Mode, Model, Prompt, PromptPurpose, Source,
-};
+use crate::tui::model::{Confirm, EditState, EditTarget, Mode, Model, Source};
 use crate::tui::rows::RowKind;
 use crate::tui::update::{Effect, nav};
 use ratatui_textarea::TextArea;
@@ -26,7 +25,7 @@ pub(super) fn text_area(text: &str) -> TextArea<'static> {
 }
 
 /// Takes the text out of an area and wipes the area's lines.
-fn take_text(area: TextArea<'static>) -> zeroize::Zeroizing<String> {
+pub(super) fn take_text(area: TextArea<'static>) -> zeroize::Zeroizing<String> {
     let mut lines = area.into_lines();
     let text = zeroize::Zeroizing::new(lines.join("\n"));
     for line in &mut lines {
@@ -35,10 +34,15 @@ fn take_text(area: TextArea<'static>) -> zeroize::Zeroizing<String> {
     text
 }
 
-fn writable(m: &mut Model) -> bool {
+pub(super) fn writable(m: &mut Model) -> bool {
+    allowed(m, "")
+}
+
+/// False, with the reason and `consequence` in the status line, when the file is read-only.
+pub(super) fn allowed(m: &mut Model, consequence: &str) -> bool {
     match m.read_only.clone() {
         Some(why) => {
-            m.error(format!("read-only ({why})"));
+            m.error(format!("read-only ({why}){consequence}"));
             false
         }
         None => true,
@@ -109,7 +113,6 @@ pub(super) fn commit(m: &mut Model, op: Op, label: String, touched: Addr, deep: 
     true
 }
 
-/// The item at `addr` with a new leaf value, keeping its key.
 /// Replaces the value at `addr` as one undoable step named `label`.
 fn replace_value(m: &mut Model, addr: Addr, value: Scalar, label: String) {
     let Some(item) = with_value(m, &addr, value) else {
@@ -127,6 +130,7 @@ fn replace_value(m: &mut Model, addr: Addr, value: Scalar, label: String) {
     );
 }
 
+/// The item at `addr` with a new leaf value, keeping its key.
 fn with_value(m: &Model, addr: &Addr, value: Scalar) -> Option<Item> {
     let leaf = Node::Leaf(Leaf {
         value,
@@ -170,7 +174,7 @@ pub fn start_edit(m: &mut Model) {
     open_editor(m, addr);
 }
 
-fn open_editor(m: &mut Model, addr: Addr) {
+pub(super) fn open_editor(m: &mut Model, addr: Addr) {
     let (kind, text, type_name) = match m.item(&addr).and_then(|i| i.node()) {
         Some(Node::Leaf(leaf)) => (
             ValueKind::of(&leaf.value)
@@ -253,201 +257,6 @@ fn commit_editor(m: &mut Model) {
     }
     let label = format!("changed {}", m.path_text(&addr));
     replace_value(m, addr, value, label);
-}
-
-/// Where an added item goes: inside the selected container, or after the selected item.
-fn add_target(m: &Model) -> Option<(Addr, bool)> {
-    let row = m.rows.get(m.cursor).copied();
-    let addr = m.selected_addr();
-    let container_len = |a: &Addr| -> Option<(usize, bool)> {
-        match m.item(a)?.node()? {
-            Node::Map(map) => Some((map.items.len(), true)),
-            Node::List(l) => Some((l.items.len(), false)),
-            Node::Leaf(_) => None,
-        }
-    };
-    match (row, addr) {
-        (None, _) => Some((Addr::new(0, vec![m.docs().first()?.items.len()]), true)),
-        (Some(r), None) => {
-            let doc = m.docs().get(r.doc as usize)?;
-            Some((Addr::new(r.doc as usize, vec![doc.items.len()]), true))
-        }
-        (Some(r), Some(a)) if matches!(r.kind, RowKind::Map | RowKind::List) => {
-            let (len, is_map) = container_len(&a)?;
-            Some((a.child(len), is_map))
-        }
-        (Some(_), Some(a)) => {
-            let parent = a.parent();
-            let is_map = if parent.items.is_empty() {
-                true
-            } else {
-                container_len(&parent)?.1
-            };
-            let mut at = a;
-            *at.items.last_mut()? += 1;
-            Some((at, is_map))
-        }
-    }
-}
-
-pub fn start_add(m: &mut Model) {
-    if !writable(m) {
-        return;
-    }
-    let Some((at, is_map)) = add_target(m) else {
-        return;
-    };
-    if is_map {
-        m.mode = Mode::Prompt(Box::new(Prompt {
-            purpose: PromptPurpose::NewKey(at),
-            area: text_area(""),
-        }));
-        return;
-    }
-    let label = format!("added an item at {}", list_label(m, &at));
-    if commit(
-        m,
-        Op::Insert {
-            at: at.clone(),
-            item: Item::Node(Node::string("")),
-        },
-        label,
-        at.clone(),
-        true,
-    ) {
-        nav::show(m, &at);
-        open_editor(m, at);
-    }
-}
-
-fn list_label(m: &Model, at: &Addr) -> String {
-    format!(
-        "{}[{}]",
-        m.path_text(&at.parent()),
-        at.items.last().copied().unwrap_or(0)
-    )
-}
-
-pub fn start_rename(m: &mut Model) {
-    if !writable(m) {
-        return;
-    }
-    let Some(addr) = m.selected_addr() else {
-        return;
-    };
-    let Some(ItemRef::Entry(e)) = m.item(&addr) else {
-        m.error("only map keys can be renamed (list items have no key)");
-        return;
-    };
-    let area = text_area(&e.key);
-    m.mode = Mode::Prompt(Box::new(Prompt {
-        purpose: PromptPurpose::Rename(addr),
-        area,
-    }));
-}
-
-pub fn start_search(m: &mut Model) {
-    let area = text_area("");
-    m.mode = Mode::Prompt(Box::new(Prompt {
-        purpose: PromptPurpose::Search,
-        area,
-    }));
-}
-
-pub fn in_prompt(m: &mut Model, action: Action) -> Vec<Effect> {
-    let Mode::Prompt(prompt) = &mut m.mode else {
-        return vec![];
-    };
-    match action {
-        Action::Input(key) => {
-            prompt.area.input(key);
-        }
-        Action::Paste(text) => {
-            prompt.area.insert_str(text.lines().next().unwrap_or(""));
-        }
-        Action::Cancel => {
-            m.mode = if prompt.purpose.is_keys() {
-                Mode::Keys
-            } else {
-                Mode::Normal
-            };
-        }
-        Action::Confirm | Action::Commit => {
-            let Mode::Prompt(prompt) = std::mem::replace(&mut m.mode, Mode::Normal) else {
-                return vec![];
-            };
-            let Prompt { purpose, area } = *prompt;
-            let text = take_text(area).to_string();
-            if purpose.is_keys() {
-                m.mode = Mode::Keys;
-                return super::keys::prompt_done(m, purpose, text);
-            }
-            prompt_done(m, purpose, text);
-        }
-        _ => {}
-    }
-    vec![]
-}
-
-fn prompt_done(m: &mut Model, purpose: PromptPurpose, text: String) {
-    match purpose {
-        PromptPurpose::Search => {
-            if text.is_empty() {
-                m.search = None;
-                return;
-            }
-            m.search = Some(text);
-            nav::search_step(m, true);
-        }
-        PromptPurpose::NewKey(at) => {
-            if text.is_empty() {
-                m.error("a key cannot be empty");
-                return;
-            }
-            let label = format!("added {}{}", m.path_text(&at.parent()), key_step(&text));
-            let op = Op::Insert {
-                at: at.clone(),
-                item: Item::Entry(Entry {
-                    key: text,
-                    value: Node::string(""),
-                }),
-            };
-            if commit(m, op, label, at.clone(), true) {
-                nav::show(m, &at);
-                open_editor(m, at);
-            }
-        }
-        PromptPurpose::AddRecipient(_) | PromptPurpose::NewGroup | PromptPurpose::Threshold => {}
-        PromptPurpose::Rename(addr) => {
-            let (same, item) = match m.item(&addr) {
-                Some(ItemRef::Entry(e)) => (e.key == text, ops::renamed(e, text.clone())),
-                _ => return,
-            };
-            if same {
-                m.info("unchanged");
-                return;
-            }
-            if text.is_empty() {
-                m.error("a key cannot be empty");
-                return;
-            }
-            let label = format!("renamed {} to {:?}", m.path_text(&addr), text);
-            commit(
-                m,
-                Op::Replace {
-                    at: addr.clone(),
-                    item: Item::Entry(item),
-                },
-                label,
-                addr,
-                true,
-            );
-        }
-    }
-}
-
-fn key_step(key: &str) -> String {
-    format!("[\"{key}\"]")
 }
 
 pub fn ask_delete(m: &mut Model) {

@@ -96,13 +96,7 @@ fn change(m: &mut Model, action: Action) -> Vec<Effect> {
 
 /// Changing recipients needs the document open with its key and a good MAC.
 fn editable(m: &mut Model) -> bool {
-    match m.read_only.clone() {
-        Some(why) => {
-            m.error(format!("read-only ({why}): recipients cannot be changed"));
-            false
-        }
-        None => true,
-    }
+    edit::allowed(m, ": recipients cannot be changed")
 }
 
 fn ask(m: &mut Model, purpose: PromptPurpose, text: &str) {
