@@ -1,10 +1,13 @@
 //! The editor end to end, in a real terminal: a private tmux server runs the built `sesame` on
 //! a file the real sops wrote. One session reveals, edits and saves a value (then sops reads it
 //! and `git diff` shows only that leaf, `lastmodified` and `mac` changed); another is killed
-//! with SIGTERM (the terminal comes back and the file is untouched). Screens are polled with a
-//! deadline; nothing sleeps a fixed time to wait for a state.
+//! with SIGTERM (the terminal comes back and the file is untouched); two add a recipient in the
+//! key manager (an age key, a KMS key on the local KMS server) and sops decrypts with it.
+//! Screens are polled with a deadline; nothing sleeps a fixed time to wait for a state.
 
 mod common;
+#[path = "kms/server.rs"]
+mod server;
 
 use common::{Sandbox, new_age_key, ok};
 use std::path::{Path, PathBuf};
@@ -324,4 +327,48 @@ fn add_an_age_recipient_in_the_key_manager_then_sops_decrypts_with_it() {
     assert_eq!(String::from_utf8(out).unwrap(), PLAIN);
     let text = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
     assert!(text.contains(&new_recipient));
+}
+
+#[test]
+fn add_a_kms_key_in_the_key_manager_then_sops_decrypts_with_kms_alone() {
+    let server = server::Server::connect();
+    let arn = server.create_key();
+    let (sb, file, mut env) = setup();
+    let dir = sb.dir.path();
+    let aws = [
+        ("AWS_ENDPOINT_URL", server.endpoint.clone()),
+        ("AWS_REGION", server::REGION.to_string()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        ("AWS_ACCESS_KEY_ID", server::ACCESS_KEY.to_string()),
+        ("AWS_SECRET_ACCESS_KEY", server::SECRET_KEY.to_string()),
+    ];
+    env.extend(aws.iter().cloned());
+    let t = Tmux::start(dir, &env);
+    start_sesame(&t, dir);
+    t.keys(&["K"]);
+    t.wait("the key manager", |s| {
+        s.contains("Key manager · secrets.yaml")
+    });
+    t.keys(&["a"]);
+    t.wait("the recipient prompt", |s| s.contains("Add recipient"));
+    t.type_text(&arn);
+    t.keys(&["Enter"]);
+    t.wait("the staged KMS key", |s| {
+        s.contains("1. add kms arn:aws:kms") && s.contains("? needs AWS credentials")
+    });
+    t.keys(&["C-s"]);
+    t.wait("the review screen", |s| s.contains("keys: add kms"));
+    t.keys(&["y"]);
+    t.wait("the save", |s| s.contains("saved secrets.yaml"));
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+
+    // No age key at all: only KMS can open it now.
+    let mut kms_only = Sandbox::new();
+    for (k, v) in aws {
+        kms_only = kms_only.env(k, v);
+    }
+    let copy = kms_only.write("secrets.yaml", std::fs::read(&file).unwrap());
+    let out = ok(kms_only.sops(&["decrypt", copy.to_str().unwrap()]));
+    assert_eq!(String::from_utf8(out).unwrap(), PLAIN);
 }

@@ -1,6 +1,7 @@
 //! The local KMS server the KMS tests talk to (moto, started by `scripts/test.sh`): its address,
 //! the environment both tools need to reach it, and helpers that create keys and read back
 //! which roles were assumed.
+#![allow(dead_code)] // each test crate that includes it uses a part
 
 use aws_sdk_kms::Client;
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
