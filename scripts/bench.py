@@ -112,7 +112,8 @@ def editor():
     print(
         f"\neditor, 100000 leaves: open {r['open_ms']:.0f} ms (decrypt {r['decrypt_ms']:.0f} ms, "
         f"model {r['model_ms']:.0f} ms); keystroke p50 {r['key_p50_ms']:.2f} ms, "
-        f"p99 {r['key_p99_ms']:.2f} ms, max {r['key_max_ms']:.2f} ms"
+        f"p99 {r['key_p99_ms']:.2f} ms, max {r['key_max_ms']:.2f} ms; "
+        f"reload keeping an unsaved edit {r['reload_merge_ms']:.0f} ms"
     )
 
 

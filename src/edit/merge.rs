@@ -6,6 +6,7 @@
 use crate::edit::same_content;
 use crate::path::{Step, TreePath};
 use crate::tree::{Map, Node};
+use std::collections::HashMap;
 
 /// One of our edits, to redo on the reloaded documents.
 #[derive(Clone, Debug, PartialEq)]
