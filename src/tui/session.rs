@@ -153,8 +153,12 @@ impl Session {
                 &self.sources,
             ))),
             Effect::ImportPgp { group, path } => {
-                // As typed (relative to where sesame started), else beside the file.
-                let typed = PathBuf::from(path);
+                // As typed (relative to where sesame started, `~/` for home), else beside
+                // the file.
+                let typed = match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+                    (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+                    _ => PathBuf::from(path),
+                };
                 let path = match self.path.parent().map(|dir| dir.join(&typed)) {
                     Some(beside) if !typed.exists() && beside.is_file() => beside,
                     _ => typed,
