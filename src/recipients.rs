@@ -37,6 +37,8 @@ pub struct Plan {
     before: Vec<KeyGroup>,
     before_threshold: i64,
     groups: Vec<KeyGroup>,
+    /// For each staged group, the group it was before the changes (`None`: a new group).
+    origins: Vec<Option<usize>>,
     threshold: i64,
     rotate: bool,
     changes: Vec<Change>,
@@ -52,6 +54,7 @@ impl Plan {
             before: md.key_groups.clone(),
             before_threshold: md.shamir_threshold,
             groups: md.key_groups.clone(),
+            origins: (0..md.key_groups.len()).map(Some).collect(),
             threshold: md.shamir_threshold,
             rotate: false,
             changes: Vec::new(),
@@ -79,11 +82,11 @@ impl Plan {
         self.rotate
     }
 
-    /// Whether `key` is not in the same group before the changes (a new recipient there).
+    /// Whether `key` was not in this group before the changes (a new recipient there).
     pub fn is_new(&self, group: usize, key: &MasterKey) -> bool {
-        !self
-            .before
-            .get(group)
+        let before = self.origins.get(group).copied().flatten();
+        !before
+            .and_then(|g| self.before.get(g))
             .is_some_and(|g| g.keys.iter().any(|k| same_key(k, key)))
     }
 
@@ -125,6 +128,7 @@ impl Plan {
         }
         let label = self.describe(&change);
         let mut groups = self.groups.clone();
+        let mut origins = self.origins.clone();
         let mut threshold = self.threshold;
         match &change {
             Change::AddKey { group, key } => {
@@ -152,6 +156,7 @@ impl Plan {
                     return Err("a new group needs at least one key".into());
                 }
                 groups.push(g.clone());
+                origins.push(None);
             }
             Change::RemoveGroup(i) => {
                 if *i >= groups.len() {
@@ -161,12 +166,11 @@ impl Plan {
                     return Err("the file's only key group cannot be removed".into());
                 }
                 groups.remove(*i);
+                origins.remove(*i);
             }
             Change::SetThreshold(t) => {
                 if groups.len() < 2 {
-                    return Err(
-                        "a threshold needs several key groups: add a group first (g)".into(),
-                    );
+                    return Err("a threshold needs several key groups: add a group first".into());
                 }
                 threshold = *t;
             }
@@ -178,6 +182,10 @@ impl Plan {
                     return Err("the rule has an empty key group".into());
                 }
                 groups = g.clone();
+                // sops compat: a rule's groups are compared with the file's by position.
+                origins = (0..g.len())
+                    .map(|i| (i < self.before.len()).then_some(i))
+                    .collect();
                 threshold = *t;
             }
             Change::Rotate => {}
@@ -196,6 +204,7 @@ impl Plan {
         }
         self.rotate |= change == Change::Rotate;
         self.groups = groups;
+        self.origins = origins;
         self.threshold = threshold;
         self.changes.push(change);
         self.labels.push(label);
@@ -240,6 +249,7 @@ impl Plan {
     /// Drops every staged change.
     pub fn clear(&mut self) {
         self.groups = self.before.clone();
+        self.origins = (0..self.before.len()).map(Some).collect();
         self.threshold = self.before_threshold;
         self.rotate = false;
         self.changes.clear();
@@ -602,6 +612,15 @@ mod tests {
             ]
         );
         assert!(plan.is_new(1, &age_key("age1c")) && !plan.is_new(0, &age_key("age1b")));
+        let mut three = Plan::new(&metadata(
+            vec![group(&["age1a"]), group(&["age1b"]), group(&["age1c"])],
+            2,
+        ));
+        three.stage(Change::RemoveGroup(0)).unwrap();
+        assert!(
+            !three.is_new(0, &age_key("age1b")),
+            "group 2, now the first, keeps its keys"
+        );
         assert_eq!(
             plan.unstage_last().as_deref(),
             Some("set the Shamir threshold to 2")
