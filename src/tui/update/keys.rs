@@ -8,7 +8,8 @@ use crate::recipients::{
 };
 use crate::tui::action::Action;
 use crate::tui::keyman::{Entry, RulePreview};
-use crate::tui::model::{Mode, Model, Prompt, PromptPurpose};
+use crate::tui::model::{Mode, Model, PromptPurpose};
+use crate::tui::update::prompt::ask;
 use crate::tui::update::{Effect, edit};
 
 /// Opens the key manager; the session then says what this machine can do with each key.
@@ -97,13 +98,6 @@ fn change(m: &mut Model, action: Action) -> Vec<Effect> {
 /// Changing recipients needs the document open with its key and a good MAC.
 fn editable(m: &mut Model) -> bool {
     edit::allowed(m, ": recipients cannot be changed")
-}
-
-fn ask(m: &mut Model, purpose: PromptPurpose, text: &str) {
-    m.mode = Mode::Prompt(Box::new(Prompt {
-        purpose,
-        area: edit::text_area(text),
-    }));
 }
 
 /// Stages a change, or shows why it was refused.

@@ -52,10 +52,7 @@ pub fn start_add(m: &mut Model) {
         return;
     };
     if is_map {
-        m.mode = Mode::Prompt(Box::new(Prompt {
-            purpose: PromptPurpose::NewKey(at),
-            area: text_area(""),
-        }));
+        ask(m, PromptPurpose::NewKey(at), "");
         return;
     }
     let label = format!("added an item at {}", list_label(m, &at));
@@ -93,19 +90,20 @@ pub fn start_rename(m: &mut Model) {
         m.error("only map keys can be renamed (list items have no key)");
         return;
     };
-    let area = text_area(&e.key);
+    let key = e.key.clone();
+    ask(m, PromptPurpose::Rename(addr), &key);
+}
+
+/// Opens a one-line prompt for `purpose`, holding `text`.
+pub(super) fn ask(m: &mut Model, purpose: PromptPurpose, text: &str) {
     m.mode = Mode::Prompt(Box::new(Prompt {
-        purpose: PromptPurpose::Rename(addr),
-        area,
+        purpose,
+        area: text_area(text),
     }));
 }
 
 pub fn start_search(m: &mut Model) {
-    let area = text_area("");
-    m.mode = Mode::Prompt(Box::new(Prompt {
-        purpose: PromptPurpose::Search,
-        area,
-    }));
+    ask(m, PromptPurpose::Search, "");
 }
 
 pub fn in_prompt(m: &mut Model, action: Action) -> Vec<Effect> {
