@@ -424,3 +424,29 @@ fn plain_by_rule_and_encrypted_leaves_are_marked() {
     goto(&mut m, "password_unencrypted");
     assert!(!m.rows.get(m.cursor).unwrap().encrypted);
 }
+
+#[test]
+fn a_reload_carries_new_keys_to_their_place_and_list_edits_by_index() {
+    let mut m = demo_model();
+    goto(&mut m, "host");
+    press(&mut m, "aport<enter>5432<enter>");
+    goto(&mut m, "ports");
+    press(&mut m, "jj<enter><bs><bs><bs><bs>7000<enter>");
+    let fresh = demo_model().source;
+    update(&mut m, Action::Reloaded(Box::new(fresh)));
+    assert!(matches!(m.mode, Mode::Normal), "no conflicts");
+    assert_eq!(text(&m, r#"["database"]["port"]"#), "5432");
+    assert_eq!(
+        value(&m, r#"["database"]["ports"][1]"#),
+        Some(Scalar::Int(7000))
+    );
+    let db = m.docs()[0].get("database").unwrap().as_map().unwrap();
+    let keys: Vec<&str> = db.entries().map(|e| e.key.as_str()).collect();
+    assert_eq!(
+        &keys[..3],
+        ["host", "port", "user"],
+        "after the same key as before"
+    );
+    press(&mut m, "uu");
+    assert!(!m.dirty(), "two carried steps, undone one by one");
+}
