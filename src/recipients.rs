@@ -416,23 +416,15 @@ pub struct GroupDiff {
 
 /// sops compat: groups are compared position by position.
 pub fn diff_groups(old: &[KeyGroup], new: &[KeyGroup]) -> Vec<GroupDiff> {
-    let empty = KeyGroup::default();
+    let displays = |groups: &[KeyGroup], i: usize| -> Vec<String> {
+        groups
+            .get(i)
+            .map(|g| g.keys.iter().map(MasterKey::display).collect())
+            .unwrap_or_default()
+    };
     (0..old.len().max(new.len()))
         .map(|i| {
-            let ours: Vec<String> = old
-                .get(i)
-                .unwrap_or(&empty)
-                .keys
-                .iter()
-                .map(MasterKey::display)
-                .collect();
-            let theirs: Vec<String> = new
-                .get(i)
-                .unwrap_or(&empty)
-                .keys
-                .iter()
-                .map(MasterKey::display)
-                .collect();
+            let (ours, theirs) = (displays(old, i), displays(new, i));
             let mut d = GroupDiff::default();
             for k in &theirs {
                 if ours.contains(k) {
