@@ -47,6 +47,25 @@ fn open(sb: &Sandbox, identities: &[&str]) -> Session {
     s
 }
 
+/// Runs `script`; the status line then contains `needle`.
+#[track_caller]
+fn says(s: &mut Session, script: &str, needle: &str) {
+    drive(s, script);
+    let status = status(&s.model);
+    assert!(status.contains(needle), "{needle:?} not in: {status}");
+}
+
+/// Runs `script`; the status line then starts with `needle`.
+#[track_caller]
+fn says_first(s: &mut Session, script: &str, needle: &str) {
+    drive(s, script);
+    let status = status(&s.model);
+    assert!(
+        status.starts_with(needle),
+        "{needle:?} does not start: {status}"
+    );
+}
+
 /// Saves through the review and checks it was written.
 fn save(s: &mut Session) {
     drive(s, "<c-s>y");
@@ -85,12 +104,7 @@ fn add_remove_and_rotate_then_sops_reads_with_the_new_key_only() {
     let mut s = open(&sb, &[&a_id]);
     // The key list: group 1 (0), a (1). Add b, remove a, rotate.
     drive(&mut s, &format!("Ka{b}<enter>"));
-    drive(&mut s, "gjd");
-    assert!(
-        status(&s.model).starts_with("staged: remove age"),
-        "{}",
-        status(&s.model)
-    );
+    says_first(&mut s, "gjd", "staged: remove age");
     drive(&mut s, "R");
     assert_eq!(s.model.keys.plan.labels().len(), 3);
     assert_eq!(
@@ -116,18 +130,8 @@ fn groups_and_a_threshold_made_in_the_editor_are_sops_shamir_groups() {
     let mut s = open(&sb, &[&a_id]);
     drive(&mut s, &format!("Kn{b}<enter>n{c}<enter>"));
     assert_eq!(s.model.keys.plan.groups().len(), 3);
-    drive(&mut s, "t<bs>4<enter>");
-    assert!(
-        status(&s.model).contains("impossible"),
-        "{}",
-        status(&s.model)
-    );
-    drive(&mut s, "t<bs>2<enter>");
-    assert!(
-        status(&s.model).starts_with("staged"),
-        "{}",
-        status(&s.model)
-    );
+    says(&mut s, "t<bs>4<enter>", "impossible");
+    says_first(&mut s, "t<bs>2<enter>", "staged");
     save(&mut s);
     let text = String::from_utf8(sb.read("secrets.yaml")).unwrap();
     assert!(text.contains("shamir_threshold: 2"), "{text}");
@@ -161,48 +165,13 @@ fn refusals_say_why_and_stage_nothing() {
     let sb = Sandbox::new();
     sops_file(&sb, &[&a]);
     let mut s = open(&sb, &[&a_id]);
-    drive(&mut s, "Kjd");
-    assert!(
-        status(&s.model).contains("would leave it empty"),
-        "{}",
-        status(&s.model)
-    );
-    drive(&mut s, "gd");
-    assert!(
-        status(&s.model).contains("only key group"),
-        "{}",
-        status(&s.model)
-    );
-    drive(&mut s, "t<bs>2<enter>");
-    assert!(
-        status(&s.model).contains("several key groups"),
-        "{}",
-        status(&s.model)
-    );
-    drive(&mut s, &format!("a{a}<enter>"));
-    assert!(
-        status(&s.model).contains("already has"),
-        "{}",
-        status(&s.model)
-    );
-    drive(&mut s, "aage1nope<enter>");
-    assert!(
-        status(&s.model).contains("failed to parse age recipient"),
-        "{}",
-        status(&s.model)
-    );
-    drive(&mut s, "ano-such-key.asc<enter>");
-    assert!(
-        status(&s.model).contains("no-such-key.asc"),
-        "{}",
-        status(&s.model)
-    );
-    drive(&mut s, "c");
-    assert!(
-        status(&s.model).contains("no .sops.yaml"),
-        "{}",
-        status(&s.model)
-    );
+    says(&mut s, "Kjd", "would leave it empty");
+    says(&mut s, "gd", "only key group");
+    says(&mut s, "t<bs>2<enter>", "several key groups");
+    says(&mut s, &format!("a{a}<enter>"), "already has");
+    says(&mut s, "aage1nope<enter>", "failed to parse age recipient");
+    says(&mut s, "ano-such-key.asc<enter>", "no-such-key.asc");
+    says(&mut s, "c", "no .sops.yaml");
     assert!(s.model.keys.plan.is_empty() && !s.model.dirty());
     drive(&mut s, "<esc>");
     assert!(matches!(s.model.mode, Mode::Normal));
@@ -231,12 +200,7 @@ fn the_sops_yaml_rule_is_previewed_then_staged() {
     assert!(s.model.keys.plan.is_empty(), "n keeps the current keys");
     drive(&mut s, "cy");
     assert_eq!(s.model.keys.plan.labels().len(), 1);
-    drive(&mut s, "c");
-    assert!(
-        status(&s.model).contains("already match"),
-        "{}",
-        status(&s.model)
-    );
+    says(&mut s, "c", "already match");
     save(&mut s);
     assert!(sops_decrypts(&sb, &[&b_id]));
     assert!(!sops_decrypts(&sb, &[&a_id]));
@@ -250,11 +214,10 @@ fn an_armored_public_key_file_adds_a_pgp_recipient_sops_decrypts_with() {
     sops_file(&sb, &[&a]);
     let mut s = open(&sb, &[&a_id]);
     let key_file = fixture("pgp/rsa.pub.asc");
-    drive(&mut s, &format!("Ka{}<enter>", key_file.display()));
-    assert!(
-        status(&s.model).contains("add pgp C00974E4CF25A715D3CE81D962377BD1225D0C0E"),
-        "{}",
-        status(&s.model)
+    says(
+        &mut s,
+        &format!("Ka{}<enter>", key_file.display()),
+        "add pgp C00974E4CF25A715D3CE81D962377BD1225D0C0E",
     );
     let facts = s.model.keys.facts.values().find(|f| f.user_id.is_some());
     assert_eq!(
@@ -283,11 +246,6 @@ fn a_read_only_file_shows_its_keys_but_changes_none() {
     drive(&mut s, "K");
     assert!(matches!(s.model.mode, Mode::Keys));
     assert!(tui_support::screen(&s.model).contains(&a));
-    drive(&mut s, "R");
-    assert!(
-        status(&s.model).contains("recipients cannot be changed"),
-        "{}",
-        status(&s.model)
-    );
+    says(&mut s, "R", "recipients cannot be changed");
     assert!(s.model.keys.plan.is_empty());
 }
