@@ -291,6 +291,39 @@ fn sigterm_restores_the_terminal_and_leaves_the_file() {
     t.wait("the shell to answer", |s| s.contains("back-42"));
 }
 
+/// In the key manager: adds `recipient` (a key of type `kind`) once the screen shows
+/// `manager_shows`, waits for it to be staged with `staged_shows`, saves through the review and
+/// quits.
+fn add_recipient_and_save(
+    t: &Tmux,
+    recipient: &str,
+    kind: &str,
+    manager_shows: &str,
+    staged_shows: &str,
+) {
+    t.keys(&["K"]);
+    t.wait("the key manager", |s| {
+        s.contains("Key manager · secrets.yaml") && s.contains(manager_shows)
+    });
+    t.keys(&["a"]);
+    t.wait("the recipient prompt", |s| s.contains("Add recipient"));
+    t.type_text(recipient);
+    t.keys(&["Enter"]);
+    let staged = format!("1. add {kind} {}", &recipient[..8]);
+    t.wait("the staged recipient", |s| {
+        s.contains(&staged) && s.contains(staged_shows)
+    });
+    t.keys(&["C-s"]);
+    let review = format!("keys: add {kind}");
+    t.wait("the review screen", |s| {
+        s.contains("Review before saving") && s.contains(&review)
+    });
+    t.keys(&["y"]);
+    t.wait("the save", |s| s.contains("saved secrets.yaml"));
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+}
+
 #[test]
 fn add_an_age_recipient_in_the_key_manager_then_sops_decrypts_with_it() {
     let (sb, file, env) = setup();
@@ -298,25 +331,13 @@ fn add_an_age_recipient_in_the_key_manager_then_sops_decrypts_with_it() {
     let (new_identity, new_recipient) = new_age_key();
     let t = Tmux::start(dir, &env);
     start_sesame(&t, dir);
-    t.keys(&["K"]);
-    t.wait("the key manager", |s| {
-        s.contains("Key manager · secrets.yaml") && s.contains("✓ can decrypt here")
-    });
-    t.keys(&["a"]);
-    t.wait("the recipient prompt", |s| s.contains("Add recipient"));
-    t.type_text(&new_recipient);
-    t.keys(&["Enter"]);
-    t.wait("the staged recipient", |s| {
-        s.contains("1. add age age1") && s.contains("new: written on save")
-    });
-    t.keys(&["C-s"]);
-    t.wait("the review screen", |s| {
-        s.contains("Review before saving") && s.contains("keys: add age")
-    });
-    t.keys(&["y"]);
-    t.wait("the save", |s| s.contains("saved secrets.yaml"));
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
+    add_recipient_and_save(
+        &t,
+        &new_recipient,
+        "age",
+        "✓ can decrypt here",
+        "new: written on save",
+    );
 
     // The new key alone decrypts, with the real sops; the old one still does too.
     let only_new = Sandbox::new().env("SOPS_AGE_KEY", new_identity);
@@ -345,23 +366,7 @@ fn add_a_kms_key_in_the_key_manager_then_sops_decrypts_with_kms_alone() {
     env.extend(aws.iter().cloned());
     let t = Tmux::start(dir, &env);
     start_sesame(&t, dir);
-    t.keys(&["K"]);
-    t.wait("the key manager", |s| {
-        s.contains("Key manager · secrets.yaml")
-    });
-    t.keys(&["a"]);
-    t.wait("the recipient prompt", |s| s.contains("Add recipient"));
-    t.type_text(&arn);
-    t.keys(&["Enter"]);
-    t.wait("the staged KMS key", |s| {
-        s.contains("1. add kms arn:aws:kms") && s.contains("? needs AWS credentials")
-    });
-    t.keys(&["C-s"]);
-    t.wait("the review screen", |s| s.contains("keys: add kms"));
-    t.keys(&["y"]);
-    t.wait("the save", |s| s.contains("saved secrets.yaml"));
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
+    add_recipient_and_save(&t, &arn, "kms", "", "? needs AWS credentials");
 
     // No age key at all: only KMS can open it now.
     let mut kms_only = Sandbox::new();
