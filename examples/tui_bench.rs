@@ -11,7 +11,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use sesame::document::{Document, NewFile, OpenOptions};
-use sesame::keys::age::FixedEnv;
+use sesame::env::FixedEnv;
 use sesame::keys::groups::KeySources;
 use sesame::keys::{KeyGroup, KeyKind, MasterKey};
 use sesame::store::{EmitOptions, Format};
@@ -117,12 +117,13 @@ fn main() {
     )
     .unwrap();
     let decrypted = t.elapsed();
-    let mut m = Model::new(
-        Source::Doc(Box::new(doc)),
+    let mut m = Model::from_document(
+        doc,
         FileInfo {
             name: "bench.sops.yaml".into(),
             format: Format::Yaml,
         },
+        false,
     );
     update(&mut m, Action::Resize(200, 50));
     let theme = Theme::named("dark").unwrap();

@@ -1,7 +1,10 @@
 //! `.sops.yaml`: discovery from the working directory upward, creation rules (which keys and
 //! which selection rule a new file gets) and store settings.
 
-use crate::keys::{Field, KeyGroup, KeyKind, MasterKey};
+pub mod destination;
+
+use crate::keys::spec::split_list;
+use crate::keys::{KeyGroup, KeyKind, MasterKey};
 use crate::rules::{Rule, RuleKind};
 use crate::store::{self, EmitOptions, Format};
 use crate::tree::{Map, Node, Scalar};
@@ -37,7 +40,7 @@ pub struct Config {
     pub creation_rules: Option<Vec<CreationRule>>,
     pub stores: EmitOptions,
     /// `destination_rules`, for `publish`.
-    pub destination_rules: Vec<crate::publish::DestinationRule>,
+    pub destination_rules: Vec<destination::DestinationRule>,
     /// A `.sops.yml` seen on the way up (sops warns and ignores it).
     pub ignored_alternate: Option<PathBuf>,
 }
@@ -128,7 +131,7 @@ pub fn parse(bytes: &[u8]) -> Result<Config, String> {
             };
             config
                 .destination_rules
-                .push(crate::publish::DestinationRule::from_map(m, text)?);
+                .push(destination::DestinationRule::from_map(m, text)?);
         }
     }
     match root.get("creation_rules") {
@@ -154,7 +157,7 @@ fn text(node: &Node) -> Option<String> {
         Scalar::Str(s) => Some(s.to_lossy().into_owned()),
         Scalar::Int(i) => Some(i.to_string()),
         Scalar::Bool(b) => Some(b.to_string()),
-        Scalar::Float(f) => Some(crate::gofmt::float_f(*f)),
+        Scalar::Float(f) => Some(crate::gotext::float_f(*f)),
         _ => None,
     }
 }
@@ -162,14 +165,7 @@ fn text(node: &Node) -> Option<String> {
 /// A string of comma-separated items, or a list of strings (each may itself hold commas).
 fn string_list(node: Option<&Node>) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
-    let mut push = |s: &str| {
-        out.extend(
-            s.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from),
-        )
-    };
+    let mut push = |s: &str| out.extend(split_list(s).map(String::from));
     match node {
         None => {}
         Some(Node::List(l)) => {
@@ -227,34 +223,22 @@ fn parse_rule(m: &Map) -> Result<CreationRule, String> {
 /// azure_keyvault, hc_vault_transit_uri.
 fn flat_group(m: &Map, aws_profile: &str) -> Result<KeyGroup, String> {
     let mut g = KeyGroup::default();
-    for r in string_list(m.get("age"))? {
-        g.keys.push(recipient_key(KeyKind::Age, "recipient", &r));
-    }
-    for fp in string_list(m.get("pgp"))? {
-        g.keys.push(pgp_key(&fp));
-    }
-    for arn in string_list(m.get("kms"))? {
-        g.keys.push(kms_key(&arn, aws_profile, None));
-    }
-    for id in string_list(m.get("gcp_kms"))? {
-        g.keys.push(recipient_key(
-            KeyKind::GcpKms,
-            "resource_id",
-            &id.replace(' ', ""),
-        ));
-    }
-    for id in string_list(m.get("hckms"))? {
-        g.keys.push(recipient_key(
-            KeyKind::Hckms,
-            "key_id",
-            &id.replace(' ', ""),
-        ));
-    }
-    for url in string_list(m.get("azure_keyvault"))? {
-        g.keys.push(azure_key_from_url(&url)?);
-    }
-    for uri in string_list(m.get("hc_vault_transit_uri"))? {
-        g.keys.push(vault_key_from_uri(&uri)?);
+    for (field, kind) in [
+        ("age", KeyKind::Age),
+        ("pgp", KeyKind::Pgp),
+        ("kms", KeyKind::Kms),
+        ("gcp_kms", KeyKind::GcpKms),
+        ("hckms", KeyKind::Hckms),
+        ("azure_keyvault", KeyKind::AzureKv),
+        ("hc_vault_transit_uri", KeyKind::HcVault),
+    ] {
+        for item in string_list(m.get(field))? {
+            let mut key = MasterKey::from_list_item(kind, &item)?;
+            if kind == KeyKind::Kms {
+                key.set_text("aws_profile", aws_profile);
+            }
+            g.keys.push(key);
+        }
     }
     Ok(g)
 }
@@ -269,17 +253,22 @@ fn parse_group(m: &Map) -> Result<KeyGroup, String> {
         }
     }
     for r in string_list(m.get("age"))? {
-        g.keys.push(recipient_key(KeyKind::Age, "recipient", &r));
+        g.keys.push(MasterKey::age(&r));
     }
     for fp in string_list(m.get("pgp"))? {
-        g.keys.push(pgp_key(&fp));
+        g.keys.push(MasterKey::pgp(&fp));
     }
     if let Some(Node::List(kms)) = m.get("kms") {
         for k in kms.values().filter_map(Node::as_map) {
-            let mut key = kms_key(
+            let context = k.get("context").and_then(Node::as_map).map(|ctx| {
+                ctx.entries()
+                    .map(|e| (e.key.clone(), text(&e.value).unwrap_or_default()))
+                    .collect()
+            });
+            let mut key = MasterKey::kms(
                 &k.get("arn").and_then(text).unwrap_or_default(),
                 &k.get("aws_profile").and_then(text).unwrap_or_default(),
-                k.get("context").and_then(Node::as_map),
+                context,
             );
             if let Some(role) = k.get("role").and_then(text).filter(|r| !r.is_empty()) {
                 key.set_text("role", role);
@@ -290,33 +279,27 @@ fn parse_group(m: &Map) -> Result<KeyGroup, String> {
     if let Some(Node::List(gcp)) = m.get("gcp_kms") {
         for k in gcp.values().filter_map(Node::as_map) {
             let id = k.get("resource_id").and_then(text).unwrap_or_default();
-            g.keys
-                .push(recipient_key(KeyKind::GcpKms, "resource_id", &id));
+            g.keys.push(MasterKey::gcp_kms(&id));
         }
     }
     if let Some(Node::List(hc)) = m.get("hckms") {
         for k in hc.values().filter_map(Node::as_map) {
             let id = k.get("key_id").and_then(text).unwrap_or_default();
-            g.keys.push(recipient_key(KeyKind::Hckms, "key_id", &id));
+            g.keys.push(MasterKey::hckms(&id));
         }
     }
     if let Some(Node::List(az)) = m.get("azure_keyvault") {
         for k in az.values().filter_map(Node::as_map) {
-            let mut key = MasterKey::new(KeyKind::AzureKv);
-            key.set_text(
-                "vault_url",
-                k.get("vaultUrl").and_then(text).unwrap_or_default(),
-            );
-            key.set_text("name", k.get("key").and_then(text).unwrap_or_default());
-            key.set_text(
-                "version",
-                k.get("version").and_then(text).unwrap_or_default(),
-            );
-            g.keys.push(key);
+            let part = |name: &str| k.get(name).and_then(text).unwrap_or_default();
+            g.keys.push(MasterKey::azure_kv(
+                &part("vaultUrl"),
+                &part("key"),
+                &part("version"),
+            ));
         }
     }
     for uri in string_list(m.get("hc_vault"))? {
-        g.keys.push(vault_key_from_uri(&uri)?);
+        g.keys.push(MasterKey::hc_vault_from_uri(&uri)?);
     }
     // sops compat: exact duplicates (same type and display string) are dropped.
     let mut seen = Vec::new();
@@ -327,65 +310,6 @@ fn parse_group(m: &Map) -> Result<KeyGroup, String> {
         fresh
     });
     Ok(g)
-}
-
-fn recipient_key(kind: KeyKind, field: &str, value: &str) -> MasterKey {
-    let mut k = MasterKey::new(kind);
-    k.set_text(field, value.trim());
-    k
-}
-
-/// A PGP key from a fingerprint as written (spaces removed).
-pub fn pgp_key(fp: &str) -> MasterKey {
-    recipient_key(KeyKind::Pgp, "fp", &fp.replace(' ', ""))
-}
-
-/// An AWS KMS key from `arn` or `arn+role`.
-pub fn kms_key(spec: &str, aws_profile: &str, context: Option<&Map>) -> MasterKey {
-    let spec = spec.replace(' ', "");
-    let mut key = MasterKey::new(KeyKind::Kms);
-    match spec.split_once("+arn:") {
-        Some((arn, role)) => {
-            key.set_text("arn", arn);
-            key.set_text("role", format!("arn:{role}"));
-        }
-        None => key.set_text("arn", spec),
-    }
-    key.set_text("aws_profile", aws_profile);
-    if let Some(ctx) = context {
-        let map = ctx
-            .entries()
-            .map(|e| (e.key.clone(), text(&e.value).unwrap_or_default()))
-            .collect();
-        key.fields.insert("context".into(), Field::Map(map));
-    }
-    key
-}
-
-/// An Azure Key Vault key from `https://<vault>/keys/<name>[/<version>]`.
-pub fn azure_key_from_url(url: &str) -> Result<MasterKey, String> {
-    let re = Regex::new(r"^(https://[^/]+)/keys/([^/]+)(?:/([^/]+))?/?$").expect("valid regex");
-    let caps = re
-        .captures(url.trim())
-        .ok_or_else(|| format!("could not parse {url:?} as an Azure Key Vault key URL"))?;
-    let mut key = MasterKey::new(KeyKind::AzureKv);
-    key.set_text("vault_url", &caps[1]);
-    key.set_text("name", &caps[2]);
-    key.set_text("version", caps.get(3).map_or("", |m| m.as_str()));
-    Ok(key)
-}
-
-/// A Vault transit key from `https://host:port/v1/<engine path>/keys/<name>`.
-pub fn vault_key_from_uri(uri: &str) -> Result<MasterKey, String> {
-    let re = Regex::new(r"^(https?://[^/]+)/v1/(.+)/keys/([^/]+)$").expect("valid regex");
-    let caps = re
-        .captures(uri.trim())
-        .ok_or_else(|| format!("could not parse {uri:?} as a Vault transit key URI"))?;
-    let mut key = MasterKey::new(KeyKind::HcVault);
-    key.set_text("vault_address", &caps[1]);
-    key.set_text("engine_path", &caps[2]);
-    key.set_text("key_name", &caps[3]);
-    Ok(key)
 }
 
 impl Config {

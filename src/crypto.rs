@@ -3,3 +3,4 @@
 pub mod cipher;
 pub mod data_key;
 pub mod mac;
+pub mod walk;

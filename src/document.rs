@@ -4,15 +4,16 @@
 use crate::crypto::cipher::CipherError;
 use crate::crypto::data_key::DataKey;
 use crate::crypto::mac;
+use crate::crypto::walk::{self, SealError};
 use crate::edit;
 use crate::edit::ops::{self, Op, OpError};
-use crate::gofmt;
+use crate::gotext;
 use crate::keys::KeyGroup;
 use crate::keys::groups::{self, KeySources, UnwrapReport};
+use crate::keys::plan::Plan;
 use crate::metadata::{FORMAT_VERSION, Metadata, MetadataError};
 use crate::path::{LookupError, TreePath};
 use crate::rules::{Rule, Selector};
-use crate::seal::{self, SealError};
 use crate::store::{self, EmitOptions, Format, MetadataSource, StoreError};
 use crate::tree::{Map, Node};
 use std::ops::Range;
@@ -191,10 +192,11 @@ impl Document {
             original: metadata.clone(),
         });
         drop(bytes);
-        let data_key = groups::unwrap_data_key(&metadata, sources)
-            .map_err(|r| OpenError::Keys(Box::new(r)))?;
+        let data_key =
+            groups::unwrap_data_key(&metadata.key_groups, metadata.shamir_threshold, sources)
+                .map_err(|r| OpenError::Keys(Box::new(r)))?;
         let selector = Selector::new(&metadata.effective_rule());
-        let opened = seal::decrypt_docs(
+        let opened = walk::decrypt_docs(
             parsed.docs,
             &selector,
             metadata.mac_only_encrypted,
@@ -258,7 +260,7 @@ impl Document {
         let metadata = Metadata {
             key_groups,
             shamir_threshold: threshold,
-            lastmodified: gofmt::now_seconds(),
+            lastmodified: gotext::now_seconds(),
             mac: String::new(),
             rule: settings.rule,
             mac_only_encrypted: settings.mac_only_encrypted,
@@ -387,6 +389,16 @@ impl Document {
         Ok(())
     }
 
+    /// Writes a plan's staged key changes (nothing on failure): a rotation wraps a new data
+    /// key for every key; otherwise the current data key is wrapped for the new keys.
+    pub fn apply_plan(&mut self, plan: &Plan, sources: &KeySources) -> Result<(), String> {
+        let groups = plan.groups().to_vec();
+        if plan.rotates() {
+            return self.rotate_with_threshold(groups, plan.raw_threshold(), sources);
+        }
+        self.set_key_groups(groups, plan.raw_threshold(), sources)
+    }
+
     /// Why the MAC did not verify, when the file was opened with `ignore_mac` anyway.
     pub fn mac_problem(&self) -> Option<&str> {
         self.mac_problem.as_deref()
@@ -451,7 +463,7 @@ impl Document {
             return Ok(None);
         }
         let selector = Selector::new(&self.metadata.effective_rule());
-        let sealed = seal::encrypt_docs(
+        let sealed = walk::encrypt_docs(
             &self.docs,
             &selector,
             self.metadata.mac_only_encrypted,
@@ -461,7 +473,7 @@ impl Document {
             edit::remember_ciphertext(plain, stored);
         }
         if self.changed {
-            let lastmodified = gofmt::now_seconds();
+            let lastmodified = gotext::now_seconds();
             let mac = mac::encrypt_mac(&self.data_key, &sealed.mac, &lastmodified);
             self.metadata.lastmodified = lastmodified;
             self.metadata.mac = mac;

@@ -6,7 +6,9 @@ pub mod groups;
 pub mod keyring;
 pub mod kms;
 pub mod pgp;
+pub mod plan;
 pub mod shamir;
+pub mod spec;
 
 use std::collections::BTreeMap;
 
@@ -118,7 +120,7 @@ impl MasterKey {
     /// age, in UTC seconds).
     pub fn stamp_created_at(&mut self) {
         if self.kind != KeyKind::Age {
-            self.set_text("created_at", crate::gofmt::now_seconds());
+            self.set_text("created_at", crate::gotext::now_seconds());
         }
     }
 

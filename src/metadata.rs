@@ -1,7 +1,7 @@
 //! The `sops` metadata record: key groups, MAC, selection rule, version. Converts to and from
 //! the generic tree every store reads and writes, sorted as sops 3.13 writes it.
 
-use crate::gofmt;
+use crate::gotext;
 use crate::keys::{Field, KeyGroup, KeyKind, MasterKey};
 use crate::rules::{MORE_THAN_ONE_RULE, Rule, RuleKind};
 use crate::tree::{List, ListItem, Map, Node, Scalar};
@@ -55,7 +55,7 @@ impl Metadata {
     pub fn from_tree(tree: &Map) -> Result<Metadata, MetadataError> {
         let text = |name: &str| tree.get(name).and_then(scalar_text).unwrap_or_default();
         let lastmodified = text("lastmodified");
-        if gofmt::parse_time(&lastmodified).is_none() {
+        if gotext::parse_time(&lastmodified).is_none() {
             return Err(MetadataError::Invalid(format!(
                 "lastmodified {lastmodified:?} is not an RFC 3339 time"
             )));
@@ -193,9 +193,9 @@ fn scalar_text(node: &Node) -> Option<String> {
         Scalar::Str(s) => s.to_lossy().into_owned(),
         Scalar::Int(i) => i.to_string(),
         Scalar::Uint(u) => u.to_string(),
-        Scalar::Float(f) => gofmt::float_f(*f),
+        Scalar::Float(f) => gotext::float_f(*f),
         Scalar::Bool(b) => b.to_string(),
-        Scalar::Time(t) => gofmt::time_seconds(t),
+        Scalar::Time(t) => gotext::time_seconds(t),
         Scalar::Null => String::new(),
     })
 }
@@ -238,7 +238,7 @@ fn read_key(kind: KeyKind, map: &Map) -> Result<MasterKey, MetadataError> {
         key.fields.insert(entry.key.clone(), field);
     }
     let created = key.text("created_at");
-    if !created.is_empty() && gofmt::parse_time(created).is_none() {
+    if !created.is_empty() && gotext::parse_time(created).is_none() {
         return Err(MetadataError::Invalid(format!(
             "created_at {created:?} of a {} key is not an RFC 3339 time",
             kind.field()

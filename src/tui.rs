@@ -7,7 +7,7 @@ pub mod action;
 pub mod demo;
 pub mod event;
 pub mod history;
-pub mod keyman;
+pub mod key_manager;
 pub mod keymap;
 pub mod model;
 pub mod rows;

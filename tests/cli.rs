@@ -3,7 +3,7 @@
 mod common;
 
 use common::{Sandbox, TEST_IDENTITY, fixture};
-use sesame::keys::age::split_command;
+use sesame::env::split_command;
 
 #[derive(Default, Debug)]
 struct Case {

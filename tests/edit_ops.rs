@@ -7,7 +7,7 @@ mod common;
 use common::{Sandbox, ok};
 use sesame::document::{Document, OpenOptions};
 use sesame::edit::ops::{self, Addr, Item, ItemRef, Op};
-use sesame::keys::age::FixedEnv;
+use sesame::env::FixedEnv;
 use sesame::keys::groups::KeySources;
 use sesame::store::{EmitOptions, Format};
 use sesame::tree::Node;

@@ -5,7 +5,7 @@ mod common;
 
 use common::{Sandbox, fixture, new_age_key, ok};
 use sesame::document::{Document, OpenOptions};
-use sesame::keys::age::FixedEnv;
+use sesame::env::FixedEnv;
 use sesame::keys::groups::KeySources;
 use sesame::path::TreePath;
 use sesame::store::{EmitOptions, Format};

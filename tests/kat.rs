@@ -5,7 +5,7 @@ mod common;
 
 use common::{Sandbox, TEST_IDENTITY, fixture, ok};
 use sesame::document::{Document, OpenOptions};
-use sesame::keys::age::FixedEnv;
+use sesame::env::FixedEnv;
 use sesame::keys::groups::KeySources;
 use sesame::store::{self, EmitOptions, Format};
 

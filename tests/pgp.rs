@@ -262,7 +262,7 @@ fn rotate_swaps_a_pgp_recipient_for_another() {
 
 #[test]
 fn availability_tells_which_pgp_keys_this_machine_holds() {
-    use sesame::keys::age::FixedEnv;
+    use sesame::env::FixedEnv;
     use sesame::keys::groups::{Availability, KeySources};
     use sesame::keys::{KeyKind, MasterKey};
     let pgp = |fp: &str| {

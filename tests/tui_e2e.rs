@@ -180,7 +180,7 @@ fn reveal_edit_save_quit_then_sops_reads_it() {
     // The save must bump `lastmodified`: wait out the second sops wrote it in.
     let stamp = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
     let deadline = Instant::now() + Duration::from_secs(3);
-    while stamp.contains(&sesame::gofmt::now_seconds()) {
+    while stamp.contains(&sesame::gotext::now_seconds()) {
         assert!(Instant::now() < deadline);
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -7,7 +7,7 @@ mod tui_support;
 
 use common::gpg::GpgHome;
 use common::{Sandbox, fails, fixture, new_age_key, ok};
-use sesame::keys::age::FixedEnv;
+use sesame::env::FixedEnv;
 use sesame::keys::groups::KeySources;
 use sesame::store::{EmitOptions, Format};
 use sesame::tui::model::Mode;
@@ -68,7 +68,7 @@ fn says_first(s: &mut Session, script: &str, needle: &str) {
 
 /// Saves through the review and checks it was written.
 fn save(s: &mut Session) {
-    drive(s, "<c-s>y");
+    drive(s, "<ctrl-s>y");
     assert!(!s.model.dirty(), "not saved: {}", status(&s.model));
     assert!(
         status(&s.model).starts_with("saved"),
@@ -106,14 +106,17 @@ fn add_remove_and_rotate_then_sops_reads_with_the_new_key_only() {
     drive(&mut s, &format!("Ka{b}<enter>"));
     says_first(&mut s, "gjd", "staged: remove age");
     drive(&mut s, "R");
-    assert_eq!(s.model.keys.plan.labels().len(), 3);
+    assert_eq!(s.model.key_manager.plan.labels().len(), 3);
     assert_eq!(
         sb.read("secrets.yaml"),
         before,
         "nothing is written before a save"
     );
     save(&mut s);
-    assert!(s.model.keys.plan.is_empty(), "a save starts a new plan");
+    assert!(
+        s.model.key_manager.plan.is_empty(),
+        "a save starts a new plan"
+    );
     assert!(sops_decrypts(&sb, &[&b_id]));
     assert!(!sops_decrypts(&sb, &[&a_id]), "the removed key is refused");
     let text = String::from_utf8(sb.read("secrets.yaml")).unwrap();
@@ -129,9 +132,9 @@ fn groups_and_a_threshold_made_in_the_editor_are_sops_shamir_groups() {
     sops_file(&sb, &[&a]);
     let mut s = open(&sb, &[&a_id]);
     drive(&mut s, &format!("Kn{b}<enter>n{c}<enter>"));
-    assert_eq!(s.model.keys.plan.groups().len(), 3);
-    says(&mut s, "t<bs>4<enter>", "impossible");
-    says_first(&mut s, "t<bs>2<enter>", "staged");
+    assert_eq!(s.model.key_manager.plan.groups().len(), 3);
+    says(&mut s, "t<backspace>4<enter>", "impossible");
+    says_first(&mut s, "t<backspace>2<enter>", "staged");
     save(&mut s);
     let text = String::from_utf8(sb.read("secrets.yaml")).unwrap();
     assert!(text.contains("shamir_threshold: 2"), "{text}");
@@ -147,13 +150,18 @@ fn groups_and_a_threshold_made_in_the_editor_are_sops_shamir_groups() {
     drive(&mut s, "KGkd");
     assert!(
         s.model
-            .keys
+            .key_manager
             .plan
             .who_can_decrypt()
             .contains("each of the 2 groups")
     );
     drive(&mut s, "Gkd");
-    assert_eq!(s.model.keys.plan.groups().len(), 1, "{}", status(&s.model));
+    assert_eq!(
+        s.model.key_manager.plan.groups().len(),
+        1,
+        "{}",
+        status(&s.model)
+    );
     save(&mut s);
     assert!(sops_decrypts(&sb, &[&a_id]));
     assert!(!sops_decrypts(&sb, &[&b_id, &c_id]));
@@ -167,12 +175,12 @@ fn refusals_say_why_and_stage_nothing() {
     let mut s = open(&sb, &[&a_id]);
     says(&mut s, "Kjd", "would leave it empty");
     says(&mut s, "gd", "only key group");
-    says(&mut s, "t<bs>2<enter>", "several key groups");
+    says(&mut s, "t<backspace>2<enter>", "several key groups");
     says(&mut s, &format!("a{a}<enter>"), "already has");
     says(&mut s, "aage1nope<enter>", "failed to parse age recipient");
     says(&mut s, "ano-such-key.asc<enter>", "no-such-key.asc");
     says(&mut s, "c", "no .sops.yaml");
-    assert!(s.model.keys.plan.is_empty() && !s.model.dirty());
+    assert!(s.model.key_manager.plan.is_empty() && !s.model.dirty());
     drive(&mut s, "<esc>");
     assert!(matches!(s.model.mode, Mode::Normal));
 }
@@ -197,9 +205,12 @@ fn the_sops_yaml_rule_is_previewed_then_staged() {
     let screen = tui_support::screen(&s.model);
     assert!(screen.contains(&format!("+++ {b}")) && screen.contains(&format!("--- {a}")));
     drive(&mut s, "n");
-    assert!(s.model.keys.plan.is_empty(), "n keeps the current keys");
+    assert!(
+        s.model.key_manager.plan.is_empty(),
+        "n keeps the current keys"
+    );
     drive(&mut s, "cy");
-    assert_eq!(s.model.keys.plan.labels().len(), 1);
+    assert_eq!(s.model.key_manager.plan.labels().len(), 1);
     says(&mut s, "c", "already match");
     save(&mut s);
     assert!(sops_decrypts(&sb, &[&b_id]));
@@ -219,7 +230,12 @@ fn an_armored_public_key_file_adds_a_pgp_recipient_sops_decrypts_with() {
         &format!("Ka{}<enter>", key_file.display()),
         "add pgp C00974E4CF25A715D3CE81D962377BD1225D0C0E",
     );
-    let facts = s.model.keys.facts.values().find(|f| f.user_id.is_some());
+    let facts = s
+        .model
+        .key_manager
+        .facts
+        .values()
+        .find(|f| f.user_id.is_some());
     assert_eq!(
         facts.and_then(|f| f.user_id.clone()).as_deref(),
         Some("sesame test RSA <rsa@sesame.test>")
@@ -244,8 +260,8 @@ fn a_read_only_file_shows_its_keys_but_changes_none() {
     sops_file(&sb, &[&a]);
     let mut s = open(&sb, &[]);
     drive(&mut s, "K");
-    assert!(matches!(s.model.mode, Mode::Keys));
+    assert!(matches!(s.model.mode, Mode::KeyManager));
     assert!(tui_support::screen(&s.model).contains(&a));
     says(&mut s, "R", "recipients cannot be changed");
-    assert!(s.model.keys.plan.is_empty());
+    assert!(s.model.key_manager.plan.is_empty());
 }

@@ -7,7 +7,7 @@ mod common;
 mod tui_support;
 
 use sesame::document::{Document, NewFile};
-use sesame::keys::age::FixedEnv;
+use sesame::env::FixedEnv;
 use sesame::keys::groups::KeySources;
 use sesame::keys::{KeyGroup, KeyKind, MasterKey};
 use sesame::store::{self, EmitOptions, Format};
@@ -74,7 +74,10 @@ fn tree_with_a_value_revealed_and_collapsed_parts() {
 fn editing() {
     let mut m = demo_model();
     goto(&mut m, "user");
-    press(&mut m, "<enter><bs><bs><bs><bs><bs>deploy");
+    press(
+        &mut m,
+        "<enter><backspace><backspace><backspace><backspace><backspace>deploy",
+    );
     snapshot("editing", &screen(&m));
 }
 
@@ -95,7 +98,7 @@ fn review_before_save() {
     press(&mut m, "dy");
     goto(&mut m, "api");
     press(&mut m, "r2<enter>");
-    press(&mut m, "<c-s>");
+    press(&mut m, "<ctrl-s>");
     let s = screen(&m);
     assert!(s.contains(r#"changed ["database"]["user"]"#), "{s}");
     snapshot("review_before_save", &s);
@@ -266,7 +269,7 @@ fn keys_staged_add_and_remove_before_save() {
     assert!(s.contains("2. remove age age1w7ndrkv"), "{s}");
     assert!(s.contains("new: written on save"), "{s}");
     snapshot("keys_staged", &s);
-    press(&mut m, "<c-s>");
+    press(&mut m, "<ctrl-s>");
     let review = screen(&m);
     assert!(review.contains("keys: add age age1lzd99"), "{review}");
     assert!(review.contains("keys: remove age age1w7ndrkv"), "{review}");

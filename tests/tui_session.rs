@@ -6,7 +6,7 @@ mod common;
 mod tui_support;
 
 use common::{Sandbox, ok};
-use sesame::keys::age::FixedEnv;
+use sesame::env::FixedEnv;
 use sesame::keys::groups::KeySources;
 use sesame::store::{EmitOptions, Format};
 use sesame::tui::action::Action;
@@ -38,7 +38,10 @@ fn save_writes_only_the_edit_and_sops_reads_it() {
     let sb = Sandbox::new().env("SOPS_AGE_KEY", demo::KEY);
     let mut s = open(&sb, tui_support::demo_sources());
     goto(&mut s.model, "host");
-    press(&mut s.model, "<enter><bs><bs><bs><bs>x<enter>");
+    press(
+        &mut s.model,
+        "<enter><backspace><backspace><backspace><backspace>x<enter>",
+    );
     let action = s.save(false);
     assert!(matches!(action, Action::Saved), "{action:?}");
     update(&mut s.model, action);
@@ -139,7 +142,7 @@ fn reload_lists_edits_the_disk_changed_too_and_keeps_the_rest() {
     // A staged recipient survives too.
     let (_, recipient) = common::new_age_key();
     tui_support::drive(&mut s, &format!("Ka{recipient}<enter><esc>"));
-    assert_eq!(s.model.keys.plan.labels().len(), 1);
+    assert_eq!(s.model.key_manager.plan.labels().len(), 1);
     std::fs::write(
         sb.path("demo.sops.yaml"),
         their_save("password", "<enter>theirs<enter>"),

@@ -117,13 +117,13 @@ fn multi_line_values_paste_and_newline() {
     let Mode::Edit(state) = &m.mode else { panic!() };
     assert_eq!(state.area.lines().len(), lines + 1);
     update(&mut m, Action::Paste("pasted\r\nline".into()));
-    press(&mut m, "<c-s>");
+    press(&mut m, "<ctrl-s>");
     assert!(matches!(m.mode, Mode::Normal));
     let cert = text(&m, r#"["tls"]["certificate"]"#);
     assert!(cert.ends_with("pasted\nline"), "{cert:?}");
     // A one-line value becomes multi-line with Alt-Enter.
     goto(&mut m, "user");
-    press(&mut m, "<enter><a-enter>x<c-s>");
+    press(&mut m, "<enter><alt-enter>x<ctrl-s>");
     assert!(text(&m, r#"["database"]["user"]"#).ends_with("\nx"));
     // Paste outside the editor only explains.
     update(&mut m, Action::Paste("ignored".into()));
@@ -140,7 +140,7 @@ fn typed_values_are_validated() {
     assert!(
         matches!(&m.status, Some((sesame::tui::model::Level::Error, msg)) if msg.contains("integer"))
     );
-    press(&mut m, "<bs><bs>7<enter>");
+    press(&mut m, "<backspace><backspace>7<enter>");
     assert_eq!(value(&m, r#"["app"]["replicas"]"#), Some(Scalar::Int(7)));
 }
 
@@ -214,7 +214,7 @@ fn renames_keys() {
     let mut m = demo_model();
     goto(&mut m, "api");
     press(&mut m, "r");
-    press(&mut m, "<bs><bs><bs>stripe<enter>");
+    press(&mut m, "<backspace><backspace><backspace>stripe<enter>");
     assert!(exists(&m, r#"["stripe"]["stripe_key"]"#));
     assert!(!exists(&m, r#"["api"]"#));
     // Everything below a renamed key counts as changed (its ciphertext must be renewed).
@@ -256,10 +256,10 @@ fn undo_and_redo_restore_the_very_nodes() {
     assert!(!m.dirty());
     press(&mut m, "u");
     assert!(matches!(&m.status, Some((_, s)) if s.contains("nothing to undo")));
-    press(&mut m, "<c-r><c-r>");
+    press(&mut m, "<ctrl-r><ctrl-r>");
     assert!(!exists(&m, r#"["database"]["password"]"#));
     assert!(text(&m, r#"["database"]["user"]"#).ends_with('Q'));
-    press(&mut m, "<c-r><c-r>");
+    press(&mut m, "<ctrl-r><ctrl-r>");
     assert!(exists(&m, r#"["appX"]"#));
     assert!(matches!(&m.status, Some((_, s)) if s.contains("nothing to redo")));
 }
@@ -301,13 +301,16 @@ fn searches_key_paths_forward_and_back() {
 #[test]
 fn saving_reviews_first_and_asks_on_conflict() {
     let mut m = demo_model();
-    assert!(press(&mut m, "<c-s>").is_empty(), "nothing to save");
+    assert!(press(&mut m, "<ctrl-s>").is_empty(), "nothing to save");
     goto(&mut m, "user");
     press(&mut m, "<enter>Z<enter>");
-    assert!(press(&mut m, "<c-s>").is_empty());
+    assert!(press(&mut m, "<ctrl-s>").is_empty());
     assert!(matches!(m.mode, Mode::ReviewSave));
     assert!(press(&mut m, "<esc>").is_empty());
-    assert_eq!(press(&mut m, "<c-s>y"), vec![Effect::Save { force: false }]);
+    assert_eq!(
+        press(&mut m, "<ctrl-s>y"),
+        vec![Effect::Save { force: false }]
+    );
     // The loop found the file changed on disk: reload, overwrite or cancel.
     update(&mut m, Action::Conflict);
     assert!(matches!(m.mode, Mode::Conflict));
@@ -347,7 +350,7 @@ fn overlays_open_and_close() {
     press(&mut m, "?");
     assert!(matches!(m.mode, Mode::Help));
     press(&mut m, "<esc>K");
-    assert!(matches!(m.mode, Mode::Keys));
+    assert!(matches!(m.mode, Mode::KeyManager));
     press(&mut m, "q");
     assert!(matches!(m.mode, Mode::Normal));
     press(&mut m, "<esc>");
@@ -389,7 +392,7 @@ fn review_mode_is_read_only() {
     assert!(row.encrypted);
     goto(&mut m, "support_email");
     assert!(!m.rows.get(m.cursor).unwrap().encrypted);
-    press(&mut m, "<c-s>");
+    press(&mut m, "<ctrl-s>");
     assert!(matches!(m.mode, Mode::Normal));
 }
 
@@ -431,7 +434,10 @@ fn a_reload_carries_new_keys_to_their_place_and_list_edits_by_index() {
     goto(&mut m, "host");
     press(&mut m, "aport<enter>5432<enter>");
     goto(&mut m, "ports");
-    press(&mut m, "jj<enter><bs><bs><bs><bs>7000<enter>");
+    press(
+        &mut m,
+        "jj<enter><backspace><backspace><backspace><backspace>7000<enter>",
+    );
     let fresh = demo_model().source;
     update(&mut m, Action::Reloaded(Box::new(fresh)));
     assert!(matches!(m.mode, Mode::Normal), "no conflicts");

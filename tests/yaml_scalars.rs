@@ -197,7 +197,7 @@ fn spec_typing_table() {
         }
     }
     let time = |v: &str| match scalar_of(v) {
-        Scalar::Time(t) => sesame::gofmt::time_nano(&t),
+        Scalar::Time(t) => sesame::gotext::time_nano(&t),
         other => panic!("{v}: {other:?}"),
     };
     assert_eq!(time("2024-01-01"), "2024-01-01T00:00:00Z");

@@ -417,7 +417,7 @@ pub fn on(v: Option<bool>) -> bool {
 
 /// sops compat: flag and variable values parse like Go's `strconv.ParseBool`.
 fn go_bool(s: &str) -> Result<bool, String> {
-    sesame::gofmt::parse_bool(s).ok_or_else(|| format!("{s:?} is not a boolean (true or false)"))
+    sesame::gotext::parse_bool(s).ok_or_else(|| format!("{s:?} is not a boolean (true or false)"))
 }
 
 /// The arguments with sops's legacy forms turned into subcommands: `-e`/`--encrypt`,

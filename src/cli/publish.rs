@@ -4,8 +4,8 @@
 use crate::cli::args::{Flags, PublishArgs};
 use crate::cli::context::{self, Input};
 use crate::cli::exit::{CliResult, Failure, code};
-use sesame::keys::age::ProcessEnv;
-use sesame::publish::{Destination, DestinationRule};
+use sesame::config::destination::{Destination, DestinationRule};
+use sesame::env::ProcessEnv;
 use std::path::{Path, PathBuf};
 
 pub fn run(args: &PublishArgs, flags: &Flags) -> CliResult {
@@ -110,7 +110,7 @@ fn publish_one(
         return Err(Failure::new(code::GENERIC, msg));
     }
     let doc = opened.doc.docs().first().cloned().unwrap_or_default();
-    match vault.upload(&env, &name, &doc) {
+    match sesame::publish::upload(vault, &env, &name, &doc) {
         Ok(true) => Ok(()),
         Ok(false) => {
             eprintln!("Secret in {url} is already up-to-date.");

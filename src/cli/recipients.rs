@@ -2,18 +2,10 @@
 
 use crate::cli::args::Flags;
 use crate::cli::exit::{CliResult, Failure, code};
-use sesame::config::{self, CreationRule};
-use sesame::keys::{Field, KeyGroup, KeyKind, MasterKey};
+use sesame::config::CreationRule;
+use sesame::keys::spec::split_list;
+use sesame::keys::{KeyGroup, KeyKind, MasterKey};
 use std::collections::BTreeMap;
-
-fn split(list: &Option<String>) -> Vec<String> {
-    list.as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
-}
 
 /// Parses `--encryption-context k1:v1,k2:v2` (malformed is exit 6).
 pub fn encryption_context(flags: &Flags) -> CliResult<Option<BTreeMap<String, String>>> {
@@ -59,44 +51,33 @@ pub fn key_groups(flags: &Flags, rule: Option<&CreationRule>) -> CliResult<Vec<K
     }
 }
 
-/// One group of the keys named by the key flags (possibly empty).
+/// One group of the keys named by the key flags (possibly empty), in sops's order: age, pgp,
+/// kms (with `--aws-profile` and `--encryption-context`), gcp_kms, hckms, azure_kv,
+/// hc_vault_transit.
 pub fn flag_group(flags: &Flags) -> CliResult<KeyGroup> {
     let context = encryption_context(flags)?;
     let mut group = KeyGroup::default();
-    for r in split(&flags.age) {
-        let mut k = MasterKey::new(KeyKind::Age);
-        k.set_text("recipient", r);
-        group.keys.push(k);
-    }
-    for fp in split(&flags.pgp) {
-        group.keys.push(config::pgp_key(&fp));
-    }
-    for arn in split(&flags.kms) {
-        let mut k = config::kms_key(&arn, flags.aws_profile.as_deref().unwrap_or(""), None);
-        if let Some(ctx) = &context {
-            k.fields.insert("context".into(), Field::Map(ctx.clone()));
+    for (list, kind) in [
+        (&flags.age, KeyKind::Age),
+        (&flags.pgp, KeyKind::Pgp),
+        (&flags.kms, KeyKind::Kms),
+        (&flags.gcp_kms, KeyKind::GcpKms),
+        (&flags.hckms, KeyKind::Hckms),
+        (&flags.azure_kv, KeyKind::AzureKv),
+        (&flags.hc_vault_transit, KeyKind::HcVault),
+    ] {
+        for item in split_list(list.as_deref().unwrap_or("")) {
+            let key = match kind {
+                KeyKind::Kms => MasterKey::kms(
+                    item,
+                    flags.aws_profile.as_deref().unwrap_or(""),
+                    context.clone(),
+                ),
+                _ => MasterKey::from_list_item(kind, item)
+                    .map_err(|e| Failure::new(code::GENERIC, e))?,
+            };
+            group.keys.push(key);
         }
-        group.keys.push(k);
-    }
-    for id in split(&flags.gcp_kms) {
-        let mut k = MasterKey::new(KeyKind::GcpKms);
-        k.set_text("resource_id", id.replace(' ', ""));
-        group.keys.push(k);
-    }
-    for id in split(&flags.hckms) {
-        let mut k = MasterKey::new(KeyKind::Hckms);
-        k.set_text("key_id", id.replace(' ', ""));
-        group.keys.push(k);
-    }
-    for url in split(&flags.azure_kv) {
-        group
-            .keys
-            .push(config::azure_key_from_url(&url).map_err(|e| Failure::new(code::GENERIC, e))?);
-    }
-    for uri in split(&flags.hc_vault_transit) {
-        group
-            .keys
-            .push(config::vault_key_from_uri(&uri).map_err(|e| Failure::new(code::GENERIC, e))?);
     }
     Ok(group)
 }

@@ -5,6 +5,7 @@ use crate::cli::args::{Flags, RotateArgs};
 use crate::cli::context::{self, Input};
 use crate::cli::exit::{CliResult, Failure, code};
 use crate::cli::recipients;
+use sesame::keys::plan::{Change, Checks, Plan, PlanError};
 
 pub fn run(args: &RotateArgs, flags: &Flags) -> CliResult {
     let adds = key_flags(
@@ -59,22 +60,25 @@ pub fn run(args: &RotateArgs, flags: &Flags) -> CliResult {
         emit,
         sources,
     } = context::open(input, flags, false)?;
-    let mut groups = doc.metadata().key_groups.clone();
-    if let Some(first) = groups.first_mut() {
-        first.keys.extend(added.keys);
-    }
-    let gone: Vec<String> = removed.keys.iter().map(|k| k.display()).collect();
-    for group in &mut groups {
-        group.keys.retain(|k| !gone.contains(&k.display()));
-    }
-    if groups.iter().any(|g| g.keys.is_empty()) {
-        return Err(Failure::new(
+    let md = doc.metadata();
+    let mut plan = Plan::with_checks(&md.key_groups, md.shamir_threshold, Checks::Sops);
+    // sops compat: added keys go to the first group, removed ones leave every group.
+    let mut changes: Vec<Change> = added
+        .keys
+        .into_iter()
+        .map(|key| Change::AddKey { group: 0, key })
+        .collect();
+    changes.extend(removed.keys.into_iter().map(Change::RemoveEverywhere));
+    changes.push(Change::Rotate);
+    plan.stage_all(changes).map_err(|e| match e {
+        PlanError::WouldEmptyGroup(_) => Failure::new(
             code::GENERIC,
             "removing these keys would leave a key group empty, and nobody could decrypt its part",
         )
-        .hint("delete the whole group with `sesame groups delete` instead"));
-    }
-    doc.rotate(groups, &sources)
+        .hint("delete the whole group with `sesame groups delete` instead"),
+        other => Failure::new(code::GENERIC, other.to_string()),
+    })?;
+    doc.apply_plan(&plan, &sources)
         // sops compat: a new data key that cannot be wrapped for every recipient is exit 1.
         .map_err(|e| Failure::new(code::GENERIC, e))?;
     let bytes = doc

@@ -5,7 +5,7 @@
 use crate::cli::args::{Flags, UpdatekeysArgs};
 use crate::cli::context::{self, Input};
 use crate::cli::exit::{CliResult, Failure, code};
-use sesame::recipients::{diff_groups, keep_stored_entries, rule_threshold};
+use sesame::keys::plan::{Change, Checks, Plan, keep_stored_entries, rule_threshold};
 use std::io::Write;
 
 pub fn run(args: &UpdatekeysArgs, flags: &Flags) -> CliResult {
@@ -71,18 +71,24 @@ fn update(file: &str, yes: bool, flags: &Flags) -> CliResult {
         sources,
     } = context::open(input, flags, false)?;
 
-    let old_groups = &doc.metadata().key_groups;
-    let old_threshold = doc.metadata().shamir_threshold;
-    let diffs = diff_groups(old_groups, &rule.key_groups);
-    let keys_change = diffs
-        .iter()
-        .any(|d| !d.added.is_empty() || !d.removed.is_empty());
+    let md = doc.metadata();
+    let old_threshold = md.shamir_threshold;
     let threshold = rule_threshold(
         flags.shamir_secret_sharing_threshold,
         old_threshold,
         rule.key_groups.len(),
         rule.shamir_threshold,
     );
+    let mut plan = Plan::with_checks(&md.key_groups, old_threshold, Checks::Sops);
+    plan.stage(Change::ReplaceGroups {
+        groups: keep_stored_entries(&md.key_groups, rule.key_groups),
+        threshold,
+    })
+    .map_err(|e| Failure::new(code::GENERIC, format!("{}: {e}", input.display())))?;
+    let diffs = plan.diff();
+    let keys_change = diffs
+        .iter()
+        .any(|d| !d.added.is_empty() || !d.removed.is_empty());
     if !keys_change && threshold == old_threshold {
         eprintln!("File {} already up to date", name.display());
         return Ok(());
@@ -112,8 +118,7 @@ fn update(file: &str, yes: bool, flags: &Flags) -> CliResult {
         return Ok(());
     }
 
-    let groups = keep_stored_entries(old_groups, rule.key_groups);
-    doc.set_key_groups(groups, threshold, &sources)
+    doc.apply_plan(&plan, &sources)
         .map_err(|e| Failure::new(code::COULD_NOT_RETRIEVE_KEY, e))?;
     let bytes = doc
         .seal(&emit)

@@ -3,7 +3,7 @@
 
 use crate::crypto::cipher::{self, CipherError, ValueType};
 use crate::crypto::data_key::DataKey;
-use crate::gofmt;
+use crate::gotext;
 use sha2::{Digest, Sha256, Sha512};
 
 /// Accumulates the MAC while a tree is walked.
@@ -33,8 +33,8 @@ impl MacHasher {
 /// sops compat: the MAC's AAD is `lastmodified` parsed and re-formatted as RFC 3339 (fractional
 /// seconds dropped, a zero offset written `Z`); for files sops wrote this is the text itself.
 pub fn mac_aad(lastmodified: &str) -> String {
-    match gofmt::parse_time(lastmodified) {
-        Some(t) => gofmt::time_seconds(&t),
+    match gotext::parse_time(lastmodified) {
+        Some(t) => gotext::time_seconds(&t),
         None => lastmodified.to_string(),
     }
 }

@@ -2,7 +2,7 @@
 //! read back as a chosen type (string, int, float or bool), with a clear error when it does
 //! not fit.
 
-use crate::gofmt;
+use crate::gotext;
 use crate::secret::SecretBuf;
 use crate::tree::Scalar;
 
@@ -61,9 +61,9 @@ pub fn text_of(value: &Scalar) -> SecretBuf {
         Scalar::Str(s) => s.clone(),
         Scalar::Int(i) => i.to_string().into(),
         Scalar::Uint(u) => u.to_string().into(),
-        Scalar::Float(f) => gofmt::float_f(*f).into(),
+        Scalar::Float(f) => gotext::float_f(*f).into(),
         Scalar::Bool(b) => if *b { "true" } else { "false" }.into(),
-        Scalar::Time(t) => gofmt::time_nano(t).into(),
+        Scalar::Time(t) => gotext::time_nano(t).into(),
         Scalar::Null => SecretBuf::default(),
     }
 }

@@ -2,12 +2,12 @@
 //! Shamir shares across groups), and wrap a data key for every key of every group.
 
 use crate::crypto::data_key::DataKey;
-use crate::keys::age::{self, Environment, Identities};
+use crate::env::Environment;
+use crate::keys::age::{self, Identities};
 use crate::keys::kms::Kms;
 use crate::keys::pgp;
 use crate::keys::shamir;
 use crate::keys::{KeyGroup, KeyKind, MasterKey};
-use crate::metadata::Metadata;
 use std::cell::OnceCell;
 use std::fmt;
 use std::path::PathBuf;
@@ -155,7 +155,7 @@ impl KeySources {
         let fps = ring
             .import(&bytes)
             .map_err(|e| format!("{}: not an OpenPGP key file: {e}", path.display()))?;
-        Ok(fps.iter().map(|fp| crate::config::pgp_key(fp)).collect())
+        Ok(fps.iter().map(|fp| MasterKey::pgp(fp)).collect())
     }
 }
 
@@ -256,8 +256,12 @@ impl UnwrapReport {
     }
 }
 
-/// Recovers the data key of a file.
-pub fn unwrap_data_key(md: &Metadata, sources: &KeySources) -> Result<DataKey, UnwrapReport> {
+/// Recovers the data key of a file from its key groups and Shamir threshold.
+pub fn unwrap_data_key(
+    key_groups: &[KeyGroup],
+    shamir_threshold: i64,
+    sources: &KeySources,
+) -> Result<DataKey, UnwrapReport> {
     let mut report = UnwrapReport {
         groups: Vec::new(),
         threshold: 0,
@@ -266,7 +270,7 @@ pub fn unwrap_data_key(md: &Metadata, sources: &KeySources) -> Result<DataKey, U
     };
     let mut parts: Vec<Zeroizing<Vec<u8>>> = Vec::new();
     // sops compat: every group is tried, even after enough parts were recovered.
-    for group in &md.key_groups {
+    for group in key_groups {
         let mut attempts = Vec::new();
         let mut got = None;
         for key in sources.ordered(group) {
@@ -293,14 +297,14 @@ pub fn unwrap_data_key(md: &Metadata, sources: &KeySources) -> Result<DataKey, U
         report.groups.push(attempts);
     }
     report.recovered = parts.len();
-    let secret = if md.key_groups.len() <= 1 {
+    let secret = if key_groups.len() <= 1 {
         report.threshold = 1;
         parts.pop().ok_or_else(|| report.clone())?
     } else {
-        let threshold = if md.shamir_threshold > 0 {
-            md.shamir_threshold as usize
+        let threshold = if shamir_threshold > 0 {
+            shamir_threshold as usize
         } else {
-            md.key_groups.len()
+            key_groups.len()
         };
         report.threshold = threshold;
         if parts.len() < threshold {

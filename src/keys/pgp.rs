@@ -3,7 +3,7 @@
 //! uses an armored secret key file in-process when one is given (as Flux mounts them), else the
 //! user's `gpg` (agent, pinentry, smartcards), as sops does.
 
-use crate::keys::age::Environment;
+use crate::env::Environment;
 use openpgp::cert::prelude::*;
 use openpgp::crypto::SessionKey;
 use openpgp::packet::{PKESK, SKESK};

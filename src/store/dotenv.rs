@@ -6,8 +6,9 @@
 //! adjacent and nothing but empty lines follows them. `lastmodified` and `mac` are the ranges of
 //! the values after `sops_lastmodified=` and `sops_mac=` (newline excluded).
 
+use crate::gotext::go_quote;
 use crate::secret::SecretBuf;
-use crate::store::flatten::{self, go_quote};
+use crate::store::flatten;
 use crate::store::{Emitted, MetadataSource, Parsed, StoreError};
 use crate::tree::{Comment, Map, MapItem, Node, Scalar};
 use std::ops::Range;

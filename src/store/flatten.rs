@@ -1,7 +1,7 @@
 //! Metadata flattening for the flat formats (dotenv, INI; spec §6.4) and the Go text forms those
 //! stores share: `ValToString` (§7.6), `%v` and `%q`.
 
-use crate::gofmt;
+use crate::gotext::{self, go_quote};
 use crate::secret::SecretBuf;
 use crate::store::StoreError;
 use crate::store::json::MAX_DEPTH;
@@ -208,9 +208,9 @@ fn convert(slot: Slot) -> Result<Node, StoreError> {
 pub fn value_text(v: &Scalar) -> SecretBuf {
     let text = match v {
         Scalar::Str(s) => return s.clone(),
-        Scalar::Float(f) => gofmt::float_text(*f),
+        Scalar::Float(f) => gotext::float_text(*f),
         Scalar::Bool(b) => b.to_string(),
-        Scalar::Time(t) => gofmt::time_seconds(t),
+        Scalar::Time(t) => gotext::time_seconds(t),
         Scalar::Int(i) => i.to_string(),
         Scalar::Uint(u) => u.to_string(),
         Scalar::Null => "<nil>".into(),
@@ -232,8 +232,8 @@ fn go_v_at(node: &Node, out: &mut Vec<u8>, depth: usize) {
     match node {
         Node::Leaf(l) => match &l.value {
             Scalar::Str(s) => out.extend_from_slice(s.expose()),
-            Scalar::Float(f) => out.extend_from_slice(gofmt::float_yaml(*f).as_bytes()),
-            Scalar::Time(t) => out.extend_from_slice(gofmt::time_nano(t).as_bytes()),
+            Scalar::Float(f) => out.extend_from_slice(gotext::float_yaml(*f).as_bytes()),
+            Scalar::Time(t) => out.extend_from_slice(gotext::time_nano(t).as_bytes()),
             other => out.extend_from_slice(value_text(other).expose()),
         },
         Node::List(l) => {
@@ -278,46 +278,6 @@ fn go_comment(c: &crate::tree::Comment, out: &mut Vec<u8>) {
     out.push(b'{');
     out.extend_from_slice(c.text.expose());
     out.extend_from_slice(if c.inline { b" true}" } else { b" false}" });
-}
-
-/// Go `strconv.Quote` (`%q`): a double-quoted Go string literal.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if is_go_print(c) => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// An approximation of Go `unicode.IsPrint`: no controls, no spaces but ASCII space, no format
-/// characters.
-fn is_go_print(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    !(c.is_control()
-        || c.is_whitespace()
-        || matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
-            | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}'
-            | '\u{e000}'..='\u{f8ff}'))
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ mod parse_node;
 mod parser;
 mod resolve;
 mod scalar_event;
+mod scalar_style;
 mod scan_block;
 mod scan_comment;
 mod scan_fetch;

@@ -2,7 +2,7 @@
 //! user writes in `keymap.toml`, and the help overlay is generated from the same table.
 
 use crate::keys::MasterKey;
-use crate::tui::keyman::{KeyFacts, KeyId, RulePreview};
+use crate::tui::key_manager::{KeyFacts, KeyId, RulePreview};
 use crate::tui::model::Source;
 use crossterm::event::KeyEvent;
 
@@ -31,7 +31,8 @@ pub enum Action {
     SearchNext,
     SearchPrev,
     Save,
-    Recipients,
+    /// Open or close the key manager screen.
+    KeyManager,
     /// Key manager: add a key group (asks for its first recipient).
     AddGroup,
     /// Key manager: change the Shamir threshold.
@@ -124,8 +125,8 @@ pub const BINDABLE: &[Bindable] = &[
     ("search_prev", || Action::SearchPrev, "previous match"),
     ("save", || Action::Save, "save (review first)"),
     (
-        "recipients",
-        || Action::Recipients,
+        "key_manager",
+        || Action::KeyManager,
         "key manager (recipients)",
     ),
     ("reload", || Action::Reload, "reload (keeps your edits)"),
@@ -145,10 +146,27 @@ pub const BINDABLE: &[Bindable] = &[
     ("newline", || Action::Newline, "editor: line break"),
 ];
 
+/// Names that earlier versions used, so users' keymap files keep working.
+const OLD_NAMES: &[(&str, &str)] = &[("recipients", "key_manager")];
+
+/// The canonical name of the action a keymap file calls `name` (case, `-` for `_` and old
+/// names allowed).
+pub fn canonical_name(name: &str) -> Option<&'static str> {
+    let name = name.trim().replace('-', "_").to_ascii_lowercase();
+    let name = OLD_NAMES
+        .iter()
+        .find(|(old, _)| *old == name)
+        .map_or(name.as_str(), |(_, new)| new);
+    BINDABLE
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(n, _, _)| *n)
+}
+
 impl Action {
     /// The action named `name` in a keymap file.
     pub fn from_name(name: &str) -> Option<Action> {
-        let name = name.trim().replace('-', "_").to_ascii_lowercase();
+        let name = canonical_name(name)?;
         BINDABLE
             .iter()
             .find(|(n, _, _)| *n == name)

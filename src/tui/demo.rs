@@ -2,7 +2,7 @@
 //! copy is never touched), opened with the bundled demo age key (public on purpose: it
 //! protects nothing but the demo). Zero setup for a first look at the editor.
 
-use crate::keys::age::FixedEnv;
+use crate::env::FixedEnv;
 use crate::keys::groups::KeySources;
 use std::path::{Path, PathBuf};
 

@@ -10,7 +10,7 @@
 //! "ctrl-s" = "confirm"
 //! ```
 
-use crate::tui::action::Action;
+use crate::tui::action::{Action, canonical_name};
 use crate::tui::model::Mode;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
@@ -24,7 +24,7 @@ pub enum Context {
     Question,
     Overlay,
     /// The key manager screen.
-    Keys,
+    KeyManager,
 }
 
 impl Context {
@@ -33,8 +33,18 @@ impl Context {
         (Context::Editor, "editor"),
         (Context::Question, "question"),
         (Context::Overlay, "overlay"),
-        (Context::Keys, "keys"),
+        (Context::KeyManager, "key_manager"),
     ];
+
+    /// The context a `keymap.toml` section names (`[keys]`, the earlier name of
+    /// `[key_manager]`, still works).
+    fn from_section(name: &str) -> Option<Context> {
+        let name = if name == "keys" { "key_manager" } else { name };
+        Context::ALL
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(c, _)| *c)
+    }
 }
 
 /// A key with its modifiers, as written in a keymap (`ctrl-r`, `G`, `pgdn`, `space`).
@@ -122,6 +132,27 @@ impl Chord {
         Some(Chord { code, ctrl, alt })
     }
 
+    /// The key event a terminal sends for this chord (Shift with upper-case letters), so
+    /// scripted keys go through the same parser as `keymap.toml`.
+    pub fn key_event(&self) -> KeyEvent {
+        let code = match self.code {
+            KeyCodeOrd::Char(c) => KeyCode::Char(c),
+            KeyCodeOrd::F(n) => KeyCode::F(n),
+            KeyCodeOrd::Named(i) => NAMED[i as usize].1,
+        };
+        let mut mods = KeyModifiers::NONE;
+        if matches!(self.code, KeyCodeOrd::Char(c) if c.is_ascii_uppercase()) {
+            mods |= KeyModifiers::SHIFT;
+        }
+        if self.ctrl {
+            mods |= KeyModifiers::CONTROL;
+        }
+        if self.alt {
+            mods |= KeyModifiers::ALT;
+        }
+        KeyEvent::new(code, mods)
+    }
+
     /// How the help overlay writes the chord.
     pub fn label(&self) -> String {
         let key = match self.code {
@@ -175,7 +206,7 @@ const DEFAULTS: &[(Context, &str, &str)] = &[
     (Context::Normal, "n", "search_next"),
     (Context::Normal, "N", "search_prev"),
     (Context::Normal, "ctrl-s", "save"),
-    (Context::Normal, "K", "recipients"),
+    (Context::Normal, "K", "key_manager"),
     (Context::Normal, "R", "reload"),
     (Context::Normal, "?", "help"),
     (Context::Normal, "q", "quit"),
@@ -195,25 +226,25 @@ const DEFAULTS: &[(Context, &str, &str)] = &[
     (Context::Overlay, "?", "cancel"),
     (Context::Overlay, "K", "cancel"),
     (Context::Overlay, "enter", "cancel"),
-    (Context::Keys, "up", "up"),
-    (Context::Keys, "k", "up"),
-    (Context::Keys, "down", "down"),
-    (Context::Keys, "j", "down"),
-    (Context::Keys, "g", "top"),
-    (Context::Keys, "G", "bottom"),
-    (Context::Keys, "pgup", "page_up"),
-    (Context::Keys, "pgdn", "page_down"),
-    (Context::Keys, "a", "add"),
-    (Context::Keys, "d", "delete"),
-    (Context::Keys, "n", "add_group"),
-    (Context::Keys, "t", "threshold"),
-    (Context::Keys, "R", "rotate"),
-    (Context::Keys, "c", "apply_rule"),
-    (Context::Keys, "u", "undo"),
-    (Context::Keys, "ctrl-s", "save"),
-    (Context::Keys, "esc", "cancel"),
-    (Context::Keys, "q", "cancel"),
-    (Context::Keys, "K", "cancel"),
+    (Context::KeyManager, "up", "up"),
+    (Context::KeyManager, "k", "up"),
+    (Context::KeyManager, "down", "down"),
+    (Context::KeyManager, "j", "down"),
+    (Context::KeyManager, "g", "top"),
+    (Context::KeyManager, "G", "bottom"),
+    (Context::KeyManager, "pgup", "page_up"),
+    (Context::KeyManager, "pgdn", "page_down"),
+    (Context::KeyManager, "a", "add"),
+    (Context::KeyManager, "d", "delete"),
+    (Context::KeyManager, "n", "add_group"),
+    (Context::KeyManager, "t", "threshold"),
+    (Context::KeyManager, "R", "rotate"),
+    (Context::KeyManager, "c", "apply_rule"),
+    (Context::KeyManager, "u", "undo"),
+    (Context::KeyManager, "ctrl-s", "save"),
+    (Context::KeyManager, "esc", "cancel"),
+    (Context::KeyManager, "q", "cancel"),
+    (Context::KeyManager, "K", "cancel"),
 ];
 
 /// A keymap file that does not read: names the file, the entry and what to do.
@@ -230,18 +261,13 @@ impl Default for Keymap {
         let mut bindings = BTreeMap::new();
         for (ctx, key, name) in DEFAULTS {
             let chord = Chord::parse(key).expect("default chords parse");
-            bindings.insert((*ctx, chord), canonical(name).expect("default names exist"));
+            bindings.insert(
+                (*ctx, chord),
+                canonical_name(name).expect("default names exist"),
+            );
         }
         Keymap { bindings }
     }
-}
-
-fn canonical(name: &str) -> Option<&'static str> {
-    let name = name.trim().replace('-', "_").to_ascii_lowercase();
-    crate::tui::action::BINDABLE
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .map(|(n, _, _)| *n)
 }
 
 impl Keymap {
@@ -289,17 +315,13 @@ impl Keymap {
                 )
             })?;
         for (table, entries) in tables {
-            let ctx = Context::ALL
-                .iter()
-                .find(|(_, n)| *n == table)
-                .map(|(c, _)| *c)
-                .ok_or_else(|| {
-                    (
-                        format!("unknown section [{table}]"),
-                        "sections are [normal], [editor], [question], [overlay] and [keys]"
-                            .to_string(),
-                    )
-                })?;
+            let ctx = Context::from_section(&table).ok_or_else(|| {
+                (
+                    format!("unknown section [{table}]"),
+                    "sections are [normal], [editor], [question], [overlay] and [key_manager]"
+                        .to_string(),
+                )
+            })?;
             for (key, action) in entries {
                 let chord = Chord::parse(&key).ok_or_else(|| {
                     (
@@ -308,7 +330,7 @@ impl Keymap {
                             .to_string(),
                     )
                 })?;
-                let name = canonical(&action).ok_or_else(|| {
+                let name = canonical_name(&action).ok_or_else(|| {
                     let names: Vec<&str> = crate::tui::action::BINDABLE
                         .iter()
                         .map(|(n, _, _)| *n)
@@ -330,7 +352,7 @@ impl Keymap {
             Mode::Normal => Context::Normal,
             Mode::Edit(_) | Mode::Prompt(_) => Context::Editor,
             Mode::Help => Context::Overlay,
-            Mode::Keys => Context::Keys,
+            Mode::KeyManager => Context::KeyManager,
             Mode::Confirm(_)
             | Mode::ReviewSave
             | Mode::Conflict

@@ -9,7 +9,7 @@ use crate::rules::Selector;
 use crate::store::Format;
 use crate::tree::Map;
 use crate::tui::history::History;
-use crate::tui::keyman::{KeyManager, RulePreview};
+use crate::tui::key_manager::{KeyManager, RulePreview};
 use crate::tui::rows::{Classifier, Rows};
 use ratatui_textarea::TextArea;
 use std::collections::HashSet;
@@ -59,6 +59,11 @@ impl Source {
     }
 }
 
+/// How many tree rows fit in a terminal `height` rows tall (title, status and two borders).
+pub fn tree_rows(height: u16) -> usize {
+    height.saturating_sub(4) as usize
+}
+
 /// The file being edited, for titles and the status line.
 #[derive(Clone, Debug)]
 pub struct FileInfo {
@@ -105,6 +110,22 @@ pub enum PromptPurpose {
 }
 
 impl PromptPurpose {
+    /// The prompt's title.
+    pub fn label(&self) -> &'static str {
+        match self {
+            PromptPurpose::NewKey(_) => "New key",
+            PromptPurpose::Rename(_) => "Rename to",
+            PromptPurpose::Search => "Search key paths",
+            PromptPurpose::AddRecipient(_) => {
+                "Add recipient: age1…, ssh-…, PGP fingerprint, key file or KMS ARN"
+            }
+            PromptPurpose::NewGroup => {
+                "New group, first recipient: age1…, ssh-…, PGP fp, key file or KMS ARN"
+            }
+            PromptPurpose::Threshold => "Shamir threshold: how many groups are needed to decrypt",
+        }
+    }
+
     /// Whether the prompt belongs to the key manager (and returns to it).
     pub fn is_keys(&self) -> bool {
         matches!(
@@ -130,7 +151,7 @@ pub enum Mode {
     ChangeType,
     Help,
     /// The key manager: groups, recipients, threshold, staged changes.
-    Keys,
+    KeyManager,
     /// A `.sops.yaml` rule's keys, shown before they are staged.
     RulePreview(Box<RulePreview>),
     /// The list of changes, before saving.
@@ -186,20 +207,46 @@ pub struct Model {
     /// The help overlay's lines (keys, what they do), from the keymap in use.
     pub help: Vec<(String, &'static str)>,
     /// The key manager: staged recipient changes and what is known about each key.
-    pub keys: KeyManager,
+    pub key_manager: KeyManager,
 }
 
 impl Model {
-    /// A model over an opened source, all nodes expanded, values masked.
-    pub fn new(source: Source, file: FileInfo) -> Model {
+    /// The model of a decrypted file, all nodes expanded, values masked. A MAC mismatch
+    /// (the document was opened with `ignore_mac` so it can be shown) starts with a warning
+    /// and leaves the file read-only unless the user passed `--ignore-mac` (`ignore_mac`).
+    pub fn from_document(doc: Document, file: FileInfo, ignore_mac: bool) -> Model {
+        let bad_mac = doc.mac_problem().is_some();
+        let mut model = Model::new(Source::Doc(Box::new(doc)), file);
+        model.mac_ignored = ignore_mac;
+        if bad_mac && !ignore_mac {
+            model.set_read_only("the MAC does not match; pass --ignore-mac to edit");
+        }
+        model
+    }
+
+    /// The model of a file opened without its key (review mode): the trees as stored,
+    /// read-only, with `reason` in the banner.
+    pub fn review(docs: Vec<Map>, metadata: Metadata, reason: String, file: FileInfo) -> Model {
+        Model::new(
+            Source::Review {
+                docs,
+                metadata: Box::new(metadata),
+                reason,
+            },
+            file,
+        )
+    }
+
+    /// A model over an opened source; the help lines are set by whoever owns the keymap.
+    fn new(source: Source, file: FileInfo) -> Model {
         let read_only = match &source {
             Source::Review { reason, .. } => Some(format!("review mode, no key: {reason}")),
             Source::Doc(_) => None,
         };
         let mac_problem = matches!(&source, Source::Doc(d) if d.mac_problem().is_some());
-        let keys = KeyManager::new(source.metadata());
+        let key_manager = KeyManager::new(source.metadata());
         let mut model = Model {
-            keys,
+            key_manager,
             rows: Rows::default(),
             source,
             file,
@@ -220,7 +267,7 @@ impl Model {
             search: None,
             disk_changed: false,
             quit: false,
-            help: crate::tui::keymap::Keymap::default().help_lines(),
+            help: Vec::new(),
             mac_ignored: false,
         };
         model.rebuild_rows();
@@ -313,13 +360,13 @@ impl Model {
 
     /// Whether unsaved changes exist (values or recipients).
     pub fn dirty(&self) -> bool {
-        self.history.dirty() || !self.keys.plan.is_empty()
+        self.history.dirty() || !self.key_manager.plan.is_empty()
     }
 
     /// Whether the key manager is the screen (under its prompts and questions too).
     pub fn on_key_screen(&self) -> bool {
         match &self.mode {
-            Mode::Keys | Mode::RulePreview(_) => true,
+            Mode::KeyManager | Mode::RulePreview(_) => true,
             Mode::Prompt(p) => p.purpose.is_keys(),
             _ => false,
         }

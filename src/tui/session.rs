@@ -6,7 +6,7 @@ use crate::document::{self, Document, OpenError, OpenOptions};
 use crate::keys::groups::KeySources;
 use crate::store::{EmitOptions, Format};
 use crate::tui::action::Action;
-use crate::tui::keyman::{self, RulePreview};
+use crate::tui::key_manager::{self, RulePreview};
 use crate::tui::model::{FileInfo, Model, Source};
 use crate::tui::update::Effect;
 use sha2::{Digest, Sha256};
@@ -94,39 +94,24 @@ pub fn open(req: OpenRequest) -> Result<Session, OpenFailure> {
         format: req.format,
     };
     let model = match opened {
-        Ok(doc) => {
-            let bad_mac = doc.mac_problem().is_some();
-            let mut model = Model::new(Source::Doc(Box::new(doc)), file);
-            model.mac_ignored = req.ignore_mac;
-            if bad_mac && !req.ignore_mac {
-                model.set_read_only("the MAC does not match; pass --ignore-mac to edit");
-            }
-            model
-        }
+        Ok(doc) => Model::from_document(doc, file, req.ignore_mac),
         Err(OpenError::Keys(report)) => {
             let (parsed, metadata) = document::inspect(req.format, &bytes)?;
             let reason = format!("{report}\nhint: {}", report.hint());
             let reason = reason.lines().next().unwrap_or("no key").to_string();
-            Model::new(
-                Source::Review {
-                    docs: parsed.docs,
-                    metadata: Box::new(metadata),
-                    reason,
-                },
-                file,
-            )
+            Model::review(parsed.docs, metadata, reason, file)
         }
         Err(e) => return Err(e.into()),
     };
     let mut model = model;
-    model.keys.now = Some(time::OffsetDateTime::now_utc());
+    model.key_manager.now = Some(time::OffsetDateTime::now_utc());
     if let Some(text) = std::env::var_os(ROTATE_AFTER_VAR) {
         match text.to_string_lossy().trim().parse::<i64>() {
-            Ok(days) if days > 0 => model.keys.rotate_after_days = days,
+            Ok(days) if days > 0 => model.key_manager.rotate_after_days = days,
             _ => model.error(format!(
                 "{ROTATE_AFTER_VAR}={:?} is not a number of days; rotation is suggested after {} days",
                 text.to_string_lossy(),
-                model.keys.rotate_after_days
+                model.key_manager.rotate_after_days
             )),
         }
     }
@@ -148,8 +133,8 @@ impl Session {
             Effect::Quit => None,
             Effect::Save { force } => Some(self.save(force)),
             Effect::Reload => Some(self.reload()),
-            Effect::ProbeKeys => Some(Action::KeysProbed(keyman::probe(
-                &self.model.keys.unprobed(),
+            Effect::ProbeKeys => Some(Action::KeysProbed(key_manager::probe(
+                &self.model.key_manager.unprobed(),
                 &self.sources,
             ))),
             Effect::ImportPgp { group, path } => {
@@ -219,9 +204,9 @@ impl Session {
         let Source::Doc(doc) = &mut self.model.source else {
             return Action::Failed("review mode has no key: nothing can be saved".into());
         };
-        let plan = &self.model.keys.plan;
+        let plan = &self.model.key_manager.plan;
         if !plan.is_empty()
-            && let Err(e) = plan.apply(doc, &self.sources)
+            && let Err(e) = doc.apply_plan(plan, &self.sources)
         {
             return Action::Failed(format!(
                 "could not change the recipients of {}: {e} (nothing was written)",

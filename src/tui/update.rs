@@ -3,13 +3,13 @@
 //! results come back as actions.
 
 mod edit;
-mod keys;
+mod key_manager;
 mod nav;
 mod prompt;
 mod reload;
 
 use crate::tui::action::Action;
-use crate::tui::model::{Confirm, Mode, Model, PromptPurpose};
+use crate::tui::model::{Confirm, Mode, Model};
 
 /// Work for the loop: the only ways `update` reaches outside the model.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,7 +38,7 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
     // Results of effects and outside events apply in every mode.
     match action {
         Action::Resize(_, h) => {
-            m.height = crate::tui::view::tree_rows(h);
+            m.height = crate::tui::model::tree_rows(h);
             m.clamp();
             return vec![];
         }
@@ -52,7 +52,7 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
         Action::Saved => {
             m.history.mark_saved();
             let md = m.source.metadata().clone();
-            m.keys.reset(&md);
+            m.key_manager.reset(&md);
             m.disk_changed = false;
             m.mode = Mode::Normal;
             m.info(format!("saved {}", m.file.name));
@@ -72,12 +72,14 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
             return vec![];
         }
         Action::KeysProbed(facts) => {
-            m.keys.facts.extend(facts);
+            m.key_manager.facts.extend(facts);
             return vec![];
         }
-        Action::PgpImported { group, result } => return keys::pgp_imported(m, group, result),
+        Action::PgpImported { group, result } => {
+            return key_manager::pgp_imported(m, group, result);
+        }
         Action::RuleFound(found) => {
-            keys::rule_found(m, found);
+            key_manager::rule_found(m, found);
             return vec![];
         }
         _ => {}
@@ -137,8 +139,8 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
             Action::Cancel => close(m),
             _ => vec![],
         },
-        Mode::Keys => keys::in_keys(m, action),
-        Mode::RulePreview(_) => keys::in_rule_preview(m, action),
+        Mode::KeyManager => key_manager::in_keys(m, action),
+        Mode::RulePreview(_) => key_manager::in_rule_preview(m, action),
         Mode::Help | Mode::MacWarning | Mode::Reloaded(_) => match action {
             Action::Cancel | Action::Confirm => close(m),
             _ => vec![],
@@ -183,7 +185,7 @@ fn normal(m: &mut Model, action: Action) -> Vec<Effect> {
         Action::Search => prompt::start_search(m),
         Action::SearchNext => nav::search_step(m, true),
         Action::SearchPrev => nav::search_step(m, false),
-        Action::Recipients => return keys::open(m),
+        Action::KeyManager => return key_manager::open(m),
         Action::Reload => {
             m.info("reloading…");
             return vec![Effect::Reload];
@@ -220,20 +222,4 @@ pub(crate) fn ask_save(m: &mut Model) -> Vec<Effect> {
         m.mode = Mode::ReviewSave;
     }
     vec![]
-}
-
-/// Whether prompts of this purpose accept the text as typed (search may be empty).
-pub fn purpose_label(p: &PromptPurpose) -> &'static str {
-    match p {
-        PromptPurpose::NewKey(_) => "New key",
-        PromptPurpose::Rename(_) => "Rename to",
-        PromptPurpose::Search => "Search key paths",
-        PromptPurpose::AddRecipient(_) => {
-            "Add recipient: age1…, ssh-…, PGP fingerprint, key file or KMS ARN"
-        }
-        PromptPurpose::NewGroup => {
-            "New group, first recipient: age1…, ssh-…, PGP fp, key file or KMS ARN"
-        }
-        PromptPurpose::Threshold => "Shamir threshold: how many groups are needed to decrypt",
-    }
 }

@@ -3,7 +3,7 @@
 
 mod detail;
 mod editor;
-mod keys;
+mod key_manager;
 mod overlay;
 mod tree;
 
@@ -16,11 +16,6 @@ use ratatui::widgets::Paragraph;
 
 /// A value shown masked: always this wide, so the mask says nothing about the length.
 pub const MASK: &str = "••••••••";
-
-/// How many tree rows fit in a terminal `height` rows tall (title, status and two borders).
-pub fn tree_rows(height: u16) -> usize {
-    height.saturating_sub(4) as usize
-}
 
 /// Draws the whole screen.
 pub fn view(m: &Model, theme: &Theme, f: &mut Frame) {
@@ -35,15 +30,15 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame) {
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(body);
     if m.on_key_screen() {
-        keys::draw(m, theme, f, body);
+        key_manager::draw(m, theme, f, body);
     } else {
         tree::draw(m, theme, f, left);
         detail::draw(m, theme, f, right);
     }
     status_line(m, theme, f, status);
     match &m.mode {
-        Mode::Normal | Mode::Keys => {}
-        Mode::RulePreview(p) => keys::rule_preview(m, p, theme, f, body),
+        Mode::Normal | Mode::KeyManager => {}
+        Mode::RulePreview(p) => key_manager::rule_preview(m, p, theme, f, body),
         Mode::Edit(state) => editor::draw_editor(m, state, theme, f, body),
         Mode::Prompt(prompt) => editor::draw_prompt(prompt, theme, f, body),
         Mode::Confirm(c) => overlay::confirm(m, c, theme, f, body),
@@ -84,7 +79,11 @@ fn title_bar(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
 
 fn status_line(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
     let position = if m.on_key_screen() {
-        format!("{}/{}", m.keys.cursor + 1, m.keys.entries().len())
+        format!(
+            "{}/{}",
+            m.key_manager.cursor + 1,
+            m.key_manager.entries().len()
+        )
     } else if m.rows.is_empty() {
         "0/0".to_string()
     } else {

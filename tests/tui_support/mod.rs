@@ -2,17 +2,17 @@
 //! ratatui's `TestBackend`.
 #![allow(dead_code)]
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use sesame::document::{self, Document, OpenOptions};
-use sesame::keys::age::FixedEnv;
+use sesame::env::FixedEnv;
 use sesame::keys::groups::KeySources;
 use sesame::store::Format;
 use sesame::tui::action::Action;
 use sesame::tui::demo;
-use sesame::tui::keymap::Keymap;
-use sesame::tui::model::{FileInfo, Model, Source};
+use sesame::tui::keymap::{Chord, Keymap};
+use sesame::tui::model::{FileInfo, Model};
 use sesame::tui::theme::Theme;
 use sesame::tui::update::{Effect, update};
 use sesame::tui::view::view;
@@ -50,12 +50,8 @@ pub fn model_with(bytes: &[u8], ignore_mac: bool, sources: &KeySources) -> Model
         },
     )
     .expect("the demo file opens with the demo key");
-    let bad_mac = doc.mac_problem().is_some();
-    let mut m = Model::new(Source::Doc(Box::new(doc)), info());
-    m.mac_ignored = ignore_mac;
-    if bad_mac && !ignore_mac {
-        m.set_read_only("the MAC does not match; pass --ignore-mac to edit");
-    }
+    let mut m = Model::from_document(doc, info(), ignore_mac);
+    m.help = Keymap::default().help_lines();
     update(&mut m, Action::Resize(WIDTH, HEIGHT));
     m
 }
@@ -68,14 +64,13 @@ pub fn demo_model() -> Model {
 /// The demo file opened without a key (review mode).
 pub fn review_model() -> Model {
     let (parsed, metadata) = document::inspect(Format::Yaml, demo::FILE).unwrap();
-    let mut m = Model::new(
-        Source::Review {
-            docs: parsed.docs,
-            metadata: Box::new(metadata),
-            reason: "no age identity matches the file's recipients".into(),
-        },
+    let mut m = Model::review(
+        parsed.docs,
+        metadata,
+        "no age identity matches the file's recipients".into(),
         info(),
     );
+    m.help = Keymap::default().help_lines();
     update(&mut m, Action::Resize(WIDTH, HEIGHT));
     m
 }
@@ -88,44 +83,19 @@ pub fn tampered_demo() -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Parses a key script: characters are keys; `<enter>`, `<esc>`, `<space>`, `<up>`,
-/// `<down>`, `<left>`, `<right>`, `<pgup>`, `<pgdn>`, `<bs>`, `<c-x>` (Ctrl), `<a-enter>`.
+/// Parses a key script: characters are keys, `<NAME>` is a key as `keymap.toml` writes it
+/// (`<enter>`, `<esc>`, `<space>`, `<backspace>`, `<ctrl-s>`, `<alt-enter>`, `<pgdn>`).
 pub fn keys(script: &str) -> Vec<KeyEvent> {
     let mut out = Vec::new();
     let mut chars = script.chars();
     while let Some(c) = chars.next() {
-        if c != '<' {
-            let m = if c.is_ascii_uppercase() {
-                KeyModifiers::SHIFT
-            } else {
-                KeyModifiers::NONE
-            };
-            out.push(KeyEvent::new(KeyCode::Char(c), m));
-            continue;
-        }
-        let name: String = chars.by_ref().take_while(|c| *c != '>').collect();
-        let key = match name.as_str() {
-            "enter" => KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
-            "a-enter" => KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT),
-            "esc" => KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
-            "space" => KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE),
-            "up" => KeyEvent::new(KeyCode::Up, KeyModifiers::NONE),
-            "down" => KeyEvent::new(KeyCode::Down, KeyModifiers::NONE),
-            "left" => KeyEvent::new(KeyCode::Left, KeyModifiers::NONE),
-            "right" => KeyEvent::new(KeyCode::Right, KeyModifiers::NONE),
-            "pgup" => KeyEvent::new(KeyCode::PageUp, KeyModifiers::NONE),
-            "pgdn" => KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE),
-            "bs" => KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE),
-            "lt" => KeyEvent::new(KeyCode::Char('<'), KeyModifiers::NONE),
-            other => match other.strip_prefix("c-") {
-                Some(k) => KeyEvent::new(
-                    KeyCode::Char(k.chars().next().unwrap()),
-                    KeyModifiers::CONTROL,
-                ),
-                None => panic!("unknown key <{other}> in script"),
-            },
+        let name = if c == '<' {
+            chars.by_ref().take_while(|c| *c != '>').collect()
+        } else {
+            c.to_string()
         };
-        out.push(key);
+        let chord = Chord::parse(&name).unwrap_or_else(|| panic!("unknown key <{name}> in script"));
+        out.push(chord.key_event());
     }
     out
 }
@@ -175,13 +145,13 @@ pub fn goto(m: &mut Model, needle: &str) {
 
 /// Runs the key manager's probe as the session would, with `sources`.
 pub fn probe(m: &mut Model, sources: &KeySources) {
-    let facts = sesame::tui::keyman::probe(&m.keys.unprobed(), sources);
+    let facts = sesame::tui::key_manager::probe(&m.key_manager.unprobed(), sources);
     update(m, Action::KeysProbed(facts));
 }
 
 /// Fixes "today" for the data key's age, so screens do not change with the date.
 pub fn fix_today(m: &mut Model, date: &str) {
-    m.keys.now = sesame::gofmt::parse_time(date);
+    m.key_manager.now = sesame::gotext::parse_time(date);
 }
 
 /// Feeds a key script to a session as the live loop does: every effect is performed and its

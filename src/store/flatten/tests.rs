@@ -161,7 +161,7 @@ fn value_text_is_val_to_string() {
     assert_eq!(text(Scalar::Bool(true)), "true");
     assert_eq!(text(Scalar::Int(-2)), "-2");
     assert_eq!(text(Scalar::Null), "<nil>");
-    let t = gofmt::parse_time("2025-01-02T03:04:05.25Z").unwrap();
+    let t = gotext::parse_time("2025-01-02T03:04:05.25Z").unwrap();
     assert_eq!(text(Scalar::Time(t)), "2025-01-02T03:04:05Z");
 }
 
@@ -175,16 +175,6 @@ fn go_v_prints_lists_and_maps_like_fmt() {
     let mut out = Vec::new();
     go_v(&node, &mut out);
     assert_eq!(out, b"[a b 1e+06 [{k <nil>}]]");
-}
-
-#[test]
-fn go_quote_matches_strconv_quote() {
-    assert_eq!(go_quote("a\"b\\c\n\t\u{7}"), r#""a\"b\\c\n\t\a""#);
-    assert_eq!(go_quote("é日😀"), "\"é日😀\"");
-    assert_eq!(
-        go_quote("\u{1}\u{7f}\u{a0}\u{2028}"),
-        r#""\x01\x7f\u00a0\u2028""#
-    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use super::text::{index_any, trim_left, trim_space};
 use super::write::Fnv;
-use crate::store::flatten::go_quote;
+use crate::gotext::go_quote;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::ops::Range;

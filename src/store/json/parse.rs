@@ -113,8 +113,8 @@ fn go_sharp_v(v: &Scalar) -> (String, &'static str) {
         Scalar::Null => ("<nil>".into(), "<nil>"),
         Scalar::Bool(b) => (b.to_string(), "bool"),
         Scalar::Int(i) => (i.to_string(), "int"),
-        Scalar::Float(f) => (crate::gofmt::float_yaml(*f), "float64"),
-        Scalar::Str(s) => (crate::store::flatten::go_quote(&s.to_lossy()), "string"),
+        Scalar::Float(f) => (crate::gotext::float_yaml(*f), "float64"),
+        Scalar::Str(s) => (crate::gotext::go_quote(&s.to_lossy()), "string"),
         _ => (String::new(), ""),
     }
 }

@@ -74,7 +74,7 @@ pub(super) fn number(s: &[u8], start: usize) -> Scanned<Scalar> {
         Ok(f) if f.is_finite() => Ok((Scalar::Float(f), i)),
         _ => Err(format!(
             "strconv.ParseFloat: parsing {}: value out of range",
-            crate::store::flatten::go_quote(text)
+            crate::gotext::go_quote(text)
         )),
     }
 }
@@ -206,7 +206,7 @@ pub(super) fn quote_char(c: u8) -> String {
         b'\'' => r"'\''".into(),
         b'"' => "'\"'".into(),
         _ => {
-            let q = crate::store::flatten::go_quote(&char::from(c).to_string());
+            let q = crate::gotext::go_quote(&char::from(c).to_string());
             format!("'{}'", &q[1..q.len() - 1])
         }
     }

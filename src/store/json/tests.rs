@@ -262,7 +262,7 @@ fn emission_skips_comments_and_formats_scalars() {
     list.items.push(ListItem::Node(Node::scalar(Scalar::Null)));
     list.items
         .push(ListItem::Node(Node::scalar(Scalar::Uint(u64::MAX))));
-    let t = crate::gofmt::parse_time("2024-01-02T03:04:05.5+01:00").unwrap();
+    let t = crate::gotext::parse_time("2024-01-02T03:04:05.5+01:00").unwrap();
     list.items
         .push(ListItem::Node(Node::scalar(Scalar::Time(t))));
     let mut m = Map::new();

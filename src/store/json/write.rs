@@ -2,7 +2,7 @@
 //! `json.Indent` lays out the compact text sops builds.
 
 use super::MAX_DEPTH;
-use crate::gofmt;
+use crate::gotext;
 use crate::tree::{ListItem, Map, MapItem, Node, Scalar};
 use std::ops::Range;
 
@@ -120,9 +120,9 @@ pub(crate) fn scalar(out: &mut Vec<u8>, v: &Scalar) -> Result<(), String> {
         Scalar::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Scalar::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
         Scalar::Uint(u) => out.extend_from_slice(u.to_string().as_bytes()),
-        Scalar::Float(f) => match gofmt::float_json(*f) {
+        Scalar::Float(f) => match gotext::float_json(*f) {
             Some(s) => out.extend_from_slice(s.as_bytes()),
-            None => return Err(format!("json: unsupported value: {}", gofmt::float_f(*f))),
+            None => return Err(format!("json: unsupported value: {}", gotext::float_f(*f))),
         },
         Scalar::Str(s) => write_string(out, s.expose()),
         Scalar::Time(t) => {
@@ -131,7 +131,7 @@ pub(crate) fn scalar(out: &mut Vec<u8>, v: &Scalar) -> Result<(), String> {
                             Time.MarshalJSON: year outside of range [0,9999]"
                     .into());
             }
-            write_string(out, gofmt::time_nano(t).as_bytes());
+            write_string(out, gotext::time_nano(t).as_bytes());
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 
 use super::compose::{Kind, MAX_DEPTH, NO_NODE, Stream};
 use super::resolve::resolve_tagged;
+use crate::gotext::go_quote;
 use base64::Engine;
 use std::collections::HashSet;
 
@@ -278,37 +279,4 @@ impl Checker<'_, '_> {
             }
         }
     }
-}
-
-/// Go's `%#v` of a string: double-quoted with Go escapes.
-pub(super) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\x07' => out.push_str("\\a"),
-            '\x08' => out.push_str("\\b"),
-            '\x0C' => out.push_str("\\f"),
-            '\x0B' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7F => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if c.is_control() || c == '\u{FEFF}' => {
-                let v = c as u32;
-                if v <= 0xFFFF {
-                    out.push_str(&format!("\\u{v:04x}"));
-                } else {
-                    out.push_str(&format!("\\U{v:08x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }

@@ -5,7 +5,7 @@
 //! "whitespace", "indention", foot indentation, pending comment slots). The states and their
 //! order follow go-yaml's `emitterc.go`; flow style is only used for empty collections.
 
-use super::emit_scalar::{Analysis, Style, analyze};
+use super::scalar_style::{Analysis, Style, analyze};
 use crate::store::StoreError;
 use std::borrow::Cow;
 use std::collections::VecDeque;

@@ -6,7 +6,7 @@
 
 use super::compose::{Kind, MAX_DEPTH, NO_NODE, Stream};
 use super::resolve::{Resolved, resolve_plain, resolve_tagged};
-use crate::gofmt;
+use crate::gotext;
 use crate::secret::SecretBuf;
 use crate::tree::{Comment, Entry, Leaf, List, ListItem, Map, MapItem, Node, Scalar};
 use base64::Engine;
@@ -286,45 +286,13 @@ fn go_value(s: &Scalar) -> (&'static str, String) {
             } else if f.is_infinite() {
                 if *f > 0.0 { "+Inf" } else { "-Inf" }.to_string()
             } else {
-                gofmt::float_yaml(*f)
+                gotext::float_yaml(*f)
             };
             ("float64", format!("%!s(float64={v})"))
         }
-        Scalar::Time(t) => ("time.Time", go_time_string(t)),
+        Scalar::Time(t) => ("time.Time", crate::gotext::go_time_string(t)),
         Scalar::Str(_) => ("string", String::new()),
     }
-}
-
-/// Go `time.Time.String()` for the zones go-yaml produces.
-fn go_time_string(t: &time::OffsetDateTime) -> String {
-    let mut s = format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    );
-    if t.nanosecond() != 0 {
-        let frac = format!("{:09}", t.nanosecond());
-        s.push('.');
-        s.push_str(frac.trim_end_matches('0'));
-    }
-    let off = t.offset();
-    let (h, m, _) = off.as_hms();
-    let zone = format!(
-        "{}{:02}{:02}",
-        if off.is_negative() { '-' } else { '+' },
-        h.unsigned_abs(),
-        m.unsigned_abs()
-    );
-    if off.is_utc() {
-        s.push_str(" +0000 UTC");
-    } else {
-        s.push_str(&format!(" {zone} {zone}"));
-    }
-    s
 }
 
 /// One comment item per non-empty line, without the leading `#`.

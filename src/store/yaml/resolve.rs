@@ -376,7 +376,7 @@ mod tests {
 
     #[test]
     fn timestamps_like_go_yaml() {
-        let t = |s: &str| parse_timestamp(s).map(|t| crate::gofmt::time_nano(&t));
+        let t = |s: &str| parse_timestamp(s).map(|t| crate::gotext::time_nano(&t));
         assert_eq!(t("2001-12-14"), Some("2001-12-14T00:00:00Z".into()));
         assert_eq!(t("2001-2-3 4:05:06"), Some("2001-02-03T04:05:06Z".into()));
         assert_eq!(

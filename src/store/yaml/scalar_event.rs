@@ -1,10 +1,10 @@
 //! Scalar events as sops's encoder produces them: the style go-yaml picks for each Go value
 //! (after sops's encode-then-parse round trip), merge and binary tags.
 
-use super::emit_scalar::{Analysis, Style, analyze};
 use super::emitter::{Ev, EvKind};
 use super::resolve::{Resolved, resolve_plain};
-use crate::gofmt;
+use super::scalar_style::{Analysis, Style, analyze};
+use crate::gotext;
 use crate::store::StoreError;
 use crate::tree::Scalar;
 use base64::Engine;
@@ -154,8 +154,8 @@ pub(super) fn scalar_event(s: &Scalar) -> (Ev<'_>, bool) {
         Scalar::Bool(b) => plain(b.to_string()),
         Scalar::Int(i) => plain(i.to_string()),
         Scalar::Uint(u) => plain(u.to_string()),
-        Scalar::Float(f) => plain(gofmt::float_yaml(*f)),
-        Scalar::Time(t) => plain(gofmt::time_nano(t)),
+        Scalar::Float(f) => plain(gotext::float_yaml(*f)),
+        Scalar::Time(t) => plain(gotext::time_nano(t)),
         Scalar::Str(buf) => match buf.as_str() {
             Some(text) => return string_event(text),
             None => {

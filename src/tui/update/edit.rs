@@ -8,7 +8,9 @@ use crate::edit::value::{self, ValueKind};
 use crate::tree::{Entry, Leaf, Node, Scalar};
 use crate::tui::action::Action;
 use crate::tui::history::Step;
-use crate::tui::model::{Confirm, EditState, EditTarget, Mode, Model, Source};
+use crate::tui::model::{
+    Confirm, EditState, EditTarget, Mode, Model, Prompt, PromptPurpose, Source,
+};
 use crate::tui::rows::RowKind;
 use crate::tui::update::{Effect, nav};
 use ratatui_textarea::TextArea;
@@ -22,6 +24,14 @@ pub(super) fn text_area(text: &str) -> TextArea<'static> {
     area.move_cursor(ratatui_textarea::CursorMove::Bottom);
     area.move_cursor(ratatui_textarea::CursorMove::End);
     area
+}
+
+/// Opens a one-line prompt for `purpose`, holding `text`.
+pub(super) fn ask(m: &mut Model, purpose: PromptPurpose, text: &str) {
+    m.mode = Mode::Prompt(Box::new(Prompt {
+        purpose,
+        area: text_area(text),
+    }));
 }
 
 /// Takes the text out of an area and wipes the area's lines.

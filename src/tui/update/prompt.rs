@@ -1,12 +1,12 @@
 //! Prompts over the tree: the key of a new entry (or a new list item), a new name for an
-//! entry, and a search; the key manager's prompts are handed to `keys`.
+//! entry, and a search; the key manager's prompts are handed to `key_manager`.
 
 use crate::edit::ops::{self, Addr, Item, ItemRef, Op};
 use crate::tree::{Entry, Node};
 use crate::tui::action::Action;
 use crate::tui::model::{Mode, Model, Prompt, PromptPurpose};
 use crate::tui::rows::RowKind;
-use crate::tui::update::edit::{commit, open_editor, take_text, text_area, writable};
+use crate::tui::update::edit::{ask, commit, open_editor, take_text, writable};
 use crate::tui::update::{Effect, nav};
 
 /// Where an added item goes: inside the selected container, or after the selected item.
@@ -94,14 +94,7 @@ pub fn start_rename(m: &mut Model) {
     ask(m, PromptPurpose::Rename(addr), &key);
 }
 
-/// Opens a one-line prompt for `purpose`, holding `text`.
-pub(super) fn ask(m: &mut Model, purpose: PromptPurpose, text: &str) {
-    m.mode = Mode::Prompt(Box::new(Prompt {
-        purpose,
-        area: text_area(text),
-    }));
-}
-
+/// Opens the search prompt.
 pub fn start_search(m: &mut Model) {
     ask(m, PromptPurpose::Search, "");
 }
@@ -119,7 +112,7 @@ pub fn in_prompt(m: &mut Model, action: Action) -> Vec<Effect> {
         }
         Action::Cancel => {
             m.mode = if prompt.purpose.is_keys() {
-                Mode::Keys
+                Mode::KeyManager
             } else {
                 Mode::Normal
             };
@@ -131,8 +124,8 @@ pub fn in_prompt(m: &mut Model, action: Action) -> Vec<Effect> {
             let Prompt { purpose, area } = *prompt;
             let text = take_text(area).to_string();
             if purpose.is_keys() {
-                m.mode = Mode::Keys;
-                return super::keys::prompt_done(m, purpose, text);
+                m.mode = Mode::KeyManager;
+                return super::key_manager::prompt_done(m, purpose, text);
             }
             prompt_done(m, purpose, text);
         }

@@ -15,7 +15,7 @@ use crate::tui::update::edit::commit;
 pub fn reloaded(m: &mut Model, source: Source) {
     let keep = m.selected_addr();
     let carried = carry_over(m, &source);
-    let staged = m.keys.plan.changes().to_vec();
+    let staged = m.key_manager.plan.changes().to_vec();
     m.source = source;
     m.history = Default::default();
     m.revealed.clear();
@@ -29,7 +29,7 @@ pub fn reloaded(m: &mut Model, source: Source) {
         }
     }
     let md = m.source.metadata().clone();
-    m.keys.reset(&md);
+    m.key_manager.reset(&md);
     m.rebuild_rows();
 
     let mut report = ReloadReport::default();
@@ -59,7 +59,7 @@ pub fn reloaded(m: &mut Model, source: Source) {
         Err(why) => report.dropped.push(why),
     }
     for change in staged {
-        match m.keys.plan.stage(change) {
+        match m.key_manager.plan.stage(change) {
             Ok(()) => report.kept += 1,
             Err(why) => report.dropped.push(format!("recipients: {why}")),
         }

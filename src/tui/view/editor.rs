@@ -2,7 +2,6 @@
 
 use crate::tui::model::{EditState, Model, Prompt};
 use crate::tui::theme::Theme;
-use crate::tui::update::purpose_label;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
@@ -49,7 +48,7 @@ pub fn draw_prompt(prompt: &Prompt, theme: &Theme, f: &mut Frame, area: Rect) {
         .borders(Borders::ALL)
         .border_style(theme.key)
         .title(Span::styled(
-            format!(" {} ", purpose_label(&prompt.purpose)),
+            format!(" {} ", prompt.purpose.label()),
             theme.key,
         ))
         .title_bottom(Span::styled(" Enter ok · Esc cancel ", theme.muted));

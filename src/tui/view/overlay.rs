@@ -88,7 +88,7 @@ pub fn confirm(m: &Model, c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect)
             "Quit",
             format!(
                 "Quit without saving {} change(s)?",
-                m.history.since_save().0.len() + m.keys.plan.labels().len()
+                m.history.since_save().0.len() + m.key_manager.plan.labels().len()
             ),
         ),
     };
@@ -133,7 +133,13 @@ pub fn review_save(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
     let labels: Vec<String> = steps
         .iter()
         .map(|s| s.label.clone())
-        .chain(m.keys.plan.labels().iter().map(|l| format!("keys: {l}")))
+        .chain(
+            m.key_manager
+                .plan
+                .labels()
+                .iter()
+                .map(|l| format!("keys: {l}")),
+        )
         .collect();
     let room = area.height.saturating_sub(8) as usize;
     for label in labels.iter().take(room) {
@@ -159,7 +165,7 @@ pub fn review_save(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
     }
     lines.push(Line::default());
     lines.push(text(
-        if m.keys.plan.rotates() {
+        if m.key_manager.plan.rotates() {
             "A new data key: every value is encrypted again."
         } else {
             "Changed values get a fresh encryption; all others keep their ciphertext."

@@ -1,11 +1,11 @@
-//! The key manager's state: staged recipient changes (`recipients::Plan`), the cursor over
+//! The key manager's state: staged recipient changes (`keys::plan::Plan`), the cursor over
 //! groups and keys, and what this machine can do with each key (probed by the session, so
 //! `update` stays pure). Nothing here draws or reads.
 
 use crate::keys::groups::{Availability, KeySources};
+use crate::keys::plan::{DEFAULT_ROTATE_AFTER_DAYS, DataKeyAge, GroupDiff, Plan};
 use crate::keys::{KeyGroup, KeyKind, MasterKey};
 use crate::metadata::Metadata;
-use crate::recipients::{DEFAULT_ROTATE_AFTER_DAYS, DataKeyAge, GroupDiff, Plan};
 use std::collections::HashMap;
 
 /// A key by type and sops display string (what `facts` are keyed by).
@@ -67,7 +67,7 @@ pub struct KeyManager {
 impl KeyManager {
     pub fn new(md: &Metadata) -> KeyManager {
         KeyManager {
-            plan: Plan::new(md),
+            plan: Plan::new(&md.key_groups, md.shamir_threshold),
             cursor: 0,
             facts: HashMap::new(),
             now: None,
@@ -77,7 +77,7 @@ impl KeyManager {
 
     /// Starts over from the file's metadata (after a save or a reload).
     pub fn reset(&mut self, md: &Metadata) {
-        self.plan = Plan::new(md);
+        self.plan = Plan::new(&md.key_groups, md.shamir_threshold);
         self.clamp();
     }
 
@@ -110,7 +110,7 @@ impl KeyManager {
 
     /// The data key's age, from the file's metadata.
     pub fn data_key_age(&self, md: &Metadata) -> Option<DataKeyAge> {
-        DataKeyAge::of(md, self.now?)
+        DataKeyAge::of(&md.key_groups, self.now?)
     }
 
     /// The keys of the staged groups nothing is known about yet.

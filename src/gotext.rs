@@ -1,7 +1,8 @@
-//! Go's text forms of numbers, booleans and times, as sops writes and reads them.
+//! Go's text forms of numbers, booleans, times and quoted strings, as sops writes and reads
+//! them.
 //!
 //! sops is written in Go, so its byte-exact output depends on `strconv.FormatFloat`,
-//! `encoding/json` and `time.Time.MarshalText`; these functions reproduce them.
+//! `encoding/json`, `time.Time.MarshalText` and `strconv.Quote`; these functions reproduce them.
 
 use time::{OffsetDateTime, UtcOffset};
 
@@ -232,6 +233,78 @@ pub fn now_seconds() -> String {
     time_seconds(&now.replace_nanosecond(0).unwrap_or(now))
 }
 
+/// Go `strconv.Quote` (`%q`): a double-quoted Go string literal.
+pub fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if is_go_print(c) => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// An approximation of Go `unicode.IsPrint`: no controls, no spaces but ASCII space, no format
+/// characters.
+fn is_go_print(c: char) -> bool {
+    if c == ' ' {
+        return true;
+    }
+    !(c.is_control()
+        || c.is_whitespace()
+        || matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}'
+            | '\u{e000}'..='\u{f8ff}'))
+}
+
+/// Go `time.Time.String()` for the zones go-yaml produces.
+pub fn go_time_string(t: &time::OffsetDateTime) -> String {
+    let mut s = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    if t.nanosecond() != 0 {
+        let frac = format!("{:09}", t.nanosecond());
+        s.push('.');
+        s.push_str(frac.trim_end_matches('0'));
+    }
+    let off = t.offset();
+    let (h, m, _) = off.as_hms();
+    let zone = format!(
+        "{}{:02}{:02}",
+        if off.is_negative() { '-' } else { '+' },
+        h.unsigned_abs(),
+        m.unsigned_abs()
+    );
+    if off.is_utc() {
+        s.push_str(" +0000 UTC");
+    } else {
+        s.push_str(&format!(" {zone} {zone}"));
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,5 +398,15 @@ mod tests {
         let z = parse_time("2024-01-01T00:00:00+00:00").unwrap();
         assert_eq!(time_nano(&z), "2024-01-01T00:00:00Z");
         assert_eq!(now_seconds().len(), 20);
+    }
+
+    #[test]
+    fn go_quote_matches_strconv_quote() {
+        assert_eq!(go_quote("a\"b\\c\n\t\u{7}"), r#""a\"b\\c\n\t\a""#);
+        assert_eq!(go_quote("é日😀"), "\"é日😀\"");
+        assert_eq!(
+            go_quote("\u{1}\u{7f}\u{a0}\u{2028}"),
+            r#""\x01\x7f\u00a0\u2028""#
+        );
     }
 }

@@ -1,26 +1,24 @@
 //! The key manager: moving over groups and keys, staging recipient changes (each checked by
-//! `recipients::Plan`, refused with its reason), and the `.sops.yaml` rule preview. Nothing
+//! `keys::plan::Plan`, refused with its reason), and the `.sops.yaml` rule preview. Nothing
 //! is written here: a save applies the plan.
 
-use crate::keys::KeyGroup;
-use crate::recipients::{
-    Change, diff_groups, keep_stored_entries, parse_recipient, rule_threshold,
-};
+use crate::keys::plan::{Change, diff_groups, keep_stored_entries, rule_threshold};
+use crate::keys::{KeyGroup, MasterKey};
 use crate::tui::action::Action;
-use crate::tui::keyman::{Entry, RulePreview};
+use crate::tui::key_manager::{Entry, RulePreview};
 use crate::tui::model::{Mode, Model, PromptPurpose};
-use crate::tui::update::prompt::ask;
-use crate::tui::update::{Effect, edit};
+use crate::tui::update::Effect;
+use crate::tui::update::edit::{self, ask};
 
 /// Opens the key manager; the session then says what this machine can do with each key.
 pub fn open(m: &mut Model) -> Vec<Effect> {
-    m.mode = Mode::Keys;
-    m.keys.clamp();
+    m.mode = Mode::KeyManager;
+    m.key_manager.clamp();
     probe(m)
 }
 
 fn probe(m: &Model) -> Vec<Effect> {
-    if m.keys.unprobed().is_empty() {
+    if m.key_manager.unprobed().is_empty() {
         vec![]
     } else {
         vec![Effect::ProbeKeys]
@@ -30,23 +28,23 @@ fn probe(m: &Model) -> Vec<Effect> {
 pub fn in_keys(m: &mut Model, action: Action) -> Vec<Effect> {
     let page = m.height.max(1) as isize / 2;
     match action {
-        Action::Up => m.keys.step(-1),
-        Action::Down => m.keys.step(1),
-        Action::PageUp => m.keys.step(-page),
-        Action::PageDown => m.keys.step(page),
-        Action::Top => m.keys.step(isize::MIN / 2),
-        Action::Bottom => m.keys.step(isize::MAX / 2),
-        Action::Undo => match m.keys.plan.unstage_last() {
+        Action::Up => m.key_manager.step(-1),
+        Action::Down => m.key_manager.step(1),
+        Action::PageUp => m.key_manager.step(-page),
+        Action::PageDown => m.key_manager.step(page),
+        Action::Top => m.key_manager.step(isize::MIN / 2),
+        Action::Bottom => m.key_manager.step(isize::MAX / 2),
+        Action::Undo => match m.key_manager.plan.unstage_last() {
             Some(label) => {
-                m.keys.clamp();
+                m.key_manager.clamp();
                 m.info(format!("unstaged: {label}"));
             }
             None => m.info("nothing staged"),
         },
         Action::Save => return crate::tui::update::ask_save(m),
-        Action::Cancel | Action::Recipients => {
+        Action::Cancel | Action::KeyManager => {
             m.mode = Mode::Normal;
-            if !m.keys.plan.is_empty() {
+            if !m.key_manager.plan.is_empty() {
                 m.info("recipient changes staged: Ctrl-S reviews and saves them");
             }
         }
@@ -67,7 +65,7 @@ pub fn in_keys(m: &mut Model, action: Action) -> Vec<Effect> {
 
 /// Starts or stages a change of recipients.
 fn change(m: &mut Model, action: Action) -> Vec<Effect> {
-    let selected = m.keys.selected();
+    let selected = m.key_manager.selected();
     match action {
         Action::Add => {
             let group = selected.map_or(0, Entry::group);
@@ -75,7 +73,7 @@ fn change(m: &mut Model, action: Action) -> Vec<Effect> {
         }
         Action::AddGroup => ask(m, PromptPurpose::NewGroup, ""),
         Action::Threshold => {
-            let now = m.keys.plan.raw_threshold().to_string();
+            let now = m.key_manager.plan.raw_threshold().to_string();
             ask(m, PromptPurpose::Threshold, &now);
         }
         Action::Delete => match selected {
@@ -106,13 +104,19 @@ fn stage(m: &mut Model, change: Change) -> Vec<Effect> {
         change,
         Change::AddKey { .. } | Change::AddGroup(_) | Change::ReplaceGroups { .. }
     );
-    match m.keys.plan.stage(change) {
+    match m.key_manager.plan.stage(change) {
         Ok(()) => {
-            let label = m.keys.plan.labels().last().cloned().unwrap_or_default();
+            let label = m
+                .key_manager
+                .plan
+                .labels()
+                .last()
+                .cloned()
+                .unwrap_or_default();
             m.info(format!(
                 "staged: {label} (Ctrl-S reviews and saves, u unstages)"
             ));
-            m.keys.clamp();
+            m.key_manager.clamp();
             if adds {
                 return probe(m);
             }
@@ -142,7 +146,7 @@ pub fn prompt_done(m: &mut Model, purpose: PromptPurpose, text: String) -> Vec<E
                 m.error("no recipient given: type an age or SSH public key, a PGP fingerprint, an armored key file or a KMS ARN");
                 return vec![];
             }
-            match parse_recipient(&text) {
+            match MasterKey::parse_typed(&text) {
                 Ok(Some(key)) => add_keys(m, group, vec![key]),
                 Ok(None) => vec![Effect::ImportPgp { group, path: text }],
                 Err(why) => {
@@ -156,7 +160,7 @@ pub fn prompt_done(m: &mut Model, purpose: PromptPurpose, text: String) -> Vec<E
 }
 
 /// Stages new keys in `group`, or as a new group.
-fn add_keys(m: &mut Model, group: Option<usize>, keys: Vec<crate::keys::MasterKey>) -> Vec<Effect> {
+fn add_keys(m: &mut Model, group: Option<usize>, keys: Vec<MasterKey>) -> Vec<Effect> {
     match group {
         None => stage(m, Change::AddGroup(KeyGroup { keys })),
         Some(g) => {
@@ -200,7 +204,7 @@ pub fn rule_found(m: &mut Model, found: Result<Box<RulePreview>, String>) {
             return;
         }
     };
-    let plan = &m.keys.plan;
+    let plan = &m.key_manager.plan;
     preview.threshold = rule_threshold(
         None,
         plan.raw_threshold(),
@@ -229,7 +233,8 @@ pub fn rule_found(m: &mut Model, found: Result<Box<RulePreview>, String>) {
 pub fn in_rule_preview(m: &mut Model, action: Action) -> Vec<Effect> {
     match action {
         Action::Confirm => {
-            let Mode::RulePreview(preview) = std::mem::replace(&mut m.mode, Mode::Keys) else {
+            let Mode::RulePreview(preview) = std::mem::replace(&mut m.mode, Mode::KeyManager)
+            else {
                 return vec![];
             };
             stage(
@@ -241,7 +246,7 @@ pub fn in_rule_preview(m: &mut Model, action: Action) -> Vec<Effect> {
             )
         }
         Action::Cancel => {
-            m.mode = Mode::Keys;
+            m.mode = Mode::KeyManager;
             m.info("the rule's keys were not taken");
             vec![]
         }

@@ -4,7 +4,7 @@
 use crate::crypto::cipher::{CipherError, ValueCipher, ValueType};
 use crate::crypto::data_key::DataKey;
 use crate::crypto::mac::MacHasher;
-use crate::gofmt;
+use crate::gotext;
 use crate::rules::Selector;
 use crate::secret::SecretBuf;
 use crate::tree::{Comment, Entry, Leaf, List, ListItem, Map, MapItem, Node, Scalar};
@@ -164,15 +164,15 @@ fn canonical(value: &Scalar) -> Option<(Cow<'_, [u8]>, ValueType)> {
         Scalar::Str(s) => (Cow::Borrowed(s.expose()), ValueType::Str),
         Scalar::Int(i) => (Cow::Owned(i.to_string().into_bytes()), ValueType::Int),
         Scalar::Float(f) => (
-            Cow::Owned(gofmt::float_f(*f).into_bytes()),
+            Cow::Owned(gotext::float_f(*f).into_bytes()),
             ValueType::Float,
         ),
         Scalar::Bool(b) => (
-            Cow::Borrowed(gofmt::bool_title(*b).as_bytes()),
+            Cow::Borrowed(gotext::bool_title(*b).as_bytes()),
             ValueType::Bool,
         ),
         Scalar::Time(t) => (
-            Cow::Owned(gofmt::time_nano(t).into_bytes()),
+            Cow::Owned(gotext::time_nano(t).into_bytes()),
             ValueType::Time,
         ),
         Scalar::Null | Scalar::Uint(_) => return None,
@@ -435,22 +435,22 @@ fn decrypt_node(
         ValueType::Str => Scalar::Str(SecretBuf::new(plain.to_vec())),
         ValueType::Int => Scalar::Int(
             text()
-                .and_then(gofmt::parse_int)
+                .and_then(gotext::parse_int)
                 .ok_or_else(|| bad_plain("int"))?,
         ),
         ValueType::Float => Scalar::Float(
             text()
-                .and_then(gofmt::parse_float)
+                .and_then(gotext::parse_float)
                 .ok_or_else(|| bad_plain("float"))?,
         ),
         ValueType::Bool => Scalar::Bool(
             text()
-                .and_then(gofmt::parse_bool)
+                .and_then(gotext::parse_bool)
                 .ok_or_else(|| bad_plain("bool"))?,
         ),
         ValueType::Time => Scalar::Time(
             text()
-                .and_then(gofmt::parse_time)
+                .and_then(gotext::parse_time)
                 .ok_or_else(|| bad_plain("time"))?,
         ),
         ValueType::Comment => {

@@ -4,7 +4,7 @@
 
 use crate::keys::groups::Availability;
 use crate::keys::{Field, KeyKind, MasterKey};
-use crate::tui::keyman::{Entry, KeyFacts, RulePreview, key_id};
+use crate::tui::key_manager::{Entry, KeyFacts, RulePreview, key_id};
 use crate::tui::model::Model;
 use crate::tui::theme::Theme;
 use crate::tui::view::tree::CHANGED;
@@ -41,7 +41,7 @@ pub fn draw(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
 }
 
 fn lines(m: &Model, theme: &Theme, width: usize) -> (Vec<Line<'static>>, usize) {
-    let km = &m.keys;
+    let km = &m.key_manager;
     let plan = &km.plan;
     let mut out = Vec::new();
     let mut sentence = plan.who_can_decrypt();
@@ -107,7 +107,7 @@ fn lines(m: &Model, theme: &Theme, width: usize) -> (Vec<Line<'static>>, usize) 
 }
 
 fn data_key_line(m: &Model, theme: &Theme) -> Line<'static> {
-    let km = &m.keys;
+    let km = &m.key_manager;
     if km.plan.rotates() {
         return Line::styled(
             "A new data key is staged: every value is encrypted again on save.",
@@ -117,7 +117,7 @@ fn data_key_line(m: &Model, theme: &Theme) -> Line<'static> {
     let md = m.source.metadata();
     match km.data_key_age(md) {
         Some(age) => {
-            let date = crate::gofmt::time_seconds(&age.created);
+            let date = crate::gotext::time_seconds(&age.created);
             let mut spans = vec![Span::styled(
                 format!(
                     "Data key created {} ({} day{} ago).",
@@ -263,7 +263,7 @@ pub fn rule_preview(m: &Model, p: &RulePreview, theme: &Theme, f: &mut Frame, ar
         ),
         Line::default(),
     ];
-    let old = m.keys.plan.raw_threshold();
+    let old = m.key_manager.plan.raw_threshold();
     if p.threshold != old {
         lines.push(Line::styled(
             format!("Shamir threshold {old} → {}", p.threshold),
