@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# The whole test suite, on a fresh machine: installs the test tools (the real sops, the local
-# KMS server) into .tools/, starts the KMS server on 127.0.0.1 for the KMS tests, then runs every
-# test. CI runs exactly this (see .ci/run and README.md).
+# The whole test suite, on a fresh machine: checks formatting, lints (clippy, warnings are
+# errors) and that the core library builds without its front-end features, installs the test
+# tools (the real sops, the local KMS server) into .tools/, starts the KMS server on 127.0.0.1
+# for the KMS tests, then runs every test. CI runs exactly this (see .ci/run and README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+cargo fmt --check
+cargo clippy --all-targets --locked -- -D warnings
+# The core/front-end boundary, checked by the compiler: no editor, AWS SDK or publish.
+cargo check --lib --no-default-features --locked
 ./scripts/install-tools.sh
 
 # A local AWS KMS + STS API (moto) on a free loopback port; the KMS tests find it through

@@ -24,6 +24,7 @@ fn no_fifo_file_is_removed_after_the_command() {
     assert!(!path.parent().unwrap().exists(), "temp folder left behind");
 }
 
+#[allow(unsafe_code)]
 #[test]
 fn sigterm_still_removes_the_temp_file() {
     let sb = Sandbox::new().env("SOPS_AGE_KEY", TEST_IDENTITY);

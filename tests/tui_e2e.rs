@@ -241,6 +241,7 @@ fn reveal_edit_save_quit_then_sops_reads_it() {
     assert!(file.exists());
 }
 
+#[allow(unsafe_code)]
 #[test]
 fn sigterm_restores_the_terminal_and_leaves_the_file() {
     let (sb, file, env) = setup();

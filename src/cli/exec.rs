@@ -39,6 +39,7 @@ fn shell(command: &str, user: Option<&str>) -> CliResult<Command> {
     Ok(cmd)
 }
 
+#[allow(unsafe_code)]
 fn lookup_user(name: &str) -> CliResult<(u32, u32)> {
     let c_name = std::ffi::CString::new(name)
         .map_err(|_| Failure::new(code::GENERIC, format!("invalid user name {name:?}")))?;
@@ -64,6 +65,7 @@ fn status_code(status: ExitStatus) -> i32 {
 
 /// Runs `cmd` to completion, forwarding SIGINT, SIGTERM and SIGHUP to it so that we outlive it
 /// and can clean up.
+#[allow(unsafe_code)]
 fn run_forwarding_signals(mut cmd: Command) -> CliResult<ExitStatus> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
@@ -300,6 +302,7 @@ fn write_private_file(path: &Path, bytes: &[u8]) -> CliResult {
     Ok(())
 }
 
+#[allow(unsafe_code)]
 fn make_fifo(path: &Path) -> CliResult {
     let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
         .map_err(|_| Failure::new(code::GENERIC, "temporary path contains a NUL byte"))?;

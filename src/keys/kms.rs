@@ -7,17 +7,20 @@ mod error;
 pub use error::{Cause, KmsError, Operation};
 
 use crate::keys::{Field, MasterKey};
-use aws_config::BehaviorVersion;
-use aws_config::sts::AssumeRoleProvider;
-use aws_sdk_kms::Client;
-use aws_sdk_kms::config::Region;
-use aws_sdk_kms::primitives::Blob;
+#[cfg(feature = "aws-kms")]
+use aws_config::{BehaviorVersion, sts::AssumeRoleProvider};
+#[cfg(feature = "aws-kms")]
+use aws_sdk_kms::{Client, config::Region, primitives::Blob};
+#[cfg(feature = "aws-kms")]
 use base64::Engine;
+#[cfg(feature = "aws-kms")]
 use base64::engine::general_purpose::STANDARD as BASE64;
 use regex::Regex;
+#[cfg(feature = "aws-kms")]
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::sync::LazyLock;
+#[cfg(feature = "aws-kms")]
 use tokio::runtime::Runtime;
 use zeroize::Zeroizing;
 
@@ -27,6 +30,7 @@ static ARN: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// One KMS master key's settings, read from its fields.
+#[cfg_attr(not(feature = "aws-kms"), allow(dead_code))]
 struct Spec<'a> {
     arn: &'a str,
     role: &'a str,
@@ -57,6 +61,7 @@ impl<'a> Spec<'a> {
         })
     }
 
+    #[cfg(feature = "aws-kms")]
     fn client_id(&self) -> ClientId {
         ClientId {
             region: self.region.clone(),
@@ -66,6 +71,7 @@ impl<'a> Spec<'a> {
     }
 }
 
+#[cfg(feature = "aws-kms")]
 /// What a client is configured by: keys that share these share a client (and its credentials).
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct ClientId {
@@ -75,12 +81,14 @@ struct ClientId {
 }
 
 /// The KMS side of a process: a runtime and the clients made so far.
+#[cfg(feature = "aws-kms")]
 #[derive(Default)]
 pub struct Kms {
     runtime: OnceCell<Result<Runtime, String>>,
     clients: RefCell<HashMap<ClientId, Client>>,
 }
 
+#[cfg(feature = "aws-kms")]
 impl Kms {
     /// Nothing is set up until the first key is used.
     pub fn new() -> Self {
@@ -168,6 +176,7 @@ impl Kms {
     }
 }
 
+#[cfg(feature = "aws-kms")]
 /// Loads the standard AWS configuration (environment, `~/.aws/config` and `credentials`, SSO,
 /// `AWS_ENDPOINT_URL[_KMS]`) for a region and optional profile, assuming `role` if set.
 async fn make_client(id: &ClientId) -> Client {
@@ -192,6 +201,7 @@ async fn make_client(id: &ClientId) -> Client {
     Client::from_conf(conf)
 }
 
+#[cfg(feature = "aws-kms")]
 /// sops compat: the STS session name is `sops@<hostname>`, with every character outside
 /// sops's class `[a-zA-Z0-9=,.@-_]` removed (in that class `@-_` is a range, so `-` itself is
 /// removed), cut to 64 bytes.
@@ -205,6 +215,8 @@ fn session_name(host: &str) -> String {
     name
 }
 
+#[cfg(feature = "aws-kms")]
+#[allow(unsafe_code)]
 fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname writes at most that many bytes.
@@ -216,10 +228,40 @@ fn hostname() -> String {
     String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
+/// Without the `aws-kms` feature: KMS keys stay in files untouched, and using one says that
+/// this build cannot.
+#[cfg(not(feature = "aws-kms"))]
+#[derive(Default)]
+pub struct Kms;
+
+#[cfg(not(feature = "aws-kms"))]
+impl Kms {
+    pub fn new() -> Self {
+        Kms
+    }
+
+    pub fn wrap(&self, key: &MasterKey, _secret: &[u8]) -> Result<String, KmsError> {
+        Err(not_built_in(key, Operation::Encrypt))
+    }
+
+    pub fn unwrap(&self, key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+        Err(not_built_in(key, Operation::Decrypt))
+    }
+}
+
+#[cfg(not(feature = "aws-kms"))]
+fn not_built_in(key: &MasterKey, op: Operation) -> KmsError {
+    match Spec::of(key, op) {
+        Ok(spec) => KmsError::new(op, spec.arn, Cause::NotBuiltIn, String::new()),
+        Err(e) => e,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[cfg(feature = "aws-kms")]
     #[test]
     fn session_name_matches_sops() {
         assert_eq!(session_name("my-host.example_1"), "sops@myhost.example_1");

@@ -4,6 +4,7 @@
 //! (`KEYCTL_GET_PERSISTENT` fails as on a kernel built without persistent keyrings, which the
 //! keyutils store supports). So `sesame identity add` in a test never writes where the user's
 //! own identities live, and tests run in parallel.
+#![allow(unsafe_code)] // test scaffolding: keyctl and seccomp syscalls, each with a SAFETY note
 
 use std::ffi::CString;
 use std::os::unix::process::CommandExt;

@@ -1,8 +1,11 @@
 //! Why an AWS KMS request failed, in words a user can act on: the SDK's error is sorted into a
 //! few causes (no credentials, access denied, key disabled, wrong region, ...) each with advice.
 
+#[cfg(feature = "aws-kms")]
 use super::Spec;
+#[cfg(feature = "aws-kms")]
 use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
+#[cfg(feature = "aws-kms")]
 use std::error::Error;
 use std::fmt;
 
@@ -36,6 +39,8 @@ pub enum Cause {
     WrongKeyOrContext,
     /// The KMS endpoint could not be reached.
     Unreachable,
+    /// This build of sesame has no AWS client (built without the `aws-kms` feature).
+    NotBuiltIn,
     /// Anything else; the detail says what.
     Other,
 }
@@ -80,6 +85,7 @@ impl KmsError {
                 "KMS refused the ciphertext: it was made by another key or with another encryption context".into()
             }
             Cause::Unreachable => "the AWS endpoint (KMS, or STS for a role) could not be reached".into(),
+            Cause::NotBuiltIn => "this sesame was built without AWS KMS support".into(),
             Cause::Other => "the request failed".into(),
         }
     }
@@ -115,6 +121,7 @@ impl KmsError {
             Cause::KeyDisabled => "enable the key (or cancel its deletion) in AWS KMS, or use another key of the file".into(),
             Cause::WrongKeyOrContext => "check the ARN and the key's encryption context (context:) against the ones the file was encrypted with".into(),
             Cause::Unreachable => "check the network, the region in the ARN and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_KMS if set".into(),
+            Cause::NotBuiltIn => "use a sesame built with its default features (cargo feature aws-kms), or another key of the file".into(),
             Cause::Other => "check the AWS credentials, region and key policy".into(),
         }
     }
@@ -138,6 +145,7 @@ impl std::error::Error for KmsError {}
 
 /// Sorts an SDK error into a cause. Service errors go by their error code; everything else
 /// (credentials, connection) by the SDK's error chain.
+#[cfg(feature = "aws-kms")]
 pub(super) fn classify<E, R>(op: Operation, spec: &Spec, err: SdkError<E, R>) -> KmsError
 where
     E: ProvideErrorMetadata + Error + 'static,
@@ -163,6 +171,7 @@ where
 
 /// The error and its sources in words, one line: the SDK nests the same failure several
 /// levels deep, so repeated and empty levels are left out.
+#[cfg(feature = "aws-kms")]
 fn causes(err: &(dyn Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next = Some(err);
@@ -180,6 +189,7 @@ fn causes(err: &(dyn Error + 'static)) -> String {
     parts.join(": ")
 }
 
+#[cfg(feature = "aws-kms")]
 fn by_code(code: &str) -> Cause {
     match code {
         "AccessDeniedException" => Cause::AccessDenied,
@@ -196,6 +206,7 @@ fn by_code(code: &str) -> Cause {
     }
 }
 
+#[cfg(feature = "aws-kms")]
 fn by_chain(chain: &str, spec: &Spec) -> Cause {
     let credentials = chain.contains("credential");
     if credentials
@@ -215,7 +226,7 @@ fn by_chain(chain: &str, spec: &Spec) -> Cause {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "aws-kms"))]
 mod tests {
     use super::*;
 
