@@ -472,3 +472,45 @@ fn the_checker_sees_imports_and_circles() {
         real["document"]
     );
 }
+
+/// ARCHITECTURE.md names each layer with its modules, and every source file it names exists.
+#[test]
+fn architecture_md_matches_the_tree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    for (layer, mods) in LAYERS {
+        let row = doc
+            .lines()
+            .find(|l| l.starts_with(&format!("| {layer} |")))
+            .unwrap_or_else(|| panic!("ARCHITECTURE.md has no row for the {layer} layer"));
+        let cell = row.split('|').nth(2).unwrap();
+        for m in *mods {
+            assert!(
+                cell.contains(&format!("`{m}`")) || cell.contains(&format!("`{m}/`")),
+                "ARCHITECTURE.md's {layer} row does not name {m}"
+            );
+        }
+    }
+    let mut named = 0;
+    for token in doc.split('`').skip(1).step_by(2) {
+        let token = token.trim_end_matches([',', ')']);
+        if token.ends_with(".rs") && !token.contains([' ', '<', '*']) {
+            let path = if token.starts_with("tests/") || token.starts_with("src/") {
+                root.join(token)
+            } else {
+                let under_tui = root.join("src/tui").join(token);
+                if under_tui.exists() {
+                    under_tui
+                } else {
+                    root.join("src").join(token)
+                }
+            };
+            assert!(
+                path.exists(),
+                "ARCHITECTURE.md names {token}, which does not exist"
+            );
+            named += 1;
+        }
+    }
+    assert!(named > 10, "checked {named} file names");
+}
