@@ -475,7 +475,27 @@ mod tests {
         for text in ["ctrl-r", "G", "space", "pgdn", "alt-enter", "f2", "?"] {
             let chord = Chord::parse(text).unwrap();
             assert!(!chord.label().is_empty());
+            assert_eq!(Chord::of(&chord.key_event()), Some(chord), "{text}");
         }
         assert_eq!(Chord::parse("ctrl-r").unwrap().label(), "Ctrl-R");
+        let shifted = Chord::parse("G").unwrap().key_event();
+        assert_eq!(shifted.modifiers, KeyModifiers::SHIFT);
+    }
+
+    /// Files written for earlier versions keep working: `[keys]` is `[key_manager]`, the
+    /// action `recipients` is `key_manager`.
+    #[test]
+    fn earlier_names_still_read() {
+        let mut km = Keymap::default();
+        km.apply_toml("[keys]\n\"x\" = \"delete\"\n[normal]\n\"z\" = \"recipients\"\n")
+            .unwrap();
+        let a = km.action(
+            &Mode::KeyManager,
+            key(KeyCode::Char('x'), KeyModifiers::NONE),
+        );
+        assert_eq!(a.and_then(|a| a.name()), Some("delete"));
+        let a = km.action(&Mode::Normal, key(KeyCode::Char('z'), KeyModifiers::NONE));
+        assert!(matches!(a, Some(Action::KeyManager)));
+        assert_eq!(Action::KeyManager.name(), Some("key_manager"));
     }
 }

@@ -127,7 +127,7 @@ impl PromptPurpose {
     }
 
     /// Whether the prompt belongs to the key manager (and returns to it).
-    pub fn is_keys(&self) -> bool {
+    pub fn is_key_manager(&self) -> bool {
         matches!(
             self,
             PromptPurpose::AddRecipient(_) | PromptPurpose::NewGroup | PromptPurpose::Threshold
@@ -364,10 +364,10 @@ impl Model {
     }
 
     /// Whether the key manager is the screen (under its prompts and questions too).
-    pub fn on_key_screen(&self) -> bool {
+    pub fn on_key_manager(&self) -> bool {
         match &self.mode {
             Mode::KeyManager | Mode::RulePreview(_) => true,
-            Mode::Prompt(p) => p.purpose.is_keys(),
+            Mode::Prompt(p) => p.purpose.is_key_manager(),
             _ => false,
         }
     }

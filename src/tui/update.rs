@@ -139,7 +139,7 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
             Action::Cancel => close(m),
             _ => vec![],
         },
-        Mode::KeyManager => key_manager::in_keys(m, action),
+        Mode::KeyManager => key_manager::in_key_manager(m, action),
         Mode::RulePreview(_) => key_manager::in_rule_preview(m, action),
         Mode::Help | Mode::MacWarning | Mode::Reloaded(_) => match action {
             Action::Cancel | Action::Confirm => close(m),

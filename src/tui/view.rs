@@ -29,7 +29,7 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame) {
     title_bar(m, theme, f, title);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(body);
-    if m.on_key_screen() {
+    if m.on_key_manager() {
         key_manager::draw(m, theme, f, body);
     } else {
         tree::draw(m, theme, f, left);
@@ -78,7 +78,7 @@ fn title_bar(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
 }
 
 fn status_line(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
-    let position = if m.on_key_screen() {
+    let position = if m.on_key_manager() {
         format!(
             "{}/{}",
             m.key_manager.cursor + 1,
@@ -92,7 +92,7 @@ fn status_line(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
     let (style, text) = match &m.status {
         Some((Level::Error, t)) => (theme.error, t.clone()),
         Some((Level::Info, t)) => (theme.text, t.clone()),
-        None if m.on_key_screen() => (
+        None if m.on_key_manager() => (
             theme.muted,
             "Changes are staged, then written together by Ctrl-S · Esc back to the tree"
                 .to_string(),

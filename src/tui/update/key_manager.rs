@@ -25,7 +25,7 @@ fn probe(m: &Model) -> Vec<Effect> {
     }
 }
 
-pub fn in_keys(m: &mut Model, action: Action) -> Vec<Effect> {
+pub fn in_key_manager(m: &mut Model, action: Action) -> Vec<Effect> {
     let page = m.height.max(1) as isize / 2;
     match action {
         Action::Up => m.key_manager.step(-1),

@@ -111,7 +111,7 @@ pub fn in_prompt(m: &mut Model, action: Action) -> Vec<Effect> {
             prompt.area.insert_str(text.lines().next().unwrap_or(""));
         }
         Action::Cancel => {
-            m.mode = if prompt.purpose.is_keys() {
+            m.mode = if prompt.purpose.is_key_manager() {
                 Mode::KeyManager
             } else {
                 Mode::Normal
@@ -123,7 +123,7 @@ pub fn in_prompt(m: &mut Model, action: Action) -> Vec<Effect> {
             };
             let Prompt { purpose, area } = *prompt;
             let text = take_text(area).to_string();
-            if purpose.is_keys() {
+            if purpose.is_key_manager() {
                 m.mode = Mode::KeyManager;
                 return super::key_manager::prompt_done(m, purpose, text);
             }
