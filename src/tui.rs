@@ -32,6 +32,8 @@ pub enum Outcome {
     Quit,
     /// A termination signal (SIGTERM, SIGHUP) ended it; nothing was written.
     Signal(i32),
+    /// The terminal went away (hung up, closed); nothing was written.
+    TerminalGone,
 }
 
 /// Looks and keys of a session.
@@ -40,10 +42,11 @@ pub struct Settings {
     pub keymap: Keymap,
 }
 
-/// Runs the editor on an opened file until the user quits or a signal arrives. The terminal
-/// is restored on every way out.
+/// Runs the editor on an opened file until the user quits, a signal arrives or the terminal
+/// goes away. The terminal is restored on every way out.
 pub fn run(mut session: Session, settings: Settings) -> std::io::Result<Outcome> {
     let signals = event::Signals::register()?;
+    let tty = event::Tty::open()?;
     let watch = watch::start(&session.path);
     if let Err(e) = &watch {
         session.model.error(format!(
@@ -60,16 +63,25 @@ pub fn run(mut session: Session, settings: Settings) -> std::io::Result<Outcome>
             return Ok(Outcome::Signal(sig));
         }
         if redraw {
-            terminal.draw(|f| view::view(&session.model, &settings.theme, f))?;
+            if let Err(e) = terminal.draw(|f| view::view(&session.model, &settings.theme, f)) {
+                return if tty.is_gone() {
+                    Ok(Outcome::TerminalGone)
+                } else {
+                    Err(e)
+                };
+            }
             redraw = false;
         }
         let mut actions = Vec::new();
-        if let Some(a) = event::next(
+        match event::next(
+            &tty,
             &settings.keymap,
             &session.model.mode,
             Duration::from_millis(100),
         )? {
-            actions.push(a);
+            event::Input::Action(a) => actions.push(a),
+            event::Input::Idle => {}
+            event::Input::Gone => return Ok(Outcome::TerminalGone),
         }
         if let Ok(w) = &watch {
             let mut seen = false;

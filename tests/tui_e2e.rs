@@ -292,6 +292,43 @@ fn sigterm_restores_the_terminal_and_leaves_the_file() {
     t.wait("the shell to answer", |s| s.contains("back-42"));
 }
 
+/// Whether a process still runs (a zombie waiting for its parent does not count).
+fn running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.trim_start().to_string()))
+        .is_some_and(|rest| !rest.starts_with('Z') && !rest.starts_with('X'))
+}
+
+/// An SSH drop or a closed window: the terminal disappears under the editor, which must exit
+/// (and drop its plaintext) at once instead of spinning on a dead terminal.
+#[test]
+fn the_editor_exits_when_its_terminal_goes_away() {
+    let (sb, file, env) = setup();
+    let dir = sb.dir.path();
+    let before = std::fs::read(&file).unwrap();
+    let t = Tmux::start(dir, &env);
+    start_sesame(&t, dir);
+    t.keys(&["j", "Space"]);
+    t.wait("a revealed value", |s| s.contains("user: admin"));
+    let pid: i32 = std::fs::read_to_string(dir.join("sesame.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(running(pid));
+    t.run(&["kill-session", "-t", "t"]);
+    let gone = Instant::now() + Duration::from_secs(2);
+    while running(pid) {
+        assert!(
+            Instant::now() < gone,
+            "sesame still runs 2 s after its terminal went away"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(std::fs::read(&file).unwrap(), before, "nothing was written");
+}
+
 /// In the key manager: adds `recipient` (a key of type `kind`) once the screen shows
 /// `manager_shows`, waits for it to be staged with `staged_shows`, saves through the review and
 /// quits.

@@ -45,6 +45,8 @@ fn launch(req: OpenRequest, flags: &Flags, display: &str) -> CliResult {
         // Killed by a signal: the terminal is restored and nothing was written; exit as a
         // shell reports a signal death.
         Ok(Outcome::Signal(sig)) => Err(Failure::new(128 + sig, "")),
+        // Nobody is left to read a message: exit as a hang-up does.
+        Ok(Outcome::TerminalGone) => Err(Failure::new(128 + libc::SIGHUP, "")),
         Err(e) => Err(Failure::new(code::GENERIC, format!("terminal error: {e}"))),
     }
 }
