@@ -15,11 +15,13 @@
 // The layers, lowest first; a module imports only its own layer and those below
 // (tests/architecture.rs checks it; ARCHITECTURE.md describes each).
 
-// Foundations: secrets in memory, the environment, Go's text forms, files, the tree.
+// Foundations: secrets in memory, process protections, the environment, Go's text forms,
+// files, the tree.
 pub mod env;
 pub mod fs;
 pub mod gotext;
 pub mod path;
+pub mod process;
 pub mod rules;
 pub mod secret;
 pub mod tree;

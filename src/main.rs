@@ -30,6 +30,8 @@ fn run(cli: Cli) -> CliResult {
 }
 
 fn main() {
+    // Before anything is decrypted: no core dump may carry plaintext to disk.
+    sesame::process::protect();
     let matches = Cli::command()
         .get_matches_from(cli::args::with_legacy_forms(std::env::args_os().collect()));
     let mut cli = match Cli::from_arg_matches(&matches) {

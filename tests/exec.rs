@@ -66,3 +66,73 @@ fn sigterm_still_removes_the_temp_file() {
         "temp file left behind after SIGTERM: {path:?}"
     );
 }
+
+/// Files in `dir` (recursively) whose name starts with "core".
+fn core_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(core_files(&path));
+        } else if entry.file_name().to_string_lossy().starts_with("core") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// With core dumps allowed (`ulimit -c unlimited`, cores written to the working folder, as
+/// this machine's `core` pattern does), SIGABRT to `exec-env` while it holds the decrypted
+/// values writes no core file; the command it runs gets the core limit sesame started with.
+#[allow(unsafe_code)]
+#[test]
+fn an_aborted_exec_env_dumps_no_core() {
+    let pattern = std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap_or_default();
+    assert!(
+        pattern.trim_start().starts_with("core"),
+        "this test needs cores in the working folder (core_pattern is {pattern:?})"
+    );
+    let sb = Sandbox::new().env("SOPS_AGE_KEY", TEST_IDENTITY);
+    sb.write("s.env", std::fs::read(fixture("kat/kat.env")).unwrap());
+    let mut child = Command::new("/bin/sh")
+        .args([
+            "-c",
+            "ulimit -c unlimited && exec \"$0\" exec-env s.env 'ulimit -c > limit; echo $$ > started; exec sleep 30'",
+            env!("CARGO_BIN_EXE_sesame"),
+        ])
+        .current_dir(sb.dir.path())
+        .env("SOPS_AGE_KEY", TEST_IDENTITY)
+        .env("HOME", sb.path("home"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let sleeper: i32 = loop {
+        let text = std::fs::read_to_string(sb.path("started")).unwrap_or_default();
+        if text.ends_with('\n') {
+            break text.trim().parse().unwrap();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "command did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(
+        String::from_utf8(sb.read("limit")).unwrap().trim(),
+        "unlimited"
+    );
+    // SAFETY: kill only signals processes this test started.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGABRT);
+    }
+    let status = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGABRT), "{status:?}");
+    // SAFETY: as above.
+    unsafe {
+        libc::kill(sleeper, libc::SIGKILL);
+    }
+    assert_eq!(core_files(sb.dir.path()), Vec::<std::path::PathBuf>::new());
+}

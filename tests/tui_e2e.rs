@@ -161,9 +161,14 @@ fn setup() -> (Sandbox, PathBuf, Vec<(&'static str, String)>) {
 }
 
 fn start_sesame(t: &Tmux, dir: &Path) {
+    start_sesame_after(t, dir, "");
+}
+
+/// Starts the editor from the pane's shell after `setup` (shell commands ending in `;`).
+fn start_sesame_after(t: &Tmux, dir: &Path, setup: &str) {
     t.wait("the shell prompt", |s| s.contains('$'));
     let cmd = format!(
-        "sh -c 'echo $$ > {}/sesame.pid; exec {} secrets.yaml'",
+        "{setup} sh -c 'echo $$ > {}/sesame.pid; exec {} secrets.yaml'",
         dir.display(),
         env!("CARGO_BIN_EXE_sesame")
     );
@@ -296,7 +301,10 @@ fn sigterm_restores_the_terminal_and_leaves_the_file() {
 fn running(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.trim_start().to_string()))
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().to_string())
+        })
         .is_some_and(|rest| !rest.starts_with('Z') && !rest.starts_with('X'))
 }
 
@@ -327,6 +335,47 @@ fn the_editor_exits_when_its_terminal_goes_away() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(std::fs::read(&file).unwrap(), before, "nothing was written");
+}
+
+/// With core dumps allowed, SIGABRT to the editor while it shows a revealed value writes no
+/// core file (cores go to the working folder on this machine).
+#[allow(unsafe_code)]
+#[test]
+fn an_aborted_editor_dumps_no_core() {
+    let (sb, _file, env) = setup();
+    let dir = sb.dir.path();
+    let t = Tmux::start(dir, &env);
+    start_sesame_after(&t, dir, "ulimit -c unlimited;");
+    t.keys(&["j", "Space"]);
+    t.wait("a revealed value", |s| s.contains("user: admin"));
+    let pid: i32 = std::fs::read_to_string(dir.join("sesame.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    assert!(core.split_whitespace().nth(4) == Some("0"), "{core}");
+    // SAFETY: kill(2) with a pid this test started (through the pane's shell).
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGABRT) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while running(pid) {
+        assert!(Instant::now() < deadline, "sesame did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    t.wait("the shell again", |s| {
+        s.contains("Aborted") || !s.contains("sesame │")
+    });
+    let cores: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("core"))
+        .map(|e| e.path())
+        .collect();
+    assert!(cores.is_empty(), "core files: {cores:?}");
 }
 
 /// In the key manager: adds `recipient` (a key of type `kind`) once the screen shows

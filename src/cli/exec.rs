@@ -28,10 +28,15 @@ fn two_args(args: &[String]) -> CliResult<(&str, &str)> {
     }
 }
 
-/// `/bin/sh -c COMMAND`, as sops runs it.
+/// `/bin/sh -c COMMAND`, as sops runs it, with the core-dump limit sesame started with.
+#[allow(unsafe_code)]
 fn shell(command: &str, user: Option<&str>) -> CliResult<Command> {
     let mut cmd = Command::new("/bin/sh");
     cmd.arg("-c").arg(command);
+    // SAFETY: the hook only calls setrlimit, which is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(sesame::process::restore_core_limit_in_child);
+    }
     if let Some(name) = user.filter(|u| !u.is_empty()) {
         let (uid, gid) = lookup_user(name)?;
         cmd.uid(uid).gid(gid);
