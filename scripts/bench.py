@@ -99,6 +99,32 @@ def main():
             m_ses = peak_rss([SESAME, "decrypt", enc], env) / 1024
             print(f"{n:>8} {t_sops:>9.3f} {t_ses:>9.3f} {t_sops / t_ses:>7.1f}x {m_sops:>9.1f} {m_ses:>10.1f} {m_ses / m_sops:>9.2f}")
     editor()
+    crafted()
+
+
+def crafted():
+    """The slow-input class of the hardening issue: a ~57 KB YAML file with one duplicate key
+    in a map that 1,000 aliases point to. Both programs refuse it; sesame must answer well
+    under a second (it took 14 s before duplicate reports were linear and kept per map)."""
+    text = "base: &b\n  dup: 0\n" + "".join(f"  key_{i:05}: {i}\n" for i in range(2500))
+    text += "  dup: 1\nrefs:\n" + "  - *b\n" * 1000
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "crafted.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": tmp, "SOPS_DISABLE_VERSION_CHECK": "1"}
+        times = {}
+        for name, exe in (("sops", SOPS), ("sesame", SESAME)):
+            start = time.perf_counter()
+            proc = subprocess.run([exe, "decrypt", path], env=env, capture_output=True, timeout=600)
+            times[name] = time.perf_counter() - start
+            if proc.returncode == 0:
+                sys.exit(f"{name} decrypted the crafted file")
+        verdict = "ok" if times["sesame"] < 1.0 else "TOO SLOW (bound: 1 s)"
+        print(
+            f"\ncrafted {len(text) // 1024} KB duplicate-in-alias YAML, refused: sops {times['sops']:.3f} s, "
+            f"sesame {times['sesame']:.3f} s: {verdict}"
+        )
 
 
 def editor():

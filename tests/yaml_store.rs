@@ -210,6 +210,35 @@ fn single_values_for_extract() {
     assert_eq!(v(Node::Map(m)), "k: []\n");
 }
 
+/// A duplicate key inside a map that many aliases point to (the crafted file of the
+/// hardening issue): reported at every alias as go-yaml does, without working the report out
+/// again each time, and kept to 100 lines.
+#[test]
+fn duplicates_in_an_aliased_map_are_reported_once_per_alias_within_bounds() {
+    let mut text = String::from("base: &b\n  dup: 0\n");
+    for i in 0..2000 {
+        text.push_str(&format!("  k{i}: {i}\n"));
+    }
+    text.push_str("  dup: 1\nrefs:\n");
+    let aliases = 300;
+    for _ in 0..aliases {
+        text.push_str("  - *b\n");
+    }
+    let err = parse(text.as_bytes()).unwrap_err().to_string();
+    let line = "line 2003: mapping key \"dup\" already defined at line 2";
+    assert_eq!(err.matches(line).count(), 100, "{}", &err[..300]);
+    assert!(
+        err.ends_with(&format!("\n  ({} more errors not listed)", aliases + 1 - 100)),
+        "{}",
+        &err[err.len() - 200..]
+    );
+    let few = "a: &a\n  x: 1\n  x: 2\nb: *a\n";
+    assert_eq!(
+        parse(few.as_bytes()).unwrap_err().to_string(),
+        "yaml: unmarshal errors:\n  line 3: mapping key \"x\" already defined at line 2\n  line 3: mapping key \"x\" already defined at line 2"
+    );
+}
+
 #[test]
 fn errors_read_like_sops() {
     let err = |s: &[u8]| parse(s).unwrap_err().to_string();

@@ -6,7 +6,7 @@ use super::compose::{Kind, MAX_DEPTH, NO_NODE, Stream};
 use super::resolve::resolve_tagged;
 use crate::gotext::go_quote;
 use base64::Engine;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// What the value is being decoded into.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -27,6 +27,21 @@ struct Checker<'s, 'a> {
     alias_depth: usize,
     active: HashSet<usize>,
     depth: usize,
+    /// The duplicate-key reports of each mapping already checked: an alias decodes its
+    /// mapping again, and the report must not be worked out again each time.
+    duplicates: HashMap<usize, Duplicates>,
+    /// Errors past `MAX_REPORTED`, counted but not kept.
+    unlisted: usize,
+}
+
+/// Duplicate-key lines kept in one error: a crafted file could otherwise ask for millions.
+const MAX_REPORTED: usize = 100;
+
+/// One mapping's duplicate keys: the first `MAX_REPORTED` report lines, and how many in all.
+#[derive(Clone, Default)]
+struct Duplicates {
+    lines: Vec<String>,
+    total: usize,
 }
 
 /// Runs go-yaml's decoding checks on one document; the error is go-yaml's message.
@@ -39,18 +54,23 @@ pub(super) fn check_document(stream: &Stream<'_>, doc: usize) -> Result<(), Stri
         alias_depth: 0,
         active: HashSet::new(),
         depth: 0,
+        duplicates: HashMap::new(),
+        unlisted: 0,
     };
     if let Some(&root) = stream.content(doc).first() {
         c.unmarshal(root, Target::StringMap)?;
     }
     if c.errors.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "yaml: unmarshal errors:\n  {}",
-            c.errors.join("\n  ")
-        ))
+        return Ok(());
     }
+    if c.unlisted > 0 {
+        c.errors
+            .push(format!("({} more errors not listed)", c.unlisted));
+    }
+    Err(format!(
+        "yaml: unmarshal errors:\n  {}",
+        c.errors.join("\n  ")
+    ))
 }
 
 /// go-yaml's limit on alias expansion, against "billion laughs" documents.
@@ -68,15 +88,22 @@ fn allowed_alias_ratio(decode_count: usize) -> f64 {
 }
 
 impl Checker<'_, '_> {
+    /// Keeps an error line, or only counts it once `MAX_REPORTED` are kept.
+    fn report(&mut self, line: String) {
+        if self.errors.len() < MAX_REPORTED {
+            self.errors.push(line);
+        } else {
+            self.unlisted += 1;
+        }
+    }
+
     fn type_error(&mut self, id: usize, into: &str) {
         let n = &self.stream.nodes[id];
         let tag = self.stream.short_tag(id);
         // sops compat: go-yaml quotes part of the value here; sesame leaves it out so that no
         // plaintext reaches an error message.
-        self.errors.push(format!(
-            "line {}: cannot unmarshal {tag} into {into}",
-            n.line
-        ));
+        let line = format!("line {}: cannot unmarshal {tag} into {into}", n.line);
+        self.report(line);
     }
 
     fn unmarshal(&mut self, id: usize, target: Target) -> Result<bool, String> {
@@ -186,9 +213,20 @@ impl Checker<'_, '_> {
     fn mapping(&mut self, id: usize) -> Result<bool, String> {
         let nodes = &self.stream.nodes;
         let content = self.stream.content(id);
-        let before = self.errors.len();
-        self.duplicate_keys(content);
-        if self.errors.len() > before {
+        let report = match self.duplicates.get(&id) {
+            Some(report) => report.clone(),
+            None => {
+                let report = duplicate_keys(self.stream, content);
+                self.duplicates.insert(id, report.clone());
+                report
+            }
+        };
+        if report.total > 0 {
+            // sops compat: go-yaml reports a mapping's duplicates again at every alias of it.
+            self.unlisted += report.total - report.lines.len();
+            for line in report.lines {
+                self.report(line);
+            }
             return Ok(false);
         }
         let mut merge = None;
@@ -248,35 +286,40 @@ impl Checker<'_, '_> {
         }
         Ok(())
     }
+}
 
-    /// go-yaml's duplicate check: keys of the same kind with the same text, reported for
-    /// every later duplicate of every key, in key order.
-    fn duplicate_keys(&mut self, content: &[usize]) {
-        let nodes = &self.stream.nodes;
-        let id = |k: usize| (nodes[k].kind as u8, nodes[k].value.as_ref());
-        let n = content.len() / 2;
-        let any = if n <= 16 {
-            (0..n).any(|i| (i + 1..n).any(|j| id(content[2 * i]) == id(content[2 * j])))
-        } else {
-            let mut seen = HashSet::with_capacity(n);
-            (0..n).any(|i| !seen.insert(id(content[2 * i])))
-        };
-        if !any {
-            return;
-        }
-        for i in 0..n {
-            let ki = content[2 * i];
-            for j in i + 1..n {
-                let kj = content[2 * j];
-                if id(ki) == id(kj) {
-                    self.errors.push(format!(
-                        "line {}: mapping key {} already defined at line {}",
-                        nodes[kj].line,
-                        go_quote(&nodes[ki].value),
-                        nodes[ki].line
-                    ));
-                }
+/// go-yaml's duplicate check: keys of the same kind with the same text, reported for every
+/// later duplicate of every key, in key order. Linear in the keys (plus the lines reported,
+/// at most `MAX_REPORTED`).
+fn duplicate_keys(stream: &Stream<'_>, content: &[usize]) -> Duplicates {
+    let nodes = &stream.nodes;
+    let id = |k: usize| (nodes[k].kind as u8, nodes[k].value.as_ref());
+    let n = content.len() / 2;
+    let mut positions: HashMap<(u8, &str), Vec<usize>> = HashMap::with_capacity(n);
+    for i in 0..n {
+        positions.entry(id(content[2 * i])).or_default().push(i);
+    }
+    let mut out = Duplicates::default();
+    if positions.len() == n {
+        return out;
+    }
+    for i in 0..n {
+        let ki = content[2 * i];
+        let same = &positions[&id(ki)];
+        let later = same.partition_point(|&j| j <= i);
+        out.total += same.len() - later;
+        for &j in &same[later..] {
+            if out.lines.len() == MAX_REPORTED {
+                break;
             }
+            let kj = content[2 * j];
+            out.lines.push(format!(
+                "line {}: mapping key {} already defined at line {}",
+                nodes[kj].line,
+                go_quote(&nodes[ki].value),
+                nodes[ki].line
+            ));
         }
     }
+    out
 }
