@@ -1,18 +1,83 @@
-//! File access: atomic writes that keep the file mode and never leave a half-written file.
+//! File access: atomic writes that keep the file mode and never leave a half-written file,
+//! and the lock every sesame writer holds around a read-modify-write.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How long a writer waits for another sesame process to finish changing the same folder.
+const LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// An exclusive advisory lock held for one read-modify-write of a file (the CLI's `set`,
+/// `updatekeys`, `-i`, the editor's save), so two sesame writers never lose each other's
+/// update. It locks the file's folder: a lock on the file itself would not survive the rename
+/// that replaces it. Released on drop.
+#[derive(Debug)]
+pub struct UpdateLock {
+    _dir: File,
+}
+
+/// Takes the update lock for `path`, waiting up to 30 s for another sesame writer. `Ok(None)`
+/// where the folder cannot be locked (a platform or file system without `flock`): the write
+/// goes ahead unlocked, as sops's always do.
+#[allow(unsafe_code)]
+pub fn lock_for_update(path: &Path) -> io::Result<Option<UpdateLock>> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let target = resolve_links(path)?;
+        let dir = folder_of(&target);
+        let Ok(handle) = File::open(&dir) else {
+            return Ok(None);
+        };
+        let started = Instant::now();
+        loop {
+            // SAFETY: flock on a file descriptor this function owns; no memory is passed.
+            let rc = unsafe { libc::flock(handle.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+            if rc == 0 {
+                return Ok(Some(UpdateLock { _dir: handle }));
+            }
+            let err = io::Error::last_os_error();
+            match err.raw_os_error() {
+                Some(libc::EWOULDBLOCK) | Some(libc::EINTR) => {}
+                // No flock here (some network file systems): go ahead unlocked.
+                _ => return Ok(None),
+            }
+            if started.elapsed() > LOCK_WAIT {
+                return Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    format!(
+                        "another sesame process has been changing files in {} for {} s; try again when it is done",
+                        dir.display(),
+                        LOCK_WAIT.as_secs()
+                    ),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(None)
+    }
+}
+
+/// The folder a file lives in (`.` for a bare name).
+fn folder_of(file: &Path) -> PathBuf {
+    match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
 
 /// Writes `bytes` to `path` atomically: a temp file in the same folder, fsync, rename over the
 /// target, fsync the folder. An existing file keeps its permissions, a new one is private (0600);
 /// a symlink is followed, so the link stays a link.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let target = resolve_links(path)?;
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = folder_of(&target);
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

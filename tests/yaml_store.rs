@@ -228,7 +228,10 @@ fn duplicates_in_an_aliased_map_are_reported_once_per_alias_within_bounds() {
     let line = "line 2003: mapping key \"dup\" already defined at line 2";
     assert_eq!(err.matches(line).count(), 100, "{}", &err[..300]);
     assert!(
-        err.ends_with(&format!("\n  ({} more errors not listed)", aliases + 1 - 100)),
+        err.ends_with(&format!(
+            "\n  ({} more errors not listed)",
+            aliases + 1 - 100
+        )),
         "{}",
         &err[err.len() - 200..]
     );

@@ -18,6 +18,8 @@ pub struct Input {
     pub path: Option<PathBuf>,
     /// The name used for format detection and creation rules (`--filename-override`).
     pub name: Option<PathBuf>,
+    /// Held from before the file is read until the command ends, when it writes the file back.
+    lock: Option<sesame::fs::UpdateLock>,
 }
 
 impl Input {
@@ -43,7 +45,28 @@ impl Input {
             Some(n) if !n.is_empty() => Some(config::absolute(Path::new(n))),
             _ => path.clone(),
         };
-        Ok(Input { path, name })
+        Ok(Input {
+            path,
+            name,
+            lock: None,
+        })
+    }
+
+    /// Takes the update lock before the file is read, for a command that writes it back, so
+    /// no concurrent sesame writer's change is lost.
+    pub fn lock_for_update(&mut self) -> CliResult {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        if self.lock.is_none() {
+            self.lock = sesame::fs::lock_for_update(path).map_err(|e| {
+                Failure::new(
+                    code::COULD_NOT_WRITE_OUTPUT_FILE,
+                    format!("could not lock {} for writing: {e}", path.display()),
+                )
+            })?;
+        }
+        Ok(())
     }
 
     pub fn is_stdin(&self) -> bool {
@@ -223,7 +246,10 @@ pub struct Opened {
 
 /// Loads the config and key sources, reads `input` and decrypts it (MAC checked unless
 /// `--ignore-mac`). `read_only` skips remembering ciphertexts, for commands that never save.
-pub fn open(input: Input, flags: &Flags, read_only: bool) -> CliResult<Opened> {
+pub fn open(mut input: Input, flags: &Flags, read_only: bool) -> CliResult<Opened> {
+    if !read_only || on(flags.in_place) {
+        input.lock_for_update()?;
+    }
     let config = load_config(flags)?;
     let sources = key_sources(flags, &input)?;
     let bytes = input.read()?;

@@ -9,7 +9,7 @@ use sesame::rules::{MORE_THAN_ONE_RULE, Rule, RuleKind};
 use sesame::store::{self, Format};
 
 pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
-    let input = Input::resolve(args.file.as_deref(), flags)?;
+    let mut input = Input::resolve(args.file.as_deref(), flags)?;
     if input.is_stdin() && flags.filename_override.as_deref().unwrap_or("").is_empty() {
         return Err(Failure::new(
             code::CONFLICTING_PARAMETERS,
@@ -32,6 +32,9 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
         .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?
         .flatten();
 
+    if on(flags.in_place) {
+        input.lock_for_update()?;
+    }
     let bytes = input.read()?;
     let parsed = store::parse_plain(in_format, &bytes).map_err(|e| {
         Failure::new(

@@ -196,8 +196,14 @@ impl Session {
         }
     }
 
-    /// Seals and writes the file; refuses (asks) when it changed on disk, unless `force`.
+    /// Seals and writes the file; refuses (asks) when it changed on disk, unless `force`. The
+    /// check and the write happen under the update lock every sesame writer takes, so a
+    /// concurrent `sesame set` is either seen here (and asked about) or waits for this save.
     pub fn save(&mut self, force: bool) -> Action {
+        let _lock = match crate::fs::lock_for_update(&self.path) {
+            Ok(lock) => lock,
+            Err(e) => return Action::Failed(format!("could not save: {e}")),
+        };
         if !force && self.changed_on_disk() {
             return Action::Conflict;
         }
