@@ -6,7 +6,8 @@ use std::sync::OnceLock;
 
 /// `ulimit -c` as the process started with, handed back to commands it runs (exec-env,
 /// exec-file): their core dumps are their own business.
-static CORE_LIMIT: OnceLock<(u64, u64)> = OnceLock::new();
+#[cfg(unix)]
+static CORE_LIMIT: OnceLock<(libc::rlim_t, libc::rlim_t)> = OnceLock::new();
 
 /// Turns core dumps off for this process (`RLIMIT_CORE` 0, and `PR_SET_DUMPABLE` 0, which also
 /// stops core handlers such as systemd-coredump and ptrace/`/proc/PID/mem` access by other
@@ -22,7 +23,7 @@ pub fn protect() {
         // SAFETY: getrlimit/setrlimit read and write one rlimit on the stack.
         unsafe {
             if libc::getrlimit(libc::RLIMIT_CORE, &mut old) == 0 {
-                let _ = CORE_LIMIT.set((old.rlim_cur as u64, old.rlim_max as u64));
+                let _ = CORE_LIMIT.set((old.rlim_cur, old.rlim_max));
             }
             let none = libc::rlimit {
                 rlim_cur: 0,
@@ -45,8 +46,8 @@ pub fn restore_core_limit_in_child() -> std::io::Result<()> {
     #[cfg(unix)]
     if let Some((cur, max)) = CORE_LIMIT.get() {
         let limit = libc::rlimit {
-            rlim_cur: *cur as libc::rlim_t,
-            rlim_max: *max as libc::rlim_t,
+            rlim_cur: *cur,
+            rlim_max: *max,
         };
         // SAFETY: setrlimit reads one rlimit on the stack; it is async-signal-safe.
         unsafe {
