@@ -145,7 +145,7 @@ pub fn write_result(flags: &Flags, input: &Input, bytes: &[u8]) -> CliResult {
             .map(PathBuf::from)
     };
     match target {
-        Some(path) => sesame::fs::write_atomic(&path, bytes).map_err(|e| {
+        Some(path) => write_file(&path, bytes, |e| {
             Failure::new(
                 code::COULD_NOT_WRITE_OUTPUT_FILE,
                 format!("Could not write output file {}: {e}", path.display()),
@@ -164,6 +164,19 @@ pub fn write_result(flags: &Flags, input: &Input, bytes: &[u8]) -> CliResult {
             }
         }
     }
+}
+
+/// Writes a file atomically (`sesame::fs::write_atomic`), with a warning on stderr for what
+/// could not be kept (owner, hard links); `failure` words an error.
+pub fn write_file(
+    path: &Path,
+    bytes: &[u8],
+    failure: impl FnOnce(std::io::Error) -> Failure,
+) -> CliResult {
+    for note in sesame::fs::write_atomic(path, bytes).map_err(failure)? {
+        eprintln!("warning: {note}");
+    }
+    Ok(())
 }
 
 /// Loads `.sops.yaml` (from `--config`/`SOPS_CONFIG` or searched upward from the working

@@ -26,7 +26,7 @@ fn save(input: &Input, doc: &mut Document, opts: &store::EmitOptions) -> CliResu
         .map_err(|e| Failure::new(code::ERROR_ENCRYPTING_TREE, e.to_string()))?;
     if let Some(bytes) = bytes {
         let path = input.path.as_ref().expect("set and unset work on files");
-        sesame::fs::write_atomic(path, &bytes).map_err(|e| {
+        context::write_file(path, &bytes, |e| {
             Failure::new(
                 code::COULD_NOT_WRITE_OUTPUT_FILE,
                 format!("Could not write {}: {e}", path.display()),

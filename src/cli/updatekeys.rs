@@ -124,7 +124,7 @@ fn update(file: &str, yes: bool, flags: &Flags) -> CliResult {
         .seal(&emit)
         .map_err(|e| Failure::new(code::ERROR_DUMPING_TREE, e.to_string()))?
         .expect("changed key groups are always written");
-    sesame::fs::write_atomic(&name, &bytes).map_err(|e| {
+    context::write_file(&name, &bytes, |e| {
         Failure::new(
             code::COULD_NOT_WRITE_OUTPUT_FILE,
             format!("could not write {}: {e}", input.display()),

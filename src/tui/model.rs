@@ -208,6 +208,8 @@ pub struct Model {
     pub help: Vec<(String, &'static str)>,
     /// The key manager: staged recipient changes and what is known about each key.
     pub key_manager: KeyManager,
+    /// What the last save could not keep (the file's owner, its other hard links), to say so.
+    pub write_notes: Vec<String>,
 }
 
 impl Model {
@@ -268,6 +270,7 @@ impl Model {
             disk_changed: false,
             quit: false,
             help: Vec::new(),
+            write_notes: Vec::new(),
             mac_ignored: false,
         };
         model.rebuild_rows();

@@ -227,8 +227,9 @@ impl Session {
             }
         };
         match crate::fs::write_atomic(&self.path, &bytes) {
-            Ok(()) => {
+            Ok(notes) => {
                 self.digest = digest(&bytes);
+                self.model.write_notes = notes;
                 Action::Saved
             }
             Err(e) => Action::Failed(format!(

@@ -55,7 +55,12 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
             m.key_manager.reset(&md);
             m.disk_changed = false;
             m.mode = Mode::Normal;
-            m.info(format!("saved {}", m.file.name));
+            let notes = std::mem::take(&mut m.write_notes);
+            if notes.is_empty() {
+                m.info(format!("saved {}", m.file.name));
+            } else {
+                m.error(format!("saved {}; but {}", m.file.name, notes.join("; ")));
+            }
             return vec![];
         }
         Action::Failed(msg) => {
