@@ -301,3 +301,61 @@ fn availability_tells_which_pgp_keys_this_machine_holds() {
         Availability::Missing(_)
     ));
 }
+
+/// A passphrase-protected key whose passphrase gpg cannot ask for (no pinentry): the error
+/// keeps gpg's reason, not only its last line ("No secret key"), and the hint says what to do
+/// about the passphrase instead of sending the user to import a key they have.
+#[test]
+fn a_key_gpg_cannot_unlock_is_named_as_such() {
+    let home = GpgHome::with(&[]);
+    std::fs::write(
+        home.path().join("gpg-agent.conf"),
+        "pinentry-program /nonexistent/pinentry\n",
+    )
+    .unwrap();
+    let made = home
+        .gpg()
+        .args([
+            "--batch",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "pw",
+        ])
+        .args([
+            "--quick-gen-key",
+            "Locked <locked@example.com>",
+            "default",
+            "default",
+            "never",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let listed = home
+        .gpg()
+        .args(["--with-colons", "--list-keys"])
+        .output()
+        .unwrap();
+    let fp = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .find(|l| l.starts_with("fpr:"))
+        .and_then(|l| l.split(':').nth(9))
+        .unwrap()
+        .to_string();
+    let sb = sandbox(&home);
+    let src = sb.write("in.yaml", PLAIN);
+    let enc = ok(sb.sops(&["encrypt", "--pgp", &fp, path(&src)]));
+    let f = sb.write("f.yaml", &enc);
+    let err = fails(sb.sesame(&["decrypt", path(&f)]), 128);
+    assert!(err.contains("No pinentry"), "{err}");
+    assert!(
+        err.contains("could not ask for the PGP key's passphrase"),
+        "{err}"
+    );
+    assert!(!err.contains("import the secret key"), "{err}");
+}

@@ -234,7 +234,16 @@ impl UnwrapReport {
                 "provide the age identity of one of the recipients above with SOPS_AGE_KEY_FILE, SOPS_AGE_KEY or SOPS_AGE_KEY_CMD (or put it in ~/.config/sops/age/keys.txt)",
             );
         }
-        if kinds.contains(&KeyKind::Pgp) {
+        let pgp_advice: Vec<&str> = self
+            .groups
+            .iter()
+            .flatten()
+            .filter(|a| a.kind == KeyKind::Pgp)
+            .filter_map(|a| a.error.as_deref().and_then(pgp::advice))
+            .collect();
+        if let Some(advice) = pgp_advice.first() {
+            hints.push(advice);
+        } else if kinds.contains(&KeyKind::Pgp) {
             hints.push(
                 "for PGP, import the secret key of one of the fingerprints above into gpg (check GNUPGHOME, SOPS_GPG_EXEC and that gpg-agent can ask for the passphrase), or point SESAME_PGP_KEY_FILE at an armored secret key file",
             );

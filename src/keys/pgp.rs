@@ -126,8 +126,7 @@ impl Keyring {
         if status.success() {
             Ok(stdout)
         } else {
-            let text = String::from_utf8_lossy(&stderr);
-            Err(text.trim().lines().last().unwrap_or("failed").to_string())
+            Err(gpg_reason(&String::from_utf8_lossy(&stderr)))
         }
     }
 
@@ -288,6 +287,55 @@ impl Keyring {
             "could not decrypt the data key with PGP key {fingerprint}: {}",
             notes.join("; ")
         ))
+    }
+}
+
+/// Why gpg failed, from its stderr: every line that says something failed (gpg's last line
+/// alone, "decryption failed: No secret key", hides a wrong passphrase or a missing pinentry).
+fn gpg_reason(stderr: &str) -> String {
+    let mut reasons: Vec<&str> = Vec::new();
+    for line in stderr.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let line = line.strip_prefix("gpg: ").unwrap_or(line);
+        let lower = line.to_ascii_lowercase();
+        let telling = [
+            "failed",
+            "error",
+            "pinentry",
+            "passphrase",
+            "cancel",
+            "not found",
+        ]
+        .iter()
+        .any(|w| lower.contains(w));
+        if telling && !reasons.contains(&line) {
+            reasons.push(line);
+        }
+    }
+    if reasons.is_empty() {
+        let last = stderr.trim().lines().last().unwrap_or("failed");
+        return last.strip_prefix("gpg: ").unwrap_or(last).to_string();
+    }
+    reasons.join("; ")
+}
+
+/// What to do about a PGP failure whose cause gpg named (a wrong passphrase, no pinentry to
+/// ask for it, a cancelled prompt); `None` when the key itself seems to be missing.
+pub fn advice(error: &str) -> Option<&'static str> {
+    let lower = error.to_ascii_lowercase();
+    if lower.contains("bad passphrase") {
+        Some(
+            "gpg was given a wrong passphrase for the PGP key: run the command again and type the right one",
+        )
+    } else if lower.contains("pinentry") || lower.contains("inappropriate ioctl") {
+        Some(
+            "gpg could not ask for the PGP key's passphrase: install a pinentry program, set GPG_TTY=$(tty), or unlock the key in gpg-agent first",
+        )
+    } else if lower.contains("cancel") {
+        Some(
+            "the passphrase prompt for the PGP key was cancelled: run the command again and enter it",
+        )
+    } else {
+        None
     }
 }
 
@@ -556,5 +604,26 @@ mod tests {
         assert_eq!(short_id(RSA), "62377BD1225D0C0E");
         assert_eq!(short_id(&format!("{RSA}!")), "62377BD1225D0C0E!");
         assert_eq!(short_id("ABC"), "ABC");
+    }
+
+    #[test]
+    fn gpg_failures_keep_their_reason_and_advice() {
+        let bad = "gpg: encrypted with rsa3072 key, ID 1234ABCD, created 2026-01-01\n      \"Test <t@example.com>\"\ngpg: public key decryption failed: Bad passphrase\ngpg: decryption failed: No secret key\n";
+        let reason = gpg_reason(bad);
+        assert_eq!(
+            reason,
+            "public key decryption failed: Bad passphrase; decryption failed: No secret key"
+        );
+        assert!(advice(&reason).unwrap().contains("wrong passphrase"));
+        let no_pinentry = "gpg: public key decryption failed: No pinentry\ngpg: decryption failed: No secret key\n";
+        assert!(
+            advice(&gpg_reason(no_pinentry))
+                .unwrap()
+                .contains("pinentry")
+        );
+        let missing = "gpg: encrypted with RSA key, ID 99\ngpg: decryption failed: No secret key\n";
+        assert_eq!(gpg_reason(missing), "decryption failed: No secret key");
+        assert_eq!(advice(&gpg_reason(missing)), None);
+        assert_eq!(gpg_reason("gpg: something odd\n"), "something odd");
     }
 }
