@@ -1,12 +1,11 @@
 //! age master keys: wrap the data key for X25519 and SSH recipients, and find the identities
 //! that unwrap it exactly where sops looks for them.
 
-use crate::env::{Environment, split_command};
+use crate::env::Environment;
 use age::armor::{ArmoredReader, ArmoredWriter, Format as ArmorFormat};
 use age::{Identity, Recipient};
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::Command;
 use std::str::FromStr;
 use zeroize::Zeroizing;
 
@@ -81,6 +80,7 @@ impl Identities {
     /// default `keys.txt` in the user config directory; then, sesame's own, the OS keyring.
     pub fn discover(env: &dyn Environment) -> Identities {
         let mut ids = Identities::default();
+        let timeout = crate::env::command_timeout(env);
         match env.var("SOPS_AGE_SSH_PRIVATE_KEY_FILE") {
             Some(path) => match std::fs::read(&path) {
                 Ok(bytes) => ids.add_ssh(&bytes, &path),
@@ -93,7 +93,7 @@ impl Identities {
                 .push("SOPS_AGE_SSH_PRIVATE_KEY_FILE".into()),
         }
         if let Some(cmd) = env.var("SOPS_AGE_SSH_PRIVATE_KEY_CMD")
-            && let Some(out) = ids.run_command("SOPS_AGE_SSH_PRIVATE_KEY_CMD", &cmd)
+            && let Some(out) = ids.run_command("SOPS_AGE_SSH_PRIVATE_KEY_CMD", &cmd, &timeout)
         {
             ids.add_ssh(&out, "SOPS_AGE_SSH_PRIVATE_KEY_CMD");
         }
@@ -122,7 +122,7 @@ impl Identities {
         }
         match env.var("SOPS_AGE_KEY_CMD") {
             Some(cmd) => {
-                if let Some(out) = ids.run_command("SOPS_AGE_KEY_CMD", &cmd) {
+                if let Some(out) = ids.run_command("SOPS_AGE_KEY_CMD", &cmd, &timeout) {
                     ids.add_key_file(&out, "SOPS_AGE_KEY_CMD");
                 }
             }
@@ -164,21 +164,22 @@ impl Identities {
         }
     }
 
-    fn run_command(&mut self, var: &str, cmd: &str) -> Option<Zeroizing<Vec<u8>>> {
-        let args = split_command(cmd);
-        let Some((program, rest)) = args.split_first() else {
-            self.errors.push(format!("{var} is empty"));
-            return None;
-        };
-        match Command::new(program).args(rest).output() {
-            Ok(out) if out.status.success() => Some(Zeroizing::new(out.stdout)),
-            Ok(out) => {
-                self.errors.push(format!(
-                    "failed to execute command {cmd} from {var}: {}",
-                    out.status
-                ));
-                None
+    /// Runs a key command (`SOPS_AGE_KEY_CMD`, ...) with the configured time limit.
+    fn run_command(
+        &mut self,
+        var: &str,
+        cmd: &str,
+        timeout: &Result<Option<std::time::Duration>, String>,
+    ) -> Option<Zeroizing<Vec<u8>>> {
+        let timeout = match timeout {
+            Ok(t) => *t,
+            Err(e) => {
+                self.errors.push(e.clone());
+                return None;
             }
+        };
+        match crate::env::run_command(cmd, timeout) {
+            Ok(out) => Some(out),
             Err(e) => {
                 self.errors
                     .push(format!("failed to execute command {cmd} from {var}: {e}"));
