@@ -46,7 +46,8 @@ fn main() {
         .into_iter()
         .filter(|id| deepest.value_source(id) == Some(clap::parser::ValueSource::EnvVariable))
         .collect();
-    if let Err(failure) = run(cli) {
+    // Deep files recurse deeply: the command runs on a stack sized for the deepest sops reads.
+    if let Err(failure) = sesame::process::on_deep_stack(|| run(cli)) {
         // An empty message is a command's own exit code passed through (exec-env, exec-file).
         if !failure.message.is_empty() {
             eprintln!("{failure}");

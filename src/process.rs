@@ -9,6 +9,35 @@ use std::sync::OnceLock;
 #[cfg(unix)]
 static CORE_LIMIT: OnceLock<(libc::rlim_t, libc::rlim_t)> = OnceLock::new();
 
+/// The stack the work of a command runs on: the tree's readers, writers and walks recurse once
+/// per nesting level, and files as deep as sops reads (10,000 levels) must neither be refused
+/// nor overflow (a debug build needs about 40 MiB for them, an optimised one less). Only the
+/// pages a deep file touches are ever used.
+pub const STACK_SIZE: usize = 256 << 20;
+
+/// Runs `work` on a thread with a `STACK_SIZE` stack and returns its result (a panic in it is
+/// passed on). Where no such thread can be made, `work` runs here.
+pub fn on_deep_stack<T: Send, F: FnOnce() -> T + Send>(work: F) -> T {
+    let slot = std::sync::Mutex::new(Some(work));
+    let take = || slot.lock().ok().and_then(|mut w| w.take());
+    let spawned = std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("sesame".into())
+            .stack_size(STACK_SIZE)
+            .spawn_scoped(scope, || take().map(|work| work()))
+            .ok()?;
+        Some(
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        )
+    });
+    match spawned.flatten() {
+        Some(result) => result,
+        None => take().expect("the work ran nowhere else")(),
+    }
+}
+
 /// Turns core dumps off for this process (`RLIMIT_CORE` 0, and `PR_SET_DUMPABLE` 0, which also
 /// stops core handlers such as systemd-coredump and ptrace/`/proc/PID/mem` access by other
 /// processes of the user). Call it first thing; a platform without these degrades quietly.

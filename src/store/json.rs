@@ -15,9 +15,10 @@ use crate::tree::{Map, MapItem, Node};
 use parse::MemberSpan;
 use std::ops::Range;
 
-/// Deepest nesting of maps and lists read or written. sops has no limit; this one keeps every
-/// recursive walk over the tree far from the end of the stack.
-pub const MAX_DEPTH: usize = 1000;
+/// Deepest nesting of maps and lists read or written: Go's `encoding/json` limit, so every file
+/// sops reads is read. The binary runs the recursive passes on a stack sized for this depth
+/// (`process::STACK_SIZE`).
+pub const MAX_DEPTH: usize = 10_000;
 
 /// Reads a JSON file. A top-level `sops` object becomes the metadata and leaves the document.
 pub fn parse(input: &[u8]) -> Result<Parsed, StoreError> {

@@ -179,6 +179,10 @@ fn go_v_prints_lists_and_maps_like_fmt() {
 
 #[test]
 fn deep_names_and_trees_are_refused_not_fatal() {
+    crate::process::on_deep_stack(deep_names_and_trees);
+}
+
+fn deep_names_and_trees() {
     let name = "a__map_".repeat(MAX_DEPTH + 1) + "b";
     let err = unflatten(vec![(name, leaf("x"))]).unwrap_err().to_string();
     assert_eq!(err, "Error while unflattening: exceeded max depth");

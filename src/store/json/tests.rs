@@ -403,6 +403,10 @@ fn known_answer_file_round_trips() {
 
 #[test]
 fn nesting_is_limited_not_fatal() {
+    crate::process::on_deep_stack(nesting_is_limited);
+}
+
+fn nesting_is_limited() {
     let deep = format!(
         "{{\"a\":{}{}}}",
         "[".repeat(MAX_DEPTH + 5),

@@ -20,9 +20,10 @@ pub(super) enum Kind {
     Alias,
 }
 
-/// Deepest nesting of collections accepted. go-yaml allows 10000, but sesame's tree and the
-/// passes over it recurse, so deeper documents are refused rather than overflowing the stack.
-pub(crate) const MAX_DEPTH: usize = 256;
+/// Deepest nesting of collections accepted: go-yaml's, so every file sops reads is read. The
+/// tree's passes recurse per level; the binary runs them on a stack sized for this depth
+/// (`process::STACK_SIZE`).
+pub(crate) const MAX_DEPTH: usize = 10_000;
 
 /// Marks "no node" in `YNode::alias`.
 pub(super) const NO_NODE: usize = usize::MAX;
