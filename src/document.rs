@@ -6,6 +6,7 @@ use crate::crypto::data_key::DataKey;
 use crate::crypto::mac;
 use crate::crypto::walk::{self, SealError};
 use crate::edit;
+use crate::edit::exposure::Baseline;
 use crate::edit::ops::{self, Op, OpError};
 use crate::gotext;
 use crate::keys::KeyGroup;
@@ -156,6 +157,9 @@ pub struct Document {
     own_indent: Option<i64>,
     /// Opened with `ignore_mac` although the MAC did not match: what was wrong, for a warning.
     mac_problem: Option<String>,
+    /// What was encrypted and what was plain before the first edit since opening or sealing,
+    /// to tell when a save would store a secret in plain text.
+    baseline: Option<Baseline>,
 }
 
 impl std::fmt::Debug for Document {
@@ -232,6 +236,7 @@ impl Document {
             undecryptable_comments: opened.undecryptable_comments,
             own_indent,
             mac_problem,
+            baseline: None,
         })
     }
 
@@ -277,6 +282,7 @@ impl Document {
             undecryptable_comments: 0,
             own_indent: None,
             mac_problem: None,
+            baseline: None,
         })
     }
 
@@ -366,6 +372,7 @@ impl Document {
         threshold: i64,
         sources: &KeySources,
     ) -> Result<(), String> {
+        self.before_edit();
         let key = DataKey::generate();
         let mut groups = groups;
         for k in groups.iter_mut().flat_map(|g| g.keys.iter_mut()) {
@@ -407,6 +414,7 @@ impl Document {
     /// Applies a structural edit (see `edit::ops`) and returns the edit that undoes it. Values
     /// the edit does not replace keep their ciphertext.
     pub fn apply(&mut self, op: Op) -> Result<Op, OpError> {
+        self.before_edit();
         let doc = op.addr().doc;
         let map = self
             .docs
@@ -436,6 +444,7 @@ impl Document {
     /// Sets the value at `path` in document `doc` (sops `set` semantics). Returns whether
     /// anything changed; an unchanged value keeps its ciphertext.
     pub fn set(&mut self, doc: usize, path: &TreePath, value: Node) -> bool {
+        self.before_edit();
         let Some(map) = self.docs.get_mut(doc) else {
             return false;
         };
@@ -446,6 +455,7 @@ impl Document {
 
     /// Removes the value at `path` in document `doc`.
     pub fn unset(&mut self, doc: usize, path: &TreePath) -> Result<(), LookupError> {
+        self.before_edit();
         let map = self
             .docs
             .get_mut(doc)
@@ -490,7 +500,35 @@ impl Document {
         }
         self.changed = false;
         self.keys_changed = false;
+        self.baseline = None;
         Ok(Some(bytes))
+    }
+
+    /// Takes the baseline for `exposed_values` before the first edit.
+    fn before_edit(&mut self) {
+        if self.baseline.is_none() {
+            self.baseline = Some(Baseline::of(&self.docs));
+        }
+    }
+
+    /// The paths of values that the next save would store in plain text although they were
+    /// stored encrypted before the edits (a key renamed onto the plain suffix, a secret copied
+    /// into a plain field), so a front end can warn and ask.
+    pub fn exposed_values(&self) -> Vec<String> {
+        let Some(baseline) = &self.baseline else {
+            return Vec::new();
+        };
+        let selector = Selector::new(&self.metadata.effective_rule());
+        match walk::encrypt_docs(
+            &self.docs,
+            &selector,
+            self.metadata.mac_only_encrypted,
+            &self.data_key,
+        ) {
+            Ok(sealed) => baseline.exposed(&sealed.docs),
+            // The save itself will report what cannot be encrypted.
+            Err(_) => Vec::new(),
+        }
     }
 
     /// The plaintext file in `format` (decrypt output).

@@ -1,6 +1,7 @@
 //! Changes to a plain tree by path, with sops's `set` and `unset` semantics. Values that are
 //! not changed keep their remembered ciphertext.
 
+pub mod exposure;
 pub mod merge;
 pub mod ops;
 pub mod value;

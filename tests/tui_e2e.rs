@@ -378,6 +378,45 @@ fn an_aborted_editor_dumps_no_core() {
     assert!(cores.is_empty(), "core files: {cores:?}");
 }
 
+/// Renaming a secret onto the plain suffix: the review says it will be stored in PLAIN TEXT,
+/// `y` alone does not save, the typed "yes" does.
+#[test]
+fn a_secret_renamed_into_plain_text_is_saved_only_after_typing_yes() {
+    let (sb, file, env) = setup();
+    let dir = sb.dir.path();
+    let before = std::fs::read(&file).unwrap();
+    let t = Tmux::start(dir, &env);
+    start_sesame(&t, dir);
+    t.keys(&["j", "j", "r"]);
+    t.wait("the rename prompt", |s| s.contains("Rename to"));
+    t.type_text("_unencrypted");
+    t.keys(&["Enter"]);
+    t.wait("the renamed key", |s| s.contains("password_unencrypted"));
+    t.keys(&["C-s"]);
+    t.wait("the warning", |s| {
+        s.contains("PLAIN TEXT") && s.contains("password_unencrypted")
+    });
+    t.keys(&["y"]);
+    t.wait("the typed confirmation", |s| {
+        s.contains("Type yes to save anyway")
+    });
+    t.keys(&["Escape"]);
+    assert_eq!(std::fs::read(&file).unwrap(), before, "nothing written yet");
+    t.keys(&["C-s"]);
+    t.wait("the warning again", |s| s.contains("PLAIN TEXT"));
+    t.keys(&["y"]);
+    t.wait("the typed confirmation", |s| {
+        s.contains("Type yes to save anyway")
+    });
+    t.type_text("yes");
+    t.keys(&["Enter"]);
+    t.wait("the save", |s| s.contains("saved secrets.yaml"));
+    let text = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
+    assert!(text.contains("password_unencrypted: hunter2"), "{text}");
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+}
+
 /// In the key manager: adds `recipient` (a key of type `kind`) once the screen shows
 /// `manager_shows`, waits for it to be staged with `staged_shows`, saves through the review and
 /// quits.

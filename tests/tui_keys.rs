@@ -66,9 +66,12 @@ fn says_first(s: &mut Session, script: &str, needle: &str) {
     );
 }
 
-/// Saves through the review and checks it was written.
+/// Saves through the review and checks it was written. A save after which no key here can
+/// decrypt the file (handing it over to other keys) needs the typed "yes".
 fn save(s: &mut Session) {
-    drive(s, "<ctrl-s>y");
+    drive(s, "<ctrl-s>");
+    let risky = matches!(&s.model.mode, Mode::ReviewSave(r) if r.is_risky());
+    drive(s, if risky { "yyes<enter>" } else { "y" });
     assert!(!s.model.dirty(), "not saved: {}", status(&s.model));
     assert!(
         status(&s.model).starts_with("saved"),
@@ -121,6 +124,39 @@ fn add_remove_and_rotate_then_sops_reads_with_the_new_key_only() {
     assert!(!sops_decrypts(&sb, &[&a_id]), "the removed key is refused");
     let text = String::from_utf8(sb.read("secrets.yaml")).unwrap();
     assert!(text.contains(&b) && !text.contains(&a));
+}
+
+/// Handing the file over to a key this machine does not hold: the review says nobody here
+/// could decrypt it afterwards and who still can; without the typed "yes" nothing is written.
+#[test]
+fn a_save_that_locks_this_machine_out_needs_a_typed_yes() {
+    let (a_id, a) = new_age_key();
+    let (_, b) = new_age_key();
+    let sb = Sandbox::new();
+    sops_file(&sb, &[&a]);
+    let before = sb.read("secrets.yaml");
+    let mut s = open(&sb, &[&a_id]);
+    drive(&mut s, &format!("Ka{b}<enter>"));
+    says_first(&mut s, "gjd", "staged: remove age");
+    drive(&mut s, "<ctrl-s>");
+    let Mode::ReviewSave(review) = &s.model.mode else {
+        panic!("no review: {}", status(&s.model))
+    };
+    let why = review.lockout.clone().expect("a lockout is reported");
+    assert!(why.contains("no key on this machine can decrypt"), "{why}");
+    assert!(why.contains(&b) && !why.contains(&a), "{why}");
+    drive(&mut s, "ynope<enter>");
+    assert!(
+        status(&s.model).starts_with("not saved"),
+        "{}",
+        status(&s.model)
+    );
+    assert_eq!(sb.read("secrets.yaml"), before, "nothing was written");
+    assert!(s.model.dirty());
+    // Adding a key of ours back makes it an ordinary save.
+    drive(&mut s, &format!("Ka{a}<enter>"));
+    drive(&mut s, "<ctrl-s>");
+    assert!(matches!(&s.model.mode, Mode::ReviewSave(r) if !r.is_risky()));
 }
 
 #[test]

@@ -226,6 +226,48 @@ fn renames_keys() {
     assert!(matches!(m.mode, Mode::Normal));
 }
 
+/// A rename onto the plain suffix would store a secret in PLAIN TEXT: the review lists it, and
+/// only a typed "yes" saves; anything else does not.
+#[test]
+fn a_secret_moved_into_plain_text_needs_a_typed_yes() {
+    let mut m = demo_model();
+    goto(&mut m, "password");
+    press(&mut m, "r");
+    press(&mut m, "_unencrypted<enter>");
+    assert!(exists(&m, r#"["database"]["password_unencrypted"]"#));
+    press(&mut m, "<ctrl-s>");
+    let Mode::ReviewSave(review) = &m.mode else {
+        panic!("no review: {:?}", m.status)
+    };
+    assert_eq!(
+        review.exposed,
+        vec![r#"["database"]["password_unencrypted"]"#.to_string()]
+    );
+    assert!(review.lockout.is_none());
+    let screen = tui_support::screen(&m);
+    assert!(screen.contains("PLAIN TEXT"), "{screen}");
+    assert!(!screen.contains("fresh encryption; all others"), "{screen}");
+    // y asks for the typed word; a wrong word saves nothing.
+    assert!(press(&mut m, "y").is_empty());
+    assert!(matches!(&m.mode, Mode::Prompt(p) if p.purpose == PromptPurpose::ConfirmSave));
+    assert!(press(&mut m, "y<enter>").is_empty());
+    assert!(matches!(&m.status, Some((_, s)) if s.starts_with("not saved")));
+    let effects = press(&mut m, "<ctrl-s>yyes<enter>");
+    assert!(
+        matches!(effects[..], [Effect::Save { force: false }]),
+        "{effects:?}"
+    );
+    // Renaming it back: nothing is exposed any more, the save is an ordinary one.
+    let mut m = demo_model();
+    goto(&mut m, "user");
+    press(&mut m, "<enter>Q<enter><ctrl-s>");
+    assert!(matches!(&m.mode, Mode::ReviewSave(r) if !r.is_risky()));
+    assert!(matches!(
+        press(&mut m, "y")[..],
+        [Effect::Save { force: false }]
+    ));
+}
+
 #[test]
 fn deletes_after_confirmation() {
     let mut m = demo_model();
@@ -305,7 +347,7 @@ fn saving_reviews_first_and_asks_on_conflict() {
     goto(&mut m, "user");
     press(&mut m, "<enter>Z<enter>");
     assert!(press(&mut m, "<ctrl-s>").is_empty());
-    assert!(matches!(m.mode, Mode::ReviewSave));
+    assert!(matches!(m.mode, Mode::ReviewSave(_)));
     assert!(press(&mut m, "<esc>").is_empty());
     assert_eq!(
         press(&mut m, "<ctrl-s>y"),

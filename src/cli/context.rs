@@ -8,6 +8,7 @@ use sesame::document::{Document, OpenError, OpenOptions};
 use sesame::env::ProcessEnv;
 use sesame::keys::KeyKind;
 use sesame::keys::groups::KeySources;
+use sesame::keys::plan::Plan;
 use sesame::store::{EmitOptions, Format};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -177,6 +178,14 @@ pub fn write_file(
         eprintln!("warning: {note}");
     }
     Ok(())
+}
+
+/// sops compat: a key change that leaves this machine unable to decrypt the file still goes
+/// ahead (scripts hand files over to other keys), with a warning naming who still can.
+pub fn warn_if_locked_out(plan: &Plan, sources: &KeySources, input: &Input) {
+    if plan.locks_out(|k| sources.availability(k).usable()) {
+        eprintln!("warning: {}", plan.lockout_warning(&input.display()));
+    }
 }
 
 /// Loads `.sops.yaml` (from `--config`/`SOPS_CONFIG` or searched upward from the working

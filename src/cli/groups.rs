@@ -59,6 +59,7 @@ pub fn run(command: &GroupsCommand, flags: &Flags) -> CliResult {
         }
         other => Failure::new(code::GENERIC, other.to_string()),
     })?;
+    context::warn_if_locked_out(&plan, &sources, &input);
     doc.apply_plan(&plan, &sources)
         .map_err(|e| Failure::new(code::COULD_NOT_RETRIEVE_KEY, e))?;
     let bytes = doc

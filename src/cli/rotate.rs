@@ -78,6 +78,7 @@ pub fn run(args: &RotateArgs, flags: &Flags) -> CliResult {
         .hint("delete the whole group with `sesame groups delete` instead"),
         other => Failure::new(code::GENERIC, other.to_string()),
     })?;
+    context::warn_if_locked_out(&plan, &sources, &input);
     doc.apply_plan(&plan, &sources)
         // sops compat: a new data key that cannot be wrapped for every recipient is exit 1.
         .map_err(|e| Failure::new(code::GENERIC, e))?;

@@ -118,6 +118,7 @@ fn update(file: &str, yes: bool, flags: &Flags) -> CliResult {
         return Ok(());
     }
 
+    context::warn_if_locked_out(&plan, &sources, &input);
     doc.apply_plan(&plan, &sources)
         .map_err(|e| Failure::new(code::COULD_NOT_RETRIEVE_KEY, e))?;
     let bytes = doc

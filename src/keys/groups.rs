@@ -107,6 +107,17 @@ pub enum Availability {
     Unknown(String),
 }
 
+impl Availability {
+    /// Whether the key can be used here: `None` when only trying would tell.
+    pub fn usable(&self) -> Option<bool> {
+        match self {
+            Availability::Usable(_) => Some(true),
+            Availability::Missing(_) => Some(false),
+            Availability::Unknown(_) => None,
+        }
+    }
+}
+
 impl KeySources {
     /// Checks, without prompting or network calls, whether `key` could be unwrapped here. An
     /// age key not yet written (no `enc`) is checked by wrapping a throwaway secret for it.

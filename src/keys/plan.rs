@@ -311,6 +311,41 @@ impl Plan {
         diff_groups(&self.before, &self.staged.groups)
     }
 
+    /// Whether, after the staged changes, the keys this machine can use would open too few
+    /// groups to decrypt the file (`usable` says per key: yes, no, or `None` when only trying
+    /// would tell, which counts as usable).
+    pub fn locks_out(&self, usable: impl Fn(&MasterKey) -> Option<bool>) -> bool {
+        let groups = &self.staged.groups;
+        let open = groups
+            .iter()
+            .filter(|g| g.keys.iter().any(|k| usable(k) != Some(false)))
+            .count();
+        open < self.threshold()
+    }
+
+    /// Says that no key here could decrypt the file after the changes, and who still can.
+    pub fn lockout_warning(&self, file: &str) -> String {
+        let who: Vec<String> = self
+            .staged
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                let keys: Vec<String> = g
+                    .keys
+                    .iter()
+                    .map(|k| format!("{} {}", k.kind.field(), k.display()))
+                    .collect();
+                format!("group {}: {}", i + 1, keys.join(", "))
+            })
+            .collect();
+        format!(
+            "after this change no key on this machine can decrypt {file}; {} ({})",
+            self.who_can_decrypt(),
+            who.join("; ")
+        )
+    }
+
     /// "any 2 of these 3 groups" — who can decrypt after the changes, for people.
     pub fn who_can_decrypt(&self) -> String {
         who_can_decrypt(&self.staged.groups, self.staged.threshold)

@@ -354,7 +354,7 @@ impl Keymap {
             Mode::Help => Context::Overlay,
             Mode::KeyManager => Context::KeyManager,
             Mode::Confirm(_)
-            | Mode::ReviewSave
+            | Mode::ReviewSave(_)
             | Mode::Conflict
             | Mode::MacWarning
             | Mode::Reloaded(_)

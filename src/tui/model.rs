@@ -107,6 +107,8 @@ pub enum PromptPurpose {
     NewGroup,
     /// A new Shamir threshold (key manager).
     Threshold,
+    /// The typed "yes" a risky save needs (a secret stored in plain text, a lockout).
+    ConfirmSave,
 }
 
 impl PromptPurpose {
@@ -123,6 +125,7 @@ impl PromptPurpose {
                 "New group, first recipient: age1…, ssh-…, PGP fp, key file or KMS ARN"
             }
             PromptPurpose::Threshold => "Shamir threshold: how many groups are needed to decrypt",
+            PromptPurpose::ConfirmSave => "Type yes to save anyway (Esc goes back)",
         }
     }
 
@@ -132,6 +135,24 @@ impl PromptPurpose {
             self,
             PromptPurpose::AddRecipient(_) | PromptPurpose::NewGroup | PromptPurpose::Threshold
         )
+    }
+}
+
+/// What a save would do that cannot be undone by editing again: values that would be stored in
+/// plain text although they were encrypted, and a key change after which no key here can
+/// decrypt the file. Either needs a typed confirmation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SaveReview {
+    /// Key paths of values that the save would store in PLAIN TEXT.
+    pub exposed: Vec<String>,
+    /// Why nobody here could decrypt the file after the save, and who still could.
+    pub lockout: Option<String>,
+}
+
+impl SaveReview {
+    /// Whether the save needs the typed confirmation.
+    pub fn is_risky(&self) -> bool {
+        !self.exposed.is_empty() || self.lockout.is_some()
     }
 }
 
@@ -154,8 +175,8 @@ pub enum Mode {
     KeyManager,
     /// A `.sops.yaml` rule's keys, shown before they are staged.
     RulePreview(Box<RulePreview>),
-    /// The list of changes, before saving.
-    ReviewSave,
+    /// The list of changes, before saving, and what in them needs a typed confirmation.
+    ReviewSave(Box<SaveReview>),
     /// The file changed on disk: reload, overwrite or cancel.
     Conflict,
     /// The MAC did not verify.

@@ -9,7 +9,8 @@ mod prompt;
 mod reload;
 
 use crate::tui::action::Action;
-use crate::tui::model::{Confirm, Mode, Model};
+use crate::tui::key_manager::key_id;
+use crate::tui::model::{Confirm, Mode, Model, PromptPurpose, SaveReview, Source};
 
 /// Work for the loop: the only ways `update` reaches outside the model.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,7 +123,11 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
                 _ => vec![],
             }
         }
-        Mode::ReviewSave => match action {
+        Mode::ReviewSave(review) => match action {
+            Action::Confirm if review.is_risky() => {
+                edit::ask(m, PromptPurpose::ConfirmSave, "");
+                vec![]
+            }
             Action::Confirm => {
                 m.mode = Mode::Normal;
                 m.info("saving…");
@@ -224,7 +229,35 @@ pub(crate) fn ask_save(m: &mut Model) -> Vec<Effect> {
     } else if !m.dirty() {
         m.info("nothing to save: no changes since the file was opened or saved");
     } else {
-        m.mode = Mode::ReviewSave;
+        m.mode = Mode::ReviewSave(Box::new(save_review(m)));
     }
+    vec![]
+}
+
+/// What in the pending save needs a typed confirmation.
+fn save_review(m: &Model) -> SaveReview {
+    let exposed = match &m.source {
+        Source::Doc(doc) => doc.exposed_values(),
+        Source::Review { .. } => Vec::new(),
+    };
+    let km = &m.key_manager;
+    let lockout = (!km.plan.is_empty()
+        && km.plan.locks_out(|k| {
+            km.facts
+                .get(&key_id(k))
+                .and_then(|f| f.availability.usable())
+        }))
+    .then(|| km.plan.lockout_warning(&m.file.name));
+    SaveReview { exposed, lockout }
+}
+
+/// The typed confirmation of a risky save: "yes" saves, anything else does not.
+pub(crate) fn confirm_risky_save(m: &mut Model, text: &str) -> Vec<Effect> {
+    m.mode = Mode::Normal;
+    if text.trim().eq_ignore_ascii_case("yes") {
+        m.info("saving…");
+        return vec![Effect::Save { force: false }];
+    }
+    m.error("not saved: the save needs you to type yes (Ctrl-S to review it again)");
     vec![]
 }

@@ -44,7 +44,7 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame) {
         Mode::Confirm(c) => overlay::confirm(m, c, theme, f, body),
         Mode::ChangeType => overlay::change_type(m, theme, f, body),
         Mode::Help => overlay::help(m, theme, f, body),
-        Mode::ReviewSave => overlay::review_save(m, theme, f, body),
+        Mode::ReviewSave(r) => overlay::review_save(m, r, theme, f, body),
         Mode::Conflict => overlay::conflict(m, theme, f, body),
         Mode::MacWarning => overlay::mac_warning(m, theme, f, body),
         Mode::Reloaded(report) => overlay::reloaded(m, report, theme, f, body),

@@ -127,6 +127,9 @@ pub fn in_prompt(m: &mut Model, action: Action) -> Vec<Effect> {
                 m.mode = Mode::KeyManager;
                 return super::key_manager::prompt_done(m, purpose, text);
             }
+            if purpose == PromptPurpose::ConfirmSave {
+                return super::confirm_risky_save(m, &text);
+            }
             prompt_done(m, purpose, text);
         }
         _ => {}
@@ -162,7 +165,10 @@ fn prompt_done(m: &mut Model, purpose: PromptPurpose, text: String) {
                 open_editor(m, at);
             }
         }
-        PromptPurpose::AddRecipient(_) | PromptPurpose::NewGroup | PromptPurpose::Threshold => {}
+        PromptPurpose::AddRecipient(_)
+        | PromptPurpose::NewGroup
+        | PromptPurpose::Threshold
+        | PromptPurpose::ConfirmSave => {}
         PromptPurpose::Rename(addr) => {
             let (same, item) = match m.item(&addr) {
                 Some(ItemRef::Entry(e)) => (e.key == text, ops::renamed(e, text.clone())),

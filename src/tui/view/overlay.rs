@@ -1,7 +1,7 @@
 //! Pop-ups drawn over the panes: help (from the keymap), recipients, questions, the review
 //! before saving, the file-changed-on-disk question and the MAC warning.
 
-use crate::tui::model::{Confirm, Model, ReloadReport};
+use crate::tui::model::{Confirm, Model, ReloadReport, SaveReview};
 use crate::tui::theme::Theme;
 use crate::tui::view::centered;
 use crate::tui::view::tree::{CHANGED, ENCRYPTED, PLAIN};
@@ -120,7 +120,7 @@ pub fn change_type(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
     popup(f, area, "Change type", lines, theme, theme.key);
 }
 
-pub fn review_save(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
+pub fn review_save(m: &Model, review: &SaveReview, theme: &Theme, f: &mut Frame, area: Rect) {
     let (steps, older) = m.history.since_save();
     let mut lines = vec![text(
         format!(
@@ -164,15 +164,46 @@ pub fn review_save(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
         ));
     }
     lines.push(Line::default());
+    if !review.exposed.is_empty() {
+        lines.push(text(
+            format!(
+                "{} value{} will be stored in PLAIN TEXT although encrypted before:",
+                review.exposed.len(),
+                if review.exposed.len() == 1 { "" } else { "s" }
+            ),
+            theme.error,
+        ));
+        for path in review.exposed.iter().take(3) {
+            lines.push(text(format!("  {path}"), theme.error));
+        }
+        if review.exposed.len() > 3 {
+            lines.push(text(
+                format!("  … and {} more", review.exposed.len() - 3),
+                theme.error,
+            ));
+        }
+    }
+    if let Some(why) = &review.lockout {
+        lines.push(text(format!("Lockout: {why}"), theme.error));
+    }
     lines.push(text(
         if m.key_manager.plan.rotates() {
             "A new data key: every value is encrypted again."
-        } else {
+        } else if review.exposed.is_empty() {
             "Changed values get a fresh encryption; all others keep their ciphertext."
+        } else {
+            "Other changed values get a fresh encryption; the rest keep their ciphertext."
         },
         theme.muted,
     ));
-    lines.push(keys_hint(theme, "y or Enter save · n or Esc back"));
+    lines.push(keys_hint(
+        theme,
+        if review.is_risky() {
+            "y or Enter, then type yes: save anyway · n or Esc back"
+        } else {
+            "y or Enter save · n or Esc back"
+        },
+    ));
     popup(f, area, "Review before saving", lines, theme, theme.key);
 }
 
