@@ -532,7 +532,11 @@ impl Document {
     }
 
     /// The plaintext file in `format` (decrypt output).
-    pub fn plain_bytes(&self, format: Format, opts: &EmitOptions) -> Result<Vec<u8>, StoreError> {
+    pub fn plain_bytes(
+        &self,
+        format: Format,
+        opts: &EmitOptions,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, StoreError> {
         store::emit_plain(format, &self.docs, opts)
     }
 

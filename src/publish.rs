@@ -16,14 +16,12 @@ pub fn upload(kv: &VaultKv, env: &dyn Environment, name: &str, doc: &Map) -> Res
         .http_status_as_error(false)
         .build()
         .into();
-    let data = Zeroizing::new(
-        store::emit_plain(
-            Format::Json,
-            std::slice::from_ref(doc),
-            &store::EmitOptions::default(),
-        )
-        .map_err(|e| e.to_string())?,
-    );
+    let data = store::emit_plain(
+        Format::Json,
+        std::slice::from_ref(doc),
+        &store::EmitOptions::default(),
+    )
+    .map_err(|e| e.to_string())?;
     // Compare through JSON on both sides, so number and string types are read alike.
     let ours = store::parse_plain(Format::Json, &data)
         .map_err(|e| e.to_string())?

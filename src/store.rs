@@ -9,6 +9,7 @@ pub mod yaml;
 
 use crate::tree::{Map, Node};
 use std::ops::Range;
+use zeroize::Zeroizing;
 
 /// The file formats sops knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,16 +165,32 @@ pub fn emit(
     }
 }
 
-/// Emits decrypted documents as a plaintext file.
-pub fn emit_plain(format: Format, docs: &[Map], opts: &EmitOptions) -> Result<Vec<u8>, StoreError> {
-    match format {
-        Format::Binary => binary::emit_plain(docs),
-        _ => Ok(emit(format, docs, None, opts)?.bytes),
-    }
+/// Emits decrypted documents as a plaintext file (zeroized on drop).
+pub fn emit_plain(
+    format: Format,
+    docs: &[Map],
+    opts: &EmitOptions,
+) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+    Ok(Zeroizing::new(match format {
+        Format::Binary => binary::emit_plain(docs)?,
+        _ => emit(format, docs, None, opts)?.bytes,
+    }))
 }
 
-/// Emits one non-string value extracted from a document (`--extract`).
-pub fn emit_value(format: Format, node: &Node, opts: &EmitOptions) -> Result<Vec<u8>, StoreError> {
+/// Emits one non-string value extracted from a document (`--extract`), zeroized on drop.
+pub fn emit_value(
+    format: Format,
+    node: &Node,
+    opts: &EmitOptions,
+) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+    Ok(Zeroizing::new(emit_value_bytes(format, node, opts)?))
+}
+
+fn emit_value_bytes(
+    format: Format,
+    node: &Node,
+    opts: &EmitOptions,
+) -> Result<Vec<u8>, StoreError> {
     match format {
         Format::Yaml => yaml::emit_value(node, opts.yaml_indent),
         Format::Json => json::emit_value(node, opts.json_indent),

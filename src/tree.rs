@@ -67,8 +67,9 @@ pub struct Comment {
     pub cipher: Option<Box<str>>,
 }
 
-/// A typed scalar, with the types sops distinguishes.
-#[derive(Clone, Debug, PartialEq)]
+/// A typed scalar, with the types sops distinguishes. `Debug` shows the type only: any value
+/// may be a secret (a PIN is an integer).
+#[derive(Clone, PartialEq)]
 pub enum Scalar {
     Null,
     Bool(bool),
@@ -78,6 +79,20 @@ pub enum Scalar {
     Float(f64),
     Str(SecretBuf),
     Time(OffsetDateTime),
+}
+
+impl std::fmt::Debug for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Scalar::Null => "Null",
+            Scalar::Bool(_) => "Bool([redacted])",
+            Scalar::Int(_) => "Int([redacted])",
+            Scalar::Uint(_) => "Uint([redacted])",
+            Scalar::Float(_) => "Float([redacted])",
+            Scalar::Str(_) => "Str([redacted])",
+            Scalar::Time(_) => "Time([redacted])",
+        })
+    }
 }
 
 impl Map {

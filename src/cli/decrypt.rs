@@ -7,6 +7,7 @@ use sesame::document::Document;
 use sesame::path::{Found, TreePath, lookup};
 use sesame::store::{self, Format};
 use sesame::tree::Scalar;
+use zeroize::Zeroizing;
 
 pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
     let input = Input::resolve(args.file.as_deref(), flags)?;
@@ -52,7 +53,7 @@ fn extract_value(
     path: &TreePath,
     format: Format,
     opts: &store::EmitOptions,
-) -> CliResult<Vec<u8>> {
+) -> CliResult<Zeroizing<Vec<u8>>> {
     let first = doc
         .docs()
         .first()
@@ -73,7 +74,7 @@ fn extract_value(
             let Scalar::Str(s) = &l.value else {
                 unreachable!()
             };
-            Ok(s.expose().to_vec())
+            Ok(Zeroizing::new(s.expose().to_vec()))
         }
         other => store::emit_value(format, other, opts).map_err(|e| {
             Failure::new(code::ERROR_DUMPING_TREE, format!("Error dumping tree: {e}"))

@@ -246,9 +246,10 @@ pub fn run_file(args: &ExecFileArgs, flags: &Flags) -> CliResult {
         ..
     } = open(file, flags)?;
     let format = input.format(flags.output_type.as_deref());
-    let plaintext = Arc::new(Zeroizing::new(doc.plain_bytes(format, &opts).map_err(
-        |e| Failure::new(code::ERROR_DUMPING_TREE, format!("Error dumping file: {e}")),
-    )?));
+    let plaintext =
+        Arc::new(doc.plain_bytes(format, &opts).map_err(|e| {
+            Failure::new(code::ERROR_DUMPING_TREE, format!("Error dumping file: {e}"))
+        })?);
     drop(doc);
     if on(args.background) {
         eprintln!("[EXEC]\tWARN\texec-file's --background option is deprecated");

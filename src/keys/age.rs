@@ -83,7 +83,7 @@ impl Identities {
         let timeout = crate::env::command_timeout(env);
         match env.var("SOPS_AGE_SSH_PRIVATE_KEY_FILE") {
             Some(path) => match std::fs::read(&path) {
-                Ok(bytes) => ids.add_ssh(&bytes, &path),
+                Ok(bytes) => ids.add_ssh(&Zeroizing::new(bytes), &path),
                 Err(e) => ids
                     .errors
                     .push(format!("failed to open SSH key file {path}: {e}")),
@@ -101,13 +101,13 @@ impl Identities {
             for name in ["id_ed25519", "id_rsa"] {
                 let path = home.join(".ssh").join(name);
                 match std::fs::read(&path) {
-                    Ok(bytes) => ids.add_ssh(&bytes, &path.display().to_string()),
+                    Ok(bytes) => ids.add_ssh(&Zeroizing::new(bytes), &path.display().to_string()),
                     Err(_) => ids.unused_locations.push(path.display().to_string()),
                 }
             }
         }
         let before = ids.identities.len();
-        match env.var("SOPS_AGE_KEY") {
+        match env.var("SOPS_AGE_KEY").map(Zeroizing::new) {
             Some(keys) => ids.add_key_file(keys.as_bytes(), "SOPS_AGE_KEY"),
             None => ids.unused_locations.push("SOPS_AGE_KEY".into()),
         }

@@ -2,6 +2,7 @@
 //! user writes in `keymap.toml`, and the help overlay is generated from the same table.
 
 use crate::keys::MasterKey;
+use crate::secret::SecretText;
 use crate::tui::key_manager::{KeyFacts, KeyId, RulePreview};
 use crate::tui::model::Source;
 use crossterm::event::KeyEvent;
@@ -59,9 +60,9 @@ pub enum Action {
     /// Pick a type in the change-type menu.
     SetType(crate::edit::value::ValueKind),
     /// A key typed into the value editor or a prompt (not bindable).
-    Input(KeyEvent),
+    Input(Keystroke),
     /// Bracketed paste (not bindable).
-    Paste(String),
+    Paste(SecretText),
     /// The terminal size changed (not bindable).
     Resize(u16, u16),
     /// The file changed on disk since it was opened (from the watcher, not bindable).
@@ -84,6 +85,16 @@ pub enum Action {
     },
     /// The `.sops.yaml` rule for the file, or why there is none (not bindable).
     RuleFound(Result<Box<RulePreview>, String>),
+}
+
+/// A key typed into a text field: it may be part of a secret, so `Debug` does not show it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Keystroke(pub KeyEvent);
+
+impl std::fmt::Debug for Keystroke {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keystroke([redacted])")
+    }
 }
 
 /// A bindable action: its config name, how to make it, and the line the help overlay shows.

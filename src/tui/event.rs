@@ -122,7 +122,7 @@ pub fn next(tty: &Tty, keymap: &Keymap, mode: &Mode, timeout: Duration) -> io::R
     }
     let action = match event::read()? {
         Event::Key(key) if key.kind != KeyEventKind::Release => keymap.action(mode, key),
-        Event::Paste(text) => Some(Action::Paste(text)),
+        Event::Paste(text) => Some(Action::Paste(text.into())),
         Event::Resize(w, h) => Some(Action::Resize(w, h)),
         _ => None,
     };

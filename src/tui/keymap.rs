@@ -10,7 +10,7 @@
 //! "ctrl-s" = "confirm"
 //! ```
 
-use crate::tui::action::{Action, canonical_name};
+use crate::tui::action::{Action, Keystroke, canonical_name};
 use crate::tui::model::Mode;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
@@ -373,7 +373,7 @@ impl Keymap {
         let plain_char =
             |c: char| chord.is_some_and(|ch| ch.code == KeyCodeOrd::Char(c) && !ch.ctrl && !ch.alt);
         match mode {
-            Mode::Edit(_) | Mode::Prompt(_) => Some(Action::Input(key)),
+            Mode::Edit(_) | Mode::Prompt(_) => Some(Action::Input(Keystroke(key))),
             Mode::Conflict if plain_char('r') => Some(Action::Reload),
             Mode::Conflict if plain_char('o') => Some(Action::Overwrite),
             Mode::ChangeType => {

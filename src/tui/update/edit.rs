@@ -215,13 +215,23 @@ pub fn in_editor(m: &mut Model, action: Action) -> Vec<Effect> {
     };
     match action {
         Action::Input(key) => {
-            state.area.input(key);
+            state.area.input(key.0);
         }
         Action::Newline => state.area.insert_newline(),
         Action::Paste(text) => {
-            let mut text = zeroize::Zeroizing::new(text.replace("\r\n", "\n").replace('\r', "\n"));
+            // Line breaks normalised in one zeroizing copy (never longer than the paste).
+            let pasted = text.as_str();
+            let mut text = zeroize::Zeroizing::new(String::with_capacity(pasted.len()));
+            let mut chars = pasted.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c == '\r' {
+                    chars.next_if_eq(&'\n');
+                    text.push('\n');
+                } else {
+                    text.push(c);
+                }
+            }
             state.area.insert_str(text.as_str());
-            text.zeroize();
         }
         Action::Confirm if state.area.lines().len() > 1 => state.area.insert_newline(),
         Action::Confirm | Action::Commit => commit_editor(m),

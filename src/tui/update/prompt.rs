@@ -105,10 +105,12 @@ pub fn in_prompt(m: &mut Model, action: Action) -> Vec<Effect> {
     };
     match action {
         Action::Input(key) => {
-            prompt.area.input(key);
+            prompt.area.input(key.0);
         }
         Action::Paste(text) => {
-            prompt.area.insert_str(text.lines().next().unwrap_or(""));
+            prompt
+                .area
+                .insert_str(text.as_str().lines().next().unwrap_or(""));
         }
         Action::Cancel => {
             m.mode = if prompt.purpose.is_key_manager() {
