@@ -245,6 +245,14 @@ fn duplicates_in_an_aliased_map_are_reported_once_per_alias_within_bounds() {
 #[test]
 fn errors_read_like_sops() {
     let err = |s: &[u8]| parse(s).unwrap_err().to_string();
+    // Found by the fuzzer: a key after a flow collection once underflowed the token position.
+    for input in [&b"{}x: 1\n"[..], b"{}x: }0"] {
+        assert!(
+            err(input).contains("did not find expected <document start>"),
+            "{}",
+            err(input)
+        );
+    }
     assert_eq!(
         err(b"a: 1\nb:\n  c: 1\na: 2\n"),
         "yaml: unmarshal errors:\n  line 4: mapping key \"a\" already defined at line 1"

@@ -94,7 +94,9 @@ impl<'a> Scanner<'a> {
             if self.indents.len() > MAX_INDENTS {
                 return Err(self.error(mark, "exceeded max depth of 10000"));
             }
-            let pos = number.map(|n| n - self.tokens_parsed);
+            // sops compat: a token number already handed out (go-yaml's negative position)
+            // appends the token instead of inserting it.
+            let pos = number.and_then(|n| n.checked_sub(self.tokens_parsed));
             self.insert_token(pos, Token::new(kind, mark, mark));
         }
         Ok(())
@@ -227,8 +229,10 @@ impl<'a> Scanner<'a> {
         let i = self.simple_keys.len() - 1;
         if self.simple_key_is_valid(i)? {
             let key = self.simple_keys[i];
-            let pos = key.token_number - self.tokens_parsed;
-            self.insert_token(Some(pos), Token::new(TokenKind::Key, key.mark, key.mark));
+            // sops compat: a key token already handed out (`{}x: 1`) is appended, as go-yaml's
+            // negative insert position does; the parser then reports the error.
+            let pos = key.token_number.checked_sub(self.tokens_parsed);
+            self.insert_token(pos, Token::new(TokenKind::Key, key.mark, key.mark));
             self.roll_indent(
                 key.mark.column as usize,
                 Some(key.token_number),

@@ -322,7 +322,10 @@ impl<'a> Scanner<'a> {
     pub(super) fn insert_token(&mut self, at_pos: Option<usize>, token: Token<'a>) {
         match at_pos {
             None => self.tokens.push(token),
-            Some(p) => self.tokens.insert(self.head + p, token),
+            Some(p) => {
+                let at = (self.head + p).min(self.tokens.len());
+                self.tokens.insert(at, token)
+            }
         }
     }
 
