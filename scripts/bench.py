@@ -103,10 +103,10 @@ def main():
 
 
 def crafted():
-    """The slow-input class of the hardening issue: a ~57 KB YAML file with one duplicate key
+    """The slow-input class of the hardening issue: a 57 KB YAML file with one duplicate key
     in a map that 1,000 aliases point to. Both programs refuse it; sesame must answer well
     under a second (it took 14 s before duplicate reports were linear and kept per map)."""
-    text = "base: &b\n  dup: 0\n" + "".join(f"  key_{i:05}: {i}\n" for i in range(2500))
+    text = "base: &b\n  dup: 0\n" + "".join(f"  key_{i:05}: {i}\n" for i in range(3000))
     text += "  dup: 1\nrefs:\n" + "  - *b\n" * 1000
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "crafted.yaml")

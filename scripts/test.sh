@@ -2,7 +2,8 @@
 # The whole test suite, on a fresh machine: checks formatting, lints (clippy, warnings are
 # errors) and that the core library builds without its front-end features, installs the test
 # tools (the real sops, the local KMS server) into .tools/, starts the KMS server on 127.0.0.1
-# for the KMS tests, then runs every test. CI runs exactly this (see .ci/run and README.md).
+# for the KMS tests, runs every test, then fuzzes the readers for a minute. CI runs exactly
+# this (see .ci/run and README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --check
@@ -44,3 +45,6 @@ python3 -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], time
 }
 
 cargo test --all-targets --locked
+
+# Coverage-guided fuzzing of the readers (every store, the metadata, Document::open): 60 s.
+./scripts/fuzz.sh 60

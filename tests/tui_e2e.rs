@@ -417,6 +417,53 @@ fn a_secret_renamed_into_plain_text_is_saved_only_after_typing_yes() {
     t.wait("the shell again", |s| !s.contains("sesame │"));
 }
 
+/// Handing the file over to someone else's key in the key manager: the review says this
+/// machine would be locked out and who can still decrypt; `y` alone does not save, typing yes
+/// does; afterwards only the other key decrypts, with the real sops.
+#[test]
+fn a_save_that_locks_this_machine_out_needs_a_typed_yes() {
+    let (sb, file, env) = setup();
+    let dir = sb.dir.path();
+    let (their_identity, theirs) = new_age_key();
+    let t = Tmux::start(dir, &env);
+    start_sesame(&t, dir);
+    t.keys(&["K"]);
+    t.wait("the key manager", |s| {
+        s.contains("Key manager · secrets.yaml")
+    });
+    t.keys(&["a"]);
+    t.wait("the recipient prompt", |s| s.contains("Add recipient"));
+    t.type_text(&theirs);
+    t.keys(&["Enter"]);
+    t.wait("their key staged", |s| {
+        s.contains(&format!("1. add age {}", &theirs[..8]))
+    });
+    // Group header, our key, their key: remove ours.
+    t.keys(&["g", "j", "d"]);
+    t.wait("our key unstaged", |s| s.contains("2. remove age"));
+    t.keys(&["C-s"]);
+    t.wait("the lockout warning", |s| {
+        s.contains("Lockout:") && s.contains("no key on this machine can decrypt")
+    });
+    t.keys(&["y"]);
+    t.wait("the typed confirmation", |s| {
+        s.contains("Type yes to save anyway")
+    });
+    t.type_text("yes");
+    t.keys(&["Enter"]);
+    t.wait("the save", |s| s.contains("saved secrets.yaml"));
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+    let only_theirs = Sandbox::new().env("SOPS_AGE_KEY", their_identity);
+    let copy = only_theirs.write("secrets.yaml", std::fs::read(&file).unwrap());
+    let out = ok(only_theirs.sops(&["decrypt", copy.to_str().unwrap()]));
+    assert_eq!(String::from_utf8(out).unwrap(), PLAIN);
+    assert!(
+        !sb.sops(&["decrypt", "secrets.yaml"]).status.success(),
+        "ours no longer opens it"
+    );
+}
+
 /// In the key manager: adds `recipient` (a key of type `kind`) once the screen shows
 /// `manager_shows`, waits for it to be staged with `staged_shows`, saves through the review and
 /// quits.
