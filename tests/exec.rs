@@ -7,6 +7,23 @@ use common::{Sandbox, TEST_IDENTITY, fixture, ok};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Waits (up to 20 s) until the command run by sesame has written a whole line to `name` in
+/// the sandbox, and returns it.
+fn line_written(sb: &Sandbox, name: &str) -> String {
+    let start = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(sb.path(name)).unwrap_or_default();
+        if text.ends_with('\n') {
+            return text.trim().to_string();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "command did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn no_fifo_file_is_removed_after_the_command() {
     let sb = Sandbox::new().env("SOPS_AGE_KEY", TEST_IDENTITY);
@@ -44,18 +61,7 @@ fn sigterm_still_removes_the_temp_file() {
         .spawn()
         .unwrap();
     // Wait until the command has started and written where the file is.
-    let start = Instant::now();
-    let path = loop {
-        let text = std::fs::read_to_string(sb.path("where")).unwrap_or_default();
-        if text.ends_with('\n') {
-            break std::path::PathBuf::from(text.trim());
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "command did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let path = std::path::PathBuf::from(line_written(&sb, "where"));
     assert!(path.exists());
     // SAFETY: kill only signals the sesame process this test started.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
@@ -107,18 +113,7 @@ fn an_aborted_exec_env_dumps_no_core() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    let sleeper: i32 = loop {
-        let text = std::fs::read_to_string(sb.path("started")).unwrap_or_default();
-        if text.ends_with('\n') {
-            break text.trim().parse().unwrap();
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "command did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let sleeper: i32 = line_written(&sb, "started").parse().unwrap();
     assert_eq!(
         String::from_utf8(sb.read("limit")).unwrap().trim(),
         "unlimited"

@@ -404,13 +404,7 @@ fn a_secret_renamed_into_plain_text_is_saved_only_after_typing_yes() {
     assert_eq!(std::fs::read(&file).unwrap(), before, "nothing written yet");
     t.keys(&["C-s"]);
     t.wait("the warning again", |s| s.contains("PLAIN TEXT"));
-    t.keys(&["y"]);
-    t.wait("the typed confirmation", |s| {
-        s.contains("Type yes to save anyway")
-    });
-    t.type_text("yes");
-    t.keys(&["Enter"]);
-    t.wait("the save", |s| s.contains("saved secrets.yaml"));
+    confirm_by_typing_yes(&t);
     let text = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
     assert!(text.contains("password_unencrypted: hunter2"), "{text}");
     t.keys(&["q"]);
@@ -427,17 +421,13 @@ fn a_save_that_locks_this_machine_out_needs_a_typed_yes() {
     let (their_identity, theirs) = new_age_key();
     let t = Tmux::start(dir, &env);
     start_sesame(&t, dir);
-    t.keys(&["K"]);
-    t.wait("the key manager", |s| {
-        s.contains("Key manager · secrets.yaml")
-    });
-    t.keys(&["a"]);
-    t.wait("the recipient prompt", |s| s.contains("Add recipient"));
-    t.type_text(&theirs);
-    t.keys(&["Enter"]);
-    t.wait("their key staged", |s| {
-        s.contains(&format!("1. add age {}", &theirs[..8]))
-    });
+    stage_recipient(
+        &t,
+        &theirs,
+        "age",
+        "✓ can decrypt here",
+        "✗ cannot decrypt here",
+    );
     // Group header, our key, their key: remove ours.
     t.keys(&["g", "j", "d"]);
     t.wait("our key unstaged", |s| s.contains("2. remove age"));
@@ -445,13 +435,7 @@ fn a_save_that_locks_this_machine_out_needs_a_typed_yes() {
     t.wait("the lockout warning", |s| {
         s.contains("Lockout:") && s.contains("no key on this machine can decrypt")
     });
-    t.keys(&["y"]);
-    t.wait("the typed confirmation", |s| {
-        s.contains("Type yes to save anyway")
-    });
-    t.type_text("yes");
-    t.keys(&["Enter"]);
-    t.wait("the save", |s| s.contains("saved secrets.yaml"));
+    confirm_by_typing_yes(&t);
     t.keys(&["q"]);
     t.wait("the shell again", |s| !s.contains("sesame │"));
     let only_theirs = Sandbox::new().env("SOPS_AGE_KEY", their_identity);
@@ -474,6 +458,21 @@ fn add_recipient_and_save(
     manager_shows: &str,
     staged_shows: &str,
 ) {
+    stage_recipient(t, recipient, kind, manager_shows, staged_shows);
+    t.keys(&["C-s"]);
+    let review = format!("keys: add {kind}");
+    t.wait("the review screen", |s| {
+        s.contains("Review before saving") && s.contains(&review)
+    });
+    t.keys(&["y"]);
+    t.wait("the save", |s| s.contains("saved secrets.yaml"));
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+}
+
+/// Opens the key manager (which shows `manager_shows`) and stages `recipient` (of type `kind`)
+/// in the first group; the staged line then shows `staged_shows`.
+fn stage_recipient(t: &Tmux, recipient: &str, kind: &str, manager_shows: &str, staged_shows: &str) {
     t.keys(&["K"]);
     t.wait("the key manager", |s| {
         s.contains("Key manager · secrets.yaml") && s.contains(manager_shows)
@@ -486,15 +485,17 @@ fn add_recipient_and_save(
     t.wait("the staged recipient", |s| {
         s.contains(&staged) && s.contains(staged_shows)
     });
-    t.keys(&["C-s"]);
-    let review = format!("keys: add {kind}");
-    t.wait("the review screen", |s| {
-        s.contains("Review before saving") && s.contains(&review)
-    });
+}
+
+/// In a review that needs it: `y`, then the typed "yes"; the file is saved.
+fn confirm_by_typing_yes(t: &Tmux) {
     t.keys(&["y"]);
+    t.wait("the typed confirmation", |s| {
+        s.contains("Type yes to save anyway")
+    });
+    t.type_text("yes");
+    t.keys(&["Enter"]);
     t.wait("the save", |s| s.contains("saved secrets.yaml"));
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
 }
 
 #[test]
