@@ -7,8 +7,11 @@ pub mod keyring;
 pub mod kms;
 pub mod pgp;
 pub mod plan;
+pub mod service;
 pub mod shamir;
 pub mod spec;
+#[cfg(feature = "hc-vault")]
+pub mod vault;
 
 use std::collections::BTreeMap;
 

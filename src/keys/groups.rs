@@ -6,7 +6,10 @@ use crate::env::Environment;
 use crate::keys::age::{self, Identities};
 use crate::keys::kms::Kms;
 use crate::keys::pgp;
+use crate::keys::service::KeyService;
 use crate::keys::shamir;
+#[cfg(feature = "hc-vault")]
+use crate::keys::vault::Vault;
 use crate::keys::{KeyGroup, KeyKind, MasterKey};
 use std::cell::OnceCell;
 use std::fmt;
@@ -19,6 +22,8 @@ pub struct KeySources {
     age: OnceCell<Identities>,
     pgp: OnceCell<pgp::Keyring>,
     kms: OnceCell<Kms>,
+    #[cfg(feature = "hc-vault")]
+    vault: OnceCell<Vault>,
     /// Folders whose `.sops.pub.asc` files (and their parents') hold PGP public keys.
     pub pgp_search_dirs: Vec<PathBuf>,
     /// Key types to try first, in this order (`--decryption-order`).
@@ -32,6 +37,8 @@ impl KeySources {
             age: OnceCell::new(),
             pgp: OnceCell::new(),
             kms: OnceCell::new(),
+            #[cfg(feature = "hc-vault")]
+            vault: OnceCell::new(),
             pgp_search_dirs: Vec::new(),
             decryption_order: vec![KeyKind::Age, KeyKind::Pgp],
         }
@@ -47,8 +54,18 @@ impl KeySources {
             .get_or_init(|| pgp::Keyring::discover(self.env.as_ref(), &self.pgp_search_dirs))
     }
 
-    fn kms(&self) -> &Kms {
-        self.kms.get_or_init(Kms::new)
+    /// The service that wraps data keys for `kind`, set up on first use; `None` for the
+    /// local key types and the services sesame has no client for yet.
+    fn service(&self, kind: KeyKind) -> Option<&dyn KeyService> {
+        match kind {
+            KeyKind::Kms => Some(self.kms.get_or_init(Kms::new)),
+            #[cfg(feature = "hc-vault")]
+            KeyKind::HcVault => Some(self.vault.get_or_init(|| {
+                let timeout = crate::keys::service::service_timeout(self.env.as_ref());
+                Vault::new(self.env.as_ref(), timeout)
+            })),
+            _ => None,
+        }
     }
 
     /// Unwraps one master key's `enc`.
@@ -56,11 +73,13 @@ impl KeySources {
         match key.kind {
             KeyKind::Age => self.age().unwrap(key.enc()),
             KeyKind::Pgp => self.pgp().unwrap(key.text("fp"), key.enc()),
-            KeyKind::Kms => self.kms().unwrap(key).map_err(|e| e.to_string()),
-            other => Err(format!(
-                "sesame cannot use {} keys yet; this key is kept in the file untouched",
-                other.label()
-            )),
+            kind => match self.service(kind) {
+                Some(service) => service.unwrap(key).map_err(|e| e.to_string()),
+                None => Err(format!(
+                    "sesame cannot use {} keys yet; this key is kept in the file untouched",
+                    kind.label()
+                )),
+            },
         }
     }
 
@@ -70,14 +89,16 @@ impl KeySources {
         let enc = match key.kind {
             KeyKind::Age => age::wrap(key.text("recipient"), secret).map_err(|e| e.to_string())?,
             KeyKind::Pgp => self.pgp().wrap(key.text("fp"), secret)?,
-            KeyKind::Kms => self.kms().wrap(key, secret).map_err(|e| e.to_string())?,
-            other => {
-                return Err(format!(
-                    "sesame cannot encrypt for {} keys yet ({})",
-                    other.label(),
-                    key.display()
-                ));
-            }
+            kind => match self.service(kind) {
+                Some(service) => service.wrap(key, secret).map_err(|e| e.to_string())?,
+                None => {
+                    return Err(format!(
+                        "sesame cannot encrypt for {} keys yet ({})",
+                        kind.label(),
+                        key.display()
+                    ));
+                }
+            },
         };
         key.set_text("enc", enc);
         key.stamp_created_at();
@@ -138,10 +159,10 @@ impl KeySources {
                 Some(place) => Availability::Usable(place.into()),
                 None => Availability::Missing("no secret key in gpg or key files".into()),
             },
-            KeyKind::Kms => {
-                Availability::Unknown("needs AWS credentials; checked when used".into())
-            }
-            other => Availability::Missing(format!("sesame cannot use {} keys", other.label())),
+            kind => match self.service(kind) {
+                Some(service) => service.availability(key),
+                None => Availability::Missing(format!("sesame cannot use {} keys", kind.label())),
+            },
         }
     }
 }

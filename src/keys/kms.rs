@@ -6,6 +6,51 @@ mod error;
 
 pub use error::{Cause, KmsError, Operation};
 
+use crate::keys::groups::Availability;
+use crate::keys::service::{self, KeyService, ServiceError};
+
+impl KeyService for Kms {
+    fn wrap(&self, key: &MasterKey, secret: &[u8]) -> Result<String, ServiceError> {
+        Kms::wrap(self, key, secret).map_err(ServiceError::from)
+    }
+
+    fn unwrap(&self, key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, ServiceError> {
+        Kms::unwrap(self, key).map_err(ServiceError::from)
+    }
+
+    fn availability(&self, _key: &MasterKey) -> Availability {
+        Availability::Unknown("needs AWS credentials; checked when used".into())
+    }
+}
+
+impl From<KmsError> for ServiceError {
+    fn from(e: KmsError) -> ServiceError {
+        ServiceError {
+            op: match e.op {
+                Operation::Encrypt => service::Operation::Encrypt,
+                Operation::Decrypt => service::Operation::Decrypt,
+            },
+            service: "AWS KMS",
+            key: e.arn.clone(),
+            cause: match e.cause {
+                Cause::BadArn | Cause::BadCiphertext => service::Cause::BadKey,
+                Cause::NoCredentials => service::Cause::NoCredentials,
+                Cause::CredentialsRejected | Cause::AssumeRole | Cause::AccessDenied => {
+                    service::Cause::PermissionDenied
+                }
+                Cause::KeyNotFound => service::Cause::KeyNotFound,
+                Cause::KeyDisabled => service::Cause::KeyDisabled,
+                Cause::Unreachable => service::Cause::Unreachable,
+                Cause::NotBuiltIn => service::Cause::NotBuiltIn,
+                Cause::WrongKeyOrContext | Cause::Other => service::Cause::Other,
+            },
+            summary: e.summary(),
+            detail: e.detail.clone(),
+            advice: e.advice(),
+        }
+    }
+}
+
 use crate::keys::{Field, MasterKey};
 #[cfg(feature = "aws-kms")]
 use aws_config::{BehaviorVersion, sts::AssumeRoleProvider};

@@ -2,6 +2,7 @@
 //! folder with a controlled environment.
 #![allow(dead_code)]
 
+pub mod bao;
 pub mod gpg;
 pub mod keyring;
 

@@ -71,7 +71,8 @@ impl KmsError {
         }
     }
 
-    fn summary(&self) -> String {
+    /// What went wrong, in a few words.
+    pub fn summary(&self) -> String {
         match self.cause {
             Cause::BadArn => format!("no valid ARN found in '{}'", self.arn),
             Cause::BadCiphertext => "error base64-decoding encrypted data key".into(),

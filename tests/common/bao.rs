@@ -1,0 +1,108 @@
+//! A dev-mode OpenBao server (the open-source Vault fork, same API) on a free loopback port,
+//! for the `publish` and Vault transit tests.
+
+use super::root;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A dev-mode OpenBao server (in-memory, root token `root`), stopped when dropped.
+pub struct Bao {
+    child: Child,
+    pub addr: String,
+    home: tempfile::TempDir,
+}
+
+impl Bao {
+    pub fn start() -> Bao {
+        let binary = root().join(".tools/bin/bao");
+        assert!(
+            binary.exists(),
+            "OpenBao is missing at {}: run scripts/install-tools.sh",
+            binary.display()
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let home = tempfile::tempdir().unwrap();
+        let child = Command::new(&binary)
+            .args(["server", "-dev", "-dev-root-token-id=root"])
+            .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
+            .env("HOME", home.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start bao");
+        let bao = Bao {
+            child,
+            addr: format!("http://127.0.0.1:{port}"),
+            home,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while bao.http("GET", "/v1/sys/health", "").0 != 200 {
+            assert!(
+                Instant::now() < deadline,
+                "OpenBao did not start on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // A KV version 1 engine at kv/, beside the dev server's KV version 2 at secret/.
+        let (status, body) = bao.http(
+            "POST",
+            "/v1/sys/mounts/kv",
+            r#"{"type":"kv","options":{"version":"1"}}"#,
+        );
+        assert!(status == 204 || status == 200, "mount kv: {status} {body}");
+        bao
+    }
+
+    /// A transit engine at `transit/` with the key `name`; its sops URI.
+    pub fn transit_key(&self, name: &str) -> String {
+        let (status, _) = self.http("POST", "/v1/sys/mounts/transit", r#"{"type":"transit"}"#);
+        assert!(
+            status == 204 || status == 200 || status == 400,
+            "mount transit: {status}"
+        );
+        let (status, body) = self.http("POST", &format!("/v1/transit/keys/{name}"), "{}");
+        assert!(
+            status == 204 || status == 200,
+            "create key {name}: {status} {body}"
+        );
+        format!("{}/v1/transit/keys/{name}", self.addr)
+    }
+
+    /// A minimal HTTP/1.1 exchange: (status, body); status 0 when the server is not up yet.
+    pub fn http(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        let Ok(mut s) = TcpStream::connect(self.addr.trim_start_matches("http://")) else {
+            return (0, String::new());
+        };
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        if s.write_all(req.as_bytes()).is_err() {
+            return (0, String::new());
+        }
+        let mut resp = String::new();
+        let _ = s.read_to_string(&mut resp);
+        let status = resp
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = resp.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+        (status, body)
+    }
+}
+
+impl Drop for Bao {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = self.home.path();
+    }
+}
