@@ -551,3 +551,43 @@ fn add_a_kms_key_in_the_key_manager_then_sops_decrypts_with_kms_alone() {
     let out = ok(kms_only.sops(&["decrypt", copy.to_str().unwrap()]));
     assert_eq!(String::from_utf8(out).unwrap(), PLAIN);
 }
+
+/// A Vault transit key pasted into the key manager (a real OpenBao): probed as needing Vault,
+/// written on save, then the real sops decrypts with Vault alone; removed again in the key
+/// manager, the file no longer names it.
+#[test]
+fn add_and_remove_a_vault_key_in_the_key_manager() {
+    let bao = common::bao::Bao::start();
+    let uri = bao.transit_key("editor");
+    let (sb, file, mut env) = setup();
+    let dir = sb.dir.path();
+    env.push(("VAULT_TOKEN", "root".to_string()));
+    let t = Tmux::start(dir, &env);
+    start_sesame(&t, dir);
+    add_recipient_and_save(&t, &uri, "hc_vault", "", "? a Vault token from VAULT_TOKEN");
+    let vault_only = Sandbox::new().env("VAULT_TOKEN", "root");
+    let copy = vault_only.write("secrets.yaml", std::fs::read(&file).unwrap());
+    let out = ok(vault_only.sops(&["decrypt", copy.to_str().unwrap()]));
+    assert_eq!(String::from_utf8(out).unwrap(), PLAIN);
+
+    // Remove it again: group header, the age key, the Vault key.
+    start_sesame(&t, dir);
+    t.keys(&["K"]);
+    t.wait("the key manager", |s| {
+        s.contains("hc_vault") || s.contains("Vault")
+    });
+    t.keys(&["g", "j", "j", "d"]);
+    t.wait("the removal staged", |s| s.contains("1. remove hc_vault"));
+    t.keys(&["C-s"]);
+    t.wait("the review", |s| s.contains("Review before saving"));
+    t.keys(&["y"]);
+    t.wait("the save", |s| s.contains("saved secrets.yaml"));
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+    let text = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
+    assert!(!text.contains("hc_vault"), "{text}");
+    assert_eq!(
+        String::from_utf8(ok(sb.sops(&["decrypt", "secrets.yaml"]))).unwrap(),
+        PLAIN
+    );
+}

@@ -106,10 +106,14 @@ impl MasterKey {
         })
     }
 
-    /// What a typed recipient is: an age X25519 or SSH public key, a PGP fingerprint, or an AWS
-    /// KMS ARN (`arn[+role]`). Anything else is `None` (the caller may try it as a key file).
+    /// What a typed recipient is: an age X25519 or SSH public key, a PGP fingerprint, an AWS
+    /// KMS ARN (`arn[+role]`) or a Vault transit key URI (`https://HOST:PORT/v1/ENGINE/keys/NAME`).
+    /// Anything else is `None` (the caller may try it as a key file).
     pub fn parse_typed(text: &str) -> Result<Option<MasterKey>, String> {
         let t = text.trim();
+        if t.starts_with("http://") || t.starts_with("https://") {
+            return MasterKey::hc_vault_from_uri(t).map(Some);
+        }
         if t.starts_with("age1") || t.starts_with("ssh-") {
             crate::keys::age::parse_recipient(t).map_err(|e| e.to_string())?;
             return Ok(Some(MasterKey::age(t)));
@@ -157,6 +161,12 @@ mod tests {
         assert_eq!(k.text("role"), "arn:aws:iam::111122223333:role/ops");
         assert!(MasterKey::parse_typed("arn:aws:s3:::bucket").is_err());
         assert_eq!(MasterKey::parse_typed("./keys/ops.asc").unwrap(), None);
+        let vault = MasterKey::parse_typed("http://127.0.0.1:8200/v1/transit/keys/team")
+            .unwrap()
+            .unwrap();
+        assert_eq!(vault.kind, KeyKind::HcVault);
+        assert_eq!(vault.text("engine_path"), "transit");
+        assert!(MasterKey::parse_typed("https://vault.example.com/prefix/v1/x").is_err());
     }
 
     #[test]

@@ -119,10 +119,10 @@ impl PromptPurpose {
             PromptPurpose::Rename(_) => "Rename to",
             PromptPurpose::Search => "Search key paths",
             PromptPurpose::AddRecipient(_) => {
-                "Add recipient: age1…, ssh-…, PGP fingerprint, key file or KMS ARN"
+                "Add recipient: age1…, ssh-…, PGP fingerprint, key file, KMS ARN or Vault URI"
             }
             PromptPurpose::NewGroup => {
-                "New group, first recipient: age1…, ssh-…, PGP fp, key file or KMS ARN"
+                "New group, first recipient: age1…, ssh-…, PGP fp, key file, KMS ARN, Vault URI"
             }
             PromptPurpose::Threshold => "Shamir threshold: how many groups are needed to decrypt",
             PromptPurpose::ConfirmSave => "Type yes to save anyway (Esc goes back)",

@@ -143,7 +143,7 @@ pub fn prompt_done(m: &mut Model, purpose: PromptPurpose, text: String) -> Vec<E
                 _ => None,
             };
             if text.is_empty() {
-                m.error("no recipient given: type an age or SSH public key, a PGP fingerprint, an armored key file or a KMS ARN");
+                m.error("no recipient given: type an age or SSH public key, a PGP fingerprint, an armored key file, a KMS ARN or a Vault transit key URI");
                 return vec![];
             }
             match MasterKey::parse_typed(&text) {
@@ -188,7 +188,7 @@ pub fn pgp_imported(
         Ok(keys) => add_keys(m, group, keys),
         Err(why) => {
             m.error(format!(
-                "refused: {why} (a recipient is an age1… or ssh- public key, a PGP fingerprint, an armored public key file or an AWS KMS ARN)"
+                "refused: {why} (a recipient is an age1… or ssh- public key, a PGP fingerprint, an armored public key file, an AWS KMS ARN or a Vault transit key URI)"
             ));
             vec![]
         }
