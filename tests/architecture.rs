@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     (
         "foundations",
-        &["secret", "env", "gotext", "fs", "tree", "path", "rules"],
+        &[
+            "secret", "process", "env", "gotext", "fs", "tree", "path", "rules",
+        ],
     ),
     ("formats", &["store"]),
     ("crypto & keys", &["crypto", "keys", "metadata", "config"]),

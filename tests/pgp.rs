@@ -263,7 +263,8 @@ fn rotate_swaps_a_pgp_recipient_for_another() {
 #[test]
 fn availability_tells_which_pgp_keys_this_machine_holds() {
     use sesame::env::FixedEnv;
-    use sesame::keys::groups::{Availability, KeySources};
+    use sesame::keys::groups::KeySources;
+    use sesame::keys::service::Availability;
     use sesame::keys::{KeyKind, MasterKey};
     let pgp = |fp: &str| {
         let mut k = MasterKey::new(KeyKind::Pgp);

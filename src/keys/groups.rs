@@ -6,7 +6,7 @@ use crate::env::Environment;
 use crate::keys::age::{self, Identities};
 use crate::keys::kms::Kms;
 use crate::keys::pgp;
-use crate::keys::service::KeyService;
+use crate::keys::service::{Availability, KeyService};
 use crate::keys::shamir;
 #[cfg(feature = "hc-vault")]
 use crate::keys::vault::Vault;
@@ -114,28 +114,6 @@ impl KeySources {
                 .unwrap_or(usize::MAX)
         });
         keys
-    }
-}
-
-/// Whether this machine can unwrap a master key, for the key manager.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Availability {
-    /// An identity or credential here unwraps it (where it was found).
-    Usable(String),
-    /// Nothing here can unwrap it, and why.
-    Missing(String),
-    /// Only trying it would tell (remote services).
-    Unknown(String),
-}
-
-impl Availability {
-    /// Whether the key can be used here: `None` when only trying would tell.
-    pub fn usable(&self) -> Option<bool> {
-        match self {
-            Availability::Usable(_) => Some(true),
-            Availability::Missing(_) => Some(false),
-            Availability::Unknown(_) => None,
-        }
     }
 }
 

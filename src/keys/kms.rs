@@ -6,8 +6,7 @@ mod error;
 
 pub use error::{Cause, KmsError, Operation};
 
-use crate::keys::groups::Availability;
-use crate::keys::service::{self, KeyService, ServiceError};
+use crate::keys::service::{self, Availability, KeyService, ServiceError};
 
 impl KeyService for Kms {
     fn wrap(&self, key: &MasterKey, secret: &[u8]) -> Result<String, ServiceError> {

@@ -4,7 +4,6 @@
 //! and one arm in `KeySources::service`.
 
 use crate::keys::MasterKey;
-use crate::keys::groups::Availability;
 use std::fmt;
 use std::time::Duration;
 use zeroize::Zeroizing;
@@ -17,6 +16,28 @@ pub trait KeyService {
     fn unwrap(&self, key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, ServiceError>;
     /// What can be told without a network call (credentials present, address allowed).
     fn availability(&self, key: &MasterKey) -> Availability;
+}
+
+/// Whether this machine can unwrap a master key, for the key manager.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Availability {
+    /// An identity or credential here unwraps it (where it was found).
+    Usable(String),
+    /// Nothing here can unwrap it, and why.
+    Missing(String),
+    /// Only trying it would tell (remote services).
+    Unknown(String),
+}
+
+impl Availability {
+    /// Whether the key can be used here: `None` when only trying would tell.
+    pub fn usable(&self) -> Option<bool> {
+        match self {
+            Availability::Usable(_) => Some(true),
+            Availability::Missing(_) => Some(false),
+            Availability::Unknown(_) => None,
+        }
+    }
 }
 
 /// Which way the data key was going.

@@ -7,8 +7,7 @@
 
 use crate::env::Environment;
 use crate::keys::MasterKey;
-use crate::keys::groups::Availability;
-use crate::keys::service::{Cause, KeyService, Operation, ServiceError};
+use crate::keys::service::{Availability, Cause, KeyService, Operation, ServiceError};
 use crate::store::{self, Format};
 use crate::tree::{Node, Scalar};
 use base64::Engine;

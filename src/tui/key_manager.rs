@@ -2,8 +2,9 @@
 //! groups and keys, and what this machine can do with each key (probed by the session, so
 //! `update` stays pure). Nothing here draws or reads.
 
-use crate::keys::groups::{Availability, KeySources};
+use crate::keys::groups::KeySources;
 use crate::keys::plan::{DEFAULT_ROTATE_AFTER_DAYS, DataKeyAge, GroupDiff, Plan};
+use crate::keys::service::Availability;
 use crate::keys::{KeyGroup, KeyKind, MasterKey};
 use crate::metadata::Metadata;
 use std::collections::HashMap;

@@ -2,7 +2,7 @@
 //! a box of recipients (type, identifier, date, whether this machine can use it), and the
 //! staged changes. Also the preview of a `.sops.yaml` rule's keys.
 
-use crate::keys::groups::Availability;
+use crate::keys::service::Availability;
 use crate::keys::{Field, KeyKind, MasterKey};
 use crate::tui::key_manager::{Entry, KeyFacts, RulePreview, key_id};
 use crate::tui::model::Model;
