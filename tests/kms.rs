@@ -412,3 +412,44 @@ fn failures_name_the_key_the_cause_and_what_to_do() {
     let err = fails(sb.sesame(&args), code);
     assert!(err.contains("no valid ARN found in 'alias/sops'"), "{err}");
 }
+
+/// A KMS endpoint that accepts connections but never answers: the call gives up after
+/// `SESAME_SERVICE_TIMEOUT` seconds, with sops's exit code and a message that says so.
+#[test]
+fn a_hanging_endpoint_is_cut_off_by_the_timeout() {
+    let server = Server::connect();
+    let arn = server.create_key();
+    let sb = aws(&server);
+    let src = sb.write("in.yaml", PLAIN);
+    let file = text(ok(sb.sesame(&[
+        "encrypt",
+        "--kms",
+        &arn,
+        src.to_str().unwrap(),
+    ])));
+    let hang = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let slow = Sandbox::new()
+        .env(
+            "AWS_ENDPOINT_URL",
+            format!("http://{}", hang.local_addr().unwrap()),
+        )
+        .env("AWS_REGION", REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("SESAME_SERVICE_TIMEOUT", "2");
+    slow.write("f.yaml", &file);
+    let started = std::time::Instant::now();
+    let err = fails(slow.sesame(&["decrypt", "f.yaml"]), 128);
+    assert!(
+        err.contains(&arn) && err.contains("did not answer in time"),
+        "{err}"
+    );
+    assert!(err.contains("SESAME_SERVICE_TIMEOUT"), "{err}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(hang);
+}

@@ -58,7 +58,9 @@ impl KeySources {
     /// local key types and the services sesame has no client for yet.
     fn service(&self, kind: KeyKind) -> Option<&dyn KeyService> {
         match kind {
-            KeyKind::Kms => Some(self.kms.get_or_init(Kms::new)),
+            KeyKind::Kms => Some(self.kms.get_or_init(|| {
+                Kms::new(crate::keys::service::service_timeout(self.env.as_ref()))
+            })),
             #[cfg(feature = "hc-vault")]
             KeyKind::HcVault => Some(self.vault.get_or_init(|| {
                 let timeout = crate::keys::service::service_timeout(self.env.as_ref());

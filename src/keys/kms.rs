@@ -40,6 +40,7 @@ impl From<KmsError> for ServiceError {
                 Cause::KeyNotFound => service::Cause::KeyNotFound,
                 Cause::KeyDisabled => service::Cause::KeyDisabled,
                 Cause::Unreachable => service::Cause::Unreachable,
+                Cause::Timeout => service::Cause::Timeout,
                 Cause::NotBuiltIn => service::Cause::NotBuiltIn,
                 Cause::WrongKeyOrContext | Cause::Other => service::Cause::Other,
             },
@@ -126,17 +127,22 @@ struct ClientId {
 
 /// The KMS side of a process: a runtime and the clients made so far.
 #[cfg(feature = "aws-kms")]
-#[derive(Default)]
 pub struct Kms {
     runtime: OnceCell<Result<Runtime, String>>,
     clients: RefCell<HashMap<ClientId, Client>>,
+    /// The limit for one KMS (or STS) call, retries included.
+    timeout: std::time::Duration,
 }
 
 #[cfg(feature = "aws-kms")]
 impl Kms {
-    /// Nothing is set up until the first key is used.
-    pub fn new() -> Self {
-        Kms::default()
+    /// Nothing is set up until the first key is used; each call gives up after `timeout`.
+    pub fn new(timeout: std::time::Duration) -> Self {
+        Kms {
+            runtime: OnceCell::new(),
+            clients: RefCell::new(HashMap::new()),
+            timeout,
+        }
     }
 
     /// Encrypts `secret` with the key's ARN (and encryption context) and returns the base64 of
@@ -214,7 +220,7 @@ impl Kms {
             return Ok(c.clone());
         }
         let runtime = self.runtime(spec, op)?;
-        let client = runtime.block_on(make_client(&id));
+        let client = runtime.block_on(make_client(&id, self.timeout));
         self.clients.borrow_mut().insert(id, client.clone());
         Ok(client)
     }
@@ -223,9 +229,13 @@ impl Kms {
 #[cfg(feature = "aws-kms")]
 /// Loads the standard AWS configuration (environment, `~/.aws/config` and `credentials`, SSO,
 /// `AWS_ENDPOINT_URL[_KMS]`) for a region and optional profile, assuming `role` if set.
-async fn make_client(id: &ClientId) -> Client {
-    let mut loader =
-        aws_config::defaults(BehaviorVersion::latest()).region(Region::new(id.region.clone()));
+async fn make_client(id: &ClientId, timeout: std::time::Duration) -> Client {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .operation_timeout(timeout)
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(id.region.clone()))
+        .timeout_config(timeouts);
     if !id.profile.is_empty() {
         loader = loader.profile_name(&id.profile);
     }
@@ -275,12 +285,11 @@ fn hostname() -> String {
 /// Without the `aws-kms` feature: KMS keys stay in files untouched, and using one says that
 /// this build cannot.
 #[cfg(not(feature = "aws-kms"))]
-#[derive(Default)]
 pub struct Kms;
 
 #[cfg(not(feature = "aws-kms"))]
 impl Kms {
-    pub fn new() -> Self {
+    pub fn new(_timeout: std::time::Duration) -> Self {
         Kms
     }
 

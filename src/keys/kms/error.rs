@@ -39,6 +39,8 @@ pub enum Cause {
     WrongKeyOrContext,
     /// The KMS endpoint could not be reached.
     Unreachable,
+    /// The KMS endpoint did not answer within the time limit.
+    Timeout,
     /// This build of sesame has no AWS client (built without the `aws-kms` feature).
     NotBuiltIn,
     /// Anything else; the detail says what.
@@ -86,6 +88,7 @@ impl KmsError {
                 "KMS refused the ciphertext: it was made by another key or with another encryption context".into()
             }
             Cause::Unreachable => "the AWS endpoint (KMS, or STS for a role) could not be reached".into(),
+            Cause::Timeout => "the AWS endpoint (KMS, or STS for a role) did not answer in time".into(),
             Cause::NotBuiltIn => "this sesame was built without AWS KMS support".into(),
             Cause::Other => "the request failed".into(),
         }
@@ -122,6 +125,7 @@ impl KmsError {
             Cause::KeyDisabled => "enable the key (or cancel its deletion) in AWS KMS, or use another key of the file".into(),
             Cause::WrongKeyOrContext => "check the ARN and the key's encryption context (context:) against the ones the file was encrypted with".into(),
             Cause::Unreachable => "check the network, the region in the ARN and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_KMS if set".into(),
+            Cause::Timeout => "check the network and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_KMS if set, or raise SESAME_SERVICE_TIMEOUT (seconds)".into(),
             Cause::NotBuiltIn => "use a sesame built with its default features (cargo feature aws-kms), or another key of the file".into(),
             Cause::Other => "check the AWS credentials, region and key policy".into(),
         }
@@ -155,7 +159,7 @@ where
     let chain = causes(&err);
     let cause = match &err {
         SdkError::ServiceError(_) => by_code(err.code().unwrap_or("")),
-        SdkError::TimeoutError(_) => Cause::Unreachable,
+        SdkError::TimeoutError(_) => Cause::Timeout,
         _ => by_chain(&chain, spec),
     };
     let detail = match (&err, err.code(), err.message()) {
