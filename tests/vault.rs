@@ -220,3 +220,29 @@ fn each_failure_names_its_cause_and_never_the_token() {
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     drop(hang);
 }
+
+/// A Vault that speaks TLS with its own CA: `VAULT_CACERT` names the CA (sesame and sops both
+/// read it), without it the certificate is refused, `VAULT_SKIP_VERIFY` skips the check.
+#[test]
+fn tls_with_vault_cacert_and_skip_verify() {
+    let (bao, uri) = Bao::start_tls();
+    let ca = bao.ca().display().to_string();
+    let sb = sandbox().env("VAULT_CACERT", ca);
+    sb.write("plain.yaml", PLAIN);
+    sb.write(
+        "s.yaml",
+        ok(sb.sesame(&["encrypt", "--hc-vault-transit", &uri, "plain.yaml"])),
+    );
+    assert_eq!(decrypted(sb.sops(&["decrypt", "s.yaml"])), PLAIN);
+    assert_eq!(decrypted(sb.sesame(&["decrypt", "s.yaml"])), PLAIN);
+    let untrusted = sandbox();
+    untrusted.write("s.yaml", sb.read("s.yaml"));
+    let err = fails(untrusted.sesame(&["decrypt", "s.yaml"]), 128);
+    assert!(
+        err.contains("could not be reached") && err.contains("VAULT_CACERT"),
+        "{err}"
+    );
+    let skipping = sandbox().env("VAULT_SKIP_VERIFY", "true");
+    skipping.write("s.yaml", sb.read("s.yaml"));
+    assert_eq!(decrypted(skipping.sesame(&["decrypt", "s.yaml"])), PLAIN);
+}

@@ -14,9 +14,13 @@ pub struct Bao {
     home: tempfile::TempDir,
 }
 
+fn binary() -> std::path::PathBuf {
+    root().join(".tools/bin/bao")
+}
+
 impl Bao {
     pub fn start() -> Bao {
-        let binary = root().join(".tools/bin/bao");
+        let binary = binary();
         assert!(
             binary.exists(),
             "OpenBao is missing at {}: run scripts/install-tools.sh",
@@ -58,6 +62,63 @@ impl Bao {
         );
         assert!(status == 204 || status == 200, "mount kv: {status} {body}");
         bao
+    }
+
+    /// A dev server that speaks only TLS, with a CA of its own (`ca()` is its PEM file) and a
+    /// transit key `tls`; returns it with that key's sops URI.
+    pub fn start_tls() -> (Bao, String) {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let home = tempfile::tempdir().unwrap();
+        let child = Command::new(binary())
+            .args(["server", "-dev", "-dev-tls", "-dev-root-token-id=root"])
+            .arg(format!("-dev-tls-cert-dir={}", home.path().display()))
+            .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
+            .env("HOME", home.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start bao");
+        let bao = Bao {
+            child,
+            addr: format!("https://127.0.0.1:{port}"),
+            home,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !bao.cli(&["status"]).status.success() {
+            assert!(
+                Instant::now() < deadline,
+                "OpenBao (TLS) did not start on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let mounted = bao.cli(&["secrets", "enable", "transit"]);
+        assert!(mounted.status.success(), "{mounted:?}");
+        let made = bao.cli(&["write", "-f", "transit/keys/tls"]);
+        assert!(made.status.success(), "{made:?}");
+        let uri = format!("{}/v1/transit/keys/tls", bao.addr);
+        (bao, uri)
+    }
+
+    /// The CA certificate of a TLS dev server.
+    pub fn ca(&self) -> std::path::PathBuf {
+        self.home.path().join("vault-ca.pem")
+    }
+
+    /// Runs the `bao` command against this server (root token; the CA for TLS).
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(binary())
+            .args(args)
+            .env("VAULT_ADDR", &self.addr)
+            .env("VAULT_TOKEN", "root")
+            .env("VAULT_CACERT", self.ca())
+            .env("HOME", self.home.path())
+            .output()
+            .expect("run bao")
     }
 
     /// A transit engine at `transit/` with the key `name`; its sops URI.
