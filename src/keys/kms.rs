@@ -25,10 +25,7 @@ impl KeyService for Kms {
 impl From<KmsError> for ServiceError {
     fn from(e: KmsError) -> ServiceError {
         ServiceError {
-            op: match e.op {
-                Operation::Encrypt => service::Operation::Encrypt,
-                Operation::Decrypt => service::Operation::Decrypt,
-            },
+            op: e.op,
             service: "AWS KMS",
             key: e.arn.clone(),
             cause: match e.cause {

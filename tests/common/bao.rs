@@ -20,37 +20,13 @@ fn binary() -> std::path::PathBuf {
 
 impl Bao {
     pub fn start() -> Bao {
-        let binary = binary();
-        assert!(
-            binary.exists(),
-            "OpenBao is missing at {}: run scripts/install-tools.sh",
-            binary.display()
-        );
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let home = tempfile::tempdir().unwrap();
-        let child = Command::new(&binary)
-            .args(["server", "-dev", "-dev-root-token-id=root"])
-            .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
-            .env("HOME", home.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start bao");
-        let bao = Bao {
-            child,
-            addr: format!("http://127.0.0.1:{port}"),
-            home,
-        };
+        let bao = Bao::spawn(&[], "http");
         let deadline = Instant::now() + Duration::from_secs(30);
         while bao.http("GET", "/v1/sys/health", "").0 != 200 {
             assert!(
                 Instant::now() < deadline,
-                "OpenBao did not start on port {port}"
+                "OpenBao did not start at {}",
+                bao.addr
             );
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -67,32 +43,13 @@ impl Bao {
     /// A dev server that speaks only TLS, with a CA of its own (`ca()` is its PEM file) and a
     /// transit key `tls`; returns it with that key's sops URI.
     pub fn start_tls() -> (Bao, String) {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let home = tempfile::tempdir().unwrap();
-        let child = Command::new(binary())
-            .args(["server", "-dev", "-dev-tls", "-dev-root-token-id=root"])
-            .arg(format!("-dev-tls-cert-dir={}", home.path().display()))
-            .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
-            .env("HOME", home.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start bao");
-        let bao = Bao {
-            child,
-            addr: format!("https://127.0.0.1:{port}"),
-            home,
-        };
+        let bao = Bao::spawn(&["-dev-tls"], "https");
         let deadline = Instant::now() + Duration::from_secs(30);
         while !bao.cli(&["status"]).status.success() {
             assert!(
                 Instant::now() < deadline,
-                "OpenBao (TLS) did not start on port {port}"
+                "OpenBao (TLS) did not start at {}",
+                bao.addr
             );
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -102,6 +59,38 @@ impl Bao {
         assert!(made.status.success(), "{made:?}");
         let uri = format!("{}/v1/transit/keys/tls", bao.addr);
         (bao, uri)
+    }
+
+    /// A dev server on a free loopback port (`-dev-tls` writes its CA into its home).
+    fn spawn(extra: &[&str], scheme: &str) -> Bao {
+        let binary = binary();
+        assert!(
+            binary.exists(),
+            "OpenBao is missing at {}: run scripts/install-tools.sh",
+            binary.display()
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let home = tempfile::tempdir().unwrap();
+        let child = Command::new(&binary)
+            .args(["server", "-dev", "-dev-root-token-id=root"])
+            .args(extra)
+            .arg(format!("-dev-tls-cert-dir={}", home.path().display()))
+            .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
+            .env("HOME", home.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start bao");
+        Bao {
+            child,
+            addr: format!("{scheme}://127.0.0.1:{port}"),
+            home,
+        }
     }
 
     /// The CA certificate of a TLS dev server.

@@ -9,12 +9,7 @@ use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 use std::error::Error;
 use std::fmt;
 
-/// Which way the data key was going.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Operation {
-    Encrypt,
-    Decrypt,
-}
+pub use crate::keys::service::Operation;
 
 /// What went wrong, as far as the user can do something about it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
