@@ -160,6 +160,8 @@ pub struct Document {
     /// What was encrypted and what was plain before the first edit since opening or sealing,
     /// to tell when a save would store a secret in plain text.
     baseline: Option<Baseline>,
+    /// What the last seal stored in plain text although it was encrypted before.
+    last_exposed: Vec<String>,
 }
 
 impl std::fmt::Debug for Document {
@@ -237,6 +239,7 @@ impl Document {
             own_indent,
             mac_problem,
             baseline: None,
+            last_exposed: Vec::new(),
         })
     }
 
@@ -283,6 +286,7 @@ impl Document {
             own_indent: None,
             mac_problem: None,
             baseline: None,
+            last_exposed: Vec::new(),
         })
     }
 
@@ -482,6 +486,7 @@ impl Document {
         for (plain, stored) in self.docs.iter_mut().zip(&sealed.docs) {
             edit::remember_ciphertext(plain, stored);
         }
+        let exposed = self.baseline.as_ref().map(|b| b.exposed(&sealed.docs));
         if self.changed {
             let lastmodified = gotext::now_seconds();
             let mac = mac::encrypt_mac(&self.data_key, &sealed.mac, &lastmodified);
@@ -501,6 +506,7 @@ impl Document {
         self.changed = false;
         self.keys_changed = false;
         self.baseline = None;
+        self.last_exposed = exposed.unwrap_or_default();
         Ok(Some(bytes))
     }
 
@@ -529,6 +535,12 @@ impl Document {
             // The save itself will report what cannot be encrypted.
             Err(_) => Vec::new(),
         }
+    }
+
+    /// The paths the last `seal` stored in plain text although they were stored encrypted before
+    /// the edits (what `exposed_values` would have said), for a warning after the fact.
+    pub fn exposed_by_last_seal(&self) -> &[String] {
+        &self.last_exposed
     }
 
     /// The plaintext file in `format` (decrypt output).

@@ -21,16 +21,17 @@ fn open(file: &str, flags: &Flags) -> CliResult<(Input, Document, store::EmitOpt
 }
 
 fn save(input: &Input, doc: &mut Document, opts: &store::EmitOptions) -> CliResult {
-    // sops compat: the write goes ahead, but a secret landing in plain text is said out loud.
-    for path in doc.exposed_values() {
-        eprintln!(
-            "warning: {path} in {} will be stored in PLAIN TEXT (the file's rule does not encrypt it), and that value was stored encrypted before",
-            input.display()
-        );
-    }
     let bytes = doc
         .seal(opts)
         .map_err(|e| Failure::new(code::ERROR_ENCRYPTING_TREE, e.to_string()))?;
+    // sops compat: the write goes ahead, but a secret landing in plain text is said out loud
+    // (found from the seal's own output, so no second encryption pass).
+    for path in doc.exposed_by_last_seal() {
+        eprintln!(
+            "warning: {path} in {} is stored in PLAIN TEXT (the file's rule does not encrypt it), and that value was stored encrypted before",
+            input.display()
+        );
+    }
     if let Some(bytes) = bytes {
         let path = input.path.as_ref().expect("set and unset work on files");
         context::write_file(path, &bytes, |e| {
