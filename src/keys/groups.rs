@@ -4,6 +4,8 @@
 use crate::crypto::data_key::DataKey;
 use crate::env::Environment;
 use crate::keys::age::{self, Identities};
+#[cfg(feature = "gcp-kms")]
+use crate::keys::gcp_kms::GcpKms;
 use crate::keys::kms::Kms;
 use crate::keys::pgp;
 use crate::keys::service::{Availability, KeyService};
@@ -24,6 +26,8 @@ pub struct KeySources {
     kms: OnceCell<Kms>,
     #[cfg(feature = "hc-vault")]
     vault: OnceCell<Vault>,
+    #[cfg(feature = "gcp-kms")]
+    gcp_kms: OnceCell<GcpKms>,
     /// Folders whose `.sops.pub.asc` files (and their parents') hold PGP public keys.
     pub pgp_search_dirs: Vec<PathBuf>,
     /// Key types to try first, in this order (`--decryption-order`).
@@ -39,6 +43,8 @@ impl KeySources {
             kms: OnceCell::new(),
             #[cfg(feature = "hc-vault")]
             vault: OnceCell::new(),
+            #[cfg(feature = "gcp-kms")]
+            gcp_kms: OnceCell::new(),
             pgp_search_dirs: Vec::new(),
             decryption_order: vec![KeyKind::Age, KeyKind::Pgp],
         }
@@ -57,15 +63,19 @@ impl KeySources {
     /// The service that wraps data keys for `kind`, set up on first use; `None` for the
     /// local key types and the services sesame has no client for yet.
     fn service(&self, kind: KeyKind) -> Option<&dyn KeyService> {
+        let timeout = || crate::keys::service::service_timeout(self.env.as_ref());
         match kind {
-            KeyKind::Kms => Some(self.kms.get_or_init(|| {
-                Kms::new(crate::keys::service::service_timeout(self.env.as_ref()))
-            })),
+            KeyKind::Kms => Some(self.kms.get_or_init(|| Kms::new(timeout()))),
             #[cfg(feature = "hc-vault")]
-            KeyKind::HcVault => Some(self.vault.get_or_init(|| {
-                let timeout = crate::keys::service::service_timeout(self.env.as_ref());
-                Vault::new(self.env.as_ref(), timeout)
-            })),
+            KeyKind::HcVault => Some(
+                self.vault
+                    .get_or_init(|| Vault::new(self.env.as_ref(), timeout())),
+            ),
+            #[cfg(feature = "gcp-kms")]
+            KeyKind::GcpKms => Some(
+                self.gcp_kms
+                    .get_or_init(|| GcpKms::new(self.env.as_ref(), timeout())),
+            ),
             _ => None,
         }
     }

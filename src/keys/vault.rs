@@ -7,8 +7,8 @@
 
 use crate::env::Environment;
 use crate::keys::MasterKey;
+use crate::keys::http::{self, Roots};
 use crate::keys::service::{Availability, Cause, KeyService, Operation, ServiceError};
-use crate::store::{self, Format};
 use crate::tree::{Node, Scalar};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -199,19 +199,14 @@ impl Vault {
         if let Some(ns) = &self.namespace {
             request = request.header("X-Vault-Namespace", ns);
         }
-        let mut response = request.send(body.as_bytes()).map_err(|e| match e {
-            ureq::Error::Timeout(_) => fail(Cause::Timeout, String::new()),
-            other => fail(Cause::Unreachable, other.to_string()),
+        let reply = http::send(request, body.as_bytes()).map_err(|e| match e {
+            http::Failure::Timeout => fail(Cause::Timeout, String::new()),
+            http::Failure::Unreachable(e) => fail(Cause::Unreachable, e),
         })?;
-        let status = response.status().as_u16();
-        let text = Zeroizing::new(response.body_mut().read_to_vec().map_err(|e| match e {
-            ureq::Error::Timeout(_) => fail(Cause::Timeout, String::new()),
-            other => fail(Cause::Unreachable, other.to_string()),
-        })?);
-        if status != 200 {
-            let said = vault_errors(&text);
+        if reply.status != 200 {
+            let said = vault_errors(&reply.body);
             let lower = said.to_ascii_lowercase();
-            let cause = match status {
+            let cause = match reply.status {
                 403 if self.token.is_none() || lower.contains("missing client token") => {
                     Cause::NoCredentials
                 }
@@ -221,20 +216,13 @@ impl Vault {
                 503 => Cause::KeyDisabled,
                 _ => Cause::Other,
             };
-            return Err(fail(cause, format!("HTTP {status}: {said}")));
+            return Err(fail(cause, format!("HTTP {}: {said}", reply.status)));
         }
-        let parsed = store::parse_plain(Format::Json, &text)
-            .map_err(|e| fail(Cause::Other, format!("not a Vault response: {e}")))?;
-        let value = parsed
-            .docs
-            .first()
-            .and_then(|d| d.get("data"))
-            .and_then(Node::as_map)
-            .and_then(|d| d.get(field))
-            .and_then(Node::as_scalar);
-        match value {
-            Some(Scalar::Str(s)) => Ok(Zeroizing::new(s.expose().to_vec())),
-            _ => Err(fail(
+        let parsed = http::parse(&reply.body)
+            .ok_or_else(|| fail(Cause::Other, "not a Vault response".into()))?;
+        match http::text(&parsed, &["data", field]) {
+            Some(value) => Ok(Zeroizing::new(value.as_bytes().to_vec())),
+            None => Err(fail(
                 Cause::Other,
                 format!("the response has no data.{field}"),
             )),
@@ -244,10 +232,10 @@ impl Vault {
 
 /// The messages of a Vault error response (`{"errors": [...]}`), or its text.
 fn vault_errors(body: &[u8]) -> String {
-    let parsed = store::parse_plain(Format::Json, body).ok();
+    let parsed = http::parse(body);
     let errors = parsed
         .as_ref()
-        .and_then(|p| p.docs.first())
+        .and_then(Node::as_map)
         .and_then(|d| d.get("errors"));
     match errors {
         Some(Node::List(list)) => list
@@ -258,33 +246,25 @@ fn vault_errors(body: &[u8]) -> String {
             })
             .collect::<Vec<_>>()
             .join("; "),
-        _ => String::from_utf8_lossy(body).chars().take(200).collect(),
+        _ => http::excerpt(body),
     }
 }
 
 /// An HTTP agent with the call timeout and the Vault client's TLS settings.
 fn agent(env: &dyn Environment, timeout: Duration) -> Result<ureq::Agent, String> {
-    use ureq::tls::{Certificate, RootCerts, TlsConfig};
-    let mut tls = TlsConfig::builder();
-    if let Some(path) = env.var("VAULT_CACERT").filter(|p| !p.is_empty()) {
-        let pem = std::fs::read(&path).map_err(|e| format!("VAULT_CACERT {path}: {e}"))?;
-        let cert = Certificate::from_pem(&pem).map_err(|e| format!("VAULT_CACERT {path}: {e}"))?;
-        tls = tls.root_certs(RootCerts::new_with_certs(&[cert]));
-    } else {
-        tls = tls.root_certs(RootCerts::PlatformVerifier);
-    }
     let skip = env
         .var("VAULT_SKIP_VERIFY")
         .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "t" | "true"));
-    if skip {
-        tls = tls.disable_verification(true);
-    }
-    Ok(ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(timeout))
-        .tls_config(tls.build())
-        .build()
-        .into())
+    let ca = env.var("VAULT_CACERT").filter(|p| !p.is_empty());
+    let roots = match (&ca, skip) {
+        (_, true) => Roots::Unverified,
+        (Some(path), false) => Roots::File {
+            setting: "VAULT_CACERT",
+            path,
+        },
+        (None, false) => Roots::System,
+    };
+    http::agent(timeout, roots)
 }
 
 impl KeyService for Vault {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod bao;
+pub mod cloud;
 pub mod gpg;
 pub mod keyring;
 
