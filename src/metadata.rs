@@ -223,6 +223,28 @@ fn read_group(map: &Map) -> Result<KeyGroup, MetadataError> {
     Ok(group)
 }
 
+/// sops compat: a HuaweiCloud key id is `REGION:KEY_UUID`, or the file does not load (sops's
+/// own words).
+fn hckms_key_id(id: &str) -> Result<(), MetadataError> {
+    let quoted = gotext::go_quote(id);
+    let Some((region, key)) = id.split_once(':') else {
+        return Err(MetadataError::Invalid(format!(
+            "invalid key ID format: expected 'region:key-uuid', got {quoted}"
+        )));
+    };
+    if region.trim().is_empty() {
+        return Err(MetadataError::Invalid(format!(
+            "region cannot be empty in key ID: {quoted}"
+        )));
+    }
+    if key.trim().is_empty() {
+        return Err(MetadataError::Invalid(format!(
+            "key UUID cannot be empty in key ID: {quoted}"
+        )));
+    }
+    Ok(())
+}
+
 fn read_key(kind: KeyKind, map: &Map) -> Result<MasterKey, MetadataError> {
     let mut key = MasterKey::new(kind);
     for entry in map.entries() {
@@ -236,6 +258,9 @@ fn read_key(kind: KeyKind, map: &Map) -> Result<MasterKey, MetadataError> {
             leaf => Field::Text(scalar_text(leaf).unwrap_or_default()),
         };
         key.fields.insert(entry.key.clone(), field);
+    }
+    if kind == KeyKind::Hckms {
+        hckms_key_id(key.text("key_id"))?;
     }
     let created = key.text("created_at");
     if !created.is_empty() && gotext::parse_time(created).is_none() {

@@ -9,6 +9,7 @@ use sesame::env::ProcessEnv;
 use sesame::keys::KeyKind;
 use sesame::keys::groups::KeySources;
 use sesame::keys::plan::Plan;
+use sesame::metadata::MetadataError;
 use sesame::store::{EmitOptions, Format};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -305,6 +306,10 @@ pub fn open_failure(err: OpenError, file: &str) -> Failure {
     match err {
         OpenError::Parse(e) => Failure::new(code::GENERIC, format!("Error reading {file}: {e}"))
             .hint("check that the file is valid for its format, or pass --input-type"),
+        OpenError::Metadata(e @ MetadataError::Invalid(_)) => {
+            Failure::new(code::GENERIC, format!("{e} in {file}"))
+                .hint("the sops metadata was edited by hand or damaged; restore it from version control")
+        }
         OpenError::Metadata(e) => Failure::new(code::GENERIC, format!("{e} in {file}"))
             .hint("is this file encrypted with sops? `sesame encrypt` encrypts a plain file"),
         OpenError::Keys(report) => Failure::new(code::COULD_NOT_RETRIEVE_KEY, format!("{file}: {report}")),

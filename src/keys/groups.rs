@@ -6,6 +6,8 @@ use crate::env::Environment;
 use crate::keys::age::{self, Identities};
 #[cfg(feature = "gcp-kms")]
 use crate::keys::gcp_kms::GcpKms;
+#[cfg(feature = "hckms")]
+use crate::keys::hckms::Hckms;
 use crate::keys::kms::Kms;
 use crate::keys::pgp;
 use crate::keys::service::{Availability, KeyService};
@@ -28,6 +30,8 @@ pub struct KeySources {
     vault: OnceCell<Vault>,
     #[cfg(feature = "gcp-kms")]
     gcp_kms: OnceCell<GcpKms>,
+    #[cfg(feature = "hckms")]
+    hckms: OnceCell<Hckms>,
     /// Folders whose `.sops.pub.asc` files (and their parents') hold PGP public keys.
     pub pgp_search_dirs: Vec<PathBuf>,
     /// Key types to try first, in this order (`--decryption-order`).
@@ -45,6 +49,8 @@ impl KeySources {
             vault: OnceCell::new(),
             #[cfg(feature = "gcp-kms")]
             gcp_kms: OnceCell::new(),
+            #[cfg(feature = "hckms")]
+            hckms: OnceCell::new(),
             pgp_search_dirs: Vec::new(),
             decryption_order: vec![KeyKind::Age, KeyKind::Pgp],
         }
@@ -75,6 +81,11 @@ impl KeySources {
             KeyKind::GcpKms => Some(
                 self.gcp_kms
                     .get_or_init(|| GcpKms::new(self.env.as_ref(), timeout())),
+            ),
+            #[cfg(feature = "hckms")]
+            KeyKind::Hckms => Some(
+                self.hckms
+                    .get_or_init(|| Hckms::new(self.env.as_ref(), timeout())),
             ),
             _ => None,
         }
