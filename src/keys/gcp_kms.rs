@@ -13,9 +13,10 @@
 use crate::env::Environment;
 use crate::keys::MasterKey;
 use crate::keys::http::{self, Roots};
+use crate::keys::jwt;
 use crate::keys::service::{Availability, Cause, KeyService, Operation, ServiceError};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD as BASE64URL};
+use base64::engine::general_purpose::STANDARD as BASE64;
 use std::cell::OnceCell;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -312,12 +313,6 @@ fn signed_jwt(
     private_key: &str,
     token_uri: &str,
 ) -> Result<Zeroizing<String>, String> {
-    use rsa::pkcs1::DecodeRsaPrivateKey;
-    use rsa::pkcs8::DecodePrivateKey;
-    use rsa::signature::{SignatureEncoding, Signer};
-    let key = rsa::RsaPrivateKey::from_pkcs8_pem(private_key)
-        .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(private_key))
-        .map_err(|_| "the service account's private_key is not an RSA key in PEM".to_string())?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let header = format!(
         r#"{{"alg":"RS256","typ":"JWT","kid":{}}}"#,
@@ -330,13 +325,8 @@ fn signed_jwt(
         http::quote(token_uri),
         now + 3600
     );
-    let signing_input = format!("{}.{}", BASE64URL.encode(header), BASE64URL.encode(claims));
-    let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key);
-    let signature = signer.sign(signing_input.as_bytes());
-    Ok(Zeroizing::new(format!(
-        "{signing_input}.{}",
-        BASE64URL.encode(signature.to_bytes())
-    )))
+    jwt::rs256(&header, &claims, private_key)
+        .map_err(|e| format!("the service account's private_key: {e}"))
 }
 
 /// The credentials sops would use, in its order, and where they were found.
@@ -503,6 +493,7 @@ impl KeyService for GcpKms {
 mod tests {
     use super::*;
     use crate::env::FixedEnv;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
 
     #[test]
     fn resource_ids_are_checked_as_sops_does() {

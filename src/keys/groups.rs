@@ -4,6 +4,8 @@
 use crate::crypto::data_key::DataKey;
 use crate::env::Environment;
 use crate::keys::age::{self, Identities};
+#[cfg(feature = "azure-kv")]
+use crate::keys::azure_kv::AzureKv;
 #[cfg(feature = "gcp-kms")]
 use crate::keys::gcp_kms::GcpKms;
 #[cfg(feature = "hckms")]
@@ -32,6 +34,8 @@ pub struct KeySources {
     gcp_kms: OnceCell<GcpKms>,
     #[cfg(feature = "hckms")]
     hckms: OnceCell<Hckms>,
+    #[cfg(feature = "azure-kv")]
+    azure_kv: OnceCell<AzureKv>,
     /// Folders whose `.sops.pub.asc` files (and their parents') hold PGP public keys.
     pub pgp_search_dirs: Vec<PathBuf>,
     /// Key types to try first, in this order (`--decryption-order`).
@@ -51,6 +55,8 @@ impl KeySources {
             gcp_kms: OnceCell::new(),
             #[cfg(feature = "hckms")]
             hckms: OnceCell::new(),
+            #[cfg(feature = "azure-kv")]
+            azure_kv: OnceCell::new(),
             pgp_search_dirs: Vec::new(),
             decryption_order: vec![KeyKind::Age, KeyKind::Pgp],
         }
@@ -87,6 +93,11 @@ impl KeySources {
                 self.hckms
                     .get_or_init(|| Hckms::new(self.env.as_ref(), timeout())),
             ),
+            #[cfg(feature = "azure-kv")]
+            KeyKind::AzureKv => Some(
+                self.azure_kv
+                    .get_or_init(|| AzureKv::new(self.env.as_ref(), timeout())),
+            ),
             _ => None,
         }
     }
@@ -99,7 +110,7 @@ impl KeySources {
             kind => match self.service(kind) {
                 Some(service) => service.unwrap(key).map_err(|e| e.to_string()),
                 None => Err(format!(
-                    "sesame cannot use {} keys yet; this key is kept in the file untouched",
+                    "this build of sesame has no {} client (a cargo feature left out); the key is kept in the file untouched",
                     kind.label()
                 )),
             },
@@ -113,10 +124,13 @@ impl KeySources {
             KeyKind::Age => age::wrap(key.text("recipient"), secret).map_err(|e| e.to_string())?,
             KeyKind::Pgp => self.pgp().wrap(key.text("fp"), secret)?,
             kind => match self.service(kind) {
-                Some(service) => service.wrap(key, secret).map_err(|e| e.to_string())?,
+                Some(service) => {
+                    service.prepare(key).map_err(|e| e.to_string())?;
+                    service.wrap(key, secret).map_err(|e| e.to_string())?
+                }
                 None => {
                     return Err(format!(
-                        "sesame cannot encrypt for {} keys yet ({})",
+                        "this build of sesame has no {} client (a cargo feature left out), so it cannot encrypt for {}",
                         kind.label(),
                         key.display()
                     ));
@@ -162,7 +176,10 @@ impl KeySources {
             },
             kind => match self.service(kind) {
                 Some(service) => service.availability(key),
-                None => Availability::Missing(format!("sesame cannot use {} keys", kind.label())),
+                None => Availability::Missing(format!(
+                    "this build of sesame has no {} client",
+                    kind.label()
+                )),
             },
         }
     }

@@ -10,6 +10,12 @@ use zeroize::Zeroizing;
 
 /// A service that wraps and unwraps data keys (or Shamir shares) for its type of master key.
 pub trait KeyService {
+    /// Completes a key before its first wrap (Azure Key Vault: a key named without a version
+    /// gets its current version, as sops does when it reads the key's URL).
+    fn prepare(&self, key: &mut MasterKey) -> Result<(), ServiceError> {
+        let _ = key;
+        Ok(())
+    }
     /// Encrypts `secret` for `key`; returns the `enc` text the file stores.
     fn wrap(&self, key: &MasterKey, secret: &[u8]) -> Result<String, ServiceError>;
     /// Decrypts `key`'s `enc`.
