@@ -203,7 +203,7 @@ fn keys_of_every_type_and_one_this_machine_cannot_use() {
         "role arn:aws:iam::111122223333:role/sops-ops",
         "context team=payments",
         "? needs AWS credentials",
-        "✗ cannot decrypt here: sesame cannot use GCP KMS keys",
+        "✗ cannot decrypt here: no Google credentials found",
         "Data key created 2026-02-01 (294 days ago).",
         "rotating it is suggested (R)",
     ] {

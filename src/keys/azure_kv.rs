@@ -643,6 +643,9 @@ impl KeyService for AzureKv {
             Ok((_, source)) => Availability::Unknown(format!(
                 "Azure credentials from {source}; checked when used"
             )),
+            Err(why) if why.starts_with("no client secret") => {
+                Availability::Missing("no Azure credentials found".into())
+            }
             Err(why) => Availability::Missing(why.clone()),
         }
     }

@@ -484,6 +484,9 @@ impl KeyService for GcpKms {
             Ok((_, source)) => Availability::Unknown(format!(
                 "Google credentials from {source}; checked when used"
             )),
+            Err(why) if why.starts_with("none of") => {
+                Availability::Missing("no Google credentials found".into())
+            }
             Err(why) => Availability::Missing(why.clone()),
         }
     }
