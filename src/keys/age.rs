@@ -20,9 +20,55 @@ pub enum AgeError {
     Encrypt(String),
 }
 
-/// Parses an age recipient as sops accepts it: `age1…` (X25519) or an SSH public key.
+/// The plugin an `age1NAME1…` recipient belongs to (`None` for X25519 and SSH recipients).
+pub fn plugin_of_recipient(recipient: &str) -> Option<String> {
+    let r = recipient.trim();
+    let (hrp, _) = r.rsplit_once('1')?;
+    let name = hrp.strip_prefix("age1")?;
+    age::plugin::Recipient::from_str(r)
+        .ok()
+        .filter(|_| !name.is_empty())
+        .map(|p| p.plugin().to_string())
+}
+
+/// Parses an age recipient as sops accepts it: `age1…` (X25519), `age1NAME1…` (served by
+/// `age-plugin-NAME`, talking to the user through `prompts`) or an SSH public key.
+pub fn recipient_with(
+    recipient: &str,
+    prompts: &PluginCallbacks,
+) -> Result<Box<dyn Recipient + Send>, AgeError> {
+    let r = recipient.trim();
+    if let Some(name) = plugin_of_recipient(r) {
+        let parsed = age::plugin::Recipient::from_str(r).map_err(|e| AgeError::BadRecipient {
+            recipient: r.into(),
+            reason: e.to_string(),
+        })?;
+        return age::plugin::RecipientPluginV1::new(&name, &[parsed], &[], prompts.clone())
+            .map(|p| Box::new(p) as Box<dyn Recipient + Send>)
+            .map_err(|_| AgeError::BadRecipient {
+                recipient: r.into(),
+                reason: format!("age-plugin-{name} was not found on PATH"),
+            });
+    }
+    parse_recipient(r)
+}
+
+/// Checks an age recipient's form as sops does: a plugin recipient's plugin is only needed
+/// when it is used.
+pub fn check_recipient(recipient: &str) -> Result<(), AgeError> {
+    if plugin_of_recipient(recipient).is_some() {
+        return Ok(());
+    }
+    parse_recipient(recipient).map(|_| ())
+}
+
+/// Parses an age recipient as sops accepts it: `age1…` (X25519), `age1NAME1…` (its plugin
+/// must be on PATH) or an SSH public key.
 pub fn parse_recipient(recipient: &str) -> Result<Box<dyn Recipient + Send>, AgeError> {
     let r = recipient.trim();
+    if plugin_of_recipient(r).is_some() {
+        return recipient_with(r, &PluginCallbacks::silent());
+    }
     if r.starts_with("ssh-") {
         return age::ssh::Recipient::from_str(r)
             .map(|x| Box::new(x) as Box<dyn Recipient + Send>)
@@ -36,11 +82,7 @@ pub fn parse_recipient(recipient: &str) -> Result<Box<dyn Recipient + Send>, Age
             .map(|x| Box::new(x) as Box<dyn Recipient + Send>)
             .map_err(|e| AgeError::BadRecipient {
                 recipient: r.into(),
-                reason: if r.matches('1').count() > 1 {
-                    "age plugin and post-quantum recipients are not supported by sesame".into()
-                } else {
-                    e.to_string()
-                },
+                reason: e.to_string(),
             });
     }
     Err(AgeError::UnknownRecipient(r.into()))
@@ -48,8 +90,8 @@ pub fn parse_recipient(recipient: &str) -> Result<Box<dyn Recipient + Send>, Age
 
 /// Encrypts `secret` (the data key or a Shamir share) to one recipient as an armored age file,
 /// the form sops stores in `enc`.
-pub fn wrap(recipient: &str, secret: &[u8]) -> Result<String, AgeError> {
-    let parsed = parse_recipient(recipient)?;
+pub fn wrap(recipient: &str, secret: &[u8], prompts: &PluginCallbacks) -> Result<String, AgeError> {
+    let parsed = recipient_with(recipient, prompts)?;
     let fail = || AgeError::Encrypt(recipient.trim().to_string());
     let encryptor = age::Encryptor::with_recipients(std::iter::once(&*parsed as &dyn Recipient))
         .map_err(|_| fail())?;
@@ -66,7 +108,12 @@ pub fn wrap(recipient: &str, secret: &[u8]) -> Result<String, AgeError> {
 /// the failure report.
 #[derive(Default)]
 pub struct Identities {
+    /// X25519, SSH and keyring identities: tried first, without running anything.
     pub identities: Vec<Box<dyn Identity>>,
+    /// One identity per age plugin found in identity files (`AGE-PLUGIN-NAME-1…`), tried
+    /// last: each try runs the plugin, which may ask for a PIN or a touch.
+    pub plugins: Vec<(String, Box<dyn Identity>)>,
+    prompts: Option<PluginCallbacks>,
     /// Where identities could have been but were not (unset variables, missing files).
     pub unused_locations: Vec<String>,
     /// Sources that exist but could not be read.
@@ -78,8 +125,11 @@ impl Identities {
     /// (`SOPS_AGE_SSH_PRIVATE_KEY_FILE`, `SOPS_AGE_SSH_PRIVATE_KEY_CMD`, `~/.ssh/id_ed25519`,
     /// `~/.ssh/id_rsa`), then `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD` and the
     /// default `keys.txt` in the user config directory; then, sesame's own, the OS keyring.
-    pub fn discover(env: &dyn Environment) -> Identities {
-        let mut ids = Identities::default();
+    pub fn discover(env: &dyn Environment, prompts: PluginCallbacks) -> Identities {
+        let mut ids = Identities {
+            prompts: Some(prompts),
+            ..Identities::default()
+        };
         let timeout = crate::env::command_timeout(env);
         match env.var("SOPS_AGE_SSH_PRIVATE_KEY_FILE") {
             Some(path) => match std::fs::read(&path) {
@@ -106,7 +156,7 @@ impl Identities {
                 }
             }
         }
-        let before = ids.identities.len();
+        let before = ids.identities.len() + ids.plugins.len();
         match env.var("SOPS_AGE_KEY").map(Zeroizing::new) {
             Some(keys) => ids.add_key_file(keys.as_bytes(), "SOPS_AGE_KEY"),
             None => ids.unused_locations.push("SOPS_AGE_KEY".into()),
@@ -133,7 +183,7 @@ impl Identities {
                 Ok(bytes) => ids.add_key_file(&Zeroizing::new(bytes), &path.display().to_string()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     // sops compat: the default file is only reported when nothing else was given.
-                    if ids.identities.len() == before {
+                    if ids.identities.len() + ids.plugins.len() == before {
                         ids.unused_locations.push(path.display().to_string());
                     }
                 }
@@ -216,15 +266,44 @@ impl Identities {
         // sops compat: identities on one line may also be separated by spaces; comments and
         // blank lines are skipped.
         let mut normalized = Zeroizing::new(String::new());
+        let mut plugins: Vec<(String, Vec<age::plugin::Identity>)> = Vec::new();
         for line in String::from_utf8_lossy(bytes).lines() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
             for word in line.split_whitespace() {
+                if word.starts_with("AGE-PLUGIN-") {
+                    match age::plugin::Identity::from_str(word) {
+                        Ok(id) => match plugins.iter_mut().find(|(n, _)| n == id.plugin()) {
+                            Some((_, ids)) => ids.push(id),
+                            None => plugins.push((id.plugin().to_string(), vec![id])),
+                        },
+                        Err(_) => self.errors.push(format!(
+                            "failed to parse an age plugin identity from {source}"
+                        )),
+                    }
+                    continue;
+                }
                 normalized.push_str(word);
                 normalized.push('\n');
             }
+        }
+        let found_plugins = !plugins.is_empty();
+        let prompts = self.prompts.clone().unwrap_or_else(PluginCallbacks::silent);
+        for (name, ids) in plugins {
+            match age::plugin::IdentityPluginV1::new(&name, &ids, prompts.clone()) {
+                Ok(plugin) => self.plugins.push((name, Box::new(plugin))),
+                Err(_) => self.errors.push(format!(
+                    "the age plugin identity in {source} needs age-plugin-{name}, which is not on PATH"
+                )),
+            }
+        }
+        if normalized.is_empty() {
+            if !found_plugins {
+                self.unused_locations.push(source.into());
+            }
+            return;
         }
         let parsed = age::IdentityFile::from_buffer(normalized.as_bytes()).and_then(|f| {
             f.into_identities()
@@ -239,21 +318,47 @@ impl Identities {
         }
     }
 
-    /// Unwraps an armored `enc` with whichever identity matches.
+    /// Whether an identity of plugin `name` was found (and its binary is on PATH).
+    pub fn has_plugin(&self, name: &str) -> bool {
+        self.plugins.iter().any(|(n, _)| n == name)
+    }
+
+    /// Unwraps an armored `enc` with whichever identity matches: plugins last, so a file a
+    /// native identity opens never runs one.
     pub fn unwrap(&self, enc: &str) -> Result<Zeroizing<Vec<u8>>, String> {
-        if self.identities.is_empty() {
+        self.unwrap_with(enc, true)
+    }
+
+    /// Unwraps `enc` with the native identities only (nothing runs, nothing asks).
+    pub fn unwrap_quietly(&self, enc: &str) -> Result<Zeroizing<Vec<u8>>, String> {
+        self.unwrap_with(enc, false)
+    }
+
+    fn unwrap_with(&self, enc: &str, with_plugins: bool) -> Result<Zeroizing<Vec<u8>>, String> {
+        let plugins = if with_plugins { self.plugins.len() } else { 0 };
+        if self.identities.len() + plugins == 0 {
             return Err(self.describe("failed to load age identities"));
         }
         let reader = ArmoredReader::new(enc.as_bytes());
         let decryptor = age::Decryptor::new(reader)
             .map_err(|e| format!("the stored age data key is malformed: {e}"))?;
-        let mut stream = decryptor
-            .decrypt(self.identities.iter().map(|i| i.as_ref() as &dyn Identity))
-            .map_err(|e| {
-                self.describe(&format!(
-                    "failed to create reader for decrypting sops data key with age: {e}"
-                ))
-            })?;
+        let all = self
+            .identities
+            .iter()
+            .map(|i| i.as_ref() as &dyn Identity)
+            .chain(
+                self.plugins
+                    .iter()
+                    .take(plugins)
+                    .map(|(_, i)| i.as_ref() as &dyn Identity),
+            );
+        let mut stream = decryptor.decrypt(all).map_err(|e| {
+            // (age's messages wrap names in Unicode isolation marks; a terminal shows junk.)
+            let said = e.to_string().replace(['\u{2068}', '\u{2069}'], "");
+            self.describe(&format!(
+                "failed to create reader for decrypting sops data key with age: {said}"
+            ))
+        })?;
         let mut out = Zeroizing::new(Vec::new());
         stream
             .read_to_end(&mut out)
@@ -273,6 +378,122 @@ impl Identities {
             ));
         }
         s
+    }
+}
+
+/// How an age plugin talks to the person at the keyboard: its messages, questions and
+/// secrets (PINs). The command line asks on the terminal; the editor in its own prompt.
+pub trait PluginPrompts: Send + Sync {
+    fn message(&self, text: &str);
+    fn confirm(&self, text: &str, yes: &str, no: Option<&str>) -> Option<bool>;
+    fn public(&self, text: &str) -> Option<String>;
+    fn secret(&self, text: &str) -> Option<Zeroizing<String>>;
+}
+
+/// The prompts a plugin gets, as age's callbacks.
+#[derive(Clone)]
+pub struct PluginCallbacks(pub std::sync::Arc<dyn PluginPrompts>);
+
+impl PluginCallbacks {
+    /// Asks on the controlling terminal (`/dev/tty`), messages on stderr.
+    pub fn terminal() -> PluginCallbacks {
+        PluginCallbacks(std::sync::Arc::new(TerminalPrompts))
+    }
+
+    /// Shows nothing and answers nothing (a plugin that must ask then fails).
+    pub fn silent() -> PluginCallbacks {
+        PluginCallbacks(std::sync::Arc::new(SilentPrompts))
+    }
+}
+
+impl age::Callbacks for PluginCallbacks {
+    fn display_message(&self, message: &str) {
+        self.0.message(message);
+    }
+    fn confirm(&self, message: &str, yes_string: &str, no_string: Option<&str>) -> Option<bool> {
+        self.0.confirm(message, yes_string, no_string)
+    }
+    fn request_public_string(&self, description: &str) -> Option<String> {
+        self.0.public(description)
+    }
+    fn request_passphrase(&self, description: &str) -> Option<age::secrecy::SecretString> {
+        self.0
+            .secret(description)
+            .map(|s| age::secrecy::SecretString::from(s.to_string()))
+    }
+}
+
+struct SilentPrompts;
+
+impl PluginPrompts for SilentPrompts {
+    fn message(&self, _: &str) {}
+    fn confirm(&self, _: &str, _: &str, _: Option<&str>) -> Option<bool> {
+        None
+    }
+    fn public(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn secret(&self, _: &str) -> Option<Zeroizing<String>> {
+        None
+    }
+}
+
+/// Prompts on `/dev/tty` (as age and sops do), so they work while stdout is redirected;
+/// without a terminal every question goes unanswered.
+struct TerminalPrompts;
+
+impl TerminalPrompts {
+    fn ask(text: &str, hidden: bool) -> Option<Zeroizing<String>> {
+        use std::io::BufRead;
+        let tty = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .ok()?;
+        let mut out = tty.try_clone().ok()?;
+        write!(out, "{text}: ").ok()?;
+        let _ = out.flush();
+        // Echo off for secrets, through stty on the same terminal (no terminal code here).
+        let stty = |arg: &str| {
+            let input = tty.try_clone().ok()?;
+            std::process::Command::new("stty")
+                .arg(arg)
+                .stdin(input)
+                .status()
+                .ok()
+        };
+        if hidden {
+            stty("-echo");
+        }
+        let mut line = Zeroizing::new(String::new());
+        let read = std::io::BufReader::new(tty.try_clone().ok()?).read_line(&mut line);
+        if hidden {
+            stty("echo");
+            let _ = writeln!(out);
+        }
+        read.ok().filter(|n| *n > 0)?;
+        let trimmed = line.trim_end_matches(['\n', '\r']).to_string();
+        Some(Zeroizing::new(trimmed))
+    }
+}
+
+impl PluginPrompts for TerminalPrompts {
+    fn message(&self, text: &str) {
+        eprintln!("{text}");
+    }
+    fn confirm(&self, text: &str, yes: &str, no: Option<&str>) -> Option<bool> {
+        let choices = match no {
+            Some(no) => format!("{text} [{yes}/{no}]"),
+            None => format!("{text} [{yes}]"),
+        };
+        let answer = TerminalPrompts::ask(&choices, false)?;
+        Some(no.is_none() || answer.trim().eq_ignore_ascii_case(yes))
+    }
+    fn public(&self, text: &str) -> Option<String> {
+        TerminalPrompts::ask(text, false).map(|s| s.to_string())
+    }
+    fn secret(&self, text: &str) -> Option<Zeroizing<String>> {
+        TerminalPrompts::ask(text, true)
     }
 }
 
@@ -314,12 +535,12 @@ mod tests {
 
     #[test]
     fn wraps_in_go_compatible_armor_and_unwraps() {
-        let enc = wrap(TEST_RECIPIENT, &[7u8; 32]).unwrap();
+        let enc = wrap(TEST_RECIPIENT, &[7u8; 32], &PluginCallbacks::silent()).unwrap();
         assert!(enc.starts_with("-----BEGIN AGE ENCRYPTED FILE-----\n"));
         assert!(enc.ends_with("-----END AGE ENCRYPTED FILE-----\n"));
         assert!(enc.lines().all(|l| l.len() <= 64));
         let env = env(&[("SOPS_AGE_KEY", TEST_IDENTITY.to_string())]);
-        let ids = Identities::discover(&env);
+        let ids = Identities::discover(&env, PluginCallbacks::silent());
         assert_eq!(&ids.unwrap(&enc).unwrap()[..], &[7u8; 32]);
     }
 
@@ -331,14 +552,18 @@ mod tests {
             "SOPS_AGE_KEY",
             format!("# comment\n\n{TEST_IDENTITY} {TEST_IDENTITY}"),
         )]);
-        let key = Identities::discover(&env).unwrap(enc).unwrap();
+        let key = Identities::discover(&env, PluginCallbacks::silent())
+            .unwrap(enc)
+            .unwrap();
         assert_eq!(&key[..], &(0u8..32).collect::<Vec<_>>()[..]);
     }
 
     #[test]
     fn reports_where_it_looked() {
         let env = FixedEnv(HashMap::new());
-        let err = Identities::discover(&env).unwrap("x").unwrap_err();
+        let err = Identities::discover(&env, PluginCallbacks::silent())
+            .unwrap("x")
+            .unwrap_err();
         assert!(err.contains("failed to load age identities"), "{err}");
         assert!(err.contains("SOPS_AGE_KEY_FILE"), "{err}");
     }

@@ -3,7 +3,7 @@
 
 use crate::crypto::data_key::DataKey;
 use crate::env::Environment;
-use crate::keys::age::{self, Identities};
+use crate::keys::age::{self, Identities, PluginCallbacks};
 #[cfg(feature = "azure-kv")]
 use crate::keys::azure_kv::AzureKv;
 #[cfg(feature = "gcp-kms")]
@@ -40,6 +40,9 @@ pub struct KeySources {
     pub pgp_search_dirs: Vec<PathBuf>,
     /// Key types to try first, in this order (`--decryption-order`).
     pub decryption_order: Vec<KeyKind>,
+    /// How age plugins ask the user (the terminal, unless a front end says otherwise before
+    /// the first use).
+    plugin_prompts: PluginCallbacks,
 }
 
 impl KeySources {
@@ -59,12 +62,18 @@ impl KeySources {
             azure_kv: OnceCell::new(),
             pgp_search_dirs: Vec::new(),
             decryption_order: vec![KeyKind::Age, KeyKind::Pgp],
+            plugin_prompts: PluginCallbacks::terminal(),
         }
+    }
+
+    /// Routes age plugins' messages and questions (the editor shows them in its own prompt).
+    pub fn set_plugin_prompts(&mut self, prompts: PluginCallbacks) {
+        self.plugin_prompts = prompts;
     }
 
     fn age(&self) -> &Identities {
         self.age
-            .get_or_init(|| Identities::discover(self.env.as_ref()))
+            .get_or_init(|| Identities::discover(self.env.as_ref(), self.plugin_prompts.clone()))
     }
 
     fn pgp(&self) -> &pgp::Keyring {
@@ -121,7 +130,8 @@ impl KeySources {
     /// type has one).
     fn wrap(&self, key: &mut MasterKey, secret: &[u8]) -> Result<(), String> {
         let enc = match key.kind {
-            KeyKind::Age => age::wrap(key.text("recipient"), secret).map_err(|e| e.to_string())?,
+            KeyKind::Age => age::wrap(key.text("recipient"), secret, &self.plugin_prompts)
+                .map_err(|e| e.to_string())?,
             KeyKind::Pgp => self.pgp().wrap(key.text("fp"), secret)?,
             kind => match self.service(kind) {
                 Some(service) => {
@@ -159,14 +169,29 @@ impl KeySources {
     /// age key not yet written (no `enc`) is checked by wrapping a throwaway secret for it.
     pub fn availability(&self, key: &MasterKey) -> Availability {
         match key.kind {
+            // Running a plugin could ask for a PIN or a touch: only whether one could.
+            KeyKind::Age if age::plugin_of_recipient(key.text("recipient")).is_some() => {
+                let name = age::plugin_of_recipient(key.text("recipient")).unwrap_or_default();
+                if self.age().has_plugin(&name) {
+                    Availability::Unknown(format!(
+                        "an age-plugin-{name} identity; checked when used"
+                    ))
+                } else {
+                    Availability::Missing(format!("no age-plugin-{name} identity here"))
+                }
+            }
             KeyKind::Age if key.enc().is_empty() => {
-                let probe = age::wrap(key.text("recipient"), b"sesame availability probe");
-                match probe.map(|enc| self.age().unwrap(&enc)) {
+                let probe = age::wrap(
+                    key.text("recipient"),
+                    b"sesame availability probe",
+                    &PluginCallbacks::silent(),
+                );
+                match probe.map(|enc| self.age().unwrap_quietly(&enc)) {
                     Ok(Ok(_)) => Availability::Usable("an age identity".into()),
                     _ => Availability::Missing("no matching age identity".into()),
                 }
             }
-            KeyKind::Age => match self.age().unwrap(key.enc()) {
+            KeyKind::Age => match self.age().unwrap_quietly(key.enc()) {
                 Ok(_) => Availability::Usable("an age identity".into()),
                 Err(_) => Availability::Missing("no matching age identity".into()),
             },

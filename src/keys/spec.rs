@@ -106,16 +106,51 @@ impl MasterKey {
         })
     }
 
-    /// What a typed recipient is: an age X25519 or SSH public key, a PGP fingerprint, an AWS
-    /// KMS ARN (`arn[+role]`) or a Vault transit key URI (`https://HOST:PORT/v1/ENGINE/keys/NAME`).
+    /// What a typed recipient is: an age X25519, plugin or SSH public key, a PGP fingerprint,
+    /// an AWS KMS ARN (`arn[+role]`), a Vault transit key URI
+    /// (`https://HOST:PORT/v1/ENGINE/keys/NAME`), an Azure Key Vault key URL
+    /// (`https://VAULT/keys/NAME[/VERSION]`), a GCP KMS resource id
+    /// (`projects/…/cryptoKeys/…`) or a HuaweiCloud KMS key id (`REGION:KEY_UUID`).
     /// Anything else is `None` (the caller may try it as a key file).
     pub fn parse_typed(text: &str) -> Result<Option<MasterKey>, String> {
         let t = text.trim();
         if t.starts_with("http://") || t.starts_with("https://") {
-            return MasterKey::hc_vault_from_uri(t).map(Some);
+            if t.contains("/v1/") || t.starts_with("http://") {
+                return MasterKey::hc_vault_from_uri(t).map(Some);
+            }
+            return MasterKey::azure_kv_from_url(t).map(Some).map_err(|_| {
+                format!(
+                    "{t:?} is neither a Vault transit key URI (https://HOST:PORT/v1/ENGINE/keys/NAME) nor an Azure Key Vault key URL (https://VAULT.vault.azure.net/keys/NAME[/VERSION])"
+                )
+            });
+        }
+        if t.starts_with("projects/") {
+            let parts: Vec<&str> = t.split('/').collect();
+            let shaped = parts.len() == 8
+                && parts[2] == "locations"
+                && parts[4] == "keyRings"
+                && parts[6] == "cryptoKeys"
+                && parts.iter().all(|p| !p.is_empty());
+            if !shaped {
+                return Err(format!(
+                    "{t:?} is not a GCP KMS key (projects/P/locations/L/keyRings/R/cryptoKeys/K)"
+                ));
+            }
+            return Ok(Some(MasterKey::gcp_kms(t)));
+        }
+        if let Some((region, uuid)) = t.split_once(':')
+            && !region.is_empty()
+            && region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && region.contains('-')
+            && uuid.len() == 36
+            && uuid.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+        {
+            return Ok(Some(MasterKey::hckms(t)));
         }
         if t.starts_with("age1") || t.starts_with("ssh-") {
-            crate::keys::age::parse_recipient(t).map_err(|e| e.to_string())?;
+            crate::keys::age::check_recipient(t).map_err(|e| e.to_string())?;
             return Ok(Some(MasterKey::age(t)));
         }
         if t.starts_with("arn:") {
@@ -167,6 +202,22 @@ mod tests {
         assert_eq!(vault.kind, KeyKind::HcVault);
         assert_eq!(vault.text("engine_path"), "transit");
         assert!(MasterKey::parse_typed("https://vault.example.com/prefix/v1/x").is_err());
+        let az = MasterKey::parse_typed("https://team.vault.azure.net/keys/sops/abc123")
+            .unwrap()
+            .unwrap();
+        assert_eq!((az.kind, az.text("version")), (KeyKind::AzureKv, "abc123"));
+        assert!(MasterKey::parse_typed("https://team.vault.azure.net/secrets/x").is_err());
+        let gcp = "projects/p/locations/global/keyRings/r/cryptoKeys/k";
+        let k = MasterKey::parse_typed(gcp).unwrap().unwrap();
+        assert_eq!((k.kind, k.display()), (KeyKind::GcpKms, gcp.to_string()));
+        assert!(MasterKey::parse_typed("projects/p/keyRings/r").is_err());
+        let hc = "cn-north-4:0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
+        let k = MasterKey::parse_typed(hc).unwrap().unwrap();
+        assert_eq!((k.kind, k.display()), (KeyKind::Hckms, hc.to_string()));
+        // An age plugin recipient is taken by its form; its plugin runs when it is used.
+        let plugin = "age1sesametest1c7tmzq9nsnl4v895frkh9rzd8yv2ldsvka6dy4cn9ypengcysyhqjtgthz";
+        let k = MasterKey::parse_typed(plugin).unwrap().unwrap();
+        assert_eq!(k.kind, KeyKind::Age);
     }
 
     #[test]

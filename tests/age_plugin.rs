@@ -1,0 +1,207 @@
+//! age plugin recipients and identities (`age1NAME1…`, `AGE-PLUGIN-NAME-1…`, served by an
+//! `age-plugin-NAME` on PATH) with a test plugin built from the age-plugin crate
+//! (examples/age-plugin-sesametest.rs), both ways with the real sops: encrypt, decrypt, `set`,
+//! `updatekeys`, `rotate`, Shamir with native age keys; the plugin's messages; a missing plugin
+//! and a refused PIN, with sops's exit codes.
+
+mod common;
+
+use common::{Sandbox, TEST_IDENTITY, TEST_RECIPIENT, fails, new_age_key, ok, root};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+const PLAIN: &str = "db:\n    user: admin\n    password: s3cret\nport: 5432\n";
+
+/// The folder holding `age-plugin-sesametest`, built once if this run did not build examples.
+fn plugin_dir() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = PathBuf::from(env!("CARGO_BIN_EXE_sesame"));
+            let dir = exe.parent().unwrap().join("examples");
+            if !dir.join("age-plugin-sesametest").exists() {
+                let built = Command::new(env!("CARGO"))
+                    .args(["build", "--example", "age-plugin-sesametest"])
+                    .current_dir(root())
+                    .status()
+                    .expect("run cargo");
+                assert!(built.success(), "building the test age plugin failed");
+            }
+            dir
+        })
+        .clone()
+}
+
+/// A new plugin identity and its recipient.
+fn plugin_key() -> (String, String) {
+    let out = Command::new(plugin_dir().join("age-plugin-sesametest"))
+        .arg("--generate")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let recipient = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# recipient: "))
+        .unwrap()
+        .to_string();
+    let identity = text
+        .lines()
+        .find(|l| l.starts_with("AGE-PLUGIN-SESAMETEST-1"))
+        .unwrap()
+        .to_string();
+    (identity, recipient)
+}
+
+/// A sandbox whose PATH finds the plugin.
+fn with_plugin() -> Sandbox {
+    let path = format!(
+        "{}:{}",
+        plugin_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    Sandbox::new().env("PATH", path)
+}
+
+fn decrypted(out: std::process::Output) -> String {
+    String::from_utf8(ok(out)).unwrap()
+}
+
+#[test]
+fn files_go_both_ways_with_sops() {
+    let (identity, recipient) = plugin_key();
+    assert!(recipient.starts_with("age1sesametest1"), "{recipient}");
+    let sb = with_plugin().env("SOPS_AGE_KEY", identity.clone());
+    sb.write("plain.yaml", PLAIN);
+    sb.write(
+        "by-sops.yaml",
+        ok(sb.sops(&["encrypt", "--age", &recipient, "plain.yaml"])),
+    );
+    let out = sb.sesame(&["decrypt", "by-sops.yaml"]);
+    // The plugin's message reaches the user.
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("sesametest: unwrapping"),
+        "{out:?}"
+    );
+    assert_eq!(decrypted(out), PLAIN);
+    sb.write(
+        "by-sesame.yaml",
+        ok(sb.sesame(&["encrypt", "--age", &recipient, "plain.yaml"])),
+    );
+    assert_eq!(decrypted(sb.sops(&["decrypt", "by-sesame.yaml"])), PLAIN);
+    // A key file holding the plugin identity next to a native one, as sops reads it.
+    let key_file = sb.write(
+        "keys.txt",
+        format!("# plugin\n{identity}\n{TEST_IDENTITY}\n"),
+    );
+    let from_file = with_plugin().env("SOPS_AGE_KEY_FILE", key_file.display().to_string());
+    from_file.write("s.yaml", sb.read("by-sops.yaml"));
+    assert_eq!(decrypted(from_file.sesame(&["decrypt", "s.yaml"])), PLAIN);
+
+    // A one-value set on sops's file changes only that value, lastmodified and the MAC.
+    let theirs = String::from_utf8(sb.read("by-sops.yaml")).unwrap();
+    ok(sb.sesame(&["set", "by-sops.yaml", r#"["db"]["user"]"#, r#""root""#]));
+    let after = String::from_utf8(sb.read("by-sops.yaml")).unwrap();
+    let changed: Vec<&str> = after
+        .lines()
+        .filter(|l| !theirs.lines().any(|o| o == *l))
+        .collect();
+    assert!(
+        changed.iter().all(|l| ["user:", "lastmodified:", "mac:"]
+            .iter()
+            .any(|k| l.trim_start().starts_with(k))),
+        "{changed:#?}"
+    );
+    assert!(decrypted(sb.sops(&["decrypt", "by-sops.yaml"])).contains("user: root"));
+}
+
+#[test]
+fn updatekeys_rotate_and_shamir_with_native_keys() {
+    let (identity, recipient) = plugin_key();
+    let sb = with_plugin().env("SOPS_AGE_KEY", TEST_IDENTITY);
+    sb.write("plain.yaml", PLAIN);
+    sb.write(
+        "s.yaml",
+        ok(sb.sesame(&["encrypt", "--age", TEST_RECIPIENT, "plain.yaml"])),
+    );
+    sb.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - age: {TEST_RECIPIENT},{recipient}\n"),
+    );
+    ok(sb.sesame(&["updatekeys", "-y", "s.yaml"]));
+    let plugin_only = with_plugin().env("SOPS_AGE_KEY", identity.clone());
+    plugin_only.write("s.yaml", sb.read("s.yaml"));
+    assert_eq!(decrypted(plugin_only.sops(&["decrypt", "s.yaml"])), PLAIN);
+    ok(sb.sesame(&["rotate", "-i", "s.yaml"]));
+    plugin_only.write("s.yaml", sb.read("s.yaml"));
+    assert_eq!(decrypted(plugin_only.sops(&["decrypt", "s.yaml"])), PLAIN);
+    assert_eq!(decrypted(plugin_only.sesame(&["decrypt", "s.yaml"])), PLAIN);
+
+    // Three groups (plugin, native, native), any two of which decrypt.
+    let (b_id, b) = new_age_key();
+    let rules = with_plugin();
+    rules.write(
+        ".sops.yaml",
+        format!(
+            "creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n      - age: [{recipient}]\n      - age: [{TEST_RECIPIENT}]\n      - age: [{b}]\n"
+        ),
+    );
+    rules.write("plain.yaml", PLAIN);
+    rules.write("s.yaml", ok(rules.sesame(&["encrypt", "plain.yaml"])));
+    let plugin_and_b = with_plugin().env("SOPS_AGE_KEY", format!("{identity}\n{b_id}"));
+    plugin_and_b.write("s.yaml", rules.read("s.yaml"));
+    assert_eq!(
+        decrypted(plugin_and_b.sesame(&["decrypt", "s.yaml"])),
+        PLAIN
+    );
+    assert_eq!(decrypted(plugin_and_b.sops(&["decrypt", "s.yaml"])), PLAIN);
+    let plugin_alone = with_plugin().env("SOPS_AGE_KEY", identity);
+    plugin_alone.write("s.yaml", rules.read("s.yaml"));
+    fails(plugin_alone.sesame(&["decrypt", "s.yaml"]), 128);
+}
+
+#[test]
+fn a_missing_plugin_and_a_refused_pin() {
+    let (identity, recipient) = plugin_key();
+    let sb = with_plugin();
+    sb.write("plain.yaml", PLAIN);
+    sb.write(
+        "s.yaml",
+        ok(sb.sesame(&["encrypt", "--age", &recipient, "plain.yaml"])),
+    );
+    // No plugin on PATH: encrypting fails (exit 1, nothing written), decrypting names it.
+    let bare = Sandbox::new()
+        .env("PATH", "/usr/bin:/bin")
+        .env("SOPS_AGE_KEY", identity.clone());
+    bare.write("plain.yaml", PLAIN);
+    let err = fails(
+        bare.sesame(&["encrypt", "--age", &recipient, "plain.yaml"]),
+        1,
+    );
+    assert!(
+        err.contains("age-plugin-sesametest was not found on PATH"),
+        "{err}"
+    );
+    fails(
+        bare.sops(&["encrypt", "--age", &recipient, "plain.yaml"]),
+        1,
+    );
+    bare.write("s.yaml", sb.read("s.yaml"));
+    let err = fails(bare.sesame(&["decrypt", "s.yaml"]), 128);
+    assert!(
+        err.contains("needs age-plugin-sesametest, which is not on PATH"),
+        "{err}"
+    );
+    fails(bare.sops(&["decrypt", "s.yaml"]), 128);
+    // The plugin asks for a PIN and no terminal answers: refused, as with sops.
+    let no_tty = with_plugin()
+        .env("SOPS_AGE_KEY", identity)
+        .env("SESAMETEST_PIN", "4711");
+    no_tty.write("s.yaml", sb.read("s.yaml"));
+    let err = fails(no_tty.sesame(&["decrypt", "s.yaml"]), 128);
+    assert!(
+        err.contains("wrong PIN") && !err.contains('\u{2068}'),
+        "{err}"
+    );
+    fails(no_tty.sops(&["decrypt", "s.yaml"]), 128);
+}
