@@ -96,8 +96,9 @@ pub fn run_command(cmd: &str, timeout: Option<Duration>) -> Result<Zeroizing<Vec
     }
 }
 
-/// Where to look, so tests can supply their own environment.
-pub trait Environment {
+/// Where to look, so tests can supply their own environment. (`Send + Sync`: the editor
+/// seals on a worker thread while it keeps drawing.)
+pub trait Environment: Send + Sync {
     fn var(&self, name: &str) -> Option<String>;
     /// Every variable whose name starts with `prefix` (per-region endpoint overrides).
     fn vars_with_prefix(&self, prefix: &str) -> Vec<(String, String)>;

@@ -4,6 +4,7 @@
 //! `watch` touch the outside world; everything else can be driven from a test.
 
 pub mod action;
+pub mod busy;
 pub mod demo;
 pub mod event;
 pub mod history;
@@ -54,6 +55,9 @@ pub fn run(mut session: Session, settings: Settings) -> std::io::Result<Outcome>
         ));
     }
     session.model.help = settings.keymap.help_lines();
+    // From here the terminal is the editor's: age plugins ask in its box.
+    let (plugin_prompts, plugin_asks) = busy::EditorPrompts::new();
+    session.route_plugin_prompts(plugin_prompts.clone());
     let (mut terminal, _guard) = terminal::enter()?;
     let size = terminal.size()?;
     update(&mut session.model, Action::Resize(size.width, size.height));
@@ -95,7 +99,23 @@ pub fn run(mut session: Session, settings: Settings) -> std::io::Result<Outcome>
         while let Some(action) = actions.pop() {
             redraw = true;
             for effect in update(&mut session.model, action) {
-                match session.perform(effect) {
+                let result = if busy::waits_on_services(&effect) {
+                    let busy = busy::Busy {
+                        prompts: &plugin_prompts,
+                        asks: &plugin_asks,
+                    };
+                    busy::perform(
+                        &mut session,
+                        effect,
+                        &mut terminal,
+                        &tty,
+                        &settings.theme,
+                        &busy,
+                    )?
+                } else {
+                    session.perform(effect)
+                };
+                match result {
                     Some(result) => actions.push(result),
                     None => return Ok(Outcome::Quit),
                 }

@@ -591,3 +591,304 @@ fn add_and_remove_a_vault_key_in_the_key_manager() {
         PLAIN
     );
 }
+
+/// The test age plugin's folder (examples/age-plugin-sesametest.rs), built if this run did not
+/// build examples; and a new identity and recipient of it.
+fn test_plugin() -> (PathBuf, String, String) {
+    let dir = PathBuf::from(env!("CARGO_BIN_EXE_sesame"))
+        .parent()
+        .unwrap()
+        .join("examples");
+    if !dir.join("age-plugin-sesametest").exists() {
+        let built = Command::new(env!("CARGO"))
+            .args(["build", "--example", "age-plugin-sesametest"])
+            .current_dir(common::root())
+            .status()
+            .unwrap();
+        assert!(built.success());
+    }
+    let out = Command::new(dir.join("age-plugin-sesametest"))
+        .arg("--generate")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let recipient = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# recipient: "))
+        .unwrap()
+        .to_string();
+    let identity = text
+        .lines()
+        .find(|l| l.starts_with("AGE-PLUGIN-"))
+        .unwrap()
+        .to_string();
+    (dir, identity, recipient)
+}
+
+/// One key of every remote type and an age plugin key, each pasted into the key manager,
+/// probed, written on save and then enough alone for the real sops; then all removed again in
+/// one save.
+#[test]
+fn add_and_remove_gcp_azure_huaweicloud_and_plugin_keys_in_the_key_manager() {
+    use common::cloud::CloudServer;
+    let gcp = CloudServer::start("gcp_kms.py");
+    let azure = CloudServer::start("azure_kv.py");
+    let hckms = CloudServer::start("hckms.py");
+    let (plugin_dir, plugin_identity, plugin_recipient) = test_plugin();
+    let (sb, file, mut env) = setup();
+    let dir = sb.dir.path();
+    // One bundle of the three test CAs; GCP straight to its REST port, Azure through its
+    // proxy, HuaweiCloud through the SDK's endpoint variable, the plugin on PATH.
+    let mut bundle = String::new();
+    for server in [&gcp, &azure, &hckms] {
+        bundle.push_str(&server.file_text("ca.pem"));
+    }
+    let bundle = sb.write("ca-bundle.pem", bundle).display().to_string();
+    let gcp_key = "projects/p/locations/global/keyRings/r/cryptoKeys/editor";
+    let azure_key = "https://editor.vault.azure.net/keys/sops";
+    let hc_key = "cn-north-4:0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
+    let services = [
+        ("SSL_CERT_FILE", bundle.clone()),
+        ("GOOGLE_OAUTH_ACCESS_TOKEN", "good-token".to_string()),
+        (
+            "SOPS_GCP_KMS_ENDPOINT",
+            format!("127.0.0.1:{}", gcp.port("rest")),
+        ),
+        (
+            "HTTPS_PROXY",
+            format!("http://127.0.0.1:{}", azure.port("proxy")),
+        ),
+        ("NO_PROXY", "127.0.0.1,localhost".to_string()),
+        (
+            "AZURE_TENANT_ID",
+            "11111111-2222-3333-4444-555555555555".to_string(),
+        ),
+        ("AZURE_CLIENT_ID", "sops-client".to_string()),
+        ("AZURE_CLIENT_SECRET", "good-secret".to_string()),
+        ("HUAWEICLOUD_SDK_AK", "good-ak".to_string()),
+        ("HUAWEICLOUD_SDK_SK", "good-sk".to_string()),
+        ("HUAWEICLOUD_SDK_PROJECT_ID", "test-project-id".to_string()),
+        (
+            "HUAWEICLOUD_SDK_REGION_KMS_CN_NORTH_4",
+            format!("https://127.0.0.1:{}", hckms.port("https")),
+        ),
+        (
+            "PATH",
+            format!(
+                "{}:{}",
+                plugin_dir.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        ),
+    ];
+    env.extend(services.iter().cloned());
+    let t = Tmux::start(dir, &env);
+    let cases = [
+        (
+            gcp_key,
+            "gcp_kms",
+            "? Google credentials from GOOGLE_OAUTH_ACCESS_TOKEN",
+        ),
+        (
+            azure_key,
+            "azure_kv",
+            "? Azure credentials from AZURE_CLIENT_SECRET",
+        ),
+        (
+            hc_key,
+            "hckms",
+            "? a HuaweiCloud access key from HUAWEICLOUD_SDK_AK",
+        ),
+        (
+            plugin_recipient.as_str(),
+            "age",
+            "no age-plugin-sesametest identity here",
+        ),
+    ];
+    // (A login shell may reset PATH: set it where the editor starts.)
+    let path = env.iter().find(|(k, _)| *k == "PATH").unwrap().1.clone();
+    let export = format!("export PATH='{path}';");
+    for (key, kind, probed) in cases {
+        start_sesame_after(&t, dir, &export);
+        add_recipient_and_save(&t, key, kind, "", probed);
+    }
+    let text = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
+    for needle in [
+        gcp_key,
+        "vault_url: https://editor.vault.azure.net",
+        hc_key,
+        &plugin_recipient,
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+    // Each service alone is enough for the real sops (the age key is not given).
+    let gcp_only = gcp.sandbox().env("GOOGLE_OAUTH_ACCESS_TOKEN", "good-token");
+    let azure_only = azure
+        .sandbox()
+        .env("AZURE_TENANT_ID", "11111111-2222-3333-4444-555555555555")
+        .env("AZURE_CLIENT_ID", "sops-client")
+        .env("AZURE_CLIENT_SECRET", "good-secret");
+    let hc_only = Sandbox::new()
+        .env("SSL_CERT_FILE", hckms.file("ca.pem").display().to_string())
+        .env("HUAWEICLOUD_SDK_AK", "good-ak")
+        .env("HUAWEICLOUD_SDK_SK", "good-sk")
+        .env("HUAWEICLOUD_SDK_PROJECT_ID", "test-project-id")
+        .env(
+            "HUAWEICLOUD_SDK_REGION_KMS_CN_NORTH_4",
+            format!("https://127.0.0.1:{}", hckms.port("https")),
+        );
+    let plugin_only = Sandbox::new().env("SOPS_AGE_KEY", plugin_identity).env(
+        "PATH",
+        env.iter().find(|(k, _)| *k == "PATH").unwrap().1.clone(),
+    );
+    for alone in [gcp_only, azure_only, hc_only, plugin_only] {
+        let copy = alone.write("secrets.yaml", std::fs::read(&file).unwrap());
+        let out = ok(alone.sops(&["decrypt", copy.to_str().unwrap()]));
+        assert_eq!(String::from_utf8(out).unwrap(), PLAIN);
+    }
+
+    // Remove the four again in one save: the group, the native age key, then the four after it.
+    start_sesame_after(&t, dir, &export);
+    t.keys(&["K"]);
+    t.wait("the key manager", |s| s.contains("hckms"));
+    t.keys(&["g", "j"]);
+    for n in 1..=4 {
+        t.keys(&["j", "d"]);
+        let staged = format!("{n}. remove");
+        t.wait("a removal staged", |s| s.contains(&staged));
+    }
+    let s = t.wait("four removals", |s| s.contains("4. remove"));
+    assert!(!s.contains("5. remove"), "{s}");
+    t.keys(&["C-s"]);
+    t.wait("the review", |s| s.contains("Review before saving"));
+    t.keys(&["y"]);
+    t.wait("the save", |s| s.contains("saved secrets.yaml"));
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+    let text = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
+    for gone in [
+        "gcp_kms:\n        -",
+        "azure_kv:\n        -",
+        "hckms:\n        -",
+        "sesametest",
+    ] {
+        assert!(!text.contains(gone), "{gone} still in:\n{text}");
+    }
+    assert_eq!(
+        String::from_utf8(ok(sb.sops(&["decrypt", "secrets.yaml"]))).unwrap(),
+        PLAIN
+    );
+}
+
+/// A save that waits on a key service that never answers: the screen keeps drawing and says
+/// what it waits for, Esc stops it, and once the call times out nothing was written.
+#[test]
+fn a_save_waiting_on_a_service_shows_progress_and_esc_stops_it() {
+    use common::cloud::CloudServer;
+    let gcp = CloudServer::start("gcp_kms.py");
+    let (sb, file, mut env) = setup();
+    let before = std::fs::read(&file).unwrap();
+    let dir = sb.dir.path();
+    env.extend([
+        ("SSL_CERT_FILE", gcp.file("ca.pem").display().to_string()),
+        ("GOOGLE_OAUTH_ACCESS_TOKEN", "good-token".to_string()),
+        (
+            "SOPS_GCP_KMS_ENDPOINT",
+            format!("127.0.0.1:{}", gcp.port("rest")),
+        ),
+        ("SESAME_SERVICE_TIMEOUT", "6".to_string()),
+    ]);
+    let t = Tmux::start(dir, &env);
+    start_sesame(&t, dir);
+    let hang = "projects/p/locations/global/keyRings/r/cryptoKeys/hang";
+    stage_recipient(&t, hang, "gcp_kms", "", "? Google credentials");
+    t.keys(&["C-s"]);
+    t.wait("the review", |s| s.contains("Review before saving"));
+    t.keys(&["y"]);
+    let s = t.wait("the progress box", |s| {
+        s.contains("Saving secrets.yaml…") && s.contains("waiting for GCP KMS key")
+    });
+    assert!(s.contains("Esc stops"), "{s}");
+    // The seconds count up while it waits: the screen is alive.
+    t.wait("a later second", |s| {
+        s.contains("… 2 s") || s.contains("… 3 s")
+    });
+    t.keys(&["Escape"]);
+    t.wait("stopping", |s| s.contains("stopping"));
+    t.wait("the failure", |s| s.contains("nothing was written"));
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "the file is untouched"
+    );
+    t.keys(&["q"]);
+}
+
+/// An age plugin that asks for a PIN: on the terminal when the editor opens the file, then in
+/// the editor's own box when the file is reloaded, without breaking the screen.
+#[test]
+fn an_age_plugin_asks_for_its_pin_on_the_terminal_and_in_the_editor() {
+    let (plugin_dir, identity, recipient) = test_plugin();
+    let path = format!(
+        "{}:{}",
+        plugin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let sb = Sandbox::new()
+        .env("PATH", path.clone())
+        .env("SOPS_AGE_KEY", identity.clone());
+    sb.write("plain.yaml", PLAIN);
+    let file = sb.write(
+        "secrets.yaml",
+        ok(sb.sops(&["encrypt", "--age", &recipient, "plain.yaml"])),
+    );
+    let dir = sb.dir.path();
+    let env = vec![
+        ("HOME", sb.path("home").display().to_string()),
+        ("SOPS_AGE_KEY", identity),
+        ("PATH", path),
+        ("SESAMETEST_PIN", "4711".to_string()),
+        ("TERM", "xterm-256color".to_string()),
+    ];
+    let t = Tmux::start(dir, &env);
+    t.wait("the shell prompt", |s| s.contains('$'));
+    // (A login shell may reset PATH: set it where the editor starts.)
+    t.type_text(&format!(
+        "export PATH='{}'; {} secrets.yaml",
+        env[2].1,
+        env!("CARGO_BIN_EXE_sesame")
+    ));
+    t.keys(&["Enter"]);
+    t.wait("the PIN prompt on the terminal", |s| {
+        s.contains("PIN of the sesametest key:")
+    });
+    t.type_text("4711");
+    t.keys(&["Enter"]);
+    t.wait("the editor", |s| s.contains("sesame │ secrets.yaml"));
+    // The file changes on disk (sops writes it anew); reloading asks the plugin again.
+    let out = ok(sb.sops(&["set", "secrets.yaml", r#"["api_token"]"#, r#""tok-456""#]));
+    drop(out);
+    t.wait("the change noticed", |s| s.contains("changed on disk"));
+    t.keys(&["R"]);
+    let s = t.wait("the PIN box", |s| {
+        s.contains("age plugin") && s.contains("PIN of the sesametest key")
+    });
+    assert!(
+        s.contains("sesame │ secrets.yaml"),
+        "the editor stays drawn:\n{s}"
+    );
+    t.type_text("4711");
+    let s = t.wait("the masked PIN", |s| s.contains("••••"));
+    assert!(!s.contains("4711"), "{s}");
+    t.keys(&["Enter"]);
+    t.wait("the reload", |s| {
+        s.contains("reloaded") || s.contains("Reloaded")
+    });
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+    assert!(
+        String::from_utf8(std::fs::read(&file).unwrap())
+            .unwrap()
+            .contains("api_token")
+    );
+}

@@ -7,6 +7,7 @@ use age::{Identity, Recipient};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use zeroize::Zeroizing;
 
 /// A recipient that cannot be used.
@@ -109,10 +110,10 @@ pub fn wrap(recipient: &str, secret: &[u8], prompts: &PluginCallbacks) -> Result
 #[derive(Default)]
 pub struct Identities {
     /// X25519, SSH and keyring identities: tried first, without running anything.
-    pub identities: Vec<Box<dyn Identity>>,
+    pub identities: Vec<Box<dyn Identity + Send>>,
     /// One identity per age plugin found in identity files (`AGE-PLUGIN-NAME-1…`), tried
     /// last: each try runs the plugin, which may ask for a PIN or a touch.
-    pub plugins: Vec<(String, Box<dyn Identity>)>,
+    pub plugins: Vec<(String, Box<dyn Identity + Send>)>,
     prompts: Option<PluginCallbacks>,
     /// Where identities could have been but were not (unset variables, missing files).
     pub unused_locations: Vec<String>,
@@ -204,9 +205,11 @@ impl Identities {
         use crate::keys::keyring::{self, KeyringError};
         match keyring::load() {
             Ok(found) if found.is_empty() => self.unused_locations.push(keyring::place().into()),
-            Ok(found) => self
-                .identities
-                .extend(found.into_iter().map(|i| Box::new(i) as Box<dyn Identity>)),
+            Ok(found) => self.identities.extend(
+                found
+                    .into_iter()
+                    .map(|i| Box::new(i) as Box<dyn Identity + Send>),
+            ),
             Err(e @ KeyringError::Corrupt { .. }) => self.errors.push(e.to_string()),
             Err(e) => self
                 .unused_locations
@@ -305,13 +308,23 @@ impl Identities {
             }
             return;
         }
-        let parsed = age::IdentityFile::from_buffer(normalized.as_bytes()).and_then(|f| {
-            f.into_identities()
-                .map_err(|e| std::io::Error::other(e.to_string()))
-        });
+        // Each line is now one native identity (`AGE-SECRET-KEY-1…`), as age's identity
+        // files hold them.
+        let parsed: Result<Vec<_>, _> = normalized
+            .lines()
+            .enumerate()
+            .map(|(i, line)| {
+                age::x25519::Identity::from_str(line).map_err(|_| {
+                    format!("identity file contains non-identity data on line {}", i + 1)
+                })
+            })
+            .collect();
         match parsed {
-            Ok(found) if found.is_empty() => self.unused_locations.push(source.into()),
-            Ok(found) => self.identities.extend(found),
+            Ok(found) => self.identities.extend(
+                found
+                    .into_iter()
+                    .map(|i| Box::new(i) as Box<dyn Identity + Send>),
+            ),
             Err(e) => self
                 .errors
                 .push(format!("failed to parse age identities from {source}: {e}")),
@@ -390,34 +403,54 @@ pub trait PluginPrompts: Send + Sync {
     fn secret(&self, text: &str) -> Option<Zeroizing<String>>;
 }
 
-/// The prompts a plugin gets, as age's callbacks.
+/// The prompts a plugin gets, as age's callbacks. Clones share one target, which can be
+/// switched (`route_to`): identities found before the editor took over the terminal then ask
+/// in the editor.
 #[derive(Clone)]
-pub struct PluginCallbacks(pub std::sync::Arc<dyn PluginPrompts>);
+pub struct PluginCallbacks(Arc<Mutex<Arc<dyn PluginPrompts>>>);
 
 impl PluginCallbacks {
+    fn new(prompts: Arc<dyn PluginPrompts>) -> PluginCallbacks {
+        PluginCallbacks(Arc::new(Mutex::new(prompts)))
+    }
+
     /// Asks on the controlling terminal (`/dev/tty`), messages on stderr.
     pub fn terminal() -> PluginCallbacks {
-        PluginCallbacks(std::sync::Arc::new(TerminalPrompts))
+        PluginCallbacks::new(Arc::new(TerminalPrompts))
     }
 
     /// Shows nothing and answers nothing (a plugin that must ask then fails).
     pub fn silent() -> PluginCallbacks {
-        PluginCallbacks(std::sync::Arc::new(SilentPrompts))
+        PluginCallbacks::new(Arc::new(SilentPrompts))
+    }
+
+    /// Sends every later prompt, of these callbacks and all their clones, to `prompts`.
+    pub fn route_to(&self, prompts: Arc<dyn PluginPrompts>) {
+        if let Ok(mut target) = self.0.lock() {
+            *target = prompts;
+        }
+    }
+
+    fn target(&self) -> Arc<dyn PluginPrompts> {
+        match self.0.lock() {
+            Ok(target) => Arc::clone(&target),
+            Err(_) => Arc::new(SilentPrompts),
+        }
     }
 }
 
 impl age::Callbacks for PluginCallbacks {
     fn display_message(&self, message: &str) {
-        self.0.message(message);
+        self.target().message(message);
     }
     fn confirm(&self, message: &str, yes_string: &str, no_string: Option<&str>) -> Option<bool> {
-        self.0.confirm(message, yes_string, no_string)
+        self.target().confirm(message, yes_string, no_string)
     }
     fn request_public_string(&self, description: &str) -> Option<String> {
-        self.0.public(description)
+        self.target().public(description)
     }
     fn request_passphrase(&self, description: &str) -> Option<age::secrecy::SecretString> {
-        self.0
+        self.target()
             .secret(description)
             .map(|s| age::secrecy::SecretString::from(s.to_string()))
     }

@@ -20,6 +20,8 @@ use crate::keys::{KeyGroup, KeyKind, MasterKey};
 use std::cell::OnceCell;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use zeroize::Zeroizing;
 
 /// Where master keys find their secrets: the environment, loaded lazily and once per process.
@@ -43,7 +45,49 @@ pub struct KeySources {
     /// How age plugins ask the user (the terminal, unless a front end says otherwise before
     /// the first use).
     plugin_prompts: PluginCallbacks,
+    /// What is being asked of which service now, and whether the user gave up waiting.
+    progress: Arc<Progress>,
 }
+
+/// The service call in flight, for a front end that keeps drawing while it waits, and the
+/// user's wish to stop: checked before every key, so nothing more is asked once it is set
+/// (a call already made ends by its answer or its timeout).
+#[derive(Default)]
+pub struct Progress {
+    asking: Mutex<Option<String>>,
+    cancelled: AtomicBool,
+}
+
+impl Progress {
+    /// The call in flight ("GCP KMS key projects/…"), if any.
+    pub fn asking(&self) -> Option<String> {
+        self.asking.lock().map(|a| a.clone()).unwrap_or(None)
+    }
+
+    /// Asks the work to stop before its next key.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+    }
+
+    pub fn cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Clears a previous cancel, before new work starts.
+    pub fn reset(&self) {
+        self.cancelled.store(false, Ordering::SeqCst);
+        self.set(None);
+    }
+
+    fn set(&self, asking: Option<String>) {
+        if let Ok(mut a) = self.asking.lock() {
+            *a = asking;
+        }
+    }
+}
+
+/// Message of work stopped by `Progress::cancel`.
+pub const CANCELLED: &str = "stopped at your request before asking the next key service";
 
 impl KeySources {
     pub fn new(env: Box<dyn Environment>) -> Self {
@@ -63,12 +107,33 @@ impl KeySources {
             pgp_search_dirs: Vec::new(),
             decryption_order: vec![KeyKind::Age, KeyKind::Pgp],
             plugin_prompts: PluginCallbacks::terminal(),
+            progress: Arc::new(Progress::default()),
         }
     }
 
-    /// Routes age plugins' messages and questions (the editor shows them in its own prompt).
-    pub fn set_plugin_prompts(&mut self, prompts: PluginCallbacks) {
-        self.plugin_prompts = prompts;
+    /// The shared view of service calls in flight (and the way to stop before the next).
+    pub fn progress(&self) -> Arc<Progress> {
+        Arc::clone(&self.progress)
+    }
+
+    /// Marks a call to `key`'s service (or age plugin) in flight; fails when cancelled.
+    fn asking(&self, key: &MasterKey) -> Result<(), String> {
+        if self.progress.cancelled() {
+            return Err(CANCELLED.to_string());
+        }
+        let remote = !matches!(key.kind, KeyKind::Age | KeyKind::Pgp)
+            || age::plugin_of_recipient(key.text("recipient")).is_some();
+        if remote {
+            self.progress
+                .set(Some(format!("{} key {}", key.kind.label(), key.display())));
+        }
+        Ok(())
+    }
+
+    /// Routes age plugins' messages and questions from now on, for identities already found
+    /// too (the editor shows them in its own prompt while it owns the terminal).
+    pub fn route_plugin_prompts(&self, prompts: Arc<dyn age::PluginPrompts>) {
+        self.plugin_prompts.route_to(prompts);
     }
 
     fn age(&self) -> &Identities {
@@ -113,6 +178,13 @@ impl KeySources {
 
     /// Unwraps one master key's `enc`.
     fn unwrap(&self, key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, String> {
+        self.asking(key)?;
+        let result = self.unwrap_now(key);
+        self.progress.set(None);
+        result
+    }
+
+    fn unwrap_now(&self, key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, String> {
         match key.kind {
             KeyKind::Age => self.age().unwrap(key.enc()),
             KeyKind::Pgp => self.pgp().unwrap(key.text("fp"), key.enc()),
@@ -129,6 +201,13 @@ impl KeySources {
     /// Wraps `secret` for one master key, filling in its `enc` (and `created_at` where the
     /// type has one).
     fn wrap(&self, key: &mut MasterKey, secret: &[u8]) -> Result<(), String> {
+        self.asking(key)?;
+        let result = self.wrap_now(key, secret);
+        self.progress.set(None);
+        result
+    }
+
+    fn wrap_now(&self, key: &mut MasterKey, secret: &[u8]) -> Result<(), String> {
         let enc = match key.kind {
             KeyKind::Age => age::wrap(key.text("recipient"), secret, &self.plugin_prompts)
                 .map_err(|e| e.to_string())?,

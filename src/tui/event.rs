@@ -105,6 +105,22 @@ impl Tty {
     }
 }
 
+/// While work runs in the background: waits up to `timeout` for a key press (other input is
+/// dropped); the terminal going away is an error.
+pub fn key(tty: &Tty, timeout: Duration) -> io::Result<Option<crossterm::event::KeyEvent>> {
+    if !event::poll(Duration::ZERO)? && !tty.wait(timeout)? {
+        return Ok(None);
+    }
+    while event::poll(Duration::ZERO)? {
+        if let Event::Key(key) = event::read()?
+            && key.kind != KeyEventKind::Release
+        {
+            return Ok(Some(key));
+        }
+    }
+    Ok(None)
+}
+
 /// Waits up to `timeout` for a terminal event and turns it into an action.
 pub fn next(tty: &Tty, keymap: &Keymap, mode: &Mode, timeout: Duration) -> io::Result<Input> {
     if tty.is_gone() {

@@ -127,6 +127,19 @@ pub fn open(req: OpenRequest) -> Result<Session, OpenFailure> {
 }
 
 impl Session {
+    /// What the key services are being asked now, and the way to stop before the next.
+    pub fn progress(&self) -> std::sync::Arc<crate::keys::groups::Progress> {
+        self.sources.progress()
+    }
+
+    /// Sends age plugins' messages and questions to `prompts` from now on.
+    pub fn route_plugin_prompts(
+        &self,
+        prompts: std::sync::Arc<dyn crate::keys::age::PluginPrompts>,
+    ) {
+        self.sources.route_plugin_prompts(prompts);
+    }
+
     /// Runs an effect of `update` and returns its result as an action (`None` for quit).
     pub fn perform(&mut self, effect: Effect) -> Option<Action> {
         match effect {
@@ -215,7 +228,7 @@ impl Session {
             && let Err(e) = doc.apply_plan(plan, &self.sources)
         {
             return Action::Failed(format!(
-                "could not change the recipients of {}: {e} (nothing was written)",
+                "nothing was written: could not change the recipients of {}: {e}",
                 self.model.file.name
             ));
         }
