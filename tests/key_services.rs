@@ -110,7 +110,15 @@ fn one_group_per_service_any_two_decrypt() {
     writer.write("plain.yaml", PLAIN);
     let file = ok(writer.sesame(&["encrypt", "plain.yaml"]));
     let text = String::from_utf8(file.clone()).unwrap();
-    for needle in [gcp_key, azure_key, hc_key, &arn, "vault_address", &age_key] {
+    let azure_entry = "vault_url: https://all.vault.azure.net";
+    for needle in [
+        gcp_key,
+        azure_entry,
+        hc_key,
+        &arn,
+        "vault_address",
+        &age_key,
+    ] {
         assert!(text.contains(needle), "{needle} missing:\n{text}");
     }
     // Any two groups are enough.
