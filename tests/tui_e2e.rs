@@ -892,3 +892,103 @@ fn an_age_plugin_asks_for_its_pin_on_the_terminal_and_in_the_editor() {
             .contains("api_token")
     );
 }
+
+/// Files the real sops encrypted for one key service each (GCP KMS, Azure Key Vault,
+/// HuaweiCloud KMS, Vault transit) open in the editor with that service alone (no age key):
+/// not in review mode, and a value reveals.
+#[test]
+fn files_sops_wrote_for_each_key_service_open_in_the_editor() {
+    use common::cloud::CloudServer;
+    let gcp = CloudServer::start("gcp_kms.py");
+    let azure = CloudServer::start("azure_kv.py");
+    let hckms = CloudServer::start("hckms.py");
+    let bao = common::bao::Bao::start();
+    let vault_key = bao.transit_key("editor");
+    let sb = Sandbox::new();
+    let dir = sb.dir.path();
+    let mut bundle = String::new();
+    for s in [&gcp, &azure, &hckms] {
+        bundle.push_str(&s.file_text("ca.pem"));
+    }
+    let bundle = sb.write("ca-bundle.pem", bundle).display().to_string();
+    let gcp_env = vec![
+        ("GOOGLE_OAUTH_ACCESS_TOKEN", "good-token".to_string()),
+        (
+            "HTTPS_PROXY",
+            format!("http://127.0.0.1:{}", gcp.port("proxy")),
+        ),
+    ];
+    let azure_env = vec![
+        (
+            "AZURE_TENANT_ID",
+            "11111111-2222-3333-4444-555555555555".to_string(),
+        ),
+        ("AZURE_CLIENT_ID", "sops-client".to_string()),
+        ("AZURE_CLIENT_SECRET", "good-secret".to_string()),
+        (
+            "HTTPS_PROXY",
+            format!("http://127.0.0.1:{}", azure.port("proxy")),
+        ),
+    ];
+    let hc_env = vec![
+        ("HUAWEICLOUD_SDK_AK", "good-ak".to_string()),
+        ("HUAWEICLOUD_SDK_SK", "good-sk".to_string()),
+        ("HUAWEICLOUD_SDK_PROJECT_ID", "test-project-id".to_string()),
+        (
+            "HUAWEICLOUD_SDK_REGION_KMS_CN_NORTH_4",
+            format!("https://127.0.0.1:{}", hckms.port("https")),
+        ),
+    ];
+    let vault_env = vec![("VAULT_TOKEN", "root".to_string())];
+    let cases = [
+        (
+            "--gcp-kms",
+            "projects/p/locations/global/keyRings/r/cryptoKeys/k",
+            gcp_env,
+        ),
+        (
+            "--azure-kv",
+            "https://editor.vault.azure.net/keys/sops",
+            azure_env,
+        ),
+        (
+            "--hckms",
+            "cn-north-4:0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+            hc_env,
+        ),
+        ("--hc-vault-transit", vault_key.as_str(), vault_env),
+    ];
+    let base = vec![
+        ("HOME", sb.path("home").display().to_string()),
+        ("TERM", "xterm-256color".to_string()),
+    ];
+    let t = Tmux::start(dir, &base);
+    for (flag, key, env) in cases {
+        let mut writer = Sandbox::new()
+            .env("SSL_CERT_FILE", bundle.clone())
+            .env("NO_PROXY", "127.0.0.1,localhost");
+        for (k, v) in &env {
+            writer = writer.env(k, v.clone());
+        }
+        writer.write("plain.yaml", PLAIN);
+        sb.write(
+            "secrets.yaml",
+            ok(writer.sops(&["encrypt", flag, key, "plain.yaml"])),
+        );
+        let mut exports = format!(
+            "export SSL_CERT_FILE='{bundle}' NO_PROXY=127.0.0.1,localhost; unset HTTPS_PROXY;"
+        );
+        for (k, v) in &env {
+            exports.push_str(&format!(" export {k}='{v}';"));
+        }
+        start_sesame_after(&t, dir, &exports);
+        let s = t.wait("the tree", |s| s.contains("password: ••"));
+        assert!(!s.contains("REVIEW"), "{flag}: opened in review mode:\n{s}");
+        t.keys(&["j", "j", "Space"]);
+        t.wait("the revealed value", |s| s.contains("password: hunter2"));
+        t.keys(&["q"]);
+        t.wait("the shell again", |s| !s.contains("sesame │"));
+        t.type_text("clear");
+        t.keys(&["Enter"]);
+    }
+}
