@@ -592,39 +592,6 @@ fn add_and_remove_a_vault_key_in_the_key_manager() {
     );
 }
 
-/// The test age plugin's folder (examples/age-plugin-sesametest.rs), built if this run did not
-/// build examples; and a new identity and recipient of it.
-fn test_plugin() -> (PathBuf, String, String) {
-    let dir = PathBuf::from(env!("CARGO_BIN_EXE_sesame"))
-        .parent()
-        .unwrap()
-        .join("examples");
-    if !dir.join("age-plugin-sesametest").exists() {
-        let built = Command::new(env!("CARGO"))
-            .args(["build", "--example", "age-plugin-sesametest"])
-            .current_dir(common::root())
-            .status()
-            .unwrap();
-        assert!(built.success());
-    }
-    let out = Command::new(dir.join("age-plugin-sesametest"))
-        .arg("--generate")
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let recipient = text
-        .lines()
-        .find_map(|l| l.strip_prefix("# recipient: "))
-        .unwrap()
-        .to_string();
-    let identity = text
-        .lines()
-        .find(|l| l.starts_with("AGE-PLUGIN-"))
-        .unwrap()
-        .to_string();
-    (dir, identity, recipient)
-}
-
 /// One key of every remote type and an age plugin key, each pasted into the key manager,
 /// probed, written on save and then enough alone for the real sops; then all removed again in
 /// one save.
@@ -634,7 +601,7 @@ fn add_and_remove_gcp_azure_huaweicloud_and_plugin_keys_in_the_key_manager() {
     let gcp = CloudServer::start("gcp_kms.py");
     let azure = CloudServer::start("azure_kv.py");
     let hckms = CloudServer::start("hckms.py");
-    let (plugin_dir, plugin_identity, plugin_recipient) = test_plugin();
+    let (plugin_dir, plugin_identity, plugin_recipient) = common::test_age_plugin();
     let (sb, file, mut env) = setup();
     let dir = sb.dir.path();
     // One bundle of the three test CAs; GCP straight to its REST port, Azure through its
@@ -828,7 +795,7 @@ fn a_save_waiting_on_a_service_shows_progress_and_esc_stops_it() {
 /// the editor's own box when the file is reloaded, without breaking the screen.
 #[test]
 fn an_age_plugin_asks_for_its_pin_on_the_terminal_and_in_the_editor() {
-    let (plugin_dir, identity, recipient) = test_plugin();
+    let (plugin_dir, identity, recipient) = common::test_age_plugin();
     let path = format!(
         "{}:{}",
         plugin_dir.display(),

@@ -173,7 +173,11 @@ impl AzureKv {
 
     fn challenge(&self, vault: &str, name: &str) -> Result<String, Failed> {
         let url = format!("{vault}/keys/{name}?api-version={API_VERSION}");
-        let mut response = self.agent()?.get(&url).call().map_err(transport)?;
+        let mut response = self
+            .agent()?
+            .get(&url)
+            .call()
+            .map_err(|e| http::Failure::from(e).cause())?;
         let header = response
             .headers()
             .get("www-authenticate")
@@ -315,7 +319,7 @@ impl AzureKv {
             Credential::AzureCli { tenant } => return self.cli_token(resource, tenant.as_deref()),
         };
         let reply = reply.map_err(|e| {
-            let (cause, detail) = transport_failure(e);
+            let (cause, detail) = e.cause();
             (cause, format!("getting a token from {source}: {detail}"))
         })?;
         let doc = http::parse(&reply.body);
@@ -398,7 +402,7 @@ impl AzureKv {
             }
             None => return Err((Cause::Other, format!("no body for {method}"))),
         }
-        .map_err(transport_failure)?;
+        .map_err(http::Failure::cause)?;
         if reply.status == 200 {
             return Ok(reply.body);
         }
@@ -435,18 +439,15 @@ impl AzureKv {
     }
 }
 
-fn transport(e: ureq::Error) -> Failed {
-    match e {
-        ureq::Error::Timeout(_) => (Cause::Timeout, String::new()),
-        other => (Cause::Unreachable, other.to_string()),
-    }
-}
-
-fn transport_failure(e: http::Failure) -> Failed {
-    match e {
-        http::Failure::Timeout => (Cause::Timeout, String::new()),
-        http::Failure::Unreachable(e) => (Cause::Unreachable, e),
-    }
+/// The bytes of a key operation's result (`{"kid": …, "value": base64url}`).
+fn result_value(reply: &[u8]) -> Result<Zeroizing<Vec<u8>>, Failed> {
+    let value = http::parse(reply)
+        .and_then(|d| http::text(&d, &["value"]))
+        .ok_or((Cause::Other, "the response has no value".to_string()))?;
+    BASE64URL
+        .decode(value.trim_end_matches('='))
+        .map(Zeroizing::new)
+        .map_err(|_| (Cause::Other, "the value is not base64url".to_string()))
 }
 
 fn host_of(url: &str) -> String {
@@ -603,12 +604,7 @@ impl KeyService for AzureKv {
         let reply = self
             .authorized(vault, name, "POST", &path, Some(&body))
             .map_err(fail)?;
-        let value = http::parse(&reply)
-            .and_then(|d| http::text(&d, &["value"]))
-            .ok_or_else(|| fail((Cause::Other, "the response has no value".into())))?;
-        let raw = BASE64URL
-            .decode(value.trim_end_matches('='))
-            .map_err(|_| fail((Cause::Other, "the value is not base64url".into())))?;
+        let raw = result_value(&reply).map_err(fail)?;
         Ok(BASE64URL.encode(raw))
     }
 
@@ -626,13 +622,7 @@ impl KeyService for AzureKv {
         let reply = self
             .authorized(vault, name, "POST", &path, Some(&body))
             .map_err(fail)?;
-        let value = http::parse(&reply)
-            .and_then(|d| http::text(&d, &["value"]))
-            .ok_or_else(|| fail((Cause::Other, "the response has no value".into())))?;
-        BASE64URL
-            .decode(value.trim_end_matches('='))
-            .map(Zeroizing::new)
-            .map_err(|_| fail((Cause::Other, "the value is not base64url".into())))
+        result_value(&reply).map_err(fail)
     }
 
     fn availability(&self, key: &MasterKey) -> Availability {

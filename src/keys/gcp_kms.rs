@@ -252,10 +252,7 @@ impl GcpKms {
             .post(&url)
             .header("Content-Type", "application/json")
             .header("Authorization", bearer.as_str());
-        let reply = http::send(request, body.as_bytes()).map_err(|e| match e {
-            http::Failure::Timeout => fail((Cause::Timeout, String::new())),
-            http::Failure::Unreachable(e) => fail((Cause::Unreachable, e)),
-        })?;
+        let reply = http::send(request, body.as_bytes()).map_err(|e| fail(e.cause()))?;
         let doc = http::parse(&reply.body);
         if reply.status != 200 {
             let status = doc

@@ -204,9 +204,9 @@ impl Hckms {
         for (name, value) in &headers {
             request = request.header(*name, value.as_str());
         }
-        let reply = http::send(request, body.as_bytes()).map_err(|e| match e {
-            http::Failure::Timeout => fail(Cause::Timeout, String::new()),
-            http::Failure::Unreachable(e) => fail(Cause::Unreachable, e),
+        let reply = http::send(request, body.as_bytes()).map_err(|e| {
+            let (cause, detail) = e.cause();
+            fail(cause, detail)
         })?;
         let doc = http::parse(&reply.body);
         if reply.status != 200 {

@@ -3,6 +3,7 @@
 //! trusted roots; a call that sorts transport failures from answers; and the few JSON pieces
 //! the services need. Response bodies may hold key material, so they stay zeroized.
 
+use crate::keys::service::Cause;
 use crate::store::{self, Format};
 use crate::tree::{Node, Scalar};
 use std::time::Duration;
@@ -50,6 +51,25 @@ pub enum Failure {
     Timeout,
     /// Connection, TLS or protocol failure, in ureq's words.
     Unreachable(String),
+}
+
+impl Failure {
+    /// The failure as a service error's cause and detail.
+    pub fn cause(self) -> (Cause, String) {
+        match self {
+            Failure::Timeout => (Cause::Timeout, String::new()),
+            Failure::Unreachable(e) => (Cause::Unreachable, e),
+        }
+    }
+}
+
+impl From<ureq::Error> for Failure {
+    fn from(e: ureq::Error) -> Failure {
+        match e {
+            ureq::Error::Timeout(_) => Failure::Timeout,
+            other => Failure::Unreachable(other.to_string()),
+        }
+    }
 }
 
 /// Sends `body` (or nothing) and reads the whole answer.

@@ -199,9 +199,9 @@ impl Vault {
         if let Some(ns) = &self.namespace {
             request = request.header("X-Vault-Namespace", ns);
         }
-        let reply = http::send(request, body.as_bytes()).map_err(|e| match e {
-            http::Failure::Timeout => fail(Cause::Timeout, String::new()),
-            http::Failure::Unreachable(e) => fail(Cause::Unreachable, e),
+        let reply = http::send(request, body.as_bytes()).map_err(|e| {
+            let (cause, detail) = e.cause();
+            fail(cause, detail)
         })?;
         if reply.status != 200 {
             let said = vault_errors(&reply.body);

@@ -186,3 +186,79 @@ pub fn fails(out: Output, code: i32) -> String {
     );
     stderr
 }
+
+/// Runs `sesame set NAME ["db"]["user"] "root"` on a file sops wrote (`before` is its text) and
+/// asserts that only that value, `lastmodified` and the MAC changed, and that sops reads it.
+#[track_caller]
+pub fn assert_one_value_set_is_minimal(sb: &Sandbox, name: &str, before: &str) {
+    ok(sb.sesame(&["set", name, r#"["db"]["user"]"#, r#""root""#]));
+    let after = String::from_utf8(sb.read(name)).unwrap();
+    let changed: Vec<&str> = after
+        .lines()
+        .filter(|l| !before.lines().any(|o| o == *l))
+        .collect();
+    // (`lastmodified` has one-second steps: within sops's second it may stay the same.)
+    assert!(
+        changed.iter().all(|l| ["user:", "lastmodified:", "mac:"]
+            .iter()
+            .any(|k| l.trim_start().starts_with(k))),
+        "{changed:#?}"
+    );
+    assert!(
+        changed.iter().any(|l| l.contains("user:")) && changed.iter().any(|l| l.contains("mac:"))
+    );
+    let out = String::from_utf8(ok(sb.sops(&["decrypt", name]))).unwrap();
+    assert!(out.contains("user: root"), "{out}");
+}
+
+/// The field names of the first entry of a `sops` metadata list (`gcp_kms:`), in file order.
+pub fn entry_fields(text: &str, list: &str) -> Vec<String> {
+    let block = &text[text
+        .find(list)
+        .unwrap_or_else(|| panic!("no {list} in:\n{text}"))..];
+    block
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("        "))
+        .filter_map(|l| l.trim_start_matches([' ', '-']).split(':').next())
+        .filter(|k| !k.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// The test age plugin (examples/age-plugin-sesametest.rs): its folder, built if this run did
+/// not build examples, and a new identity with its recipient.
+pub fn test_age_plugin() -> (PathBuf, String, String) {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let dir = BUILT
+        .get_or_init(|| {
+            let exe = PathBuf::from(env!("CARGO_BIN_EXE_sesame"));
+            let dir = exe.parent().unwrap().join("examples");
+            if !dir.join("age-plugin-sesametest").exists() {
+                let built = Command::new(env!("CARGO"))
+                    .args(["build", "--example", "age-plugin-sesametest"])
+                    .current_dir(root())
+                    .status()
+                    .expect("run cargo");
+                assert!(built.success(), "building the test age plugin failed");
+            }
+            dir
+        })
+        .clone();
+    let out = Command::new(dir.join("age-plugin-sesametest"))
+        .arg("--generate")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let recipient = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# recipient: "))
+        .unwrap()
+        .to_string();
+    let identity = text
+        .lines()
+        .find(|l| l.starts_with("AGE-PLUGIN-SESAMETEST-1"))
+        .unwrap()
+        .to_string();
+    (dir, identity, recipient)
+}
