@@ -312,6 +312,12 @@ pub fn open_failure(err: OpenError, file: &str) -> Failure {
         }
         OpenError::Metadata(e) => Failure::new(code::GENERIC, format!("{e} in {file}"))
             .hint("is this file encrypted with sops? `sesame encrypt` encrypts a plain file"),
+        // sops compat: a data key of the wrong size is only noticed when values are decrypted.
+        OpenError::Keys(report) if report.wrong_key_size.is_some() => Failure::new(
+            code::ERROR_DECRYPTING_TREE,
+            format!("{file}: {report}"),
+        )
+        .hint("the file's data key is not an AES-256 key: the file was written by a broken tool or damaged; restore it from version control"),
         OpenError::Keys(report) => Failure::new(code::COULD_NOT_RETRIEVE_KEY, format!("{file}: {report}")),
         e @ OpenError::Decrypt(_) => Failure::new(code::ERROR_DECRYPTING_TREE, format!("{file}: {e}"))
             .hint("the value was changed or moved by hand, or the file is damaged; restore it from version control"),

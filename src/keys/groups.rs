@@ -328,6 +328,9 @@ pub struct UnwrapReport {
     pub threshold: usize,
     pub recovered: usize,
     pub problem: Option<String>,
+    /// The size of a data key that was unwrapped but is not 32 bytes (old or broken writers);
+    /// sops gets as far as decrypting values with it and fails there.
+    pub wrong_key_size: Option<usize>,
 }
 
 impl UnwrapReport {
@@ -430,6 +433,7 @@ pub fn unwrap_data_key(
         threshold: 0,
         recovered: 0,
         problem: None,
+        wrong_key_size: None,
     };
     let mut parts: Vec<Zeroizing<Vec<u8>>> = Vec::new();
     // sops compat: every group is tried, even after enough parts were recovered.
@@ -483,9 +487,10 @@ pub fn unwrap_data_key(
     };
     DataKey::from_slice(&secret).ok_or_else(|| UnwrapReport {
         problem: Some(format!(
-            "The unwrapped data key has {} bytes instead of 32.",
+            "The unwrapped data key has {} bytes instead of 32 (invalid key size for AES-256).",
             secret.len()
         )),
+        wrong_key_size: Some(secret.len()),
         ..report
     })
 }
