@@ -35,12 +35,22 @@ pub fn command_timeout(env: &dyn Environment) -> Result<Option<Duration>, String
 /// when it cannot start, exits unsuccessfully, or runs past `timeout` (it is then killed). Its
 /// standard input and the terminal stay the user's, so it can prompt.
 pub fn run_command(cmd: &str, timeout: Option<Duration>) -> Result<Zeroizing<Vec<u8>>, String> {
+    run_command_with(cmd, timeout, &[])
+}
+
+/// `run_command` with these variables added to the command's environment.
+pub fn run_command_with(
+    cmd: &str,
+    timeout: Option<Duration>,
+    vars: &[(&str, &str)],
+) -> Result<Zeroizing<Vec<u8>>, String> {
     let args = split_command(cmd);
     let Some((program, rest)) = args.split_first() else {
         return Err("the command is empty".into());
     };
     let mut child = Command::new(program)
         .args(rest)
+        .envs(vars.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -1,7 +1,9 @@
-//! Files older sops versions wrote, each made by the test: Python-era metadata whose `version`
-//! is a number (sops 3 refuses them, sesame reads them: a deliberate difference), and a data
-//! key that is not 32 bytes (sops fails while decrypting values, exit 25; so does sesame, with
-//! a clearer message).
+//! Compatibility with sops versions other than 3.11, on files each test makes: Python-era
+//! metadata whose `version` is a number (sops 3 refuses them, sesame reads them: a deliberate
+//! difference); a data key that is not 32 bytes (sops fails while decrypting values, exit 25;
+//! so does sesame, with a clearer message); and the age settings of sops 3.12/3.13
+//! (`SOPS_AGE_RECIPIENT` for `SOPS_AGE_KEY_CMD`, several identities on one line,
+//! `SOPS_AGE_SSH_PRIVATE_KEY_CMD`).
 
 mod common;
 
@@ -98,4 +100,98 @@ fn a_data_key_of_the_wrong_size_fails_as_in_sops() {
     let err = fails(sb.sesame(&["decrypt", "short.json"]), 25);
     assert!(err.contains("16 bytes instead of 32"), "{err}");
     fails(sb.sops(&["decrypt", "short.json"]), 25);
+}
+
+/// sops 3.12: `SOPS_AGE_KEY_CMD` runs with the recipient being decrypted in
+/// `SOPS_AGE_RECIPIENT`, so a password manager can hand out the one identity it names. sesame
+/// runs it once per recipient it tries, and the real sops reads the same setup.
+#[test]
+fn the_age_key_command_is_told_the_recipient() {
+    let (a_id, a) = common::new_age_key();
+    let (b_id, b) = common::new_age_key();
+    let sb = Sandbox::new();
+    let log = sb.path("runs.log").display().to_string();
+    let script = sb.write(
+        "key-for.sh",
+        format!(
+            "echo \"$SOPS_AGE_RECIPIENT\" >> {log}\nif [ \"$SOPS_AGE_RECIPIENT\" = \"{b}\" ]; then echo \"{b_id}\"; else echo \"no key for $SOPS_AGE_RECIPIENT\" >&2; exit 1; fi\n"
+        ),
+    );
+    let sb = sb.env("SOPS_AGE_KEY_CMD", format!("sh {}", script.display()));
+    sb.write("plain.yaml", PLAIN_YAML);
+    // Two recipients, one group: the command knows only B's identity.
+    let file = ok(sb.sesame(&["encrypt", "--age", &format!("{a},{b}"), "plain.yaml"]));
+    assert!(
+        !sb.path("runs.log").exists(),
+        "encrypting runs no key command"
+    );
+    sb.write("s.yaml", &file);
+    assert_eq!(
+        String::from_utf8(ok(sb.sesame(&["decrypt", "s.yaml"]))).unwrap(),
+        PLAIN_YAML
+    );
+    let runs = std::fs::read_to_string(&log).unwrap();
+    assert!(runs.lines().all(|r| r == a || r == b), "{runs}");
+    assert!(runs.lines().any(|r| r == b), "{runs}");
+    assert!(
+        runs.lines().filter(|r| *r == b).count() == 1,
+        "once per recipient: {runs}"
+    );
+    std::fs::remove_file(&log).unwrap();
+    assert_eq!(
+        String::from_utf8(ok(sb.sops(&["decrypt", "s.yaml"]))).unwrap(),
+        PLAIN_YAML
+    );
+    assert!(std::fs::read_to_string(&log).unwrap().contains(&b));
+    // A file for A alone: the command's refusal is in the report.
+    let only_a = Sandbox::new().env("SOPS_AGE_KEY_CMD", format!("sh {}", script.display()));
+    only_a.write("plain.yaml", PLAIN_YAML);
+    only_a.write(
+        "a.yaml",
+        ok(only_a.sesame(&["encrypt", "--age", &a, "plain.yaml"])),
+    );
+    let err = fails(only_a.sesame(&["decrypt", "a.yaml"]), 128);
+    assert!(err.contains(&format!("no key for {a}")), "{err}");
+    drop(a_id);
+}
+
+/// sops 3.13: `SOPS_AGE_KEY` may hold several identities on one line, separated by spaces.
+#[test]
+fn several_age_identities_on_one_line() {
+    let (a_id, a) = common::new_age_key();
+    let (b_id, _) = common::new_age_key();
+    let sb = Sandbox::new().env("SOPS_AGE_KEY", format!("{b_id} {a_id}"));
+    sb.write("plain.yaml", PLAIN_YAML);
+    sb.write(
+        "s.yaml",
+        ok(sb.sesame(&["encrypt", "--age", &a, "plain.yaml"])),
+    );
+    assert_eq!(
+        String::from_utf8(ok(sb.sesame(&["decrypt", "s.yaml"]))).unwrap(),
+        PLAIN_YAML
+    );
+}
+
+/// sops 3.12: `SOPS_AGE_SSH_PRIVATE_KEY_CMD` prints the SSH private key to decrypt with.
+#[test]
+fn the_ssh_key_command() {
+    let key = common::fixture("keys/ssh_ed25519");
+    let public = std::fs::read_to_string(common::fixture("keys/ssh_ed25519.pub")).unwrap();
+    let sb = Sandbox::new().env(
+        "SOPS_AGE_SSH_PRIVATE_KEY_CMD",
+        format!("cat {}", key.display()),
+    );
+    sb.write("plain.yaml", PLAIN_YAML);
+    sb.write(
+        "s.yaml",
+        ok(sb.sesame(&["encrypt", "--age", public.trim(), "plain.yaml"])),
+    );
+    assert_eq!(
+        String::from_utf8(ok(sb.sesame(&["decrypt", "s.yaml"]))).unwrap(),
+        PLAIN_YAML
+    );
+    // Without it, no identity.
+    let without = Sandbox::new();
+    without.write("s.yaml", sb.read("s.yaml"));
+    fails(without.sesame(&["decrypt", "s.yaml"]), 128);
 }

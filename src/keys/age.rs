@@ -115,6 +115,11 @@ pub struct Identities {
     /// last: each try runs the plugin, which may ask for a PIN or a touch.
     pub plugins: Vec<(String, Box<dyn Identity + Send>)>,
     prompts: Option<PluginCallbacks>,
+    /// `SOPS_AGE_KEY_CMD` and its time limit: run when a key is unwrapped, with that key's
+    /// recipient in `SOPS_AGE_RECIPIENT` (sops 3.12), once per recipient.
+    key_cmd: Option<(String, Result<Option<std::time::Duration>, String>)>,
+    /// What `key_cmd` gave for each recipient.
+    from_cmd: Mutex<std::collections::HashMap<String, Identities>>,
     /// Where identities could have been but were not (unset variables, missing files).
     pub unused_locations: Vec<String>,
     /// Sources that exist but could not be read.
@@ -172,11 +177,7 @@ impl Identities {
             None => ids.unused_locations.push("SOPS_AGE_KEY_FILE".into()),
         }
         match env.var("SOPS_AGE_KEY_CMD") {
-            Some(cmd) => {
-                if let Some(out) = ids.run_command("SOPS_AGE_KEY_CMD", &cmd, &timeout) {
-                    ids.add_key_file(&out, "SOPS_AGE_KEY_CMD");
-                }
-            }
+            Some(cmd) => ids.key_cmd = Some((cmd, timeout.clone())),
             None => ids.unused_locations.push("SOPS_AGE_KEY_CMD".into()),
         }
         if let Some(path) = default_key_file(env) {
@@ -184,7 +185,7 @@ impl Identities {
                 Ok(bytes) => ids.add_key_file(&Zeroizing::new(bytes), &path.display().to_string()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     // sops compat: the default file is only reported when nothing else was given.
-                    if ids.identities.len() + ids.plugins.len() == before {
+                    if ids.identities.len() + ids.plugins.len() == before && ids.key_cmd.is_none() {
                         ids.unused_locations.push(path.display().to_string());
                     }
                 }
@@ -336,39 +337,89 @@ impl Identities {
         self.plugins.iter().any(|(n, _)| n == name)
     }
 
-    /// Unwraps an armored `enc` with whichever identity matches: plugins last, so a file a
-    /// native identity opens never runs one.
-    pub fn unwrap(&self, enc: &str) -> Result<Zeroizing<Vec<u8>>, String> {
-        self.unwrap_with(enc, true)
+    /// Unwraps the armored `enc` of `recipient`'s entry with whichever identity matches:
+    /// plugins last, so a file a native identity opens never runs one.
+    pub fn unwrap(&self, recipient: &str, enc: &str) -> Result<Zeroizing<Vec<u8>>, String> {
+        self.unwrap_with(recipient, enc, true)
     }
 
-    /// Unwraps `enc` with the native identities only (nothing runs, nothing asks).
-    pub fn unwrap_quietly(&self, enc: &str) -> Result<Zeroizing<Vec<u8>>, String> {
-        self.unwrap_with(enc, false)
+    /// Unwraps `enc` without running plugins (nothing asks).
+    pub fn unwrap_quietly(&self, recipient: &str, enc: &str) -> Result<Zeroizing<Vec<u8>>, String> {
+        self.unwrap_with(recipient, enc, false)
     }
 
-    fn unwrap_with(&self, enc: &str, with_plugins: bool) -> Result<Zeroizing<Vec<u8>>, String> {
-        let plugins = if with_plugins { self.plugins.len() } else { 0 };
-        if self.identities.len() + plugins == 0 {
-            return Err(self.describe("failed to load age identities"));
+    /// Runs `SOPS_AGE_KEY_CMD` for `recipient` unless it already ran for it.
+    fn run_key_cmd(&self, recipient: &str) {
+        let Some((cmd, timeout)) = &self.key_cmd else {
+            return;
+        };
+        let Ok(mut found) = self.from_cmd.lock() else {
+            return;
+        };
+        if found.contains_key(recipient) {
+            return;
+        }
+        let mut ids = Identities {
+            prompts: self.prompts.clone(),
+            ..Identities::default()
+        };
+        match timeout {
+            Err(e) => ids.errors.push(e.clone()),
+            Ok(timeout) => match crate::env::run_command_with(
+                cmd,
+                *timeout,
+                &[("SOPS_AGE_RECIPIENT", recipient)],
+            ) {
+                Ok(out) => ids.add_key_file(&out, "SOPS_AGE_KEY_CMD"),
+                Err(e) => ids.errors.push(format!(
+                    "failed to execute command {cmd} from SOPS_AGE_KEY_CMD: {e}"
+                )),
+            },
+        }
+        found.insert(recipient.to_string(), ids);
+    }
+
+    fn unwrap_with(
+        &self,
+        recipient: &str,
+        enc: &str,
+        with_plugins: bool,
+    ) -> Result<Zeroizing<Vec<u8>>, String> {
+        self.run_key_cmd(recipient.trim());
+        let from_cmd = self
+            .from_cmd
+            .lock()
+            .map_err(|_| "age identities unavailable")?;
+        let extra = from_cmd.get(recipient.trim());
+        let describe = |what: &str| {
+            let mut errors = self.errors.clone();
+            if let Some(extra) = extra {
+                errors.extend(extra.errors.iter().cloned());
+            }
+            self.describe_with(what, &errors)
+        };
+        let natives = self
+            .identities
+            .iter()
+            .chain(extra.into_iter().flat_map(|e| e.identities.iter()))
+            .map(|i| i.as_ref() as &dyn Identity);
+        let plugins = self
+            .plugins
+            .iter()
+            .chain(extra.into_iter().flat_map(|e| e.plugins.iter()))
+            .filter(|_| with_plugins)
+            .map(|(_, i)| i.as_ref() as &dyn Identity);
+        let all: Vec<&dyn Identity> = natives.chain(plugins).collect();
+        if all.is_empty() {
+            return Err(describe("failed to load age identities"));
         }
         let reader = ArmoredReader::new(enc.as_bytes());
         let decryptor = age::Decryptor::new(reader)
             .map_err(|e| format!("the stored age data key is malformed: {e}"))?;
-        let all = self
-            .identities
-            .iter()
-            .map(|i| i.as_ref() as &dyn Identity)
-            .chain(
-                self.plugins
-                    .iter()
-                    .take(plugins)
-                    .map(|(_, i)| i.as_ref() as &dyn Identity),
-            );
-        let mut stream = decryptor.decrypt(all).map_err(|e| {
+        let mut stream = decryptor.decrypt(all.into_iter()).map_err(|e| {
             // (age's messages wrap names in Unicode isolation marks; a terminal shows junk.)
             let said = e.to_string().replace(['\u{2068}', '\u{2069}'], "");
-            self.describe(&format!(
+            describe(&format!(
                 "failed to create reader for decrypting sops data key with age: {said}"
             ))
         })?;
@@ -379,10 +430,10 @@ impl Identities {
         Ok(out)
     }
 
-    fn describe(&self, what: &str) -> String {
+    fn describe_with(&self, what: &str, errors: &[String]) -> String {
         let mut s = what.to_string();
-        if !self.errors.is_empty() {
-            s.push_str(&format!(". Errors: {}", self.errors.join("; ")));
+        if !errors.is_empty() {
+            s.push_str(&format!(". Errors: {}", errors.join("; ")));
         }
         if !self.unused_locations.is_empty() {
             s.push_str(&format!(
@@ -574,7 +625,7 @@ mod tests {
         assert!(enc.lines().all(|l| l.len() <= 64));
         let env = env(&[("SOPS_AGE_KEY", TEST_IDENTITY.to_string())]);
         let ids = Identities::discover(&env, PluginCallbacks::silent());
-        assert_eq!(&ids.unwrap(&enc).unwrap()[..], &[7u8; 32]);
+        assert_eq!(&ids.unwrap(TEST_RECIPIENT, &enc).unwrap()[..], &[7u8; 32]);
     }
 
     #[test]
@@ -586,7 +637,7 @@ mod tests {
             format!("# comment\n\n{TEST_IDENTITY} {TEST_IDENTITY}"),
         )]);
         let key = Identities::discover(&env, PluginCallbacks::silent())
-            .unwrap(enc)
+            .unwrap(TEST_RECIPIENT, enc)
             .unwrap();
         assert_eq!(&key[..], &(0u8..32).collect::<Vec<_>>()[..]);
     }
@@ -595,7 +646,7 @@ mod tests {
     fn reports_where_it_looked() {
         let env = FixedEnv(HashMap::new());
         let err = Identities::discover(&env, PluginCallbacks::silent())
-            .unwrap("x")
+            .unwrap(TEST_RECIPIENT, "x")
             .unwrap_err();
         assert!(err.contains("failed to load age identities"), "{err}");
         assert!(err.contains("SOPS_AGE_KEY_FILE"), "{err}");

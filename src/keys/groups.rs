@@ -186,7 +186,7 @@ impl KeySources {
 
     fn unwrap_now(&self, key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, String> {
         match key.kind {
-            KeyKind::Age => self.age().unwrap(key.enc()),
+            KeyKind::Age => self.age().unwrap(key.text("recipient"), key.enc()),
             KeyKind::Pgp => self.pgp().unwrap(key.text("fp"), key.enc()),
             kind => match self.service(kind) {
                 Some(service) => service.unwrap(key).map_err(|e| e.to_string()),
@@ -265,12 +265,13 @@ impl KeySources {
                     b"sesame availability probe",
                     &PluginCallbacks::silent(),
                 );
-                match probe.map(|enc| self.age().unwrap_quietly(&enc)) {
+                let recipient = key.text("recipient");
+                match probe.map(|enc| self.age().unwrap_quietly(recipient, &enc)) {
                     Ok(Ok(_)) => Availability::Usable("an age identity".into()),
                     _ => Availability::Missing("no matching age identity".into()),
                 }
             }
-            KeyKind::Age => match self.age().unwrap_quietly(key.enc()) {
+            KeyKind::Age => match self.age().unwrap_quietly(key.text("recipient"), key.enc()) {
                 Ok(_) => Availability::Usable("an age identity".into()),
                 Err(_) => Availability::Missing("no matching age identity".into()),
             },
