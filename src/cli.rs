@@ -1,6 +1,7 @@
 //! The command line: sops's subcommands over the `sesame` library.
 
 pub mod args;
+pub mod completion;
 pub mod context;
 pub mod decrypt;
 pub mod edit;
@@ -10,6 +11,7 @@ pub mod exit;
 pub mod filestatus;
 pub mod groups;
 pub mod identity;
+pub mod keyservice;
 pub mod publish;
 pub mod recipients;
 pub mod rotate;

@@ -14,6 +14,8 @@ pub mod http;
 #[cfg(any(feature = "gcp-kms", feature = "azure-kv"))]
 pub mod jwt;
 pub mod keyring;
+#[cfg(feature = "keyservice")]
+pub mod keyservice;
 pub mod kms;
 pub mod pgp;
 pub mod plan;

@@ -20,6 +20,8 @@ fn run(cli: Cli) -> CliResult {
         Some(Command::ExecEnv(a)) => cli::exec::run_env(a, &cli.flags),
         Some(Command::ExecFile(a)) => cli::exec::run_file(a, &cli.flags),
         Some(Command::Identity { command }) => cli::identity::run(command),
+        Some(Command::Keyservice(a)) => cli::keyservice::run(a, &cli.flags),
+        Some(Command::Completion { shell }) => cli::completion::run(shell),
         Some(Command::Edit(a)) => cli::edit::run(a, &cli.flags),
         Some(Command::Demo) => cli::edit::run_demo(&cli.flags),
         None => Err(

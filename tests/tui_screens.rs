@@ -352,3 +352,18 @@ fn no_color_keeps_meaning_in_modifiers() {
     let sel = cell(buf, "host", "h");
     assert!(sel.modifier.contains(Modifier::REVERSED));
 }
+
+/// With `--keyservice`, a key this machine cannot use shows as reachable through the service.
+#[test]
+fn keys_reachable_through_a_key_service() {
+    let mut sources = KeySources::new(Box::new(FixedEnv::default()));
+    sources
+        .use_key_services(&["tcp://127.0.0.1:5000".to_string()], true)
+        .unwrap();
+    let mut m = model_of(&demo_with_mixed_keys(), false);
+    let s = key_manager(&mut m, &sources);
+    assert!(
+        s.contains("? through the key service tcp://127.0.0.1:5000"),
+        "{s}"
+    );
+}

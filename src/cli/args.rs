@@ -18,6 +18,20 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// `sesame keyservice`'s options (sops's).
+#[derive(Args, Debug)]
+pub struct KeyserviceArgs {
+    /// Network to listen on: tcp or unix.
+    #[arg(long, visible_alias = "net", default_value = "tcp")]
+    pub network: String,
+    /// Address to listen on: HOST:PORT for tcp, a socket path for unix.
+    #[arg(long, visible_alias = "addr", default_value = "127.0.0.1:5000")]
+    pub address: String,
+    /// Ask on the terminal before answering each request.
+    #[arg(long)]
+    pub prompt: bool,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Encrypt a file and print the result (stdin when no file is given).
@@ -51,6 +65,14 @@ pub enum Command {
     ExecEnv(ExecEnvArgs),
     /// Run a command with the decrypted file at a temporary path ({} in the command).
     ExecFile(ExecFileArgs),
+    /// Serve sops's key service protocol with this machine's keys (for `--keyservice`).
+    Keyservice(KeyserviceArgs),
+    /// Print a shell completion script: bash, zsh or fish.
+    Completion {
+        /// The shell.
+        #[arg(value_parser = ["bash", "zsh", "fish"])]
+        shell: String,
+    },
     /// Store, list and remove age identities in the OS keyring.
     #[command(long_about = crate::cli::identity::ABOUT)]
     Identity {
@@ -348,16 +370,17 @@ pub struct Flags {
     /// Accepted for sops compatibility; sesame never checks for updates over the network.
     #[arg(long, global = true, env = "SOPS_DISABLE_VERSION_CHECK", num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = go_bool, hide = true)]
     pub disable_version_check: Option<bool>,
-    /// Accepted for sops compatibility: keys are always handled in process.
-    #[arg(long, global = true, env = "SOPS_ENABLE_LOCAL_KEYSERVICE", num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = go_bool, hide = true)]
+    /// Use this machine's keys (default true; =false uses only the --keyservice ones).
+    #[arg(long, global = true, env = "SOPS_ENABLE_LOCAL_KEYSERVICE", num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = go_bool)]
     pub enable_local_keyservice: Option<bool>,
-    /// Remote sops key services (not supported by sesame).
+    /// A sops key service to use after the local keys: tcp://HOST:PORT or unix:///PATH
+    /// (repeatable; SOPS_KEYSERVICE takes a comma-separated list).
     #[arg(
         long,
         global = true,
         env = "SOPS_KEYSERVICE",
         value_name = "URI",
-        hide = true
+        value_delimiter = ','
     )]
     pub keyservice: Vec<String>,
 

@@ -251,11 +251,16 @@ pub fn key_sources(flags: &Flags, input: &Input) -> CliResult<KeySources> {
         }
         sources.decryption_order = kinds;
     }
-    if !flags.keyservice.is_empty() {
-        eprintln!(
-            "[CMD]\tWARN\tremote key services are not supported by sesame; using local keys only"
-        );
-    }
+    let local = flags.enable_local_keyservice.unwrap_or(true);
+    let uris: Vec<String> = flags
+        .keyservice
+        .iter()
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .collect();
+    sources
+        .use_key_services(&uris, local)
+        .map_err(|e| Failure::new(code::GENERIC, e))?;
     Ok(sources)
 }
 

@@ -47,6 +47,11 @@ pub struct KeySources {
     plugin_prompts: PluginCallbacks,
     /// What is being asked of which service now, and whether the user gave up waiting.
     progress: Arc<Progress>,
+    /// Whether this machine's keys are used (`--enable-local-keyservice`, on by default).
+    local: bool,
+    /// Remote key services (`--keyservice`), tried after the local keys.
+    #[cfg(feature = "keyservice")]
+    remote: Option<crate::keys::keyservice::RemoteServices>,
 }
 
 /// The service call in flight, for a front end that keeps drawing while it waits, and the
@@ -108,7 +113,22 @@ impl KeySources {
             decryption_order: vec![KeyKind::Age, KeyKind::Pgp],
             plugin_prompts: PluginCallbacks::terminal(),
             progress: Arc::new(Progress::default()),
+            local: true,
+            #[cfg(feature = "keyservice")]
+            remote: None,
         }
+    }
+
+    /// Uses the key services at `uris` (`tcp://HOST:PORT`, `unix:///PATH`) after, or with
+    /// `local` false instead of, this machine's keys.
+    #[cfg(feature = "keyservice")]
+    pub fn use_key_services(&mut self, uris: &[String], local: bool) -> Result<(), String> {
+        self.local = local;
+        if !uris.is_empty() {
+            let timeout = crate::keys::service::service_timeout(self.env.as_ref());
+            self.remote = Some(crate::keys::keyservice::RemoteServices::new(uris, timeout)?);
+        }
+        Ok(())
     }
 
     /// The shared view of service calls in flight (and the way to stop before the next).
@@ -176,12 +196,51 @@ impl KeySources {
         }
     }
 
-    /// Unwraps one master key's `enc`.
+    /// Unwraps one master key's `enc`: with this machine's keys (unless
+    /// `--enable-local-keyservice=false`), then through each remote key service, as sops does.
     fn unwrap(&self, key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, String> {
         self.asking(key)?;
-        let result = self.unwrap_now(key);
+        let mut errors = Vec::new();
+        if self.local {
+            match self.unwrap_now(key) {
+                Ok(secret) => {
+                    self.progress.set(None);
+                    return Ok(secret);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        #[cfg(feature = "keyservice")]
+        if let Some(remote) = &self.remote {
+            match remote.unwrap(key) {
+                Ok(secret) => {
+                    self.progress.set(None);
+                    return Ok(secret);
+                }
+                Err(e) => errors.extend(e),
+            }
+        }
         self.progress.set(None);
-        result
+        Err(self.no_service_left(errors))
+    }
+
+    /// Unwraps one master key's `enc` (for `sesame keyservice`).
+    pub fn unwrap_key(&self, key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, String> {
+        self.unwrap(key)
+    }
+
+    /// Wraps `secret` for one master key, filling in its `enc` (for `sesame keyservice`).
+    pub fn wrap_key(&self, key: &mut MasterKey, secret: &[u8]) -> Result<(), String> {
+        self.wrap(key, secret)
+    }
+
+    /// The failures of every service tried, or why none was.
+    fn no_service_left(&self, errors: Vec<String>) -> String {
+        if errors.is_empty() {
+            "no key service to use: the local one is disabled (--enable-local-keyservice=false) and no --keyservice is given".to_string()
+        } else {
+            errors.join("; ")
+        }
     }
 
     fn unwrap_now(&self, key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, String> {
@@ -202,12 +261,31 @@ impl KeySources {
     /// type has one).
     fn wrap(&self, key: &mut MasterKey, secret: &[u8]) -> Result<(), String> {
         self.asking(key)?;
-        let result = self.wrap_now(key, secret);
+        let mut errors = Vec::new();
+        let mut enc = None;
+        if self.local {
+            match self.wrap_now(key, secret) {
+                Ok(e) => enc = Some(e),
+                Err(e) => errors.push(e),
+            }
+        }
+        #[cfg(feature = "keyservice")]
+        if enc.is_none()
+            && let Some(remote) = &self.remote
+        {
+            match remote.wrap(key, secret) {
+                Ok(e) => enc = Some(e),
+                Err(e) => errors.extend(e),
+            }
+        }
         self.progress.set(None);
-        result
+        let enc = enc.ok_or_else(|| self.no_service_left(errors))?;
+        key.set_text("enc", enc);
+        key.stamp_created_at();
+        Ok(())
     }
 
-    fn wrap_now(&self, key: &mut MasterKey, secret: &[u8]) -> Result<(), String> {
+    fn wrap_now(&self, key: &mut MasterKey, secret: &[u8]) -> Result<String, String> {
         let enc = match key.kind {
             KeyKind::Age => age::wrap(key.text("recipient"), secret, &self.plugin_prompts)
                 .map_err(|e| e.to_string())?,
@@ -226,9 +304,7 @@ impl KeySources {
                 }
             },
         };
-        key.set_text("enc", enc);
-        key.stamp_created_at();
-        Ok(())
+        Ok(enc)
     }
 
     fn ordered<'a>(&self, group: &'a KeyGroup) -> Vec<&'a MasterKey> {
@@ -247,6 +323,25 @@ impl KeySources {
     /// Checks, without prompting or network calls, whether `key` could be unwrapped here. An
     /// age key not yet written (no `enc`) is checked by wrapping a throwaway secret for it.
     pub fn availability(&self, key: &MasterKey) -> Availability {
+        let here = if self.local {
+            self.local_availability(key)
+        } else {
+            Availability::Missing("this machine's keys are not used".into())
+        };
+        #[cfg(feature = "keyservice")]
+        if here.usable() != Some(true)
+            && let Some(remote) = &self.remote
+        {
+            let uris: Vec<&str> = remote.uris().collect();
+            return Availability::Unknown(format!(
+                "through the key service {}; checked when used",
+                uris.join(", ")
+            ));
+        }
+        here
+    }
+
+    fn local_availability(&self, key: &MasterKey) -> Availability {
         match key.kind {
             // Running a plugin could ask for a PIN or a touch: only whether one could.
             KeyKind::Age if age::plugin_of_recipient(key.text("recipient")).is_some() => {
