@@ -125,6 +125,10 @@ pub enum StoreError {
     /// The tree cannot be written in this format.
     #[error("{0}")]
     Emit(String),
+    /// A top-level `sops` entry that is not one metadata mapping (duplicated, or a scalar or
+    /// list): a plain file with it cannot be encrypted, as sops says.
+    #[error("{0}")]
+    SopsEntry(String),
 }
 
 /// Parses a file that may hold sops metadata (an encrypted file, or a plain one to encrypt).

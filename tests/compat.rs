@@ -1,9 +1,10 @@
 //! Compatibility with sops versions other than 3.11, on files each test makes: Python-era
 //! metadata whose `version` is a number (sops 3 refuses them, sesame reads them: a deliberate
 //! difference); a data key that is not 32 bytes (sops fails while decrypting values, exit 25;
-//! so does sesame, with a clearer message); and the age settings of sops 3.12/3.13
+//! so does sesame, with a clearer message); the age settings of sops 3.12/3.13
 //! (`SOPS_AGE_RECIPIENT` for `SOPS_AGE_KEY_CMD`, several identities on one line,
-//! `SOPS_AGE_SSH_PRIVATE_KEY_CMD`).
+//! `SOPS_AGE_SSH_PRIVATE_KEY_CMD`); 3.13.0/3.13.1 INI metadata; int64 JSON integers; and
+//! top-level `sops` entries refused as 3.12.2 does.
 
 mod common;
 
@@ -194,4 +195,73 @@ fn the_ssh_key_command() {
     let without = Sandbox::new();
     without.write("s.yaml", sb.read("s.yaml"));
     fails(without.sesame(&["decrypt", "s.yaml"]), 128);
+}
+
+/// sops 3.13.0 and 3.13.1 wrote INI metadata values with newlines as multi-line `"""` values
+/// instead of `\n` escapes; 3.13.2 reads both, and so does sesame.
+#[test]
+fn ini_metadata_with_single_escaped_newlines() {
+    let sb = sandbox();
+    sb.write("plain.ini", "[db]\nuser = admin\npassword = s3cret\n");
+    let file = String::from_utf8(ok(sb.sesame(&[
+        "encrypt",
+        "--age",
+        TEST_RECIPIENT,
+        "plain.ini",
+    ])))
+    .unwrap();
+    assert!(file.contains("age__list_0__map_enc"), "{file}");
+    let multi_line: String = file
+        .lines()
+        .map(|line| match line.split_once("= ") {
+            Some((key, value)) if key.starts_with("age__list_0__map_enc") => {
+                format!("{key}= \"\"\"{}\"\"\"\n", value.replace("\\n", "\n"))
+            }
+            _ => format!("{line}\n"),
+        })
+        .collect();
+    assert!(multi_line.contains("\n-----END AGE ENCRYPTED FILE-----"));
+    sb.write("s.ini", &multi_line);
+    let plain = String::from_utf8(ok(sb.sesame(&["decrypt", "s.ini"]))).unwrap();
+    assert!(plain.contains("password = s3cret"), "{plain}");
+    assert!(
+        String::from_utf8(ok(sb.sops(&["decrypt", "s.ini"])))
+            .unwrap()
+            .contains("s3cret")
+    );
+}
+
+/// sops 3.13.2 keeps JSON integers that fit an int64 exactly (3.11 rounds them through a
+/// float when it encrypts); sesame always did.
+#[test]
+fn json_integers_that_fit_int64_are_kept_exactly() {
+    let sb = sandbox();
+    let plain = "{\n\t\"big\": 9007199254740993,\n\t\"min\": -9223372036854775808,\n\t\"max\": 9223372036854775807\n}\n";
+    sb.write("plain.json", plain);
+    sb.write(
+        "s.json",
+        ok(sb.sesame(&["encrypt", "--age", TEST_RECIPIENT, "plain.json"])),
+    );
+    assert_eq!(
+        String::from_utf8(ok(sb.sesame(&["decrypt", "s.json"]))).unwrap(),
+        plain
+    );
+    assert_eq!(
+        String::from_utf8(ok(sb.sops(&["decrypt", "s.json"]))).unwrap(),
+        plain
+    );
+}
+
+/// A plain file with a top-level `sops` entry that is not a mapping cannot be encrypted:
+/// exit 203 as sops; and no edit may add one (sops 3.12.2).
+#[test]
+fn a_top_level_sops_entry_is_refused() {
+    let sb = sandbox();
+    sb.write("a.json", r#"{"a": 1, "sops": 5}"#);
+    sb.write("b.yaml", "a: 1\nsops: [1]\n");
+    for file in ["a.json", "b.yaml"] {
+        let err = fails(sb.sesame(&["encrypt", "--age", TEST_RECIPIENT, file]), 203);
+        assert!(err.contains("top-level entry called 'sops'"), "{err}");
+        fails(sb.sops(&["encrypt", "--age", TEST_RECIPIENT, file]), 203);
+    }
 }

@@ -224,6 +224,19 @@ fn renames_keys() {
     goto(&mut m, "allowed_origins");
     press(&mut m, "jr");
     assert!(matches!(m.mode, Mode::Normal));
+    // No top-level key may be named `sops` (sops keeps its metadata there).
+    goto(&mut m, "stripe");
+    press(&mut m, "r");
+    press(
+        &mut m,
+        "<backspace><backspace><backspace><backspace><backspace><backspace>sops<enter>",
+    );
+    assert!(exists(&m, r#"["stripe"]"#));
+    let Some((level, msg)) = &m.status else {
+        panic!()
+    };
+    assert!(matches!(level, sesame::tui::model::Level::Error), "{msg}");
+    assert!(msg.contains("cannot be named 'sops'"), "{msg}");
 }
 
 /// A rename onto the plain suffix would store a secret in PLAIN TEXT: the review lists it, and

@@ -36,7 +36,19 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
         input.lock_for_update()?;
     }
     let bytes = input.read()?;
+    let already_encrypted = || {
+        Failure::new(
+            code::FILE_ALREADY_ENCRYPTED,
+            format!(
+                "The file you have provided contains a top-level entry called 'sops', or for flat file formats top-level entries starting with 'sops_'. This is generally due to the file already being encrypted. If you are sure your file is not encrypted, rename the 'sops' key ({}).",
+                input.display()
+            ),
+        )
+    };
     let parsed = store::parse_plain(in_format, &bytes).map_err(|e| {
+        if matches!(e, store::StoreError::SopsEntry(_)) {
+            return already_encrypted();
+        }
         Failure::new(
             code::COULD_NOT_READ_INPUT_FILE,
             format!("Error unmarshalling file: {e}"),
@@ -54,13 +66,7 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
         ));
     }
     if parsed.metadata.is_some() {
-        return Err(Failure::new(
-            code::FILE_ALREADY_ENCRYPTED,
-            format!(
-                "The file you have provided contains a top-level entry called 'sops', or for flat file formats top-level entries starting with 'sops_'. This is generally due to the file already being encrypted. If you are sure your file is not encrypted, rename the 'sops' key ({}).",
-                input.display()
-            ),
-        ));
+        return Err(already_encrypted());
     }
 
     let key_groups = recipients::key_groups(flags, rule)?;

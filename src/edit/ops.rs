@@ -117,6 +117,9 @@ pub enum OpError {
     WrongKind,
     #[error("the key {0:?} already exists in this map")]
     DuplicateKey(String),
+    /// sops keeps its metadata under a top-level `sops` key (sops 3.12.2 refuses such edits).
+    #[error("a top-level key cannot be named 'sops': sops keeps its metadata there")]
+    ReservedKey,
 }
 
 /// The item at `items` below a document root.
@@ -266,10 +269,13 @@ pub fn apply(doc: &mut Map, op: Op) -> Result<Op, OpError> {
                 return Err(OpError::NoItem(at.items.clone()));
             }
             let item = map_item(item)?;
-            if let MapItem::Entry(e) = &item
-                && has_key(items, &e.key, None)
-            {
-                return Err(OpError::DuplicateKey(e.key.clone()));
+            if let MapItem::Entry(e) = &item {
+                if parent.is_empty() && e.key == "sops" {
+                    return Err(OpError::ReservedKey);
+                }
+                if has_key(items, &e.key, None) {
+                    return Err(OpError::DuplicateKey(e.key.clone()));
+                }
             }
             items.insert(pos, item);
             Ok(Op::Remove { at })
@@ -300,6 +306,12 @@ pub fn apply(doc: &mut Map, op: Op) -> Result<Op, OpError> {
                 .get(pos)
                 .ok_or_else(|| OpError::NoItem(at.items.clone()))?;
             let item = map_item(item)?;
+            if let MapItem::Entry(new) = &item
+                && parent.is_empty()
+                && new.key == "sops"
+            {
+                return Err(OpError::ReservedKey);
+            }
             if let (MapItem::Entry(new), MapItem::Entry(_)) = (&item, slot)
                 && has_key(items, &new.key, Some(pos))
             {

@@ -92,6 +92,29 @@ fn refuses_bad_edits_without_changing_anything() {
         apply(&mut doc, dup),
         Err(OpError::DuplicateKey("pass".into()))
     );
+    // sops 3.12.2: no top-level `sops` key, added or renamed to (deeper ones are data).
+    let sops = |op: fn(Addr, Item) -> Op, items: Vec<usize>| {
+        op(
+            Addr::new(0, items),
+            Item::Entry(Entry {
+                key: "sops".into(),
+                value: leaf("x", None),
+            }),
+        )
+    };
+    let insert = |at, item| Op::Insert { at, item };
+    let replace = |at, item| Op::Replace { at, item };
+    assert_eq!(
+        apply(&mut doc, sops(insert, vec![0])),
+        Err(OpError::ReservedKey)
+    );
+    assert_eq!(
+        apply(&mut doc, sops(replace, vec![0])),
+        Err(OpError::ReservedKey)
+    );
+    assert_eq!(doc, before);
+    let mut nested = doc.clone();
+    assert!(apply(&mut nested, sops(insert, vec![0, 0])).is_ok());
     let wrong = Op::Insert {
         at: Addr::new(0, vec![1, 0]),
         item: Item::Entry(Entry {

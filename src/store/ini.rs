@@ -39,7 +39,7 @@ pub fn parse(input: &[u8]) -> Result<Parsed, StoreError> {
     for (i, section) in file.sections.into_iter().enumerate() {
         if section.name == "sops" {
             if meta.is_some() {
-                return Err(StoreError::Parse("Found duplicate sops entry".into()));
+                return Err(StoreError::SopsEntry("Found duplicate sops entry".into()));
             }
             meta = Some((section, i + 1 == count));
             continue;

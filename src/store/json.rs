@@ -48,13 +48,13 @@ fn split_metadata(
         return Ok((doc, None));
     };
     if positions.len() > 1 {
-        return Err(StoreError::Parse("Found duplicate sops entry".into()));
+        return Err(StoreError::SopsEntry("Found duplicate sops entry".into()));
     }
     let MapItem::Entry(entry) = doc.items.remove(at) else {
         unreachable!("position filtered entries")
     };
     let Node::Map(tree) = entry.value else {
-        return Err(StoreError::Parse(
+        return Err(StoreError::SopsEntry(
             "Found sops entry that is not a mapping".into(),
         ));
     };

@@ -60,10 +60,10 @@ pub fn parse(input: &[u8]) -> Result<Parsed, StoreError> {
         let mut found = take_sops(&mut map);
         if i == 0 && !found.is_empty() {
             if found.len() > 1 {
-                return Err(StoreError::Parse("Found duplicate sops entry".into()));
+                return Err(StoreError::SopsEntry("Found duplicate sops entry".into()));
             }
             let Node::Map(mut tree) = found.remove(0) else {
-                return Err(StoreError::Parse(
+                return Err(StoreError::SopsEntry(
                     "Found sops entry that is not a mapping".into(),
                 ));
             };
