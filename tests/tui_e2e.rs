@@ -959,3 +959,39 @@ fn files_sops_wrote_for_each_key_service_open_in_the_editor() {
         t.keys(&["Enter"]);
     }
 }
+
+/// Ctrl-C asks before quitting with unsaved changes, and Enter on that question (or on a
+/// delete) keeps everything as it was; y quits without writing.
+#[test]
+fn ctrl_c_asks_and_enter_keeps_the_editor_open() {
+    let (sb, file, env) = setup();
+    let before = std::fs::read(&file).unwrap();
+    let dir = sb.dir.path();
+    let t = Tmux::start(dir, &env);
+    start_sesame(&t, dir);
+    // An unsaved change: delete a value (Enter first, which keeps it).
+    t.keys(&["j", "j", "d"]);
+    t.wait("the delete question", |s| s.contains("Delete"));
+    t.keys(&["Enter"]);
+    t.wait("the question gone", |s| {
+        !s.contains("Delete [") && s.contains("password")
+    });
+    t.keys(&["d", "y"]);
+    t.wait("the deletion", |s| s.contains("modified"));
+    t.keys(&["C-c"]);
+    t.wait("the quit question", |s| {
+        s.contains("Quit without saving 1 change(s)?")
+    });
+    t.keys(&["Enter"]);
+    let s = t.wait("the editor still open", |s| {
+        !s.contains("Quit without saving")
+    });
+    assert!(s.contains("sesame │ secrets.yaml"), "{s}");
+    t.keys(&["C-c"]);
+    t.wait("the quit question again", |s| {
+        s.contains("Quit without saving")
+    });
+    t.keys(&["y"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+    assert_eq!(std::fs::read(&file).unwrap(), before, "nothing was written");
+}

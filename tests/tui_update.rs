@@ -395,8 +395,24 @@ fn quitting_asks_when_dirty() {
     assert!(press(&mut m, "q").is_empty());
     assert!(matches!(m.mode, Mode::Confirm(Confirm::QuitUnsaved)));
     assert!(press(&mut m, "n").is_empty());
-    assert_eq!(press(&mut m, "qy"), vec![Effect::Quit]);
+    // Enter keeps the editor open (the safe default); so does Ctrl-C there.
+    assert!(press(&mut m, "q<enter>").is_empty());
+    assert!(matches!(m.mode, Mode::Normal) && !m.quit);
+    assert!(press(&mut m, "q<ctrl-c>").is_empty());
+    assert!(matches!(m.mode, Mode::Normal) && !m.quit);
+    // Ctrl-C in the tree asks as q does.
+    assert!(press(&mut m, "<ctrl-c>").is_empty());
+    assert!(matches!(m.mode, Mode::Confirm(Confirm::QuitUnsaved)));
+    assert_eq!(press(&mut m, "y"), vec![Effect::Quit]);
     assert!(m.quit);
+    // Enter does not delete either.
+    let mut m = demo_model();
+    goto(&mut m, "password");
+    press(&mut m, "d<enter>");
+    assert!(exists(&m, r#"["database"]["password"]"#));
+    // Ctrl-C cancels a prompt.
+    press(&mut m, "a<ctrl-c>");
+    assert!(matches!(m.mode, Mode::Normal));
 }
 
 #[test]

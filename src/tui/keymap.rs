@@ -210,10 +210,12 @@ const DEFAULTS: &[(Context, &str, &str)] = &[
     (Context::Normal, "R", "reload"),
     (Context::Normal, "?", "help"),
     (Context::Normal, "q", "quit"),
+    (Context::Normal, "ctrl-c", "quit"),
     (Context::Normal, "esc", "cancel"),
     (Context::Editor, "enter", "confirm"),
     (Context::Editor, "ctrl-s", "commit"),
     (Context::Editor, "esc", "cancel"),
+    (Context::Editor, "ctrl-c", "cancel"),
     (Context::Editor, "alt-enter", "newline"),
     (Context::Editor, "ctrl-j", "newline"),
     (Context::Question, "y", "confirm"),
@@ -221,11 +223,13 @@ const DEFAULTS: &[(Context, &str, &str)] = &[
     (Context::Question, "n", "cancel"),
     (Context::Question, "esc", "cancel"),
     (Context::Question, "q", "cancel"),
+    (Context::Question, "ctrl-c", "cancel"),
     (Context::Overlay, "esc", "cancel"),
     (Context::Overlay, "q", "cancel"),
     (Context::Overlay, "?", "cancel"),
     (Context::Overlay, "K", "cancel"),
     (Context::Overlay, "enter", "cancel"),
+    (Context::Overlay, "ctrl-c", "cancel"),
     (Context::KeyManager, "up", "up"),
     (Context::KeyManager, "k", "up"),
     (Context::KeyManager, "down", "down"),
@@ -245,6 +249,7 @@ const DEFAULTS: &[(Context, &str, &str)] = &[
     (Context::KeyManager, "esc", "cancel"),
     (Context::KeyManager, "q", "cancel"),
     (Context::KeyManager, "K", "cancel"),
+    (Context::KeyManager, "ctrl-c", "cancel"),
 ];
 
 /// A keymap file that does not read: names the file, the entry and what to do.
@@ -366,6 +371,14 @@ impl Keymap {
     /// The action for a key in the given mode. Unbound keys in text fields are typed.
     pub fn action(&self, mode: &Mode, key: KeyEvent) -> Option<Action> {
         let ctx = Keymap::context(mode);
+        // A destructive question (delete, quit without saving) is never answered by a bare
+        // Enter: the safe default is to keep things as they are.
+        if matches!(mode, Mode::Confirm(_))
+            && key.code == crossterm::event::KeyCode::Enter
+            && key.modifiers.is_empty()
+        {
+            return Some(Action::Cancel);
+        }
         let chord = Chord::of(&key);
         if let Some(name) = chord.and_then(|c| self.bindings.get(&(ctx, c))) {
             return Action::from_name(name);

@@ -95,7 +95,7 @@ pub fn confirm(m: &Model, c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect)
     let lines = vec![
         text(question, theme.text),
         Line::default(),
-        keys_hint(theme, "y yes · n or Esc no"),
+        keys_hint(theme, "y yes · n, Esc or Enter no"),
     ];
     popup(f, area, title, lines, theme, theme.warning);
 }
