@@ -995,3 +995,24 @@ fn ctrl_c_asks_and_enter_keeps_the_editor_open() {
     t.wait("the shell again", |s| !s.contains("sesame │"));
     assert_eq!(std::fs::read(&file).unwrap(), before, "nothing was written");
 }
+
+/// `sesame demo` (the README's first command) opens the bundled file with the bundled key and,
+/// on quitting, says what to do next.
+#[test]
+fn the_demo_opens_and_says_what_next() {
+    let sb = Sandbox::new();
+    let dir = sb.dir.path();
+    let env = vec![
+        ("HOME", sb.path("home").display().to_string()),
+        ("TERM", "xterm-256color".to_string()),
+    ];
+    let t = Tmux::start(dir, &env);
+    t.wait("the shell prompt", |s| s.contains('$'));
+    t.type_text(&format!("{} demo", env!("CARGO_BIN_EXE_sesame")));
+    t.keys(&["Enter"]);
+    let s = t.wait("the editor", |s| s.contains("sesame │ demo.sops.yaml"));
+    assert!(!s.contains("REVIEW"), "the demo key opens it:\n{s}");
+    t.keys(&["q"]);
+    let s = t.wait("the next step", |s| s.contains("Next: `sesame FILE`"));
+    assert!(s.contains("nothing else was touched"), "{s}");
+}

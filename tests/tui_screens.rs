@@ -112,6 +112,15 @@ fn confirm_delete_and_change_type() {
     snapshot("confirm_delete", &screen(&m));
     press(&mut m, "<esc>t");
     snapshot("change_type", &screen(&m));
+    // Deleting a map or a list says how much goes with it.
+    press(&mut m, "<esc>");
+    goto(&mut m, "database");
+    press(&mut m, "d");
+    assert!(screen(&m).contains("(a map of"), "{}", screen(&m));
+    press(&mut m, "<esc>");
+    goto(&mut m, "allowed_origins");
+    press(&mut m, "d");
+    assert!(screen(&m).contains("(a list of"), "{}", screen(&m));
 }
 
 #[test]

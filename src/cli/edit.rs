@@ -95,5 +95,11 @@ pub fn run_demo(flags: &Flags) -> CliResult {
         config: None,
     };
     let display = demo.path.display().to_string();
-    launch(req, flags, &display)
+    launch(req, flags, &display)?;
+    eprintln!(
+        "sesame: the demo edited a private copy; nothing else was touched.\n\
+         Next: `sesame FILE` opens one of your sops files (with the age, PGP or cloud keys sops \
+         would use), and `sesame encrypt --age AGE_RECIPIENT plain.yaml > secrets.yaml` makes one."
+    );
+    Ok(())
 }

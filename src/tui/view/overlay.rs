@@ -83,7 +83,18 @@ pub fn help(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
 
 pub fn confirm(m: &Model, c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect) {
     let (title, question) = match c {
-        Confirm::Delete(addr) => ("Delete", format!("Delete {} ?", m.path_text(addr))),
+        Confirm::Delete(addr) => {
+            let holds = match m.item(addr).and_then(|i| i.node()) {
+                Some(crate::tree::Node::Map(map)) => {
+                    format!(" (a map of {} keys)", map.entries().count())
+                }
+                Some(crate::tree::Node::List(list)) => {
+                    format!(" (a list of {} items)", list.values().count())
+                }
+                _ => String::new(),
+            };
+            ("Delete", format!("Delete {}{holds} ?", m.path_text(addr)))
+        }
         Confirm::QuitUnsaved => (
             "Quit",
             format!(
