@@ -214,7 +214,8 @@ fn refusals_say_why_and_stage_nothing() {
     says(&mut s, "t<backspace>2<enter>", "several key groups");
     says(&mut s, &format!("a{a}<enter>"), "already has");
     says(&mut s, "aage1nope<enter>", "failed to parse age recipient");
-    says(&mut s, "ano-such-key.asc<enter>", "no-such-key.asc");
+    // (The refused text stays in the prompt to be corrected; Esc leaves it.)
+    says(&mut s, "<esc>ano-such-key.asc<enter>", "no-such-key.asc");
     says(&mut s, "c", "no .sops.yaml");
     assert!(s.model.key_manager.plan.is_empty() && !s.model.dirty());
     drive(&mut s, "<esc>");

@@ -9,7 +9,7 @@ use sesame::tui::action::Action;
 use sesame::tui::model::{Confirm, Mode, Model, PromptPurpose, Source};
 use sesame::tui::rows::RowKind;
 use sesame::tui::update::{Effect, update};
-use tui_support::{demo_model, goto, press, review_model};
+use tui_support::{demo_model, goto, press, review_model, status};
 
 fn value(m: &Model, path: &str) -> Option<Scalar> {
     match lookup(&m.docs()[0], &TreePath::parse(path).unwrap()).ok()? {
@@ -526,4 +526,20 @@ fn a_reload_carries_new_keys_to_their_place_and_list_edits_by_index() {
     );
     press(&mut m, "uu");
     assert!(!m.dirty(), "two carried steps, undone one by one");
+}
+
+/// A refused recipient keeps the prompt open with what was typed, to be corrected.
+#[test]
+fn a_refused_recipient_keeps_what_was_typed() {
+    let mut m = demo_model();
+    press(&mut m, "Ka");
+    assert!(matches!(&m.mode, Mode::Prompt(_)));
+    press(&mut m, "projects/p/keyRings<enter>");
+    let Mode::Prompt(prompt) = &m.mode else {
+        panic!("the prompt closed")
+    };
+    assert_eq!(prompt.area.lines().join(""), "projects/p/keyRings");
+    assert!(status(&m).contains("refused:"), "{}", status(&m));
+    press(&mut m, "<esc>");
+    assert!(matches!(m.mode, Mode::KeyManager));
 }

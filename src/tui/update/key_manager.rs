@@ -143,13 +143,15 @@ pub fn prompt_done(m: &mut Model, purpose: PromptPurpose, text: String) -> Vec<E
                 _ => None,
             };
             if text.is_empty() {
-                m.error("no recipient given: type an age or SSH public key, a PGP fingerprint, an armored key file, a KMS ARN or a Vault transit key URI");
+                m.error(format!("no recipient given: type {RECIPIENT_FORMS}"));
                 return vec![];
             }
             match MasterKey::parse_typed(&text) {
                 Ok(Some(key)) => add_keys(m, group, vec![key]),
                 Ok(None) => vec![Effect::ImportPgp { group, path: text }],
                 Err(why) => {
+                    // The prompt stays open with what was typed, to be corrected.
+                    ask(m, purpose, &text);
                     m.error(format!("refused: {why}"));
                     vec![]
                 }
@@ -158,6 +160,9 @@ pub fn prompt_done(m: &mut Model, purpose: PromptPurpose, text: String) -> Vec<E
         _ => vec![],
     }
 }
+
+/// What the recipient prompt takes, for messages.
+const RECIPIENT_FORMS: &str = "an age1… (or age plugin) or ssh- public key, a PGP fingerprint, an armored public key file, an AWS KMS ARN, a GCP KMS resource id, an Azure Key Vault key URL, a HuaweiCloud REGION:KEY_ID or a Vault transit key URI";
 
 /// Stages new keys in `group`, or as a new group.
 fn add_keys(m: &mut Model, group: Option<usize>, keys: Vec<MasterKey>) -> Vec<Effect> {
@@ -187,9 +192,7 @@ pub fn pgp_imported(
         }
         Ok(keys) => add_keys(m, group, keys),
         Err(why) => {
-            m.error(format!(
-                "refused: {why} (a recipient is an age1… or ssh- public key, a PGP fingerprint, an armored public key file, an AWS KMS ARN or a Vault transit key URI)"
-            ));
+            m.error(format!("refused: {why} (a recipient is {RECIPIENT_FORMS})"));
             vec![]
         }
     }
