@@ -32,6 +32,10 @@ fn text(m: &Model, path: &str) -> String {
 #[test]
 fn moves_with_every_navigation_key() {
     let mut m = demo_model();
+    // The demo file opens with a comment: the cursor starts on the first key after it.
+    assert_eq!(m.cursor, 1);
+    assert_eq!(m.rows.get(0).unwrap().kind, RowKind::Comment);
+    press(&mut m, "g");
     assert_eq!(m.cursor, 0);
     press(&mut m, "jj");
     assert_eq!(m.cursor, 2);

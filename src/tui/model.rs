@@ -295,6 +295,15 @@ impl Model {
             mac_ignored: false,
         };
         model.rebuild_rows();
+        // Start on the first key, not on a leading comment.
+        model.cursor = (0..model.rows.len())
+            .find(|&i| {
+                model
+                    .rows
+                    .get(i)
+                    .is_some_and(|r| r.kind != crate::tui::rows::RowKind::Comment)
+            })
+            .unwrap_or(0);
         model
     }
 
