@@ -42,8 +42,8 @@ pub struct KeySources {
     pub pgp_search_dirs: Vec<PathBuf>,
     /// Key types to try first, in this order (`--decryption-order`).
     pub decryption_order: Vec<KeyKind>,
-    /// How age plugins ask the user (the terminal, unless a front end says otherwise before
-    /// the first use).
+    /// How age plugins ask the user: the terminal, unless a front end routes them elsewhere
+    /// (`route_plugin_prompts`, which reaches identities already found too).
     plugin_prompts: PluginCallbacks,
     /// What is being asked of which service now, and whether the user gave up waiting.
     progress: Arc<Progress>,
