@@ -547,3 +547,29 @@ fn a_refused_recipient_keeps_what_was_typed() {
     press(&mut m, "<esc>");
     assert!(matches!(m.mode, Mode::KeyManager));
 }
+
+/// A revealed value stays revealed when a key is added or deleted before it, and its own
+/// deletion forgets it.
+#[test]
+fn reveals_follow_their_values_past_adds_and_deletes() {
+    let mut m = demo_model();
+    goto(&mut m, "password");
+    press(&mut m, "<space>");
+    let revealed = m.selected_addr().unwrap();
+    assert!(m.is_revealed(&revealed));
+    // Delete a key before it: the reveal moves with the value.
+    goto(&mut m, "host");
+    press(&mut m, "dy");
+    goto(&mut m, "password");
+    let moved = m.selected_addr().unwrap();
+    assert_ne!(moved, revealed);
+    assert!(m.is_revealed(&moved), "the reveal followed the value");
+    // Add a key before it: still revealed.
+    goto(&mut m, "user");
+    press(&mut m, "anew<enter>x<enter>");
+    goto(&mut m, "password");
+    assert!(m.is_revealed(&m.selected_addr().unwrap()));
+    // Its own deletion forgets it: what takes its place is masked.
+    press(&mut m, "dy");
+    assert!(m.revealed.is_empty(), "{:?}", m.revealed);
+}

@@ -74,11 +74,15 @@ fn apply(m: &mut Model, op: Op) -> Option<Op> {
         Ok(inverse) => {
             if let Some((at, inserted)) = shift {
                 m.history.shift(&at, inserted);
-                m.collapsed = std::mem::take(&mut m.collapsed)
-                    .into_iter()
-                    .filter_map(|mut a| a.shift(&at, inserted).then_some(a))
-                    .collect();
-                m.revealed.clear();
+                // Folds and reveals follow their values past the insert or removal.
+                let follow = |set: &mut std::collections::HashSet<Addr>| {
+                    *set = std::mem::take(set)
+                        .into_iter()
+                        .filter_map(|mut a| a.shift(&at, inserted).then_some(a))
+                        .collect();
+                };
+                follow(&mut m.collapsed);
+                follow(&mut m.revealed);
             }
             Some(inverse)
         }
