@@ -21,15 +21,19 @@ pub enum AgeError {
     Encrypt(String),
 }
 
-/// The plugin an `age1NAME1…` recipient belongs to (`None` for X25519 and SSH recipients).
-pub fn plugin_of_recipient(recipient: &str) -> Option<String> {
+/// An `age1NAME1…` recipient, served by `age-plugin-NAME` (`None` for X25519 and SSH ones).
+fn plugin_recipient(recipient: &str) -> Option<age::plugin::Recipient> {
     let r = recipient.trim();
     let (hrp, _) = r.rsplit_once('1')?;
     let name = hrp.strip_prefix("age1")?;
     age::plugin::Recipient::from_str(r)
         .ok()
         .filter(|_| !name.is_empty())
-        .map(|p| p.plugin().to_string())
+}
+
+/// The plugin an `age1NAME1…` recipient belongs to (`None` for X25519 and SSH recipients).
+pub fn plugin_of_recipient(recipient: &str) -> Option<String> {
+    plugin_recipient(recipient).map(|p| p.plugin().to_string())
 }
 
 /// Parses an age recipient as sops accepts it: `age1…` (X25519), `age1NAME1…` (served by
@@ -39,11 +43,8 @@ pub fn recipient_with(
     prompts: &PluginCallbacks,
 ) -> Result<Box<dyn Recipient + Send>, AgeError> {
     let r = recipient.trim();
-    if let Some(name) = plugin_of_recipient(r) {
-        let parsed = age::plugin::Recipient::from_str(r).map_err(|e| AgeError::BadRecipient {
-            recipient: r.into(),
-            reason: e.to_string(),
-        })?;
+    if let Some(parsed) = plugin_recipient(r) {
+        let name = parsed.plugin().to_string();
         return age::plugin::RecipientPluginV1::new(&name, &[parsed], &[], prompts.clone())
             .map(|p| Box::new(p) as Box<dyn Recipient + Send>)
             .map_err(|_| AgeError::BadRecipient {
@@ -63,13 +64,10 @@ pub fn check_recipient(recipient: &str) -> Result<(), AgeError> {
     parse_recipient(recipient).map(|_| ())
 }
 
-/// Parses an age recipient as sops accepts it: `age1…` (X25519), `age1NAME1…` (its plugin
-/// must be on PATH) or an SSH public key.
-pub fn parse_recipient(recipient: &str) -> Result<Box<dyn Recipient + Send>, AgeError> {
+/// Parses a native age recipient as sops accepts it: `age1…` (X25519) or an SSH public key
+/// (plugin recipients go through `recipient_with`).
+fn parse_recipient(recipient: &str) -> Result<Box<dyn Recipient + Send>, AgeError> {
     let r = recipient.trim();
-    if plugin_of_recipient(r).is_some() {
-        return recipient_with(r, &PluginCallbacks::silent());
-    }
     if r.starts_with("ssh-") {
         return age::ssh::Recipient::from_str(r)
             .map(|x| Box::new(x) as Box<dyn Recipient + Send>)

@@ -142,15 +142,7 @@ impl AzureKv {
                 "check the credentials, the key URL and the key's state in the vault".to_string(),
             ),
         };
-        ServiceError {
-            op,
-            service: SERVICE,
-            key: key.display(),
-            cause,
-            summary,
-            detail,
-            advice,
-        }
+        ServiceError::new(op, SERVICE, key, cause, (summary, advice), detail)
     }
 
     fn agent(&self) -> Result<&ureq::Agent, Failed> {

@@ -127,15 +127,7 @@ impl GcpKms {
                     .to_string(),
             ),
         };
-        ServiceError {
-            op,
-            service: SERVICE,
-            key: key.display(),
-            cause,
-            summary,
-            detail,
-            advice,
-        }
+        ServiceError::new(op, SERVICE, key, cause, (summary, advice), detail)
     }
 
     fn agent(&self) -> Result<&ureq::Agent, (Cause, String)> {

@@ -198,40 +198,29 @@ impl KeySources {
 
     /// Unwraps one master key's `enc`: with this machine's keys (unless
     /// `--enable-local-keyservice=false`), then through each remote key service, as sops does.
-    fn unwrap(&self, key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, String> {
+    pub fn unwrap_key(&self, key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, String> {
         self.asking(key)?;
+        let result = self.unwrap_anywhere(key);
+        self.progress.set(None);
+        result
+    }
+
+    fn unwrap_anywhere(&self, key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, String> {
         let mut errors = Vec::new();
         if self.local {
             match self.unwrap_now(key) {
-                Ok(secret) => {
-                    self.progress.set(None);
-                    return Ok(secret);
-                }
+                Ok(secret) => return Ok(secret),
                 Err(e) => errors.push(e),
             }
         }
         #[cfg(feature = "keyservice")]
         if let Some(remote) = &self.remote {
             match remote.unwrap(key) {
-                Ok(secret) => {
-                    self.progress.set(None);
-                    return Ok(secret);
-                }
+                Ok(secret) => return Ok(secret),
                 Err(e) => errors.extend(e),
             }
         }
-        self.progress.set(None);
         Err(self.no_service_left(errors))
-    }
-
-    /// Unwraps one master key's `enc` (for `sesame keyservice`).
-    pub fn unwrap_key(&self, key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, String> {
-        self.unwrap(key)
-    }
-
-    /// Wraps `secret` for one master key, filling in its `enc` (for `sesame keyservice`).
-    pub fn wrap_key(&self, key: &mut MasterKey, secret: &[u8]) -> Result<(), String> {
-        self.wrap(key, secret)
     }
 
     /// The failures of every service tried, or why none was.
@@ -258,31 +247,32 @@ impl KeySources {
     }
 
     /// Wraps `secret` for one master key, filling in its `enc` (and `created_at` where the
-    /// type has one).
-    fn wrap(&self, key: &mut MasterKey, secret: &[u8]) -> Result<(), String> {
+    /// type has one): with this machine's keys, then through each remote key service.
+    pub fn wrap_key(&self, key: &mut MasterKey, secret: &[u8]) -> Result<(), String> {
         self.asking(key)?;
+        let result = self.wrap_anywhere(key, secret);
+        self.progress.set(None);
+        key.set_text("enc", result?);
+        key.stamp_created_at();
+        Ok(())
+    }
+
+    fn wrap_anywhere(&self, key: &mut MasterKey, secret: &[u8]) -> Result<String, String> {
         let mut errors = Vec::new();
-        let mut enc = None;
         if self.local {
             match self.wrap_now(key, secret) {
-                Ok(e) => enc = Some(e),
+                Ok(enc) => return Ok(enc),
                 Err(e) => errors.push(e),
             }
         }
         #[cfg(feature = "keyservice")]
-        if enc.is_none()
-            && let Some(remote) = &self.remote
-        {
+        if let Some(remote) = &self.remote {
             match remote.wrap(key, secret) {
-                Ok(e) => enc = Some(e),
+                Ok(enc) => return Ok(enc),
                 Err(e) => errors.extend(e),
             }
         }
-        self.progress.set(None);
-        let enc = enc.ok_or_else(|| self.no_service_left(errors))?;
-        key.set_text("enc", enc);
-        key.stamp_created_at();
-        Ok(())
+        Err(self.no_service_left(errors))
     }
 
     fn wrap_now(&self, key: &mut MasterKey, secret: &[u8]) -> Result<String, String> {
@@ -344,8 +334,7 @@ impl KeySources {
     fn local_availability(&self, key: &MasterKey) -> Availability {
         match key.kind {
             // Running a plugin could ask for a PIN or a touch: only whether one could.
-            KeyKind::Age if age::plugin_of_recipient(key.text("recipient")).is_some() => {
-                let name = age::plugin_of_recipient(key.text("recipient")).unwrap_or_default();
+            KeyKind::Age if let Some(name) = age::plugin_of_recipient(key.text("recipient")) => {
                 if self.age().has_plugin(&name) {
                     Availability::Unknown(format!(
                         "an age-plugin-{name} identity; checked when used"
@@ -537,7 +526,7 @@ pub fn unwrap_data_key(
         let mut attempts = Vec::new();
         let mut got = None;
         for key in sources.ordered(group) {
-            match sources.unwrap(key) {
+            match sources.unwrap_key(key) {
                 Ok(secret) => {
                     attempts.push(KeyAttempt {
                         key: key.display(),
@@ -620,7 +609,7 @@ pub fn wrap_data_key(
     let mut errors = Vec::new();
     for (group, secret) in wrapped.iter_mut().zip(&secrets) {
         for master in &mut group.keys {
-            if let Err(e) = sources.wrap(master, secret) {
+            if let Err(e) = sources.wrap_key(master, secret) {
                 errors.push(e);
             }
         }

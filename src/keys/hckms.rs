@@ -125,15 +125,7 @@ impl Hckms {
                 "check the credentials, the key id and the key's state".to_string(),
             ),
         };
-        ServiceError {
-            op,
-            service: SERVICE,
-            key: key.display(),
-            cause,
-            summary,
-            detail,
-            advice,
-        }
+        ServiceError::new(op, SERVICE, key, cause, (summary, advice), detail)
     }
 
     /// POSTs `body` to `{endpoint}/v1.0/{project}/kms/{action}`, signed; the answer's `field`.

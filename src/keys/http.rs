@@ -117,18 +117,6 @@ pub fn text(node: &Node, path: &[&str]) -> Option<Zeroizing<String>> {
     }
 }
 
-/// The number at `path` in `node`.
-pub fn number(node: &Node, path: &[&str]) -> Option<i64> {
-    let mut at = node;
-    for key in path {
-        at = at.as_map()?.get(key)?;
-    }
-    match at.as_scalar()? {
-        Scalar::Int(i) => Some(*i),
-        _ => None,
-    }
-}
-
 /// `text` as a JSON string literal.
 pub fn quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
@@ -184,7 +172,6 @@ mod tests {
             text(&doc, &["data", "ciphertext"]).unwrap().as_str(),
             "vault:v1:x"
         );
-        assert_eq!(number(&doc, &["data", "n"]), Some(3));
         assert!(text(&doc, &["data", "n"]).is_none());
         assert!(text(&doc, &["missing"]).is_none());
         assert!(parse(b"not json").is_none());

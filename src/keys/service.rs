@@ -95,6 +95,29 @@ pub struct ServiceError {
     pub advice: String,
 }
 
+impl ServiceError {
+    /// `service`'s failure with `key`: its summary and advice for `cause`, and the service's
+    /// own words.
+    pub fn new(
+        op: Operation,
+        service: &'static str,
+        key: &MasterKey,
+        cause: Cause,
+        (summary, advice): (String, String),
+        detail: String,
+    ) -> ServiceError {
+        ServiceError {
+            op,
+            service,
+            key: key.display(),
+            cause,
+            summary,
+            detail,
+            advice,
+        }
+    }
+}
+
 impl fmt::Display for ServiceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self.op {

@@ -151,15 +151,7 @@ impl Vault {
                 "check the token, the key URI and the Vault server's logs".to_string(),
             ),
         };
-        ServiceError {
-            op,
-            service: SERVICE,
-            key: key.display(),
-            cause,
-            summary,
-            detail,
-            advice,
-        }
+        ServiceError::new(op, SERVICE, key, cause, (summary, advice), detail)
     }
 
     /// `POST {address}/v1/{engine}/{action}/{name}` with `body`; the response's `data.{field}`.
