@@ -7,6 +7,7 @@ use crate::crypto::mac;
 use crate::crypto::walk::{self, SealError};
 use crate::edit;
 use crate::edit::exposure::Baseline;
+use crate::edit::merge::Reapply;
 use crate::edit::ops::{self, Op, OpError};
 use crate::gotext;
 use crate::keys::KeyGroup;
@@ -302,6 +303,12 @@ impl Document {
         &self.metadata
     }
 
+    /// Whether two documents are encrypted under the same data key (revisions of one file
+    /// share it until a rotation).
+    pub fn same_data_key(&self, other: &Document) -> bool {
+        self.data_key.expose() == other.data_key.expose()
+    }
+
     /// Whether the document differs from the file it was opened from.
     pub fn is_changed(&self) -> bool {
         self.changed
@@ -408,6 +415,94 @@ impl Document {
             return self.rotate_with_threshold(groups, plan.raw_threshold(), sources);
         }
         self.set_key_groups(groups, plan.raw_threshold(), sources)
+    }
+
+    /// Redoes a change merged from another revision of this file (`edit::merge`). The
+    /// change's remembered ciphertexts are kept when `keep_ciphertext` (that revision has this
+    /// data key, so they are valid here: sops binds a value to its key path, which a merged
+    /// change keeps); otherwise they are encrypted afresh on the next seal.
+    pub fn reapply(&mut self, change: Reapply, keep_ciphertext: bool) -> Result<(), String> {
+        let place = |doc: usize, path: &TreePath| format!("document {} {path}", doc + 1);
+        match change {
+            Reapply::Set {
+                doc,
+                path,
+                mut value,
+            } => {
+                if !keep_ciphertext {
+                    edit::forget_node_ciphertext(&mut value);
+                }
+                if path.is_empty() {
+                    let Node::Map(map) = value else {
+                        return Err(format!("{} is not a map", place(doc, &path)));
+                    };
+                    self.before_edit();
+                    *self.docs.get_mut(doc).ok_or_else(|| place(doc, &path))? = map;
+                    self.changed = true;
+                    return Ok(());
+                }
+                self.set(doc, &path, value);
+                Ok(())
+            }
+            Reapply::Remove { doc, path } => self
+                .unset(doc, &path)
+                .map_err(|e| format!("{}: {e}", place(doc, &path))),
+            Reapply::Add {
+                doc,
+                parent,
+                key,
+                mut value,
+                after,
+            } => {
+                if !keep_ciphertext {
+                    edit::forget_node_ciphertext(&mut value);
+                }
+                let map = self.docs.get(doc).ok_or_else(|| place(doc, &parent))?;
+                let parent_items = ops::addr_of(map, &parent).ok_or_else(|| place(doc, &parent))?;
+                let container = if parent.is_empty() {
+                    Some(map)
+                } else {
+                    ops::item_at(map, &parent_items)
+                        .and_then(|i| i.node())
+                        .and_then(Node::as_map)
+                };
+                let container = container.ok_or_else(|| place(doc, &parent))?;
+                let pos = after
+                    .and_then(|a| {
+                        container
+                            .items
+                            .iter()
+                            .position(|i| matches!(i, crate::tree::MapItem::Entry(e) if e.key == a))
+                    })
+                    .map_or(container.items.len(), |p| p + 1);
+                let at = ops::Addr::new(doc, parent_items).child(pos);
+                self.apply(Op::Insert {
+                    at,
+                    item: ops::Item::Entry(crate::tree::Entry { key, value }),
+                })
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// The value at `path` in document `doc` (the whole document for the empty path).
+    pub fn node_at(&self, doc: usize, path: &TreePath) -> Option<Node> {
+        match crate::path::lookup(self.docs.get(doc)?, path).ok()? {
+            crate::path::Found::Document(m) => Some(Node::Map(m.clone())),
+            crate::path::Found::Node(n) => Some(n.clone()),
+        }
+    }
+
+    /// Changes which values are encrypted (the selection rule and `mac_only_encrypted`), as
+    /// a merge of a rule change does; the next seal stores the values by the new rule.
+    pub fn set_selection(&mut self, rule: Option<Rule>, mac_only_encrypted: bool) {
+        if self.metadata.rule != rule || self.metadata.mac_only_encrypted != mac_only_encrypted {
+            self.before_edit();
+            self.metadata.rule = rule;
+            self.metadata.mac_only_encrypted = mac_only_encrypted;
+            self.changed = true;
+        }
     }
 
     /// Why the MAC did not verify, when the file was opened with `ignore_mac` anyway.

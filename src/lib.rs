@@ -16,9 +16,10 @@
 // (tests/architecture.rs checks it; ARCHITECTURE.md describes each).
 
 // Foundations: secrets in memory, process protections, the environment, Go's text forms,
-// files, the tree.
+// files, Git, the tree.
 pub mod env;
 pub mod fs;
+pub mod git;
 pub mod gotext;
 pub mod path;
 pub mod process;
@@ -36,11 +37,14 @@ pub mod crypto;
 pub mod keys;
 pub mod metadata;
 
-// Document operations: open, edit, merge and seal a file; publish its values.
+// Document operations: open, edit, merge and seal a file; review and merge revisions;
+// publish its values.
 pub mod document;
 pub mod edit;
+pub mod filemerge;
 #[cfg(feature = "publish")]
 pub mod publish;
+pub mod review;
 
 // Front ends (the command line is the binary, `src/main.rs` and `src/cli/`).
 #[cfg(feature = "editor")]

@@ -22,6 +22,11 @@ fn run(cli: Cli) -> CliResult {
         Some(Command::Identity { command }) => cli::identity::run(command),
         Some(Command::Keyservice(a)) => cli::keyservice::run(a, &cli.flags),
         Some(Command::Completion { shell }) => cli::completion::run(shell),
+        Some(Command::Diff(a)) => cli::diff::run(a, &cli.flags),
+        Some(Command::Merge(a)) => cli::merge::run(a, &cli.flags),
+        Some(Command::Git { command }) => cli::git::run(command, &cli.flags),
+        Some(Command::Textconv { file }) => cli::git::textconv(file),
+        Some(Command::GitDiff { args }) => cli::git::external_diff(args, &cli.flags),
         Some(Command::Edit(a)) => cli::edit::run(a, &cli.flags),
         Some(Command::Demo) => cli::edit::run_demo(&cli.flags),
         None => Err(

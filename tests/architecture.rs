@@ -14,12 +14,15 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "foundations",
         &[
-            "secret", "process", "env", "gotext", "fs", "tree", "path", "rules",
+            "secret", "process", "env", "gotext", "fs", "git", "tree", "path", "rules",
         ],
     ),
     ("formats", &["store"]),
     ("crypto & keys", &["crypto", "keys", "metadata", "config"]),
-    ("document operations", &["document", "edit", "publish"]),
+    (
+        "document operations",
+        &["document", "edit", "publish", "review", "filemerge"],
+    ),
     ("front ends", &["tui"]),
 ];
 

@@ -402,7 +402,9 @@ fn a_secret_renamed_into_plain_text_is_saved_only_after_typing_yes() {
     });
     t.keys(&["Escape"]);
     // A key sent right behind Escape would arrive as Alt+key: wait for the prompt to close.
-    t.wait("the prompt to close", |s| !s.contains("Type yes to save anyway"));
+    t.wait("the prompt to close", |s| {
+        !s.contains("Type yes to save anyway")
+    });
     assert_eq!(std::fs::read(&file).unwrap(), before, "nothing written yet");
     t.keys(&["C-s"]);
     t.wait("the warning again", |s| s.contains("PLAIN TEXT"));

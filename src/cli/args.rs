@@ -73,11 +73,104 @@ pub enum Command {
         #[arg(value_parser = ["bash", "zsh", "fish"])]
         shell: String,
     },
+    /// Show what changed between two revisions of a sops file, value by value, with or without
+    /// a key: `sesame diff OLD NEW` (files or Git `REV:path`), `sesame diff FILE` (index vs
+    /// working tree), `sesame diff --rev A..B FILE`.
+    Diff(DiffArgs),
+    /// Merge two revisions of a sops file with their common ancestor, reusing ciphertext
+    /// (exit 1 on a conflict, with the places listed and no value shown).
+    Merge(MergeArgs),
+    /// Git integration: set up the diff and merge drivers, check them, resolve a conflict.
+    Git {
+        #[command(subcommand)]
+        command: GitCommand,
+    },
+    /// Print a stable text view of a sops file for Git's textconv (values hidden unless
+    /// SESAME_TEXTCONV_VALUES=1 and a key is at hand).
+    Textconv {
+        /// The file Git passes.
+        file: String,
+    },
+    /// Git's external diff interface (diff.sesame.command): PATH OLD-FILE OLD-HEX OLD-MODE
+    /// NEW-FILE NEW-HEX NEW-MODE.
+    #[command(hide = true)]
+    GitDiff {
+        #[arg(num_args = 1..=9)]
+        args: Vec<String>,
+    },
     /// Store, list and remove age identities in the OS keyring.
     #[command(long_about = crate::cli::identity::ABOUT)]
     Identity {
         #[command(subcommand)]
         command: crate::cli::identity::IdentityCommand,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// OLD and NEW (files or `REV:path`), or one file to compare with the index (or with
+    /// --rev).
+    #[arg(num_args = 1..=2, required = true)]
+    pub files: Vec<String>,
+    /// Revisions: `A..B` compares A with B, `A` compares A with the working tree.
+    #[arg(long)]
+    pub rev: Option<String>,
+    /// Output: human, json or markdown.
+    #[arg(long, default_value = "human", value_parser = ["human", "json", "markdown"])]
+    pub format: String,
+    /// Print the values themselves (with a key). Off by default: values are masked.
+    #[arg(long)]
+    pub show_values: bool,
+    /// Exit 1 on a value now stored in plain text, a recipient removed while the data key
+    /// stayed, or a file that no longer matches its `.sops.yaml` rule.
+    #[arg(long)]
+    pub check: bool,
+    /// Compare by what is stored only, without trying to decrypt.
+    #[arg(long)]
+    pub no_decrypt: bool,
+    /// Colours: auto (on a terminal), always, never.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub color: String,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The common ancestor.
+    pub base: String,
+    /// Our revision.
+    pub ours: String,
+    /// Their revision.
+    pub theirs: String,
+    /// Where the result goes (default: stdout). Use --output.
+    #[arg(short = 'o', hide = true)]
+    pub out: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GitCommand {
+    /// Write `.gitattributes` entries for the sops files and this repository's Git config for
+    /// the textconv, diff and merge drivers.
+    Setup {
+        /// Write the driver config into the user's Git config instead of the repository's.
+        #[arg(long)]
+        global: bool,
+        /// The command Git runs (default: this sesame's absolute path).
+        #[arg(long)]
+        command: Option<String>,
+    },
+    /// Check the drivers: config, command, attributes of every sops file, textconv caching.
+    Doctor,
+    /// Git's merge driver: `sesame git merge-driver %O %A %B %P` (writes the result to %A).
+    MergeDriver {
+        base: String,
+        ours: String,
+        theirs: String,
+        path: Option<String>,
+    },
+    /// Merge a file that Git left in conflict (reads the index stages) and stage the result.
+    Resolve {
+        /// The conflicted file.
+        path: String,
     },
 }
 

@@ -17,12 +17,16 @@ use crate::keys::shamir;
 #[cfg(feature = "hc-vault")]
 use crate::keys::vault::Vault;
 use crate::keys::{KeyGroup, KeyKind, MasterKey};
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use zeroize::Zeroizing;
+
+/// A wrapped data key (or share) as stored: its key type and `enc` text.
+type WrappedKey = (KeyKind, String);
 
 /// Where master keys find their secrets: the environment, loaded lazily and once per process.
 pub struct KeySources {
@@ -52,6 +56,10 @@ pub struct KeySources {
     /// Remote key services (`--keyservice`), tried after the local keys.
     #[cfg(feature = "keyservice")]
     remote: Option<crate::keys::keyservice::RemoteServices>,
+    /// Each wrapped data key (or share) unwrapped in this run, by its `enc` text: commands
+    /// that open many files or revisions sharing a data key ask a key service once, not once
+    /// per file. In memory only; zeroized on drop.
+    unwrapped: RefCell<HashMap<WrappedKey, Zeroizing<Vec<u8>>>>,
 }
 
 /// The service call in flight, for a front end that keeps drawing while it waits, and the
@@ -116,6 +124,7 @@ impl KeySources {
             local: true,
             #[cfg(feature = "keyservice")]
             remote: None,
+            unwrapped: RefCell::new(HashMap::new()),
         }
     }
 
@@ -199,9 +208,18 @@ impl KeySources {
     /// Unwraps one master key's `enc`: with this machine's keys (unless
     /// `--enable-local-keyservice=false`), then through each remote key service, as sops does.
     pub fn unwrap_key(&self, key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, String> {
+        let id = (key.kind, key.enc().to_string());
+        if let Some(secret) = self.unwrapped.borrow().get(&id) {
+            return Ok(secret.clone());
+        }
         self.asking(key)?;
         let result = self.unwrap_anywhere(key);
         self.progress.set(None);
+        if let Ok(secret) = &result
+            && !id.1.is_empty()
+        {
+            self.unwrapped.borrow_mut().insert(id, secret.clone());
+        }
         result
     }
 
