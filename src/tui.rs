@@ -10,6 +10,7 @@ pub mod event;
 pub mod history;
 pub mod key_manager;
 pub mod keymap;
+pub mod merge;
 pub mod model;
 pub mod rows;
 pub mod session;

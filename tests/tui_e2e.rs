@@ -1020,3 +1020,88 @@ fn the_demo_opens_and_says_what_next() {
     let s = t.wait("the next step", |s| s.contains("Next: `sesame FILE`"));
     assert!(s.contains("nothing else was touched"), "{s}");
 }
+
+/// A file Git left in conflict (the same value changed on both branches) opens on the
+/// conflict screen; taking theirs and saving writes theirs' value (the real sops reads it),
+/// staging after a confirmation ends the conflict, and no value was shown or written in clear.
+#[test]
+fn a_merge_conflict_is_settled_on_the_conflict_screen() {
+    let (sb, file, env) = setup();
+    let dir = sb.dir.path();
+    let git_env = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(dir)
+            .env("HOME", sb.path("home"))
+            .env("SOPS_AGE_KEY_FILE", sb.path("key.txt"))
+            .output()
+            .expect("git");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    ok(sb.sesame(&["git", "setup"]));
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "drivers"]);
+    git(dir, &["checkout", "-q", "-b", "theirs"]);
+    ok(sb.sops(&[
+        "set",
+        "secrets.yaml",
+        r#"["db"]["password"]"#,
+        r#""theirs-pw-31""#,
+    ]));
+    git(dir, &["commit", "-q", "-am", "theirs"]);
+    git(dir, &["checkout", "-q", "-"]);
+    ok(sb.sops(&[
+        "set",
+        "secrets.yaml",
+        r#"["db"]["password"]"#,
+        r#""ours-pw-17""#,
+    ]));
+    ok(sb.sops(&["set", "secrets.yaml", r#"["api_token"]"#, r#""ours-tok-5""#]));
+    git(dir, &["commit", "-q", "-am", "ours"]);
+    let (merged, err) = git_env(&["merge", "--no-edit", "theirs"]);
+    assert!(!merged, "the same value changed on both sides conflicts");
+    assert!(err.contains("db.password changed differently"), "{err}");
+
+    let t = Tmux::start(dir, &env);
+    start_sesame(&t, dir);
+    let s = t.wait("the conflict screen", |s| {
+        s.contains("Merge conflicts in secrets.yaml: 1 of 1 unsettled")
+    });
+    assert!(s.contains("db.password") && s.contains("theirs"), "{s}");
+    assert!(
+        !s.contains("theirs-pw-31") && !s.contains("ours-pw-17"),
+        "{s}"
+    );
+    t.keys(&["Space"]);
+    let s = t.wait("the revealed sides", |s| s.contains("theirs-pw-31"));
+    assert!(s.contains("ours-pw-17"), "{s}");
+    t.keys(&["t"]);
+    t.wait("theirs taken", |s| s.contains("0 of 1 unsettled"));
+    t.keys(&["Enter"]);
+    t.wait("the tree", |s| s.contains("every conflict is settled"));
+    t.keys(&["C-s"]);
+    t.wait("the review", |s| s.contains("Review before saving"));
+    t.keys(&["y"]);
+    t.wait("the stage question", |s| s.contains("Stage it in Git"));
+    t.keys(&["y"]);
+    t.wait("staged", |s| s.contains("saved and staged secrets.yaml"));
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+
+    let plain = String::from_utf8(ok(sb.sops(&["decrypt", "secrets.yaml"]))).unwrap();
+    assert!(plain.contains("password: theirs-pw-31"), "{plain}");
+    assert!(plain.contains("api_token: ours-tok-5"), "{plain}");
+    assert_eq!(
+        git(dir, &["ls-files", "-u"]),
+        "",
+        "no unmerged entries left"
+    );
+    let (committed, err) = git_env(&["commit", "-q", "--no-edit"]);
+    assert!(committed, "{err}");
+    let text = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
+    assert!(!text.contains("theirs-pw-31") && !text.contains("ours-pw-17"));
+}

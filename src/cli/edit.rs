@@ -39,6 +39,9 @@ fn launch(req: OpenRequest, flags: &Flags, display: &str) -> CliResult {
     let session = session::open(req).map_err(|e| match e {
         OpenFailure::Read { .. } => Failure::new(code::COULD_NOT_READ_INPUT_FILE, e.to_string()),
         OpenFailure::Open(e) => open_failure(e, display),
+        OpenFailure::Merge(_) => Failure::new(code::GENERIC, format!("{display}: {e}")).hint(
+            "make the keys of every side available, or settle the file with `git checkout --ours`/`--theirs`",
+        ),
     })?;
     match tui::run(session, settings) {
         Ok(Outcome::Quit) => Ok(()),

@@ -85,6 +85,12 @@ pub enum Action {
     },
     /// The `.sops.yaml` rule for the file, or why there is none (not bindable).
     RuleFound(Result<Box<RulePreview>, String>),
+    /// Open the merge conflict screen (a file in the middle of a Git merge).
+    Conflicts,
+    /// On the conflict screen: take this side's value (not bindable: o, t, b there).
+    Take(crate::filemerge::Which),
+    /// The merged file was staged in Git, or why not (not bindable).
+    Staged(Result<(), String>),
 }
 
 /// A key typed into a text field: it may be part of a secret, so `Debug` does not show it.
@@ -149,6 +155,7 @@ pub const BINDABLE: &[Bindable] = &[
         || Action::ApplyRule,
         "keys: take .sops.yaml rule",
     ),
+    ("conflicts", || Action::Conflicts, "Git merge conflicts"),
     ("help", || Action::Help, "this help"),
     ("quit", || Action::Quit, "quit (asks if unsaved)"),
     ("confirm", || Action::Confirm, "editor, prompt: accept"),

@@ -208,6 +208,7 @@ const DEFAULTS: &[(Context, &str, &str)] = &[
     (Context::Normal, "ctrl-s", "save"),
     (Context::Normal, "K", "key_manager"),
     (Context::Normal, "R", "reload"),
+    (Context::Normal, "M", "conflicts"),
     (Context::Normal, "?", "help"),
     (Context::Normal, "q", "quit"),
     (Context::Normal, "ctrl-c", "quit"),
@@ -363,6 +364,7 @@ impl Keymap {
             | Mode::Conflict
             | Mode::MacWarning
             | Mode::Reloaded(_)
+            | Mode::Merge
             | Mode::RulePreview(_) => Context::Question,
             Mode::ChangeType => Context::Question,
         }
@@ -389,6 +391,25 @@ impl Keymap {
             Mode::Edit(_) | Mode::Prompt(_) => Some(Action::Input(Keystroke(key))),
             Mode::Conflict if plain_char('r') => Some(Action::Reload),
             Mode::Conflict if plain_char('o') => Some(Action::Overwrite),
+            Mode::Merge => {
+                use crate::filemerge::Which;
+                match key.code {
+                    KeyCode::Up => return Some(Action::Up),
+                    KeyCode::Down => return Some(Action::Down),
+                    _ => {}
+                }
+                [
+                    ('o', Action::Take(Which::Ours)),
+                    ('t', Action::Take(Which::Theirs)),
+                    ('b', Action::Take(Which::Base)),
+                    ('k', Action::Up),
+                    ('j', Action::Down),
+                    (' ', Action::Reveal),
+                ]
+                .into_iter()
+                .find(|(c, _)| plain_char(*c))
+                .map(|(_, a)| a)
+            }
             Mode::ChangeType => {
                 use crate::edit::value::ValueKind;
                 let kind = [

@@ -161,6 +161,8 @@ impl SaveReview {
 pub enum Confirm {
     Delete(Addr),
     QuitUnsaved,
+    /// A merged file was saved: stage it in Git (`git add`)?
+    Stage,
 }
 
 /// The editor's mode: modals are modes, not objects of their own.
@@ -183,6 +185,8 @@ pub enum Mode {
     MacWarning,
     /// A reload kept some unsaved changes and had to drop others.
     Reloaded(Box<ReloadReport>),
+    /// The places a Git merge left in conflict, each settled by taking a side.
+    Merge,
 }
 
 /// What a reload did with unsaved changes.
@@ -231,6 +235,8 @@ pub struct Model {
     pub key_manager: KeyManager,
     /// What the last save could not keep (the file's owner, its other hard links), to say so.
     pub write_notes: Vec<String>,
+    /// The Git merge this file is in the middle of, when it is.
+    pub merge: Option<Box<crate::tui::merge::MergeState>>,
 }
 
 impl Model {
@@ -292,6 +298,7 @@ impl Model {
             quit: false,
             help: Vec::new(),
             write_notes: Vec::new(),
+            merge: None,
             mac_ignored: false,
         };
         model.rebuild_rows();
@@ -393,7 +400,9 @@ impl Model {
 
     /// Whether unsaved changes exist (values or recipients).
     pub fn dirty(&self) -> bool {
-        self.history.dirty() || !self.key_manager.plan.is_empty()
+        self.history.dirty()
+            || !self.key_manager.plan.is_empty()
+            || self.merge.as_ref().is_some_and(|mg| !mg.saved)
     }
 
     /// Whether the key manager is the screen (under its prompts and questions too).

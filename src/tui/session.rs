@@ -37,6 +37,8 @@ pub enum OpenFailure {
     },
     #[error("{0}")]
     Open(#[from] OpenError),
+    #[error("the file is in the middle of a Git merge that cannot be finished here: {0}")]
+    Merge(String),
 }
 
 /// An open file: the model plus what saving and reloading need.
@@ -75,6 +77,18 @@ pub fn open(req: OpenRequest) -> Result<Session, OpenFailure> {
         source,
     })?;
     let digest = digest(&bytes);
+    // A file Git left in conflict opens as the merge of its index stages.
+    if let Some(merged) = crate::tui::merge::from_git(&req.path, req.format, &req.sources) {
+        let (doc, state) = merged.map_err(OpenFailure::Merge)?;
+        let file = FileInfo {
+            name: req.name.clone(),
+            format: req.format,
+        };
+        let mut model = Model::from_document(doc, file, req.ignore_mac);
+        model.merge = Some(Box::new(state));
+        crate::tui::update::update(&mut model, crate::tui::action::Action::Conflicts);
+        return Ok(session_of(model, req, digest));
+    }
     progress(&format!(
         "sesame: opening {}: unwrapping the data key…",
         req.name
@@ -103,7 +117,11 @@ pub fn open(req: OpenRequest) -> Result<Session, OpenFailure> {
         }
         Err(e) => return Err(e.into()),
     };
-    let mut model = model;
+    Ok(session_of(model, req, digest))
+}
+
+/// The session of an opened model, with the key manager's clock and rotation setting.
+fn session_of(mut model: Model, req: OpenRequest, digest: [u8; 32]) -> Session {
     model.key_manager.now = Some(time::OffsetDateTime::now_utc());
     if let Some(text) = std::env::var_os(ROTATE_AFTER_VAR) {
         match text.to_string_lossy().trim().parse::<i64>() {
@@ -115,7 +133,7 @@ pub fn open(req: OpenRequest) -> Result<Session, OpenFailure> {
             )),
         }
     }
-    Ok(Session {
+    Session {
         model,
         path: req.path,
         format: req.format,
@@ -123,7 +141,7 @@ pub fn open(req: OpenRequest) -> Result<Session, OpenFailure> {
         sources: req.sources,
         config: req.config,
         digest,
-    })
+    }
 }
 
 impl Session {
@@ -167,6 +185,10 @@ impl Session {
                 })
             }
             Effect::FindRule => Some(Action::RuleFound(self.find_rule())),
+            Effect::Stage => Some(Action::Staged(match &self.model.merge {
+                Some(mg) => mg.stage(),
+                None => Ok(()),
+            })),
         }
     }
 

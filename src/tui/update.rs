@@ -4,6 +4,7 @@
 
 mod edit;
 mod key_manager;
+mod merge;
 mod nav;
 mod prompt;
 mod reload;
@@ -32,6 +33,8 @@ pub enum Effect {
     },
     /// Look up the file's `.sops.yaml` creation rule.
     FindRule,
+    /// Stage the merged, saved file in Git.
+    Stage,
 }
 
 /// Applies one action.
@@ -62,6 +65,11 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
             } else {
                 m.error(format!("saved {}; but {}", m.file.name, notes.join("; ")));
             }
+            merge::saved(m);
+            return vec![];
+        }
+        Action::Staged(result) => {
+            merge::staged(m, result);
             return vec![];
         }
         Action::Failed(msg) => {
@@ -117,6 +125,7 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
                             m.quit = true;
                             vec![Effect::Quit]
                         }
+                        Confirm::Stage => vec![Effect::Stage],
                     }
                 }
                 Action::Cancel => close(m),
@@ -150,6 +159,7 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
             _ => vec![],
         },
         Mode::KeyManager => key_manager::in_key_manager(m, action),
+        Mode::Merge => merge::in_merge(m, action),
         Mode::RulePreview(_) => key_manager::in_rule_preview(m, action),
         Mode::Help | Mode::MacWarning | Mode::Reloaded(_) => match action {
             Action::Cancel | Action::Confirm => close(m),
@@ -201,6 +211,7 @@ fn normal(m: &mut Model, action: Action) -> Vec<Effect> {
             return vec![Effect::Reload];
         }
         Action::Help => m.mode = Mode::Help,
+        Action::Conflicts => merge::open_screen(m),
         Action::Paste(_) => {
             m.info("to paste, open the value editor first (Enter), then paste");
         }

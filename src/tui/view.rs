@@ -4,6 +4,7 @@
 mod detail;
 mod editor;
 mod key_manager;
+mod merge;
 mod overlay;
 mod tree;
 
@@ -48,6 +49,7 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame) {
         Mode::Conflict => overlay::conflict(m, theme, f, body),
         Mode::MacWarning => overlay::mac_warning(m, theme, f, body),
         Mode::Reloaded(report) => overlay::reloaded(m, report, theme, f, body),
+        Mode::Merge => merge::draw(m, theme, f, body),
     }
 }
 

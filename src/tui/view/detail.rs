@@ -89,6 +89,13 @@ pub fn draw(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
     lines.push(field("Modified", md.lastmodified.clone(), theme.text));
     let (state, style) = match (&m.read_only, m.dirty()) {
         (Some(why), _) => (format!("read-only: {why}"), theme.warning),
+        (None, true) if m.merge.as_ref().is_some_and(|mg| !mg.saved) => (
+            match m.merge.as_ref().map_or(0, |mg| mg.unresolved()) {
+                0 => "Git merge, not saved yet".to_string(),
+                n => format!("Git merge, not saved; {n} conflict(s) unsettled (M)"),
+            },
+            theme.changed,
+        ),
         (None, true) => (
             format!("{} unsaved change(s)", m.history.since_save().0.len()),
             theme.changed,

@@ -51,20 +51,26 @@ fn keys_hint(theme: &Theme, s: &str) -> Line<'static> {
 }
 
 pub fn help(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
-    // Two columns, so every binding fits a common terminal height.
-    let entry = |(keys, what): &(String, &'static str)| {
+    // Two columns, so every binding fits a common terminal height; the left column is as wide
+    // as its longest line, so the right one stays aligned.
+    let half = m.help.len().div_ceil(2);
+    let width = m.help[..half]
+        .iter()
+        .map(|(_, what)| what.chars().count())
+        .max()
+        .unwrap_or(0);
+    let entry = |(keys, what): &(String, &'static str), pad: usize| {
         vec![
             Span::styled(format!("{keys:<17}"), theme.key),
-            Span::styled(format!("{what:<28}"), theme.text),
+            Span::styled(format!("{what:<pad$}"), theme.text),
         ]
     };
-    let half = m.help.len().div_ceil(2);
     let mut lines = Vec::new();
     for i in 0..half {
-        let mut spans = entry(&m.help[i]);
+        let mut spans = entry(&m.help[i], width);
         if let Some(right) = m.help.get(half + i) {
             spans.push(Span::raw("  "));
-            spans.extend(entry(right));
+            spans.extend(entry(right, 0));
         }
         lines.push(Line::from(spans));
     }
@@ -95,11 +101,24 @@ pub fn confirm(m: &Model, c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect)
             };
             ("Delete", format!("Delete {}{holds} ?", m.path_text(addr)))
         }
+        Confirm::QuitUnsaved if m.merge.as_ref().is_some_and(|mg| !mg.saved) => (
+            "Quit",
+            "Quit without saving the merge? The file stays as Git left it.".to_string(),
+        ),
         Confirm::QuitUnsaved => (
             "Quit",
             format!(
                 "Quit without saving {} change(s)?",
                 m.history.since_save().0.len() + m.key_manager.plan.labels().len()
+            ),
+        ),
+        Confirm::Stage => (
+            "Stage",
+            format!(
+                "Saved the merge of {}. Stage it in Git (git add) so the merge can be committed?",
+                m.merge
+                    .as_ref()
+                    .map_or("the file", |mg| mg.git_path.as_str())
             ),
         ),
     };
