@@ -2,6 +2,7 @@
 //! people's names for recipients, and the text view Git's textconv prints.
 
 pub mod diff;
+pub mod history;
 pub mod leaves;
 pub mod names;
 pub mod view;

@@ -4,6 +4,8 @@
 //! `watch` touch the outside world; everything else can be driven from a test.
 
 pub mod action;
+pub mod against;
+pub mod blame;
 pub mod busy;
 pub mod demo;
 pub mod event;

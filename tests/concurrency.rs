@@ -56,6 +56,7 @@ fn an_editor_save_racing_a_set_loop_keeps_or_asks_about_every_write() {
         sources: tui_support::demo_sources(),
         ignore_mac: false,
         config: None,
+        against: None,
     })
     .unwrap();
     update(&mut s.model, Action::Resize(100, 30));

@@ -40,6 +40,7 @@ fn open(sb: &Sandbox, identities: &[&str]) -> Session {
         sources: sources(identities),
         ignore_mac: false,
         config,
+        against: None,
     })
     .unwrap();
     drive(&mut s, "");

@@ -27,6 +27,7 @@ fn open(sb: &Sandbox, sources: KeySources) -> Session {
         sources,
         ignore_mac: false,
         config: None,
+        against: None,
     })
     .unwrap();
     update(&mut s.model, Action::Resize(100, 30));
@@ -234,8 +235,141 @@ fn a_broken_file_is_an_open_error_naming_it() {
         sources: tui_support::demo_sources(),
         ignore_mac: false,
         config: None,
+        against: None,
     })
     .err()
     .expect("a broken file does not open");
     assert!(matches!(err, session::OpenFailure::Open(_)), "{err}");
+}
+
+/// `--against REV`: the values changed since a Git revision are marked (a changed one, an
+/// added one), removed ones and new recipients are listed, all without showing a value.
+#[test]
+fn against_a_revision_marks_what_changed_since() {
+    let sb = Sandbox::new().env("SOPS_AGE_KEY", demo::KEY);
+    let path = sb.write("demo.sops.yaml", demo::FILE);
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(sb.dir.path())
+            .output()
+            .unwrap()
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "demo.sops.yaml"]);
+    git(&["commit", "-q", "-m", "demo"]);
+    common::ok(sb.sesame(&[
+        "set",
+        "demo.sops.yaml",
+        r#"["database"]["host"]"#,
+        r#""db.internal""#,
+    ]));
+    common::ok(sb.sesame(&[
+        "set",
+        "demo.sops.yaml",
+        r#"["database"]["extra"]"#,
+        r#""new""#,
+    ]));
+    common::ok(sb.sesame(&["unset", "demo.sops.yaml", r#"["app"]["debug"]"#]));
+    let s = session::open(OpenRequest {
+        path,
+        name: demo::NAME.into(),
+        format: Format::Yaml,
+        emit: EmitOptions::default(),
+        sources: tui_support::demo_sources(),
+        ignore_mac: false,
+        config: None,
+        against: Some("HEAD".into()),
+    })
+    .unwrap();
+    let a = s.model.against.as_ref().expect("compared with HEAD");
+    let mark = |p: &str| {
+        a.mark(0, &sesame::path::TreePath::parse(p).unwrap())
+            .cloned()
+    };
+    use sesame::review::diff::ChangeKind;
+    assert_eq!(mark(r#"["database"]["host"]"#), Some(ChangeKind::Changed));
+    assert_eq!(mark(r#"["database"]["extra"]"#), Some(ChangeKind::Added));
+    assert_eq!(mark(r#"["database"]["user"]"#), None);
+    assert_eq!(a.removed, vec!["app.debug".to_string()]);
+    assert!(a.keys.is_empty(), "{:?}", a.keys);
+}
+
+/// `H` on a value lists the commits that changed it (author, message), read without a key;
+/// Space shows the value as it was at the selected commit, decrypted in memory.
+#[test]
+fn the_history_of_a_value_lists_its_commits_and_shows_an_old_value() {
+    let sb = Sandbox::new().env("SOPS_AGE_KEY", demo::KEY);
+    let path = sb.write("demo.sops.yaml", demo::FILE);
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(["-c", "user.name=alice", "-c", "user.email=a@example.com"])
+            .args(args)
+            .current_dir(sb.dir.path())
+            .output()
+            .unwrap()
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "demo.sops.yaml"]);
+    git(&["commit", "-q", "-m", "first"]);
+    for (value, message) in [
+        ("h1.internal", "move the db"),
+        ("h2.internal", "move it again"),
+    ] {
+        common::ok(sb.sesame(&[
+            "set",
+            "demo.sops.yaml",
+            r#"["database"]["host"]"#,
+            &format!("\"{value}\""),
+        ]));
+        git(&["commit", "-q", "-am", message]);
+    }
+    // A change elsewhere is not in the host's history.
+    common::ok(sb.sesame(&[
+        "set",
+        "demo.sops.yaml",
+        r#"["database"]["user"]"#,
+        r#""bob""#,
+    ]));
+    git(&["commit", "-q", "-am", "rename the user"]);
+    let mut s = session::open(OpenRequest {
+        path,
+        name: demo::NAME.into(),
+        format: Format::Yaml,
+        emit: EmitOptions::default(),
+        sources: tui_support::demo_sources(),
+        ignore_mac: false,
+        config: None,
+        against: None,
+    })
+    .unwrap();
+    goto(&mut s.model, "host");
+    let effects = update(&mut s.model, Action::History);
+    let action = s.perform(effects.into_iter().next().unwrap()).unwrap();
+    update(&mut s.model, action);
+    let sesame::tui::model::Mode::Blame(b) = &s.model.mode else {
+        panic!("the history screen");
+    };
+    let subjects: Vec<&str> = b.events.iter().map(|e| e.commit.subject.as_str()).collect();
+    assert_eq!(subjects, ["move it again", "move the db", "first"]);
+    assert!(b.events.iter().all(|e| e.commit.author == "alice"));
+    let screen = tui_support::screen(&s.model);
+    assert!(screen.contains("History of"), "{screen}");
+    assert!(
+        !screen.contains("h1.internal"),
+        "masked until asked: {screen}"
+    );
+    press(&mut s.model, "j");
+    let effects = press(&mut s.model, " ");
+    let action = s.perform(effects.into_iter().next().unwrap()).unwrap();
+    update(&mut s.model, action);
+    let screen = tui_support::screen(&s.model);
+    assert!(screen.contains("\"h1.internal\""), "{screen}");
 }

@@ -354,6 +354,9 @@ pub struct Flags {
     /// Use this file name for format detection and creation rules (e.g. for stdin).
     #[arg(long, global = true, value_name = "NAME")]
     pub filename_override: Option<String>,
+    /// Editor: mark what changed since this Git revision (a commit, branch or tag).
+    #[arg(long, global = true, value_name = "REV")]
+    pub against: Option<String>,
     /// Decrypt even if the MAC does not match (the file may have been tampered with).
     #[arg(long, global = true, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_parser = go_bool)]
     pub ignore_mac: Option<bool>,

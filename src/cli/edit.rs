@@ -78,6 +78,7 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
         sources,
         ignore_mac: on(flags.ignore_mac),
         config,
+        against: flags.against.clone(),
     };
     launch(req, flags, &input.display())
 }
@@ -96,6 +97,7 @@ pub fn run_demo(flags: &Flags) -> CliResult {
         sources: demo.sources(),
         ignore_mac: on(flags.ignore_mac),
         config: None,
+        against: None,
     };
     let display = demo.path.display().to_string();
     launch(req, flags, &display)?;

@@ -91,6 +91,12 @@ pub enum Action {
     Take(crate::filemerge::Which),
     /// The merged file was staged in Git, or why not (not bindable).
     Staged(Result<(), String>),
+    /// Show the selected value's history in Git.
+    History,
+    /// A value's history, or why there is none (not bindable).
+    HistoryLoaded(Result<Box<crate::tui::blame::Blame>, String>),
+    /// The value at a commit of the history screen, or why it cannot be shown (not bindable).
+    HistoryValue(usize, Result<Option<crate::tree::Node>, String>),
 }
 
 /// A key typed into a text field: it may be part of a secret, so `Debug` does not show it.
@@ -155,6 +161,7 @@ pub const BINDABLE: &[Bindable] = &[
         || Action::ApplyRule,
         "keys: take .sops.yaml rule",
     ),
+    ("history", || Action::History, "the value's Git history"),
     ("conflicts", || Action::Conflicts, "Git merge conflicts"),
     ("help", || Action::Help, "this help"),
     ("quit", || Action::Quit, "quit (asks if unsaved)"),

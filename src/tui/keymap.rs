@@ -209,6 +209,7 @@ const DEFAULTS: &[(Context, &str, &str)] = &[
     (Context::Normal, "K", "key_manager"),
     (Context::Normal, "R", "reload"),
     (Context::Normal, "M", "conflicts"),
+    (Context::Normal, "H", "history"),
     (Context::Normal, "?", "help"),
     (Context::Normal, "q", "quit"),
     (Context::Normal, "ctrl-c", "quit"),
@@ -365,6 +366,7 @@ impl Keymap {
             | Mode::MacWarning
             | Mode::Reloaded(_)
             | Mode::Merge
+            | Mode::Blame(_)
             | Mode::RulePreview(_) => Context::Question,
             Mode::ChangeType => Context::Question,
         }
@@ -391,6 +393,14 @@ impl Keymap {
             Mode::Edit(_) | Mode::Prompt(_) => Some(Action::Input(Keystroke(key))),
             Mode::Conflict if plain_char('r') => Some(Action::Reload),
             Mode::Conflict if plain_char('o') => Some(Action::Overwrite),
+            Mode::Blame(_) => match key.code {
+                KeyCode::Up => Some(Action::Up),
+                KeyCode::Down => Some(Action::Down),
+                _ if plain_char('k') => Some(Action::Up),
+                _ if plain_char('j') => Some(Action::Down),
+                _ if plain_char(' ') => Some(Action::Reveal),
+                _ => None,
+            },
             Mode::Merge => {
                 use crate::filemerge::Which;
                 match key.code {

@@ -187,6 +187,8 @@ pub enum Mode {
     Reloaded(Box<ReloadReport>),
     /// The places a Git merge left in conflict, each settled by taking a side.
     Merge,
+    /// The selected value's history in Git.
+    Blame(Box<crate::tui::blame::Blame>),
 }
 
 /// What a reload did with unsaved changes.
@@ -237,6 +239,8 @@ pub struct Model {
     pub write_notes: Vec<String>,
     /// The Git merge this file is in the middle of, when it is.
     pub merge: Option<Box<crate::tui::merge::MergeState>>,
+    /// What changed since a Git revision (`--against`).
+    pub against: Option<Box<crate::tui::against::Against>>,
 }
 
 impl Model {
@@ -299,6 +303,7 @@ impl Model {
             help: Vec::new(),
             write_notes: Vec::new(),
             merge: None,
+            against: None,
             mac_ignored: false,
         };
         model.rebuild_rows();

@@ -25,6 +25,8 @@ pub struct OpenRequest {
     pub ignore_mac: bool,
     /// The `.sops.yaml` in effect, for the key manager's "apply the creation rule".
     pub config: Option<Config>,
+    /// A Git revision to mark changes against (`--against`).
+    pub against: Option<String>,
 }
 
 /// Why the editor could not open a file.
@@ -123,6 +125,21 @@ pub fn open(req: OpenRequest) -> Result<Session, OpenFailure> {
 /// The session of an opened model, with the key manager's clock and rotation setting.
 fn session_of(mut model: Model, req: OpenRequest, digest: [u8; 32]) -> Session {
     model.key_manager.now = Some(time::OffsetDateTime::now_utc());
+    if let Some(rev) = &req.against {
+        let names = req
+            .config
+            .as_ref()
+            .and_then(|c| std::fs::read_to_string(&c.path).ok())
+            .map(|text| crate::review::names::Names::from_config(&text))
+            .unwrap_or_default();
+        match crate::tui::against::compute(&req.path, req.format, rev, &req.sources, &names) {
+            Ok(a) => {
+                model.info(format!("since {rev}: {}", a.summary));
+                model.against = Some(Box::new(a));
+            }
+            Err(e) => model.error(e),
+        }
+    }
     if let Some(text) = std::env::var_os(ROTATE_AFTER_VAR) {
         match text.to_string_lossy().trim().parse::<i64>() {
             Ok(days) if days > 0 => model.key_manager.rotate_after_days = days,
@@ -185,6 +202,21 @@ impl Session {
                 })
             }
             Effect::FindRule => Some(Action::RuleFound(self.find_rule())),
+            Effect::LoadHistory { doc, path, place } => Some(Action::HistoryLoaded(
+                crate::tui::blame::load(&self.path, self.format, doc, path, place).map(Box::new),
+            )),
+            Effect::RevealOld(i) => {
+                let crate::tui::model::Mode::Blame(b) = &self.model.mode else {
+                    return Some(Action::HistoryValue(
+                        i,
+                        Err("the history was closed".into()),
+                    ));
+                };
+                Some(Action::HistoryValue(
+                    i,
+                    b.value_at(i, self.format, &self.sources),
+                ))
+            }
             Effect::Stage => Some(Action::Staged(match &self.model.merge {
                 Some(mg) => mg.stage(),
                 None => Ok(()),

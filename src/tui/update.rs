@@ -2,6 +2,7 @@
 //! terminal, no files). Saving, reloading and quitting are effects the loop runs; their
 //! results come back as actions.
 
+mod blame;
 mod edit;
 mod key_manager;
 mod merge;
@@ -35,6 +36,14 @@ pub enum Effect {
     FindRule,
     /// Stage the merged, saved file in Git.
     Stage,
+    /// Read the history of the value at `path` of document `doc`.
+    LoadHistory {
+        doc: usize,
+        path: crate::path::TreePath,
+        place: String,
+    },
+    /// Decrypt the value at a commit of the history screen.
+    RevealOld(usize),
 }
 
 /// Applies one action.
@@ -70,6 +79,14 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
         }
         Action::Staged(result) => {
             merge::staged(m, result);
+            return vec![];
+        }
+        Action::HistoryLoaded(result) => {
+            blame::loaded(m, result);
+            return vec![];
+        }
+        Action::HistoryValue(i, value) => {
+            blame::value(m, i, value);
             return vec![];
         }
         Action::Failed(msg) => {
@@ -160,6 +177,7 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
         },
         Mode::KeyManager => key_manager::in_key_manager(m, action),
         Mode::Merge => merge::in_merge(m, action),
+        Mode::Blame(_) => blame::in_blame(m, action),
         Mode::RulePreview(_) => key_manager::in_rule_preview(m, action),
         Mode::Help | Mode::MacWarning | Mode::Reloaded(_) => match action {
             Action::Cancel | Action::Confirm => close(m),
@@ -212,6 +230,7 @@ fn normal(m: &mut Model, action: Action) -> Vec<Effect> {
         }
         Action::Help => m.mode = Mode::Help,
         Action::Conflicts => merge::open_screen(m),
+        Action::History => return blame::open(m),
         Action::Paste(_) => {
             m.info("to paste, open the value editor first (Enter), then paste");
         }

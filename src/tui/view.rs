@@ -1,6 +1,7 @@
 //! `view(&Model, &Theme, &mut Frame)`: draws the editor from the model and nothing else.
 //! Title bar, tree pane, detail pane and status line, with the current mode's overlay on top.
 
+mod blame;
 mod detail;
 mod editor;
 mod key_manager;
@@ -50,6 +51,7 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame) {
         Mode::MacWarning => overlay::mac_warning(m, theme, f, body),
         Mode::Reloaded(report) => overlay::reloaded(m, report, theme, f, body),
         Mode::Merge => merge::draw(m, theme, f, body),
+        Mode::Blame(b) => blame::draw(b, theme, f, body),
     }
 }
 

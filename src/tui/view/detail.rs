@@ -73,6 +73,26 @@ pub fn draw(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
                 if changed { "yes, not saved yet" } else { "no" }.into(),
                 if changed { theme.changed } else { theme.text },
             ));
+            if let Some(a) = &m.against {
+                let kind = m
+                    .docs()
+                    .get(addr.doc)
+                    .and_then(|d| crate::edit::ops::tree_path(d, &addr.items))
+                    .and_then(|p| a.mark(addr.doc, &p));
+                lines.push(field(
+                    "Since",
+                    format!(
+                        "{}: {}",
+                        a.rev,
+                        kind.map_or("unchanged".into(), crate::tui::against::words)
+                    ),
+                    if kind.is_some() {
+                        theme.changed
+                    } else {
+                        theme.text
+                    },
+                ));
+            }
             lines.push(Line::default());
             lines.extend(value_lines(m, &addr, row.encrypted, item.as_ref(), theme));
         }
@@ -105,6 +125,20 @@ pub fn draw(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
     lines.push(field("State", state, style));
     if m.disk_changed {
         lines.push(field("Disk", "changed since opened".into(), theme.warning));
+    }
+    if let Some(a) = &m.against {
+        lines.push(Line::default());
+        lines.push(field(
+            "Against",
+            format!("{}: {}", a.rev, a.summary),
+            theme.text,
+        ));
+        for r in &a.removed {
+            lines.push(field("Removed", r.clone(), theme.changed));
+        }
+        for k in &a.keys {
+            lines.push(field("Keys", k.clone(), theme.changed));
+        }
     }
     f.render_widget(
         Paragraph::new(lines)

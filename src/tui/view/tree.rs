@@ -77,8 +77,19 @@ fn row_line(m: &Model, theme: &Theme, i: usize, row: &Row, width: usize) -> Line
     } else {
         Span::styled(PLAIN, theme.plain)
     };
+    let since = m.against.as_ref().and_then(|a| {
+        let path = crate::edit::ops::tree_path(m.docs().get(addr.doc)?, &addr.items)?;
+        a.mark(addr.doc, &path)
+    });
     let changed = if m.history.touched(&addr) {
         Span::styled(CHANGED, theme.changed)
+    } else if let Some(kind) = since {
+        let style = if *kind == crate::review::diff::ChangeKind::Exposed {
+            theme.error
+        } else {
+            theme.changed
+        };
+        Span::styled(crate::tui::against::glyph(kind), style)
     } else {
         Span::raw(" ")
     };
