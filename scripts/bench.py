@@ -100,6 +100,7 @@ def main():
             print(f"{n:>8} {t_sops:>9.3f} {t_ses:>9.3f} {t_sops / t_ses:>7.1f}x {m_sops:>9.1f} {m_ses:>10.1f} {m_ses / m_sops:>9.2f}")
     editor()
     crafted()
+    git_review()
 
 
 def crafted():
@@ -141,6 +142,70 @@ def editor():
         f"p99 {r['key_p99_ms']:.2f} ms, max {r['key_max_ms']:.2f} ms; "
         f"reload keeping an unsaved edit {r['reload_merge_ms']:.0f} ms"
     )
+
+
+def git_review():
+    """Review in Git: `git log -p` over 100 commits of a 1,000-leaf file with sesame's textconv
+    (no key) against the sops docs' recipe (`textconv = sops decrypt`, with the key); and
+    `sesame diff` of two 100,000-leaf revisions against `diff` of two `sops decrypt` outputs."""
+    identity = "AGE-SECRET-KEY-1G0Q5K9TV4REQ3ZSQRMTMG8NSWQGYT0T7TZ33RAZEE0GZYVZN0APSU24RK7"
+    recipient = "age1lzd99uklcjnc0e7d860axevet2cz99ce9pq6tzuzd05l5nr28ams36nvun"
+    with tempfile.TemporaryDirectory() as tmp:
+        keyfile = os.path.join(tmp, "keys.txt")
+        with open(keyfile, "w") as f:
+            f.write(identity + "\n")
+        repo = os.path.join(tmp, "repo")
+        os.makedirs(repo)
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": tmp,
+            "SOPS_AGE_KEY_FILE": keyfile,
+            "SOPS_DISABLE_VERSION_CHECK": "1",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com",
+            "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.com",
+        }
+        keyless = {k: v for k, v in env.items() if k != "SOPS_AGE_KEY_FILE"}
+
+        def run(*cmd, e=env):
+            subprocess.run(cmd, cwd=repo, env=e, check=True, stdout=subprocess.DEVNULL)
+
+        run("git", "init", "-q", "-b", "main")
+        plain = os.path.join(tmp, "plain.yaml")
+        generate(1000, plain)
+        with open(os.path.join(repo, "secrets.yaml"), "wb") as out:
+            subprocess.run([SOPS, "encrypt", "--age", recipient, plain], env=env, stdout=out, check=True, cwd=tmp)
+        run(SESAME, "git", "setup")
+        run("git", "add", "-A")
+        run("git", "commit", "-q", "-m", "c0")
+        for c in range(1, 100):
+            run(SESAME, "set", "secrets.yaml", f'["service_{c}"]["secret_0"]', f'"changed-{c}"')
+            run("git", "commit", "-q", "-am", f"c{c}")
+        t_ses = best_time(["git", "-C", repo, "log", "-p", "--", "secrets.yaml"], keyless, 3)
+        sops_conf = ["-c", f"diff.sesame.textconv={SOPS} decrypt"]
+        t_sops = best_time(["git", "-C", repo, *sops_conf, "log", "-p", "--", "secrets.yaml"], env, 3)
+        print(
+            f"\ngit log -p, 100 commits of a 1,000-leaf file: sops textconv (with key) {t_sops:.2f} s, "
+            f"sesame textconv (no key) {t_ses:.2f} s: {t_sops / t_ses:.1f}x"
+        )
+
+        big_a = os.path.join(tmp, "big-a.yaml")
+        big_b = os.path.join(tmp, "big-b.yaml")
+        generate(100000, plain)
+        with open(big_a, "wb") as out:
+            subprocess.run([SOPS, "encrypt", "--age", recipient, plain], env=env, stdout=out, check=True, cwd=tmp)
+        with open(big_b, "wb") as out, open(big_a, "rb") as src:
+            out.write(src.read())
+        subprocess.run([SESAME, "set", big_b, '["service_42"]["secret_0"]', '"changed"'], env=env, check=True)
+        t_keyless = best_time([SESAME, "diff", "--no-decrypt", big_a, big_b], keyless, 3)
+        t_keyed = best_time([SESAME, "diff", big_a, big_b], env, 3)
+        script = f"diff <({SOPS} decrypt {big_a}) <({SOPS} decrypt {big_b}) > /dev/null; test $? -le 1"
+        t_sops = best_time(["bash", "-c", script], env, 3)
+        print(
+            f"diff of two 100,000-leaf revisions: diff of two sops decrypts {t_sops:.2f} s; "
+            f"sesame diff {t_keyed:.2f} s with the key ({t_sops / t_keyed:.1f}x), "
+            f"{t_keyless:.2f} s without ({t_sops / t_keyless:.1f}x)"
+        )
 
 
 if __name__ == "__main__":

@@ -384,16 +384,17 @@ pub fn keyless_verdict(
     docs: usize,
 ) -> KeylessVerdict {
     use crate::review::leaves::Leaf;
-    let index = |leaves: &[Leaf]| -> HashMap<_, String> {
+    fn index(leaves: &[Leaf]) -> HashMap<(usize, &TreePath, Option<usize>), &str> {
         leaves
             .iter()
-            .map(|l| (l.key(), l.fingerprint.clone()))
+            .map(|l| (l.key(), l.fingerprint.as_str()))
             .collect()
-    };
+    }
     let (b, o, t) = (index(base), index(ours), index(theirs));
+    let mut seen = std::collections::HashSet::new();
     let mut places: Vec<(&Leaf, _)> = Vec::new();
     for l in base.iter().chain(ours).chain(theirs) {
-        if !places.iter().any(|(p, _)| p.key() == l.key()) {
+        if seen.insert(l.key()) {
             places.push((l, l.key()));
         }
     }

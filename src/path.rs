@@ -5,14 +5,14 @@ use crate::tree::{ListItem, Map, MapItem, Node};
 use std::fmt;
 
 /// One step of a path: a map key or a list index (counting values, not comments).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Step {
     Key(String),
     Index(usize),
 }
 
 /// A path from the document root.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct TreePath(pub Vec<Step>);
 
 /// A path that does not parse.

@@ -269,6 +269,35 @@ fn one_value_set_is_one_change_and_a_rotation_replaces_the_data_key() {
     let keyed = stdout(r.sesame(&["diff", before.to_str().unwrap(), "secrets.yaml"], true));
     assert!(keyed.contains("data key replaced (verified)"), "{keyed}");
     assert!(keyed.contains("1 changed, 2 unchanged"), "{keyed}");
+    // Values only on request, and only with the key.
+    let no_key = r.sesame(
+        &[
+            "diff",
+            "--show-values",
+            before.to_str().unwrap(),
+            "secrets.yaml",
+        ],
+        false,
+    );
+    assert_eq!(no_key.status.code(), Some(128));
+    let shown = r
+        .command(
+            Path::new(env!("CARGO_BIN_EXE_sesame")),
+            &[
+                "diff",
+                "--show-values",
+                before.to_str().unwrap(),
+                "secrets.yaml",
+            ],
+            true,
+        )
+        .output()
+        .unwrap();
+    let shown = String::from_utf8(ok(shown)).unwrap();
+    assert!(
+        shown.contains(r#""s3cret-token-base" → "theirs-token-7""#),
+        "{shown}"
+    );
     let md = stdout(r.sesame(
         &[
             "diff",

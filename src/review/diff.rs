@@ -265,12 +265,14 @@ fn find_renames(changes: &mut Vec<LeafChange>, old: &[Leaf], new: &[Leaf]) {
 }
 
 fn verdict(old: &[Leaf], new: &[Leaf], same_key: Option<bool>) -> DataKeyVerdict {
-    let enc = |l: &Leaf| match &l.stored {
-        Stored::Encrypted { enc, .. } => Some(enc.clone()),
-        Stored::Plain { .. } => None,
-    };
-    let old_enc: HashSet<Box<str>> = old.iter().filter_map(enc).collect();
-    let new_enc: Vec<Box<str>> = new.iter().filter_map(enc).collect();
+    fn enc(l: &Leaf) -> Option<&str> {
+        match &l.stored {
+            Stored::Encrypted { enc, .. } => Some(enc),
+            Stored::Plain { .. } => None,
+        }
+    }
+    let old_enc: HashSet<&str> = old.iter().filter_map(enc).collect();
+    let new_enc: Vec<&str> = new.iter().filter_map(enc).collect();
     let shared = new_enc.iter().filter(|e| old_enc.contains(*e)).count();
     match same_key {
         Some(true) => DataKeyVerdict::Same {

@@ -71,8 +71,8 @@ impl Leaf {
     }
 
     /// The identity of the place: document, path and comment position.
-    pub fn key(&self) -> (usize, String, Option<usize>) {
-        (self.doc, self.path.to_string(), self.comment)
+    pub fn key(&self) -> (usize, &TreePath, Option<usize>) {
+        (self.doc, &self.path, self.comment)
     }
 }
 
