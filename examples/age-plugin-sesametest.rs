@@ -4,7 +4,8 @@
 //! an ephemeral X25519 agreement, HKDF-SHA256 and ChaCha20-Poly1305 (age-core's primitives).
 //!
 //! When `SESAMETEST_PIN` is set, unwrapping first asks for a PIN through the client's callbacks
-//! and fails on a wrong one; every unwrap sends a message too. `--generate` prints a new
+//! and fails on a wrong one; every unwrap sends a message too, and is logged to the file
+//! `SESAMETEST_LOG` names, when set. `--generate` prints a new
 //! identity with its recipient.
 
 use age_core::format::{FILE_KEY_BYTES, FileKey, Stanza};
@@ -137,6 +138,15 @@ impl IdentityPluginV1 for Unwrapper {
         mut callbacks: impl Callbacks<identity::Error>,
     ) -> io::Result<HashMap<usize, Result<FileKey, Vec<identity::Error>>>> {
         let mut found = HashMap::new();
+        // Tests count the unwraps asked of the plugin: one line per call.
+        if let Ok(log) = std::env::var("SESAMETEST_LOG") {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)?;
+            writeln!(f, "unwrap")?;
+        }
         if let Ok(pin) = std::env::var("SESAMETEST_PIN") {
             let given = callbacks.request_secret("PIN of the sesametest key")?;
             if given.is_err()

@@ -161,3 +161,36 @@ fn a_missing_plugin_and_a_refused_pin() {
     );
     fails(no_tty.sops(&["decrypt", "s.yaml"]), 128);
 }
+
+/// A data key shared by several revisions is unwrapped once per run: `sesame diff` of two
+/// revisions and `sesame merge` of three ask the plugin once each, not once per revision.
+#[test]
+fn revisions_sharing_a_data_key_unwrap_it_once() {
+    let (identity, recipient) = plugin_key();
+    let sb = with_plugin().env("SOPS_AGE_KEY", identity);
+    sb.write("plain.yaml", "a: 1\nb: 2\n");
+    let base = ok(sb.sops(&["encrypt", "--age", &recipient, "plain.yaml"]));
+    for name in ["base.yaml", "ours.yaml", "theirs.yaml"] {
+        sb.write(name, &base);
+    }
+    ok(sb.sops(&["set", "ours.yaml", r#"["a"]"#, "10"]));
+    ok(sb.sops(&["set", "theirs.yaml", r#"["b"]"#, "20"]));
+    let log = sb.path("unwraps.log");
+    let sb = sb.env("SESAMETEST_LOG", log.display().to_string());
+    let count = || {
+        let n = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        let _ = std::fs::remove_file(&log);
+        n
+    };
+    let diff = decrypted(sb.sesame(&["diff", "base.yaml", "ours.yaml"]));
+    assert!(diff.contains("both MACs verified"), "{diff}");
+    assert_eq!(count(), 1, "two revisions, one data key, one unwrap");
+    let merged = ok(sb.sesame(&["merge", "base.yaml", "ours.yaml", "theirs.yaml"]));
+    assert_eq!(count(), 1, "three revisions, one data key, one unwrap");
+    sb.write("merged.yaml", merged);
+    let plain = decrypted(sb.sops(&["decrypt", "merged.yaml"]));
+    assert_eq!(plain, "a: 10\nb: 20\n");
+}

@@ -836,8 +836,9 @@ fn an_age_plugin_asks_for_its_pin_on_the_terminal_and_in_the_editor() {
     t.type_text("4711");
     t.keys(&["Enter"]);
     t.wait("the editor", |s| s.contains("sesame │ secrets.yaml"));
-    // The file changes on disk (sops writes it anew); reloading asks the plugin again.
-    let out = ok(sb.sops(&["set", "secrets.yaml", r#"["api_token"]"#, r#""tok-456""#]));
+    // The file changes on disk under a new data key (sops rotates it); reloading asks the
+    // plugin again (a data key already unwrapped in this run would not need it).
+    let out = ok(sb.sops(&["rotate", "-i", "secrets.yaml"]));
     drop(out);
     t.wait("the change noticed", |s| s.contains("changed on disk"));
     t.keys(&["R"]);
