@@ -467,14 +467,7 @@ impl Document {
                         .and_then(Node::as_map)
                 };
                 let container = container.ok_or_else(|| place(doc, &parent))?;
-                let pos = after
-                    .and_then(|a| {
-                        container
-                            .items
-                            .iter()
-                            .position(|i| matches!(i, crate::tree::MapItem::Entry(e) if e.key == a))
-                    })
-                    .map_or(container.items.len(), |p| p + 1);
+                let pos = crate::edit::merge::position_after(container, after.as_deref());
                 let at = ops::Addr::new(doc, parent_items).child(pos);
                 self.apply(Op::Insert {
                     at,

@@ -233,6 +233,25 @@ pub fn now_seconds() -> String {
     time_seconds(&now.replace_nanosecond(0).unwrap_or(now))
 }
 
+/// `text` as a JSON string literal (RFC 8259 escapes only).
+pub fn json_quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Go `strconv.Quote` (`%q`): a double-quoted Go string literal.
 pub fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);

@@ -119,12 +119,39 @@ impl Repo {
         String::from_utf8(ok(out)).unwrap()
     }
 
+    /// `sops set` on secrets.yaml.
+    fn set(&self, path: &str, json: &str) {
+        self.sops_ok(&["set", "secrets.yaml", path, json]);
+    }
+
+    /// `git merge` of `branch`, which must succeed; its stderr.
+    #[track_caller]
+    fn merge_ok(&self, branch: &str) -> String {
+        let out = self.git_output(&["merge", "--no-edit", branch], true);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            out.status.success(),
+            "{err}{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        err
+    }
+
     fn decrypt(&self, file: &str) -> String {
         self.sops_ok(&["decrypt", file])
     }
 
     fn setup_drivers(&self) {
         ok(self.sesame(&["git", "setup"], false));
+    }
+
+    /// A repository whose drivers are set up and committed.
+    fn with_drivers() -> Repo {
+        let r = Repo::new();
+        r.setup_drivers();
+        r.git(&["add", "-A"]);
+        r.git(&["commit", "-q", "-m", "drivers"]);
+        r
     }
 
     fn text(&self, rel: &str) -> String {
@@ -173,10 +200,7 @@ fn stdout(out: Output) -> String {
 /// the password now stored in plain text; `sesame diff --check` fails.
 #[test]
 fn a_new_recipient_and_a_leak_show_in_git_without_a_key() {
-    let r = Repo::new();
-    r.setup_drivers();
-    r.git(&["add", "-A"]);
-    r.git(&["commit", "-q", "-m", "drivers"]);
+    let r = Repo::with_drivers();
     let (_, bob) = new_age_key();
     r.set_rule(&[&r.recipient.clone(), &bob], "^(password|token)$");
     r.sops_ok(&["updatekeys", "-y", "secrets.yaml"]);
@@ -237,12 +261,7 @@ fn a_new_recipient_and_a_leak_show_in_git_without_a_key() {
 fn one_value_set_is_one_change_and_a_rotation_replaces_the_data_key() {
     let r = Repo::new();
     let before = r.sb.write("before.yaml", r.text("secrets.yaml"));
-    r.sops_ok(&[
-        "set",
-        "secrets.yaml",
-        r#"["api"]["token"]"#,
-        r#""theirs-token-7""#,
-    ]);
+    r.set(r#"["api"]["token"]"#, r#""theirs-token-7""#);
     let out = stdout(r.sesame(
         &[
             "diff",
@@ -336,35 +355,16 @@ fn git_log_p_without_a_key_exits_zero() {
 /// `lastmodified` and `mac`. The same through a rebase.
 #[test]
 fn different_values_on_two_branches_merge_and_rebase_cleanly() {
-    let r = Repo::new();
-    r.setup_drivers();
-    r.git(&["add", "-A"]);
-    r.git(&["commit", "-q", "-m", "drivers"]);
+    let r = Repo::with_drivers();
     r.git(&["checkout", "-q", "-b", "theirs"]);
-    r.sops_ok(&[
-        "set",
-        "secrets.yaml",
-        r#"["api"]["token"]"#,
-        r#""theirs-token-7""#,
-    ]);
+    r.set(r#"["api"]["token"]"#, r#""theirs-token-7""#);
     r.git(&["commit", "-q", "-am", "theirs"]);
     r.git(&["checkout", "-q", "main"]);
     r.git(&["branch", "-q", "ours-copy"]);
-    r.sops_ok(&[
-        "set",
-        "secrets.yaml",
-        r#"["db"]["password"]"#,
-        r#""ours-password-9""#,
-    ]);
+    r.set(r#"["db"]["password"]"#, r#""ours-password-9""#);
     r.git(&["commit", "-q", "-am", "ours"]);
     let ours = r.text("secrets.yaml");
-    let merge = r.git_output(&["merge", "--no-edit", "theirs"], true);
-    let err = String::from_utf8_lossy(&merge.stderr).into_owned();
-    assert!(
-        merge.status.success(),
-        "{err}{}",
-        String::from_utf8_lossy(&merge.stdout)
-    );
+    r.merge_ok("theirs");
     let merged = r.text("secrets.yaml");
     let changed: Vec<&str> = merged
         .lines()
@@ -382,12 +382,7 @@ fn different_values_on_two_branches_merge_and_rebase_cleanly() {
 
     // The same changes through a rebase of ours onto theirs.
     r.git(&["checkout", "-q", "-b", "rebased", "ours-copy"]);
-    r.sops_ok(&[
-        "set",
-        "secrets.yaml",
-        r#"["db"]["password"]"#,
-        r#""ours-password-9""#,
-    ]);
+    r.set(r#"["db"]["password"]"#, r#""ours-password-9""#);
     r.git(&["commit", "-q", "-am", "ours again"]);
     let rebase = r.git_output(&["rebase", "-q", "theirs"], true);
     assert!(
@@ -404,29 +399,16 @@ fn different_values_on_two_branches_merge_and_rebase_cleanly() {
 /// warning, and every value right.
 #[test]
 fn a_recipient_added_on_one_side_and_a_rotation_merge_cleanly() {
-    let r = Repo::new();
-    r.setup_drivers();
-    r.git(&["add", "-A"]);
-    r.git(&["commit", "-q", "-m", "drivers"]);
+    let r = Repo::with_drivers();
     let (bob_identity, bob) = new_age_key();
     r.git(&["checkout", "-q", "-b", "theirs"]);
     r.set_rule(&[&r.recipient.clone(), &bob], "^(password|token)$");
     r.sops_ok(&["updatekeys", "-y", "secrets.yaml"]);
     r.git(&["commit", "-q", "-am", "add bob"]);
     r.git(&["checkout", "-q", "main"]);
-    r.sops_ok(&[
-        "set",
-        "secrets.yaml",
-        r#"["db"]["password"]"#,
-        r#""ours-password-9""#,
-    ]);
+    r.set(r#"["db"]["password"]"#, r#""ours-password-9""#);
     r.git(&["commit", "-q", "-am", "ours"]);
-    let merge = r.git_output(&["merge", "--no-edit", "theirs"], true);
-    assert!(
-        merge.status.success(),
-        "{}",
-        String::from_utf8_lossy(&merge.stderr)
-    );
+    r.merge_ok("theirs");
     let bob_file = r.sb.write("keys/bob.txt", format!("{bob_identity}\n"));
     let out = r
         .command(&common::sops_path(), &["decrypt", "secrets.yaml"], false)
@@ -441,16 +423,9 @@ fn a_recipient_added_on_one_side_and_a_rotation_merge_cleanly() {
     r.sops_ok(&["rotate", "-i", "secrets.yaml"]);
     r.git(&["commit", "-q", "-am", "rotate"]);
     r.git(&["checkout", "-q", "main"]);
-    r.sops_ok(&[
-        "set",
-        "secrets.yaml",
-        r#"["api"]["token"]"#,
-        r#""theirs-token-7""#,
-    ]);
+    r.set(r#"["api"]["token"]"#, r#""theirs-token-7""#);
     r.git(&["commit", "-q", "-am", "ours token"]);
-    let merge = r.git_output(&["merge", "--no-edit", "rotating"], true);
-    let err = String::from_utf8_lossy(&merge.stderr).into_owned();
-    assert!(merge.status.success(), "{err}");
+    let err = r.merge_ok("rotating");
     assert!(err.contains("replaced the data key"), "{err}");
     let plain = r.decrypt("secrets.yaml");
     assert!(
@@ -466,31 +441,13 @@ fn a_recipient_added_on_one_side_and_a_rotation_merge_cleanly() {
 /// `sesame git resolve` merges a file that Git merged as text.
 #[test]
 fn a_real_conflict_stops_with_ours_valid_and_no_plaintext_anywhere() {
-    let r = Repo::new();
-    r.setup_drivers();
-    r.git(&["add", "-A"]);
-    r.git(&["commit", "-q", "-m", "drivers"]);
+    let r = Repo::with_drivers();
     r.git(&["checkout", "-q", "-b", "theirs"]);
-    r.sops_ok(&[
-        "set",
-        "secrets.yaml",
-        r#"["db"]["password"]"#,
-        r#""both-theirs-2""#,
-    ]);
-    r.sops_ok(&[
-        "set",
-        "secrets.yaml",
-        r#"["api"]["token"]"#,
-        r#""theirs-token-7""#,
-    ]);
+    r.set(r#"["db"]["password"]"#, r#""both-theirs-2""#);
+    r.set(r#"["api"]["token"]"#, r#""theirs-token-7""#);
     r.git(&["commit", "-q", "-am", "theirs"]);
     r.git(&["checkout", "-q", "main"]);
-    r.sops_ok(&[
-        "set",
-        "secrets.yaml",
-        r#"["db"]["password"]"#,
-        r#""both-ours-1""#,
-    ]);
+    r.set(r#"["db"]["password"]"#, r#""both-ours-1""#);
     r.git(&["commit", "-q", "-am", "ours"]);
 
     // Without a key: no merge, a verdict, ours untouched.
@@ -520,12 +477,7 @@ fn a_real_conflict_stops_with_ours_valid_and_no_plaintext_anywhere() {
 
     // Merged as text where the driver was not installed, then resolved by sesame.
     r.git(&["config", "--remove-section", "merge.sesame"]);
-    r.sops_ok(&[
-        "set",
-        "secrets.yaml",
-        r#"["db"]["password"]"#,
-        r#""both-theirs-2""#,
-    ]);
+    r.set(r#"["db"]["password"]"#, r#""both-theirs-2""#);
     r.git(&["commit", "-q", "-am", "ours agrees"]);
     let text_merge = r.git_output(&["merge", "--no-edit", "theirs"], true);
     assert!(

@@ -248,17 +248,7 @@ fn a_broken_file_is_an_open_error_naming_it() {
 fn against_a_revision_marks_what_changed_since() {
     let sb = Sandbox::new().env("SOPS_AGE_KEY", demo::KEY);
     let path = sb.write("demo.sops.yaml", demo::FILE);
-    let git = |args: &[&str]| {
-        let ok = std::process::Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .current_dir(sb.dir.path())
-            .output()
-            .unwrap()
-            .status
-            .success();
-        assert!(ok, "git {args:?}");
-    };
+    let git = |args: &[&str]| git_in(sb.dir.path(), args);
     git(&["init", "-q"]);
     git(&["add", "demo.sops.yaml"]);
     git(&["commit", "-q", "-m", "demo"]);
@@ -275,17 +265,7 @@ fn against_a_revision_marks_what_changed_since() {
         r#""new""#,
     ]));
     common::ok(sb.sesame(&["unset", "demo.sops.yaml", r#"["app"]["debug"]"#]));
-    let s = session::open(OpenRequest {
-        path,
-        name: demo::NAME.into(),
-        format: Format::Yaml,
-        emit: EmitOptions::default(),
-        sources: tui_support::demo_sources(),
-        ignore_mac: false,
-        config: None,
-        against: Some("HEAD".into()),
-    })
-    .unwrap();
+    let s = open_demo_at(path, Some("HEAD"));
     let a = s.model.against.as_ref().expect("compared with HEAD");
     let mark = |p: &str| {
         a.mark(0, &sesame::path::TreePath::parse(p).unwrap())
@@ -305,17 +285,7 @@ fn against_a_revision_marks_what_changed_since() {
 fn the_history_of_a_value_lists_its_commits_and_shows_an_old_value() {
     let sb = Sandbox::new().env("SOPS_AGE_KEY", demo::KEY);
     let path = sb.write("demo.sops.yaml", demo::FILE);
-    let git = |args: &[&str]| {
-        let ok = std::process::Command::new("git")
-            .args(["-c", "user.name=alice", "-c", "user.email=a@example.com"])
-            .args(args)
-            .current_dir(sb.dir.path())
-            .output()
-            .unwrap()
-            .status
-            .success();
-        assert!(ok, "git {args:?}");
-    };
+    let git = |args: &[&str]| git_in(sb.dir.path(), args);
     git(&["init", "-q"]);
     git(&["add", "demo.sops.yaml"]);
     git(&["commit", "-q", "-m", "first"]);
@@ -339,17 +309,7 @@ fn the_history_of_a_value_lists_its_commits_and_shows_an_old_value() {
         r#""bob""#,
     ]));
     git(&["commit", "-q", "-am", "rename the user"]);
-    let mut s = session::open(OpenRequest {
-        path,
-        name: demo::NAME.into(),
-        format: Format::Yaml,
-        emit: EmitOptions::default(),
-        sources: tui_support::demo_sources(),
-        ignore_mac: false,
-        config: None,
-        against: None,
-    })
-    .unwrap();
+    let mut s = open_demo_at(path, None);
     goto(&mut s.model, "host");
     let effects = update(&mut s.model, Action::History);
     let action = s.perform(effects.into_iter().next().unwrap()).unwrap();
@@ -372,4 +332,32 @@ fn the_history_of_a_value_lists_its_commits_and_shows_an_old_value() {
     update(&mut s.model, action);
     let screen = tui_support::screen(&s.model);
     assert!(screen.contains("\"h1.internal\""), "{screen}");
+}
+
+/// Runs git in `dir` as alice.
+fn git_in(dir: &std::path::Path, args: &[&str]) {
+    let ok = std::process::Command::new("git")
+        .args(["-c", "user.name=alice", "-c", "user.email=a@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+        .status
+        .success();
+    assert!(ok, "git {args:?}");
+}
+
+/// Opens the demo file at `path` with the demo key, compared `against` a revision.
+fn open_demo_at(path: std::path::PathBuf, against: Option<&str>) -> Session {
+    session::open(OpenRequest {
+        path,
+        name: demo::NAME.into(),
+        format: Format::Yaml,
+        emit: EmitOptions::default(),
+        sources: tui_support::demo_sources(),
+        ignore_mac: false,
+        config: None,
+        against: against.map(str::to_string),
+    })
+    .unwrap()
 }

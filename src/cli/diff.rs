@@ -4,6 +4,7 @@
 use crate::cli::args::{DiffArgs, Flags};
 use crate::cli::exit::{CliResult, Failure, code};
 use crate::cli::revisions::{self, Reader};
+use sesame::gotext::json_quote;
 use sesame::review::diff::{
     ChangeKind, DataKeyVerdict, FileDiff, KeyChange, Shape, Verification, rule_drift,
 };
@@ -245,14 +246,10 @@ fn verification_text(v: &Verification) -> String {
 fn summary(report: &FileDiff) -> String {
     let mut counts: Vec<(&str, usize)> = Vec::new();
     for c in &report.changes {
-        let name = match c.kind {
-            ChangeKind::Added => "added",
-            ChangeKind::Removed => "removed",
-            ChangeKind::Changed => "changed",
-            ChangeKind::ReEncrypted => "re-encrypted",
-            ChangeKind::Exposed => "now in PLAIN TEXT",
-            ChangeKind::Protected => "now encrypted",
-            ChangeKind::Renamed { .. } => "renamed",
+        let name = match change_name(&c.kind) {
+            "exposed" => "now in PLAIN TEXT",
+            "protected" => "now encrypted",
+            other => other,
         };
         match counts.iter_mut().find(|(n, _)| *n == name) {
             Some((_, k)) => *k += 1,
@@ -342,31 +339,13 @@ pub fn human(
     out
 }
 
-fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn json_shape(s: Option<&Shape>) -> String {
     match s {
         None => "null".into(),
         Some(s) => format!(
             "{{\"encrypted\":{},\"type\":{},\"length\":{}}}",
             s.encrypted,
-            json_str(&s.type_name),
+            json_quote(&s.type_name),
             s.len
         ),
     }
@@ -397,13 +376,13 @@ pub fn json(
         .iter()
         .map(|c| {
             let from = match &c.kind {
-                ChangeKind::Renamed { from } => format!(",\"from\":{}", json_str(from)),
+                ChangeKind::Renamed { from } => format!(",\"from\":{}", json_quote(from)),
                 _ => String::new(),
             };
             format!(
                 "{{\"place\":{},\"path\":{},\"document\":{},\"comment\":{},\"change\":\"{}\"{from},\"old\":{},\"new\":{},\"value_changed\":{}}}",
-                json_str(&c.place),
-                json_str(&c.path.to_string()),
+                json_quote(&c.place),
+                json_quote(&c.path.to_string()),
                 c.doc,
                 c.comment,
                 change_name(&c.kind),
@@ -427,12 +406,12 @@ pub fn json(
                 },
                 group + 1,
                 kind.field(),
-                json_str(id),
-                names.name(id).map_or("null".into(), json_str)
+                json_quote(id),
+                names.name(id).map_or("null".into(), json_quote)
             ),
             other => {
                 let (_, text) = key_line(other, names);
-                format!("{{\"change\":\"metadata\",\"text\":{}}}", json_str(&text))
+                format!("{{\"change\":\"metadata\",\"text\":{}}}", json_quote(&text))
             }
         })
         .collect();
@@ -446,11 +425,11 @@ pub fn json(
         Verification::Verified => "verified",
         Verification::MacProblem(_) => "mac-mismatch",
     };
-    let problems: Vec<String> = problems.iter().map(|p| json_str(p)).collect();
+    let problems: Vec<String> = problems.iter().map(|p| json_quote(p)).collect();
     format!(
         "{{\"old\":{},\"new\":{},\"verification\":\"{verification}\",\"data_key\":\"{data_key}\",\"data_key_verified\":{verified},\"unchanged\":{},\"changes\":[{}],\"keys\":[{}],\"problems\":[{}]}}\n",
-        json_str(&old.label),
-        json_str(&new.label),
+        json_quote(&old.label),
+        json_quote(&new.label),
         report.unchanged,
         changes.join(","),
         keys.join(","),

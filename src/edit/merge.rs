@@ -31,6 +31,17 @@ pub enum Reapply {
     },
 }
 
+/// Where `Reapply::Add` inserts into `map`: right after the entry `after`, else at the end.
+pub fn position_after(map: &Map, after: Option<&str>) -> usize {
+    after
+        .and_then(|a| {
+            map.items
+                .iter()
+                .position(|i| matches!(i, crate::tree::MapItem::Entry(e) if e.key == a))
+        })
+        .map_or(map.items.len(), |p| p + 1)
+}
+
 /// What carries over and what conflicts.
 #[derive(Debug, Default)]
 pub struct Merge {

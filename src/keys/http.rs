@@ -118,23 +118,7 @@ pub fn text(node: &Node, path: &[&str]) -> Option<Zeroizing<String>> {
 }
 
 /// `text` as a JSON string literal.
-pub fn quote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+pub use crate::gotext::json_quote as quote;
 
 /// A short, one-line excerpt of a body that is not what was expected, for error details.
 pub fn excerpt(body: &[u8]) -> String {

@@ -7,7 +7,7 @@ use crate::edit::forget_node_ciphertext;
 use crate::edit::merge::{self, Reapply};
 use crate::edit::ops::{self, Addr, Item, Op};
 use crate::path::{Step, TreePath};
-use crate::tree::{Entry, Map, MapItem};
+use crate::tree::{Entry, Map};
 use crate::tui::model::{Mode, Model, ReloadReport, Source};
 use crate::tui::update::edit::commit;
 
@@ -167,13 +167,7 @@ fn reapply(m: &mut Model, change: Reapply) -> bool {
             let Some(map) = m.docs().get(doc).and_then(|d| map_at(d, &parent)) else {
                 return false;
             };
-            let pos = after
-                .and_then(|a| {
-                    map.items
-                        .iter()
-                        .position(|i| matches!(i, MapItem::Entry(e) if e.key == a))
-                })
-                .map_or(map.items.len(), |p| p + 1);
+            let pos = merge::position_after(map, after.as_deref());
             let Some(parent_items) = m.docs().get(doc).and_then(|d| ops::addr_of(d, &parent))
             else {
                 return false;
