@@ -1105,4 +1105,23 @@ fn a_merge_conflict_is_settled_on_the_conflict_screen() {
     assert!(committed, "{err}");
     let text = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
     assert!(!text.contains("theirs-pw-31") && !text.contains("ours-pw-17"));
+    // Nowhere in the sandbox (working tree, .git, home) is either value in clear.
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let bytes = std::fs::read(&p).unwrap_or_default();
+            for secret in [&b"theirs-pw-31"[..], b"ours-pw-17"] {
+                assert!(
+                    !bytes.windows(secret.len()).any(|w| w == secret),
+                    "a value in clear in {}",
+                    p.display()
+                );
+            }
+        }
+    }
 }

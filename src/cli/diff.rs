@@ -37,7 +37,8 @@ pub fn run(args: &DiffArgs, flags: &Flags) -> CliResult {
     }
     let hasher = ValueHasher::default();
     let report = review::compare(&old, &new, &hasher);
-    let names = Names::from_config(&revisions::config_text().unwrap_or_default());
+    let mut names = Names::from_config(&revisions::config_text().unwrap_or_default());
+    name_pgp_keys(&mut names, &report);
     let problems = if args.check {
         problems(&report, &new, new_path.as_deref(), flags)?
     } else {
@@ -69,6 +70,33 @@ pub fn run(args: &DiffArgs, flags: &Flags) -> CliResult {
         return Err(Failure::new(code::GENERIC, ""));
     }
     Ok(())
+}
+
+/// PGP keys that `.sops.yaml` does not name are named by their user id, when the local
+/// keyring has them.
+fn name_pgp_keys(names: &mut Names, report: &FileDiff) {
+    let pgp: Vec<&String> = report
+        .keys
+        .iter()
+        .filter_map(|k| match k {
+            KeyChange::RecipientAdded { kind, id, .. }
+            | KeyChange::RecipientRemoved { kind, id, .. }
+                if *kind == sesame::keys::KeyKind::Pgp && names.name(id).is_none() =>
+            {
+                Some(id)
+            }
+            _ => None,
+        })
+        .collect();
+    if pgp.is_empty() {
+        return;
+    }
+    let sources = revisions::key_sources();
+    for id in pgp {
+        if let Some(user) = sources.pgp_user_id(id) {
+            names.add(id, user);
+        }
+    }
 }
 
 /// OLD and NEW from the arguments, and NEW's path on disk when it is a working file.
@@ -195,6 +223,7 @@ fn describe(kind: &ChangeKind) -> String {
         ChangeKind::Added => "added".into(),
         ChangeKind::Removed => "removed".into(),
         ChangeKind::Changed => "changed".into(),
+        ChangeKind::TypeChanged => "changed type".into(),
         ChangeKind::ReEncrypted => "re-encrypted (value not checked: no key)".into(),
         ChangeKind::Exposed => "encrypted → PLAIN TEXT (leak)".into(),
         ChangeKind::Protected => "plain → encrypted".into(),
@@ -356,6 +385,7 @@ fn change_name(kind: &ChangeKind) -> &'static str {
         ChangeKind::Added => "added",
         ChangeKind::Removed => "removed",
         ChangeKind::Changed => "changed",
+        ChangeKind::TypeChanged => "type changed",
         ChangeKind::ReEncrypted => "re-encrypted",
         ChangeKind::Exposed => "exposed",
         ChangeKind::Protected => "protected",

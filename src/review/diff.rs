@@ -19,6 +19,8 @@ pub enum ChangeKind {
     /// The value changed (with a key: verified; without: its ciphertext changed while the data
     /// key stayed).
     Changed,
+    /// Now a value of another type (`str` → `int`), stored the same way.
+    TypeChanged,
     /// Stored anew under a replaced data key; without a key, whether the value changed too is
     /// not known.
     ReEncrypted,
@@ -164,15 +166,21 @@ pub fn diff(
         };
         let kind = match (&o.stored, &n.stored) {
             (Stored::Encrypted { enc: a, .. }, Stored::Encrypted { enc: b, .. }) if a == b => None,
+            (Stored::Encrypted { .. }, Stored::Encrypted { .. })
+            | (Stored::Plain { .. }, Stored::Plain { .. })
+                if o.type_name() != n.type_name() =>
+            {
+                Some(ChangeKind::TypeChanged)
+            }
             (Stored::Encrypted { .. }, Stored::Plain { .. }) => Some(ChangeKind::Exposed),
             (Stored::Plain { .. }, Stored::Encrypted { .. }) => Some(ChangeKind::Protected),
             (Stored::Plain { .. }, Stored::Plain { .. }) => {
                 (o.fingerprint != n.fingerprint).then_some(ChangeKind::Changed)
             }
             (Stored::Encrypted { .. }, Stored::Encrypted { .. }) => match value_changed {
-                Some(false) if o.type_name() == n.type_name() => None,
-                Some(_) => Some(ChangeKind::Changed),
-                None if key_same || o.type_name() != n.type_name() => Some(ChangeKind::Changed),
+                Some(false) => None,
+                Some(true) => Some(ChangeKind::Changed),
+                None if key_same => Some(ChangeKind::Changed),
                 None => Some(ChangeKind::ReEncrypted),
             },
         };
@@ -443,4 +451,89 @@ pub fn rule_drift(md: &Metadata, rule: &CreationRule) -> Vec<String> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::review::leaves::{ValueHasher, leaves};
+    use crate::store::{Format, parse_plain};
+
+    const ENC_A: &str = "ENC[AES256_GCM,data:aGVsbG8=,iv:AAAA,tag:BBBB,type:str]";
+    const ENC_B: &str = "ENC[AES256_GCM,data:d29ybGQ=,iv:CCCC,tag:DDDD,type:str]";
+    const ENC_INT: &str = "ENC[AES256_GCM,data:MQ==,iv:EEEE,tag:FFFF,type:int]";
+
+    fn side(yaml: &str, hasher: &ValueHasher) -> Vec<Leaf> {
+        let docs = parse_plain(Format::Yaml, yaml.as_bytes()).unwrap().docs;
+        leaves(&docs, None, hasher, false)
+    }
+
+    fn kinds(old: &str, new: &str) -> (Vec<(String, ChangeKind)>, DataKeyVerdict) {
+        let h = ValueHasher::default();
+        let (a, b) = (side(old, &h), side(new, &h));
+        let d = diff(
+            &Side {
+                leaves: &a,
+                metadata: None,
+                docs: 1,
+            },
+            &Side {
+                leaves: &b,
+                metadata: None,
+                docs: 1,
+            },
+            None,
+            Verification::Keyless,
+        );
+        let k = d.changes.into_iter().map(|c| (c.place, c.kind)).collect();
+        (k, d.data_key)
+    }
+
+    #[test]
+    fn each_kind_of_change_is_told_apart_without_a_key() {
+        let old = format!(
+            "same: {ENC_A}\nleak: {ENC_A}x\nsecret_now: plain\nre: {ENC_B}\nt: {ENC_A}y\nold_name: v\ngone: 1\n"
+        );
+        let new = format!(
+            "same: {ENC_A}\nleak: hunter2\nsecret_now: {ENC_B}\nre: {ENC_A}\nt: {ENC_INT}\nnew_name: v\nadded: 2\n"
+        );
+        let (k, verdict) = kinds(&old, &new);
+        let find = |p: &str| {
+            k.iter()
+                .find(|(place, _)| place == p)
+                .map(|(_, k)| k.clone())
+        };
+        assert_eq!(find("same"), None);
+        assert_eq!(find("leak"), Some(ChangeKind::Exposed));
+        assert_eq!(find("secret_now"), Some(ChangeKind::Protected));
+        assert_eq!(
+            find("re"),
+            Some(ChangeKind::Changed),
+            "same key: a changed value"
+        );
+        assert_eq!(find("t"), Some(ChangeKind::TypeChanged));
+        assert_eq!(
+            find("new_name"),
+            Some(ChangeKind::Renamed {
+                from: "old_name".into()
+            })
+        );
+        assert_eq!(find("old_name"), None, "a rename is one change");
+        assert_eq!(find("added"), Some(ChangeKind::Added));
+        assert_eq!(find("gone"), Some(ChangeKind::Removed));
+        assert!(matches!(
+            verdict,
+            DataKeyVerdict::Same {
+                verified: false,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn every_ciphertext_new_means_the_data_key_was_replaced() {
+        let (k, verdict) = kinds(&format!("a: {ENC_A}\n"), &format!("a: {ENC_B}\n"));
+        assert_eq!(verdict, DataKeyVerdict::Replaced { verified: false });
+        assert_eq!(k, vec![("a".to_string(), ChangeKind::ReEncrypted)]);
+    }
 }

@@ -54,6 +54,12 @@ impl Names {
         Names(names)
     }
 
+    /// Names `id` unless it has a name already (PGP user ids, for keys `.sops.yaml` does not
+    /// name).
+    pub fn add(&mut self, id: &str, name: String) {
+        self.0.entry(id.to_string()).or_insert(name);
+    }
+
     /// `id (name)`, or `id` when it has no name. PGP fingerprints match case-insensitively
     /// and with or without spaces.
     pub fn label(&self, id: &str) -> String {

@@ -48,6 +48,7 @@ pub fn words(kind: &ChangeKind) -> String {
         ChangeKind::Added => "added".into(),
         ChangeKind::Removed => "removed".into(),
         ChangeKind::Changed => "changed".into(),
+        ChangeKind::TypeChanged => "changed type".into(),
         ChangeKind::ReEncrypted => "stored anew (data key replaced)".into(),
         ChangeKind::Exposed => "was encrypted, now PLAIN TEXT".into(),
         ChangeKind::Protected => "was plain, now encrypted".into(),
