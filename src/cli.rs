@@ -17,6 +17,7 @@ pub mod keyservice;
 pub mod merge;
 pub mod publish;
 pub mod recipients;
+pub mod repo;
 pub mod revisions;
 pub mod rotate;
 pub mod set;

@@ -44,6 +44,7 @@ pub mod edit;
 pub mod filemerge;
 #[cfg(feature = "publish")]
 pub mod publish;
+pub mod repository;
 pub mod review;
 
 // Front ends (the command line is the binary, `src/main.rs` and `src/cli/`).

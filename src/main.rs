@@ -6,7 +6,37 @@ use clap::{CommandFactory, FromArgMatches};
 use cli::args::{Cli, Command};
 use cli::exit::{CliResult, Failure, code};
 
+/// sops records every encryption, decryption and rotation in the PostgreSQL databases
+/// `/etc/sops/audit.yaml` names, and stops when it cannot. sesame does not write that audit
+/// log, so where an organisation configured one it refuses (sops's exit code for a failed
+/// audit backend) rather than quietly bypass the audit trail, unless told to go ahead.
+fn refuse_unaudited(command: Option<&Command>) -> CliResult {
+    const CONFIG: &str = "/etc/sops/audit.yaml";
+    const OVERRIDE: &str = "SESAME_ALLOW_UNAUDITED";
+    if matches!(
+        command,
+        Some(Command::Completion { .. }) | Some(Command::Identity { .. })
+    ) {
+        return Ok(());
+    }
+    let config = std::env::var_os("SESAME_SOPS_AUDIT_CONFIG").unwrap_or_else(|| CONFIG.into());
+    if !std::path::Path::new(&config).exists() || std::env::var(OVERRIDE).is_ok_and(|v| v == "1") {
+        return Ok(());
+    }
+    Err(Failure::new(
+        code::GENERIC,
+        format!(
+            "{} configures sops's audit log (PostgreSQL), which sesame does not write: refusing, so this machine's audit trail is not bypassed",
+            std::path::Path::new(&config).display()
+        ),
+    )
+    .hint(format!(
+        "use sops here, or set {OVERRIDE}=1 if your organisation allows unaudited use"
+    )))
+}
+
 fn run(cli: Cli) -> CliResult {
+    refuse_unaudited(cli.command.as_ref())?;
     match &cli.command {
         Some(Command::Encrypt(a)) => cli::encrypt::run(a, &cli.flags),
         Some(Command::Decrypt(a)) => cli::decrypt::run(a, &cli.flags),
@@ -23,6 +53,10 @@ fn run(cli: Cli) -> CliResult {
         Some(Command::Keyservice(a)) => cli::keyservice::run(a, &cli.flags),
         Some(Command::Completion { shell }) => cli::completion::run(shell),
         Some(Command::Diff(a)) => cli::diff::run(a, &cli.flags),
+        Some(Command::Ls(a)) => cli::repo::ls(a, &cli.flags),
+        Some(Command::Check(a)) => cli::repo::check(a, &cli.flags),
+        Some(Command::Access(a)) => cli::repo::access(a, &cli.flags),
+        Some(Command::Audit(a)) => cli::repo::audit(a, &cli.flags),
         Some(Command::Merge(a)) => cli::merge::run(a, &cli.flags),
         Some(Command::Git { command }) => cli::git::run(command, &cli.flags),
         Some(Command::Textconv { file }) => cli::git::textconv(file),

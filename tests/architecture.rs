@@ -21,7 +21,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("crypto & keys", &["crypto", "keys", "metadata", "config"]),
     (
         "document operations",
-        &["document", "edit", "publish", "review", "filemerge"],
+        &[
+            "document",
+            "edit",
+            "publish",
+            "review",
+            "filemerge",
+            "repository",
+        ],
     ),
     ("front ends", &["tui"]),
 ];

@@ -85,6 +85,17 @@ pub enum Command {
         #[command(subcommand)]
         command: GitCommand,
     },
+    /// List the sops files under the paths (default: here), found by content: format,
+    /// recipients, the creation rule that covers each, the data key's age.
+    Ls(RepoArgs),
+    /// Check every sops file (and every file a creation rule covers) without a key: exit 1 on
+    /// an error or warning. For pre-commit hooks and CI.
+    Check(CheckArgs),
+    /// Who can decrypt which file: alone, with more groups (Shamir), or not; with --history,
+    /// also former recipients who can still unwrap the current data key from Git history.
+    Access(AccessArgs),
+    /// Each sops file's data key age and former recipients, from Git history (no key needed).
+    Audit(RepoArgs),
     /// Print a stable text view of a sops file for Git's textconv (values hidden unless
     /// SESAME_TEXTCONV_VALUES=1 and a key is at hand).
     Textconv {
@@ -131,6 +142,57 @@ pub struct DiffArgs {
     /// Colours: auto (on a terminal), always, never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
     pub color: String,
+}
+
+#[derive(Args, Debug)]
+pub struct RepoArgs {
+    /// Files and folders (default: the working folder).
+    pub paths: Vec<String>,
+    /// Output: text or json.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+    /// Threads reading files (default: the number of CPUs).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Files and folders (default: the working folder).
+    pub paths: Vec<String>,
+    /// Output: text, json or sarif (SARIF 2.1.0, for code scanning).
+    #[arg(long, default_value = "text", value_parser = ["text", "json", "sarif"])]
+    pub format: String,
+    /// Threads reading files (default: the number of CPUs).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Also decrypt each file this machine can and verify its MAC.
+    #[arg(long)]
+    pub verify_mac: bool,
+    /// A key (identifier or .sops.yaml name) every sops file must have; repeatable.
+    #[arg(long, value_name = "KEY")]
+    pub require: Vec<String>,
+    /// A key no sops file may have; repeatable.
+    #[arg(long, value_name = "KEY")]
+    pub forbid: Vec<String>,
+    /// The oldest a data key may be, e.g. 180d (from Git history).
+    #[arg(long, value_name = "AGE")]
+    pub max_data_key_age: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct AccessArgs {
+    /// Files and folders (default: the working folder).
+    pub paths: Vec<String>,
+    /// Only this key: an identifier (age1…, a fingerprint, an ARN…) or a .sops.yaml name.
+    #[arg(long, value_name = "KEY")]
+    pub who: Option<String>,
+    /// Add former recipients who still hold the current data key through Git history.
+    #[arg(long)]
+    pub history: bool,
+    /// Output: text or json.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
 }
 
 #[derive(Args, Debug)]
@@ -224,12 +286,24 @@ pub struct RotateArgs {
 
 #[derive(Args, Debug)]
 pub struct UpdatekeysArgs {
-    /// The encrypted files.
+    /// The encrypted files (with --all: files and folders, default the working folder).
     #[arg(required = false)]
     pub files: Vec<String>,
     /// Apply the changes without asking.
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// Every sops file under the paths: one table of changes, one question, parallel writes.
+    #[arg(long)]
+    pub all: bool,
+    /// With --all: show the changes and exit 1 if there are any; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With --all: also replace the data key of files that lose a recipient.
+    #[arg(long)]
+    pub rotate: bool,
+    /// With --all: files written at once (default: the number of CPUs).
+    #[arg(long)]
+    pub jobs: Option<usize>,
 }
 
 #[derive(Args, Debug)]

@@ -1,6 +1,6 @@
 //! `sesame decrypt`: print (or write) the plaintext of an encrypted file, or one value of it.
 
-use crate::cli::args::{FileArgs, Flags};
+use crate::cli::args::{FileArgs, Flags, on};
 use crate::cli::context::{self, Input};
 use crate::cli::exit::{CliResult, Failure, code};
 use sesame::document::Document;
@@ -10,8 +10,18 @@ use sesame::tree::Scalar;
 use zeroize::Zeroizing;
 
 pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
+    if !args.extra.is_empty() {
+        return run_several(args, flags);
+    }
     let input = Input::resolve(args.file.as_deref(), flags)?;
     context::check_output_flags(flags, &input)?;
+    let output = plaintext(args, flags)?;
+    context::write_result(flags, &input, &output)
+}
+
+/// One file's plaintext (or the value `--extract` names).
+fn plaintext(args: &FileArgs, flags: &Flags) -> CliResult<Zeroizing<Vec<u8>>> {
+    let input = Input::resolve(args.file.as_deref(), flags)?;
     let out_format = input.format(flags.output_type.as_deref());
     let extract = match flags.extract.as_deref().filter(|e| !e.is_empty()) {
         Some(p) => Some(TreePath::parse(p).map_err(|e| {
@@ -23,18 +33,43 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
         None => None,
     };
     let context::Opened {
-        input,
-        doc,
-        emit: opts,
-        ..
+        doc, emit: opts, ..
     } = context::open(input, flags, true)?;
-    let output = match &extract {
-        Some(path) => extract_value(&doc, path, out_format, &opts)?,
+    match &extract {
+        Some(path) => extract_value(&doc, path, out_format, &opts),
         None => doc
             .plain_bytes(out_format, &opts)
-            .map_err(|e| dump_failure(e, out_format))?,
-    };
-    context::write_result(flags, &input, &output)
+            .map_err(|e| dump_failure(e, out_format)),
+    }
+}
+
+/// Several files: one stream, each file's plaintext followed by `---` before the next (as
+/// `sops decrypt a; echo ---; sops decrypt b`), written once all of them decrypted.
+fn run_several(args: &FileArgs, flags: &Flags) -> CliResult {
+    if on(flags.in_place) {
+        return Err(Failure::new(
+            code::CONFLICTING_PARAMETERS,
+            "Error: cannot use --in-place with several files",
+        )
+        .hint("decrypt them one at a time, or write the stream with --output"));
+    }
+    let mut stream = Zeroizing::new(Vec::new());
+    let files = args.file.iter().chain(&args.extra);
+    for (i, file) in files.enumerate() {
+        if i > 0 {
+            if stream.last().is_some_and(|b| *b != b'\n') {
+                stream.push(b'\n');
+            }
+            stream.extend_from_slice(b"---\n");
+        }
+        let one = FileArgs {
+            file: Some(file.clone()),
+            extra: Vec::new(),
+        };
+        stream.extend_from_slice(&plaintext(&one, flags)?);
+    }
+    let first = Input::resolve(args.file.as_deref(), flags)?;
+    context::write_result(flags, &first, &stream)
 }
 
 fn dump_failure(e: store::StoreError, format: Format) -> Failure {

@@ -105,15 +105,30 @@ fn finish(status: ExitStatus) -> CliResult {
 }
 
 pub fn run_env(args: &ExecEnvArgs, flags: &Flags) -> CliResult {
-    let (file, command) = two_args(&args.args)?;
+    // FILE... COMMAND: several files give one environment, later files winning.
+    let (command, files) = match args.args.split_last() {
+        Some((command, files)) if !files.is_empty() => (command.as_str(), files),
+        _ => return two_args(&args.args).map(|_| ()),
+    };
     if on(args.background) && on(args.same_process) {
         return Err(Failure::new(
             code::CONFLICTING_PARAMETERS,
             "Error: The --same-process flag cannot be used with --background",
         ));
     }
-    let doc = open(file, flags)?.doc;
     let mut env: Vec<(String, Zeroizing<Vec<u8>>)> = Vec::new();
+    for file in files {
+        for (key, value) in env_of(&open(file, flags)?.doc)? {
+            env.retain(|(k, _)| *k != key);
+            env.push((key, value));
+        }
+    }
+    run_with_env(args, command, env)
+}
+
+/// The top-level values of a document as environment variables.
+fn env_of(doc: &sesame::document::Document) -> CliResult<Vec<(String, Zeroizing<Vec<u8>>)>> {
+    let mut env = Vec::new();
     if let Some(first) = doc.docs().first() {
         for item in &first.items {
             let MapItem::Entry(entry) = item else {
@@ -143,6 +158,15 @@ pub fn run_env(args: &ExecEnvArgs, flags: &Flags) -> CliResult {
             env.push((entry.key.clone(), value));
         }
     }
+    Ok(env)
+}
+
+/// Runs the command of `exec-env` with `env` added to (or, `--pristine`, instead of) ours.
+fn run_with_env(
+    args: &ExecEnvArgs,
+    command: &str,
+    env: Vec<(String, Zeroizing<Vec<u8>>)>,
+) -> CliResult {
     if on(args.background) {
         eprintln!("[EXEC]\tWARN\texec-env's --background option is deprecated");
     }

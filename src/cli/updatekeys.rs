@@ -9,6 +9,16 @@ use sesame::keys::plan::{Change, Checks, Plan, keep_stored_entries, rule_thresho
 use std::io::Write;
 
 pub fn run(args: &UpdatekeysArgs, flags: &Flags) -> CliResult {
+    if args.all {
+        return run_all(args, flags);
+    }
+    if args.dry_run || args.rotate || args.jobs.is_some() {
+        return Err(Failure::new(
+            code::CONFLICTING_PARAMETERS,
+            "--dry-run, --rotate and --jobs go with --all",
+        )
+        .hint("`sesame updatekeys --all [PATH...]` updates every sops file under the paths"));
+    }
     if args.files.is_empty() {
         return Err(Failure::new(
             code::NO_FILE_SPECIFIED,
@@ -137,6 +147,185 @@ fn update(file: &str, yes: bool, flags: &Flags) -> CliResult {
             "note: the data key is unchanged, so removed recipients can still decrypt older copies (Git history); run `sesame rotate -i {}` to replace it",
             input.display()
         );
+    }
+    Ok(())
+}
+
+/// One file's pending change under `--all`.
+struct Pending {
+    path: std::path::PathBuf,
+    name: String,
+    plan: Plan,
+}
+
+/// `updatekeys --all`: every sops file under the paths that a creation rule covers gets that
+/// rule's keys. The changes are worked out from the metadata (no key needed), shown as one
+/// table and asked about once; then the files are written on several threads, each atomically.
+fn run_all(args: &UpdatekeysArgs, flags: &Flags) -> CliResult {
+    use sesame::repository::scan;
+    let config = context::load_config(flags)?.ok_or_else(|| {
+        Failure::new(code::GENERIC, "config file not found").hint(
+            "updatekeys applies the creation rules of a .sops.yaml; create one or pass --config",
+        )
+    })?;
+    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    let roots: Vec<std::path::PathBuf> = if args.files.is_empty() {
+        vec![cwd.clone()]
+    } else {
+        args.files.iter().map(Into::into).collect()
+    };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    let files = scan::files(&roots).map_err(|e| Failure::new(code::GENERIC, e))?;
+    let entries = scan::scan(files, &cwd, jobs);
+    // With --rotate, files whose data key former recipients still hold (from Git history)
+    // get a new one too.
+    let histories = if args.rotate {
+        crate::cli::repo::histories(&entries, jobs)
+    } else {
+        Default::default()
+    };
+    let mut pending = Vec::new();
+    let mut out = String::new();
+    for e in &entries {
+        let Some(md) = e.metadata() else { continue };
+        let Ok(Some(rule)) = config.rule_for(&e.path) else {
+            continue;
+        };
+        let threshold = rule_threshold(
+            flags.shamir_secret_sharing_threshold,
+            md.shamir_threshold,
+            rule.key_groups.len(),
+            rule.shamir_threshold,
+        );
+        let mut plan = Plan::with_checks(&md.key_groups, md.shamir_threshold, Checks::Sops);
+        plan.stage(Change::ReplaceGroups {
+            groups: keep_stored_entries(&md.key_groups, rule.key_groups.clone()),
+            threshold,
+        })
+        .map_err(|err| Failure::new(code::GENERIC, format!("{}: {err}", e.name)))?;
+        let diffs = plan.diff();
+        let removed = diffs.iter().any(|d| !d.removed.is_empty());
+        let added = diffs.iter().any(|d| !d.added.is_empty());
+        let former: Vec<String> = histories
+            .get(&e.path)
+            .map(|h| h.former.iter().map(|(_, id)| id.clone()).collect())
+            .unwrap_or_default();
+        if !added && !removed && threshold == md.shamir_threshold && former.is_empty() {
+            continue;
+        }
+        let rotate = args.rotate && (removed || !former.is_empty());
+        if rotate {
+            plan.stage(Change::Rotate)
+                .map_err(|err| Failure::new(code::GENERIC, format!("{}: {err}", e.name)))?;
+        }
+        out.push_str(&format!("{}:\n", e.name));
+        if threshold != md.shamir_threshold {
+            for line in threshold_diff(md.shamir_threshold, threshold).lines() {
+                out.push_str(&format!("    {line}\n"));
+            }
+        }
+        for (g, d) in diffs.iter().enumerate() {
+            for k in &d.added {
+                out.push_str(&format!("    group {}: + {k}\n", g + 1));
+            }
+            for k in &d.removed {
+                out.push_str(&format!("    group {}: - {k}\n", g + 1));
+            }
+        }
+        if rotate && removed {
+            out.push_str("    new data key (a recipient is removed)\n");
+        } else if rotate {
+            out.push_str(&format!(
+                "    new data key ({} can still unwrap the current one from Git history)\n",
+                former.join(", ")
+            ));
+        }
+        pending.push(Pending {
+            path: e.path.clone(),
+            name: e.name.clone(),
+            plan,
+        });
+    }
+    if pending.is_empty() {
+        println!("every sops file is in step with {}", config.path.display());
+        return Ok(());
+    }
+    print!("{out}");
+    println!("{} file(s) to update", pending.len());
+    if args.dry_run {
+        return Err(Failure::new(code::GENERIC, ""));
+    }
+    if !args.yes && !context::ask_yes_no("Apply these changes? (y/n):", "-y")? {
+        eprintln!("nothing was changed");
+        return Ok(());
+    }
+    let chunk = pending.len().div_ceil(jobs).max(1);
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = pending
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .filter_map(|p| apply(p, flags).err())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec!["a writer thread failed".into()])
+            })
+            .collect()
+    });
+    for f in &failures {
+        eprintln!("{f}");
+    }
+    let done = pending.len() - failures.len();
+    eprintln!("{done} file(s) updated");
+    if !failures.is_empty() {
+        return Err(Failure::new(
+            code::GENERIC,
+            format!("failed updating {} file(s)", failures.len()),
+        ));
+    }
+    if !args.rotate
+        && pending
+            .iter()
+            .any(|p| p.plan.diff().iter().any(|d| !d.removed.is_empty()))
+    {
+        eprintln!(
+            "note: removed recipients can still decrypt older copies of files whose data key stayed (Git history); `sesame updatekeys --all --rotate` replaces those data keys"
+        );
+    }
+    Ok(())
+}
+
+/// Writes one pending change: under the update lock, decrypt, re-wrap (or rotate), seal,
+/// write atomically. Nothing is written on failure.
+fn apply(p: &Pending, flags: &Flags) -> Result<(), String> {
+    let input = Input::resolve(Some(&p.path.to_string_lossy()), flags).map_err(|f| f.message)?;
+    let context::Opened {
+        mut doc,
+        emit,
+        sources,
+        ..
+    } = context::open(input, flags, false).map_err(|f| format!("{}: {}", p.name, f.message))?;
+    if doc.metadata().key_groups != p.plan.before() {
+        return Err(format!("{}: changed since it was read; run again", p.name));
+    }
+    doc.apply_plan(&p.plan, &sources)
+        .map_err(|e| format!("{}: {e}", p.name))?;
+    let bytes = doc
+        .seal(&emit)
+        .map_err(|e| format!("{}: {e}", p.name))?
+        .ok_or_else(|| format!("{}: nothing to write", p.name))?;
+    for note in sesame::fs::write_atomic(&p.path, &bytes).map_err(|e| format!("{}: {e}", p.name))? {
+        eprintln!("warning: {}: {note}", p.name);
     }
     Ok(())
 }

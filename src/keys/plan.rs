@@ -460,9 +460,22 @@ pub fn who_can_decrypt(groups: &[KeyGroup], threshold: i64) -> String {
 pub struct DataKeyAge {
     pub created: time::OffsetDateTime,
     pub days: i64,
+    /// From the recipients' `created_at` only: `updatekeys` renews those while the data key
+    /// stays, so this is a lower bound, not the key's age (Git history tells the real one).
+    pub estimate: bool,
 }
 
 impl DataKeyAge {
+    /// The age Git history gives: the data key first appeared in a commit made `created`.
+    pub fn from_commit(created: time::OffsetDateTime, now: time::OffsetDateTime) -> DataKeyAge {
+        DataKeyAge {
+            created,
+            days: (now - created).whole_days(),
+            estimate: false,
+        }
+    }
+
+    /// An estimate from the oldest recipient's `created_at`.
     pub fn of(key_groups: &[KeyGroup], now: time::OffsetDateTime) -> Option<DataKeyAge> {
         let created = key_groups
             .iter()
@@ -472,6 +485,7 @@ impl DataKeyAge {
         Some(DataKeyAge {
             created,
             days: (now - created).whole_days(),
+            estimate: true,
         })
     }
 

@@ -63,6 +63,8 @@ pub struct KeyManager {
     pub now: Option<time::OffsetDateTime>,
     /// Suggest rotation once the data key is this many days old.
     pub rotate_after_days: i64,
+    /// When the current data key first appeared in Git history (set by the session).
+    pub key_since: Option<time::OffsetDateTime>,
 }
 
 impl KeyManager {
@@ -73,6 +75,7 @@ impl KeyManager {
             facts: HashMap::new(),
             now: None,
             rotate_after_days: DEFAULT_ROTATE_AFTER_DAYS,
+            key_since: None,
         }
     }
 
@@ -109,9 +112,14 @@ impl KeyManager {
         self.step(0);
     }
 
-    /// The data key's age, from the file's metadata.
+    /// The data key's age: from Git history where the file has one, else estimated from the
+    /// metadata.
     pub fn data_key_age(&self, md: &Metadata) -> Option<DataKeyAge> {
-        DataKeyAge::of(&md.key_groups, self.now?)
+        let now = self.now?;
+        match self.key_since {
+            Some(since) => Some(DataKeyAge::from_commit(since, now)),
+            None => DataKeyAge::of(&md.key_groups, now),
+        }
     }
 
     /// The keys of the staged groups nothing is known about yet.

@@ -122,9 +122,24 @@ pub fn open(req: OpenRequest) -> Result<Session, OpenFailure> {
     Ok(session_of(model, req, digest))
 }
 
+/// When the file's current data key first appeared in Git history, if the file is in a
+/// repository (read without a key, one `git log` and one `cat-file` process).
+fn key_since(path: &std::path::Path, format: Format) -> Option<time::OffsetDateTime> {
+    let repo = crate::git::Repo::discover(path.parent()?)?;
+    let rel = repo.relative(path)?;
+    let bytes = std::fs::read(path).ok()?;
+    let (parsed, md) = document::inspect(format, &bytes).ok()?;
+    let mut blobs = repo.blobs().ok()?;
+    let h = crate::repository::keyage::history(&repo, &mut blobs, &rel, format, &parsed.docs, &md)
+        .ok()?;
+    let since = h.since?;
+    time::OffsetDateTime::parse(&since.date, &time::format_description::well_known::Rfc3339).ok()
+}
+
 /// The session of an opened model, with the key manager's clock and rotation setting.
 fn session_of(mut model: Model, req: OpenRequest, digest: [u8; 32]) -> Session {
     model.key_manager.now = Some(time::OffsetDateTime::now_utc());
+    model.key_manager.key_since = key_since(&req.path, req.format);
     if let Some(rev) = &req.against {
         let names = req
             .config

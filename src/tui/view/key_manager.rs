@@ -118,19 +118,17 @@ fn data_key_line(m: &Model, theme: &Theme) -> Line<'static> {
     match km.data_key_age(md) {
         Some(age) => {
             let date = crate::gotext::time_seconds(&age.created);
-            let mut spans = vec![Span::styled(
-                format!(
-                    "Data key created {} ({} day{} ago).",
-                    &date[..10.min(date.len())],
-                    age.days,
-                    if age.days == 1 { "" } else { "s" }
-                ),
-                theme.text,
-            )];
+            let day = &date[..10.min(date.len())];
+            let text = if age.estimate {
+                format!("Data key ≥{} days old (estimated).", age.days)
+            } else {
+                format!("Data key {} days old (first committed {day}).", age.days)
+            };
+            let mut spans = vec![Span::styled(text, theme.text)];
             if age.rotation_due(km.rotate_after_days) {
                 spans.push(Span::styled(
                     format!(
-                        " Older than {} days: rotating it is suggested (R).",
+                        " Over {} days: rotating it is suggested (R).",
                         km.rotate_after_days
                     ),
                     theme.warning,

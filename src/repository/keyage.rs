@@ -1,0 +1,89 @@
+//! What Git history says about a file's data key, without a key: the commit in which the
+//! current data key first appeared (its age), and the recipients that held it since then but
+//! no longer do (they can still unwrap it from history, so the key should be replaced).
+//!
+//! Two revisions share their data key when a value kept its ciphertext from one to the next
+//! (sops and sesame keep unchanged ciphertext; a value can only decrypt under the key it was
+//! encrypted with). The chain is followed back from the file as it is now.
+
+use crate::git::{Blobs, Commit, Repo};
+use crate::keys::KeyKind;
+use crate::metadata::Metadata;
+use crate::review::Revision;
+use crate::review::leaves::{Stored, ValueHasher};
+use crate::store::Format;
+use crate::tree::Map;
+use std::collections::HashSet;
+
+/// The data key's story.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyHistory {
+    /// The oldest commit whose revision has the current data key (`None`: not committed yet).
+    pub since: Option<Commit>,
+    /// Recipients that had the current data key in some revision and do not now.
+    pub former: Vec<(KeyKind, String)>,
+}
+
+impl KeyHistory {
+    /// The data key's age in whole days at `now` (RFC 3339), from the commit's author date.
+    pub fn age_days(&self, now: time::OffsetDateTime) -> Option<i64> {
+        let since = self.since.as_ref()?;
+        let at = time::OffsetDateTime::parse(
+            &since.date,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .ok()?;
+        Some((now - at).whole_days())
+    }
+}
+
+fn ciphertexts(raw: &[Map]) -> HashSet<Box<str>> {
+    crate::review::leaves::leaves(raw, None, &ValueHasher::default(), false)
+        .into_iter()
+        .filter_map(|l| match l.stored {
+            Stored::Encrypted { enc, .. } => Some(enc),
+            Stored::Plain { .. } => None,
+        })
+        .collect()
+}
+
+fn recipients(md: &Metadata) -> HashSet<(KeyKind, String)> {
+    md.all_keys().map(|k| (k.kind, k.display())).collect()
+}
+
+/// The data key history of `git_path` whose current content is `raw` with `md`.
+pub fn history(
+    repo: &Repo,
+    blobs: &mut Blobs,
+    git_path: &str,
+    format: Format,
+    raw: &[Map],
+    md: &Metadata,
+) -> Result<KeyHistory, String> {
+    let now_keys = recipients(md);
+    let mut newer = ciphertexts(raw);
+    let mut since = None;
+    let mut held: HashSet<(KeyKind, String)> = HashSet::new();
+    for commit in repo.log(git_path, None).map_err(|e| e.to_string())? {
+        let spec = format!("{}:{git_path}", commit.id);
+        let Some(bytes) = blobs.read(&spec).map_err(|e| e.to_string())? else {
+            break;
+        };
+        let Ok(rev) = Revision::read(spec, format, bytes) else {
+            break;
+        };
+        let Some(rev_md) = rev.metadata.as_ref() else {
+            break;
+        };
+        let older = ciphertexts(&rev.raw);
+        if older.is_disjoint(&newer) {
+            break;
+        }
+        held.extend(recipients(rev_md));
+        since = Some(commit);
+        newer = older;
+    }
+    let mut former: Vec<(KeyKind, String)> = held.difference(&now_keys).cloned().collect();
+    former.sort();
+    Ok(KeyHistory { since, former })
+}
