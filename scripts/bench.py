@@ -101,6 +101,7 @@ def main():
     editor()
     crafted()
     git_review()
+    repository()
 
 
 def crafted():
@@ -205,6 +206,63 @@ def git_review():
             f"diff of two 100,000-leaf revisions: diff of two sops decrypts {t_sops:.2f} s; "
             f"sesame diff {t_keyed:.2f} s with the key ({t_sops / t_keyed:.1f}x), "
             f"{t_keyless:.2f} s without ({t_sops / t_keyless:.1f}x)"
+        )
+
+
+def repository():
+    """Repository-wide: `sesame check` and `sesame ls` on 1,000 sops files in a Git repository,
+    and `sesame updatekeys --all -y` against `find … -exec sops updatekeys -y {} \\;` after a
+    recipient joins the creation rule."""
+    identity = "AGE-SECRET-KEY-1G0Q5K9TV4REQ3ZSQRMTMG8NSWQGYT0T7TZ33RAZEE0GZYVZN0APSU24RK7"
+    recipient = "age1lzd99uklcjnc0e7d860axevet2cz99ce9pq6tzuzd05l5nr28ams36nvun"
+    other = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+    with tempfile.TemporaryDirectory() as tmp:
+        keyfile = os.path.join(tmp, "keys.txt")
+        with open(keyfile, "w") as f:
+            f.write(identity + "\n")
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": tmp,
+            "SOPS_AGE_KEY_FILE": keyfile,
+            "SOPS_DISABLE_VERSION_CHECK": "1",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com",
+            "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.com",
+        }
+        results = {}
+        for who in ("sesame", "sops"):
+            repo = os.path.join(tmp, who)
+            os.makedirs(os.path.join(repo, "secrets"))
+            subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, env=env, check=True)
+            rule = "creation_rules:\n  - path_regex: ^secrets/\n    age: {}\n"
+            with open(os.path.join(repo, ".sops.yaml"), "w") as f:
+                f.write(rule.format(recipient))
+            for i in range(1000):
+                path = os.path.join(repo, "secrets", f"s{i}.yaml")
+                with open(path, "w") as f:
+                    f.write(f"user: u{i}\npassword: p{i}\ntoken: t{i}\n")
+                subprocess.run([SESAME, "encrypt", "-i", path], cwd=repo, env=env, check=True)
+            subprocess.run(["git", "add", "-A"], cwd=repo, env=env, check=True)
+            subprocess.run(["git", "commit", "-q", "-m", "files"], cwd=repo, env=env, check=True)
+            if who == "sesame":
+                for cmd in ("check", "ls"):
+                    start = time.perf_counter()
+                    subprocess.run([SESAME, cmd], cwd=repo, env=env, stdout=subprocess.DEVNULL, check=True)
+                    results[cmd] = time.perf_counter() - start
+            with open(os.path.join(repo, ".sops.yaml"), "w") as f:
+                f.write(rule.format(f"{recipient},{other}"))
+            start = time.perf_counter()
+            if who == "sesame":
+                cmd = [SESAME, "updatekeys", "--all", "-y"]
+            else:
+                cmd = ["find", "secrets", "-name", "*.yaml", "-exec", SOPS, "updatekeys", "-y", "{}", ";"]
+            subprocess.run(cmd, cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            results[f"update-{who}"] = time.perf_counter() - start
+        print(
+            f"\n1,000 sops files: sesame check {results['check']:.2f} s, sesame ls {results['ls']:.2f} s; "
+            f"updatekeys of all: find -exec sops {results['update-sops']:.1f} s, "
+            f"sesame updatekeys --all {results['update-sesame']:.2f} s: "
+            f"{results['update-sops'] / results['update-sesame']:.0f}x"
         )
 
 

@@ -112,6 +112,40 @@ impl Repo {
             .collect())
     }
 
+    /// The commits (newest first) of every file in the history of HEAD, by path: one `git
+    /// log` for a whole repository instead of one per file.
+    pub fn logs_by_file(&self) -> Result<std::collections::HashMap<String, Vec<Commit>>, GitError> {
+        let out = self.run(&[
+            "-c",
+            "core.quotePath=false",
+            "log",
+            "--no-renames",
+            "--format=%x01%H%x00%an%x00%aI%x00%s",
+            "--name-only",
+        ])?;
+        let mut map: std::collections::HashMap<String, Vec<Commit>> = Default::default();
+        let text = String::from_utf8_lossy(&out);
+        for record in text.split('\x01').filter(|r| !r.is_empty()) {
+            let (header, files) = record.split_once('\n').unwrap_or((record, ""));
+            let mut f = header.splitn(4, '\0');
+            let (Some(id), Some(author), Some(date)) = (f.next(), f.next(), f.next()) else {
+                continue;
+            };
+            let commit = Commit {
+                id: id.to_string(),
+                author: author.to_string(),
+                date: date.to_string(),
+                subject: f.next().unwrap_or("").to_string(),
+            };
+            for file in files.lines().filter(|l| !l.is_empty()) {
+                map.entry(file.to_string())
+                    .or_default()
+                    .push(commit.clone());
+            }
+        }
+        Ok(map)
+    }
+
     /// The blob ids of a path's unmerged index stages (1 base, 2 ours, 3 theirs), when the
     /// path is in the middle of a merge.
     pub fn conflict_stages(&self, path: &str) -> Result<Option<[Option<String>; 3]>, GitError> {

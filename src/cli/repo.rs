@@ -15,7 +15,7 @@ use sesame::repository::scan::{self, Entry};
 use sesame::review::names::Names;
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn jobs(wanted: Option<usize>) -> usize {
     wanted.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
@@ -46,45 +46,78 @@ fn print(text: &str) {
     let _ = out.flush();
 }
 
-/// Each sops file's data key history from Git (files outside a repository have none), read
-/// on `jobs` threads, each with its own `git cat-file` process.
+/// A repository and its sops files (with their paths as Git names them).
+type RepoFiles<'a> = (Repo, Vec<(&'a Entry, String)>);
+
+/// Each sops file's data key history from Git (files outside a repository have none): one
+/// `git log` per repository, then the revisions read on `jobs` threads, each with its own
+/// `git cat-file` process.
 pub fn histories(entries: &[Entry], jobs: usize) -> HashMap<PathBuf, KeyHistory> {
-    let sops: Vec<&Entry> = entries.iter().filter(|e| e.metadata().is_some()).collect();
-    let chunk = sops.len().div_ceil(jobs.max(1)).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = sops
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    let mut out = Vec::new();
-                    let mut repos: HashMap<PathBuf, Option<(Repo, sesame::git::Blobs)>> =
-                        HashMap::new();
-                    for e in part {
-                        let dir = e.path.parent().unwrap_or(Path::new(".")).to_path_buf();
-                        let slot = repos.entry(dir.clone()).or_insert_with(|| {
-                            let repo = Repo::discover(&dir)?;
-                            let blobs = repo.blobs().ok()?;
-                            Some((repo, blobs))
-                        });
-                        let Some((repo, blobs)) = slot else { continue };
-                        let (Some(rel), Some(md), scan::State::Sops { raw, .. }) =
-                            (repo.relative(&e.path), e.metadata(), &e.state)
-                        else {
-                            continue;
+    let mut by_repo: HashMap<PathBuf, RepoFiles> = HashMap::new();
+    // One `git rev-parse` per folder, not per file.
+    let mut repo_of: HashMap<PathBuf, Option<Repo>> = HashMap::new();
+    for e in entries.iter().filter(|e| e.metadata().is_some()) {
+        let dir = e
+            .path
+            .parent()
+            .unwrap_or(std::path::Path::new("/"))
+            .to_path_buf();
+        let found = repo_of
+            .entry(dir.clone())
+            .or_insert_with(|| Repo::discover(&dir));
+        let Some(repo) = found.clone() else {
+            continue;
+        };
+        let Some(rel) = repo.relative(&e.path) else {
+            continue;
+        };
+        by_repo
+            .entry(repo.root.clone())
+            .or_insert_with(|| (repo, Vec::new()))
+            .1
+            .push((e, rel));
+    }
+    let mut out = HashMap::new();
+    for (repo, files) in by_repo.into_values() {
+        let Ok(logs) = repo.logs_by_file() else {
+            continue;
+        };
+        let chunk = files.len().div_ceil(jobs.max(1)).max(1);
+        let (repo, logs) = (&repo, &logs);
+        let found: Vec<(PathBuf, KeyHistory)> = std::thread::scope(|s| {
+            let handles: Vec<_> = files
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        let Ok(mut blobs) = repo.blobs() else {
+                            return Vec::new();
                         };
-                        if let Ok(h) = keyage::history(repo, blobs, &rel, e.format, raw, md) {
-                            out.push((e.path.clone(), h));
+                        let mut out = Vec::new();
+                        for (e, rel) in part {
+                            let (Some(md), scan::State::Sops { raw, .. }) =
+                                (e.metadata(), &e.state)
+                            else {
+                                continue;
+                            };
+                            let commits = logs.get(rel).map_or(&[][..], |c| c.as_slice());
+                            if let Ok(h) =
+                                keyage::history_of(commits, &mut blobs, rel, e.format, raw, md)
+                            {
+                                out.push((e.path.clone(), h));
+                            }
                         }
-                    }
-                    out
+                        out
+                    })
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        out.extend(found);
+    }
+    out
 }
 
 fn now() -> time::OffsetDateTime {

@@ -60,11 +60,24 @@ pub fn history(
     raw: &[Map],
     md: &Metadata,
 ) -> Result<KeyHistory, String> {
+    let commits = repo.log(git_path, None).map_err(|e| e.to_string())?;
+    history_of(&commits, blobs, git_path, format, raw, md)
+}
+
+/// As `history`, with the file's commits (newest first) already known.
+pub fn history_of(
+    commits: &[Commit],
+    blobs: &mut Blobs,
+    git_path: &str,
+    format: Format,
+    raw: &[Map],
+    md: &Metadata,
+) -> Result<KeyHistory, String> {
     let now_keys = recipients(md);
     let mut newer = ciphertexts(raw);
     let mut since = None;
     let mut held: HashSet<(KeyKind, String)> = HashSet::new();
-    for commit in repo.log(git_path, None).map_err(|e| e.to_string())? {
+    for commit in commits.iter().cloned() {
         let spec = format!("{}:{git_path}", commit.id);
         let Some(bytes) = blobs.read(&spec).map_err(|e| e.to_string())? else {
             break;
