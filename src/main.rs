@@ -57,6 +57,7 @@ fn run(cli: Cli) -> CliResult {
         Some(Command::Check(a)) => cli::repo::check(a, &cli.flags),
         Some(Command::Access(a)) => cli::repo::access(a, &cli.flags),
         Some(Command::Audit(a)) => cli::repo::audit(a, &cli.flags),
+        Some(Command::Offboard(a)) => cli::repo::offboard(a, &cli.flags),
         Some(Command::Merge(a)) => cli::merge::run(a, &cli.flags),
         Some(Command::Git { command }) => cli::git::run(command, &cli.flags),
         Some(Command::Textconv { file }) => cli::git::textconv(file),

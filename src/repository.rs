@@ -6,3 +6,4 @@ pub mod access;
 pub mod check;
 pub mod keyage;
 pub mod scan;
+pub mod timeline;

@@ -347,11 +347,21 @@ fn the_data_key_age_comes_from_git_history() {
     r.config(&[&r.a.1, &r.b.1]);
     ok(r.sesame(&["updatekeys", "-y", "secrets/old.yaml"]));
     r.git(&["commit", "-q", "-am", "B joins today"]);
+    r.sops(&["set", "secrets/old.yaml", r#"["password"]"#, r#""new-pw""#]);
+    r.git(&["commit", "-q", "-am", "new password"]);
     let audit = stdout(&r.sesame(&["audit"]));
     assert!(
         audit.contains("secrets/old.yaml: data key 200 days"),
         "{audit}"
     );
+    // The timeline, oldest first, with no value in it.
+    let created = audit.find("created; + age").expect(&audit);
+    let joined = audit
+        .find(&format!("+ age {} (group 1) (B joins today)", r.b.1))
+        .expect(&audit);
+    let changed = audit.find("changed password (new password)").expect(&audit);
+    assert!(created < joined && joined < changed, "{audit}");
+    assert!(!audit.contains("new-pw"), "{audit}");
     let ls = stdout(&r.sesame(&["ls"]));
     assert!(ls.contains("data key 200 days"), "{ls}");
     // The editor's key manager tells the same age, from Git, not as an estimate.
@@ -441,4 +451,44 @@ fn ok_output(out: Output) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// `offboard B`: every file B could read loses B and gets a new data key, in one previewed
+/// step; B then decrypts nothing (not even through the old data keys), A everything. A file
+/// where B is a group's only key is refused before anything is written.
+#[test]
+fn offboarding_a_key_removes_it_and_replaces_its_data_keys() {
+    let r = Repo::new();
+    r.config(&[&r.a.1, &r.b.1]);
+    let files = ["secrets/x.yaml", "secrets/y.json"];
+    r.encrypted(files[0], PLAIN[0].1, &[]);
+    r.encrypted(files[1], PLAIN[1].1, &[]);
+    r.git(&["add", "-A"]);
+    r.git(&["commit", "-q", "-m", "files"]);
+    let dry = r.sesame(&["offboard", &r.b.1, "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(1));
+    assert!(
+        stdout(&dry).contains("2 file(s) to update"),
+        "{}",
+        stdout(&dry)
+    );
+    let done = r.sesame(&["offboard", &r.b.1, "-y"]);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(String::from_utf8_lossy(&done.stderr).contains(".sops.yaml still names"));
+    for f in files {
+        ok(r.sops_as(&r.a.0, &["decrypt", f]));
+        assert!(!r.sops_as(&r.b.0, &["decrypt", f]).status.success());
+    }
+    r.git(&["commit", "-q", "-am", "offboard B"]);
+    ok(r.sesame(&["audit", "secrets"]));
+
+    // B alone in the second group of a Shamir file: removing it would empty the group.
+    r.encrypted("shamir/s.yaml", "token: t\n", &[]);
+    let refused = r.sesame(&["offboard", &r.b.1, "-y"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("nothing was changed"));
 }

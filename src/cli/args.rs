@@ -94,8 +94,12 @@ pub enum Command {
     /// Who can decrypt which file: alone, with more groups (Shamir), or not; with --history,
     /// also former recipients who can still unwrap the current data key from Git history.
     Access(AccessArgs),
-    /// Each sops file's data key age and former recipients, from Git history (no key needed).
+    /// Each sops file's data key age, former recipients and timeline, from Git history (no
+    /// key needed).
     Audit(RepoArgs),
+    /// Remove a key from every sops file under the paths and replace the data keys it held
+    /// (including files it left without a rotation): one table, one question, parallel writes.
+    Offboard(OffboardArgs),
     /// Print a stable text view of a sops file for Git's textconv (values hidden unless
     /// SESAME_TEXTCONV_VALUES=1 and a key is at hand).
     Textconv {
@@ -178,6 +182,23 @@ pub struct CheckArgs {
     /// The oldest a data key may be, e.g. 180d (from Git history).
     #[arg(long, value_name = "AGE")]
     pub max_data_key_age: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct OffboardArgs {
+    /// The key: an identifier (age1…, a fingerprint, an ARN…) or a .sops.yaml name.
+    pub key: String,
+    /// Files and folders (default: the working folder).
+    pub paths: Vec<String>,
+    /// Apply without asking.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Show the changes and exit 1 if there are any; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Files written at once (default: the number of CPUs).
+    #[arg(long)]
+    pub jobs: Option<usize>,
 }
 
 #[derive(Args, Debug)]

@@ -1,7 +1,7 @@
 //! The repository-wide commands: `ls`, `check`, `access` and `audit` over every sops file
 //! under some paths, read without a key (metadata and stored values only).
 
-use crate::cli::args::{AccessArgs, CheckArgs, Flags, RepoArgs};
+use crate::cli::args::{AccessArgs, CheckArgs, Flags, OffboardArgs, RepoArgs};
 use crate::cli::context;
 use crate::cli::exit::{CliResult, Failure, code};
 use crate::cli::revisions;
@@ -12,6 +12,7 @@ use sesame::repository::access::{Access, access as access_of};
 use sesame::repository::check::{self as checks, Finding, Level, Policy};
 use sesame::repository::keyage::{self, KeyHistory};
 use sesame::repository::scan::{self, Entry};
+use sesame::repository::timeline;
 use sesame::review::names::Names;
 use std::collections::HashMap;
 use std::io::Write;
@@ -49,12 +50,26 @@ fn print(text: &str) {
 /// A repository and its sops files (with their paths as Git names them).
 type RepoFiles<'a> = (Repo, Vec<(&'a Entry, String)>);
 
-/// Each sops file's data key history from Git (files outside a repository have none): one
-/// `git log` per repository, then the revisions read on `jobs` threads, each with its own
-/// `git cat-file` process.
+/// Each sops file's data key history from Git (files outside a repository have none).
 pub fn histories(entries: &[Entry], jobs: usize) -> HashMap<PathBuf, KeyHistory> {
+    per_file(entries, jobs, &|commits, blobs, rel, e| {
+        let (Some(md), scan::State::Sops { raw, .. }) = (e.metadata(), &e.state) else {
+            return None;
+        };
+        keyage::history_of(commits, blobs, rel, e.format, raw, md).ok()
+    })
+}
+
+/// What `per_file` runs for one file: its commits, a blob reader, its Git path, the file.
+type PerFile<'f, T> =
+    dyn Fn(&[sesame::git::Commit], &mut sesame::git::Blobs, &str, &Entry) -> Option<T> + Sync + 'f;
+
+/// Runs `f` for each sops file in a Git repository with the file's commits (newest first),
+/// a blob reader and its path as Git names it: one `git log` per repository, one
+/// `git rev-parse` per folder, and the files shared out to `jobs` threads, each with its own
+/// `git cat-file` process.
+fn per_file<T: Send>(entries: &[Entry], jobs: usize, f: &PerFile<T>) -> HashMap<PathBuf, T> {
     let mut by_repo: HashMap<PathBuf, RepoFiles> = HashMap::new();
-    // One `git rev-parse` per folder, not per file.
     let mut repo_of: HashMap<PathBuf, Option<Repo>> = HashMap::new();
     for e in entries.iter().filter(|e| e.metadata().is_some()) {
         let dir = e
@@ -84,7 +99,7 @@ pub fn histories(entries: &[Entry], jobs: usize) -> HashMap<PathBuf, KeyHistory>
         };
         let chunk = files.len().div_ceil(jobs.max(1)).max(1);
         let (repo, logs) = (&repo, &logs);
-        let found: Vec<(PathBuf, KeyHistory)> = std::thread::scope(|s| {
+        let found: Vec<(PathBuf, T)> = std::thread::scope(|s| {
             let handles: Vec<_> = files
                 .chunks(chunk)
                 .map(|part| {
@@ -92,21 +107,12 @@ pub fn histories(entries: &[Entry], jobs: usize) -> HashMap<PathBuf, KeyHistory>
                         let Ok(mut blobs) = repo.blobs() else {
                             return Vec::new();
                         };
-                        let mut out = Vec::new();
-                        for (e, rel) in part {
-                            let (Some(md), scan::State::Sops { raw, .. }) =
-                                (e.metadata(), &e.state)
-                            else {
-                                continue;
-                            };
-                            let commits = logs.get(rel).map_or(&[][..], |c| c.as_slice());
-                            if let Ok(h) =
-                                keyage::history_of(commits, &mut blobs, rel, e.format, raw, md)
-                            {
-                                out.push((e.path.clone(), h));
-                            }
-                        }
-                        out
+                        part.iter()
+                            .filter_map(|(e, rel)| {
+                                let commits = logs.get(rel).map_or(&[][..], |c| c.as_slice());
+                                f(commits, &mut blobs, rel, e).map(|t| (e.path.clone(), t))
+                            })
+                            .collect::<Vec<_>>()
                     })
                 })
                 .collect();
@@ -509,6 +515,9 @@ pub fn audit(args: &RepoArgs, flags: &Flags) -> CliResult {
     let config = context::load_config(flags)?;
     let names = names(config.as_ref());
     let histories = histories(&entries, jobs);
+    let timelines = per_file(&entries, jobs, &|commits, blobs, rel, e| {
+        timeline::timeline(commits, blobs, rel, e.format, &names).ok()
+    });
     let mut out = String::new();
     let mut rows = Vec::new();
     let mut flagged = 0;
@@ -525,18 +534,46 @@ pub fn audit(args: &RepoArgs, flags: &Flags) -> CliResult {
         if !former.is_empty() {
             flagged += 1;
         }
+        let events = timelines
+            .get(&e.path)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         if args.format == "json" {
+            let events: Vec<String> = events
+                .iter()
+                .map(|ev| {
+                    format!(
+                        "{{\"commit\":{},\"author\":{},\"date\":{},\"subject\":{},\"changes\":[{}]}}",
+                        json_quote(&ev.commit.id),
+                        json_quote(&ev.commit.author),
+                        json_quote(&ev.commit.date),
+                        json_quote(&ev.commit.subject),
+                        ev.changes.iter().map(|c| json_quote(c)).collect::<Vec<_>>().join(",")
+                    )
+                })
+                .collect();
             rows.push(format!(
-                "{{\"file\":{},\"data_key_age_days\":{},\"data_key_since\":{},\"removed_without_rotation\":[{}]}}",
+                "{{\"file\":{},\"data_key_age_days\":{},\"data_key_since\":{},\"removed_without_rotation\":[{}],\"events\":[{}]}}",
                 json_quote(&e.name),
                 h.and_then(|h| h.age_days(now())).map_or("null".into(), |d| d.to_string()),
                 h.and_then(|h| h.since.as_ref())
                     .map_or("null".into(), |c| json_quote(&c.id)),
-                former.iter().map(|f| json_quote(f)).collect::<Vec<_>>().join(",")
+                former.iter().map(|f| json_quote(f)).collect::<Vec<_>>().join(","),
+                events.join(",")
             ));
             continue;
         }
         out.push_str(&format!("{}: data key {}\n", e.name, age_text(h)));
+        for ev in events {
+            out.push_str(&format!(
+                "  {} {:.8} {}: {} ({})\n",
+                &ev.commit.date[..10.min(ev.commit.date.len())],
+                ev.commit.id,
+                ev.commit.author,
+                ev.changes.join("; "),
+                ev.commit.subject
+            ));
+        }
         for f in &former {
             out.push_str(&format!(
                 "  ✗ {f} was removed but the data key was not replaced: it can still decrypt this file from Git history; run `sesame rotate -i {}`\n",
@@ -552,6 +589,102 @@ pub fn audit(args: &RepoArgs, flags: &Flags) -> CliResult {
     print(&out);
     if flagged > 0 {
         return Err(Failure::new(code::GENERIC, ""));
+    }
+    Ok(())
+}
+
+/// `offboard KEY`: every sops file that has KEY loses it and gets a new data key; files it
+/// left earlier without a rotation (it still holds their data key through Git history) get a
+/// new data key too. Worked out without a key, shown, asked once, written in parallel.
+pub fn offboard(args: &OffboardArgs, flags: &Flags) -> CliResult {
+    use crate::cli::updatekeys::{Pending, write_all};
+    use sesame::keys::plan::{Change, Checks, Plan};
+    let jobs = jobs(args.jobs);
+    let entries = entries(&args.paths, jobs)?;
+    let config = context::load_config(flags)?;
+    let names = names(config.as_ref());
+    let histories = histories(&entries, jobs);
+    let matches = |id: &str| id == args.key || names.name(id) == Some(args.key.as_str());
+    let mut pending = Vec::new();
+    let mut problems = Vec::new();
+    let mut table = String::new();
+    for e in entries.iter().filter(|e| e.metadata().is_some()) {
+        let md = e.metadata().expect("filtered");
+        let key = md.all_keys().find(|k| matches(&k.display())).cloned();
+        let held = histories
+            .get(&e.path)
+            .is_some_and(|h| h.former.iter().any(|(_, id)| matches(id)));
+        if key.is_none() && !held {
+            continue;
+        }
+        let mut plan = Plan::with_checks(&md.key_groups, md.shamir_threshold, Checks::Sops);
+        let mut changes = Vec::new();
+        if let Some(k) = &key {
+            changes.push(Change::RemoveEverywhere(k.clone()));
+        }
+        changes.push(Change::Rotate);
+        if let Err(err) = plan.stage_all(changes) {
+            problems.push(format!("{}: {err}", e.name));
+            continue;
+        }
+        table.push_str(&format!(
+            "{}: {}new data key\n",
+            e.name,
+            if key.is_some() {
+                format!("- {} ; ", names.label(&args.key))
+            } else {
+                "(it still holds the current one through Git history) ".into()
+            }
+        ));
+        pending.push(Pending {
+            path: e.path.clone(),
+            name: e.name.clone(),
+            plan,
+        });
+    }
+    if !problems.is_empty() {
+        return Err(Failure::new(
+            code::GENERIC,
+            format!("nothing was changed: {}", problems.join("; ")),
+        )
+        .hint("a file whose only key in a group is this one needs another key in that group first (the key manager, K, or `sesame groups`)"));
+    }
+    if pending.is_empty() {
+        println!(
+            "{} can decrypt no sops file here, now or from Git history",
+            args.key
+        );
+        return Ok(());
+    }
+    print(&table);
+    println!("{} file(s) to update", pending.len());
+    if args.dry_run {
+        return Err(Failure::new(code::GENERIC, ""));
+    }
+    if !args.yes && !context::ask_yes_no("Apply these changes? (y/n):", "-y")? {
+        eprintln!("nothing was changed");
+        return Ok(());
+    }
+    let failures = write_all(&pending, jobs, flags);
+    for f in &failures {
+        eprintln!("{f}");
+    }
+    eprintln!("{} file(s) updated", pending.len() - failures.len());
+    if !failures.is_empty() {
+        return Err(Failure::new(
+            code::GENERIC,
+            format!("failed updating {} file(s)", failures.len()),
+        ));
+    }
+    let in_config = config
+        .as_ref()
+        .and_then(|c| std::fs::read_to_string(&c.path).ok())
+        .is_some_and(|text| text.contains(&args.key));
+    if in_config {
+        eprintln!(
+            "note: .sops.yaml still names {}: remove it there too, or `updatekeys` adds it back",
+            args.key
+        );
     }
     Ok(())
 }

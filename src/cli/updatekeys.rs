@@ -151,11 +151,11 @@ fn update(file: &str, yes: bool, flags: &Flags) -> CliResult {
     Ok(())
 }
 
-/// One file's pending change under `--all`.
-struct Pending {
-    path: std::path::PathBuf,
-    name: String,
-    plan: Plan,
+/// One file's pending change under `--all` (and `offboard`).
+pub struct Pending {
+    pub path: std::path::PathBuf,
+    pub name: String,
+    pub plan: Plan,
 }
 
 /// `updatekeys --all`: every sops file under the paths that a creation rule covers gets that
@@ -262,26 +262,7 @@ fn run_all(args: &UpdatekeysArgs, flags: &Flags) -> CliResult {
         eprintln!("nothing was changed");
         return Ok(());
     }
-    let chunk = pending.len().div_ceil(jobs).max(1);
-    let failures: Vec<String> = std::thread::scope(|s| {
-        let handles: Vec<_> = pending
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .filter_map(|p| apply(p, flags).err())
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| vec!["a writer thread failed".into()])
-            })
-            .collect()
-    });
+    let failures = write_all(&pending, jobs, flags);
     for f in &failures {
         eprintln!("{f}");
     }
@@ -303,6 +284,30 @@ fn run_all(args: &UpdatekeysArgs, flags: &Flags) -> CliResult {
         );
     }
     Ok(())
+}
+
+/// Writes every pending change on `jobs` threads; the failures, one line each.
+pub fn write_all(pending: &[Pending], jobs: usize, flags: &Flags) -> Vec<String> {
+    let chunk = pending.len().div_ceil(jobs.max(1)).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = pending
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .filter_map(|p| apply(p, flags).err())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec!["a writer thread failed".into()])
+            })
+            .collect()
+    })
 }
 
 /// Writes one pending change: under the update lock, decrypt, re-wrap (or rotate), seal,
