@@ -3,6 +3,7 @@
 //! without a key, who can read what, and what Git history says about each data key.
 
 pub mod access;
+pub mod bulk;
 pub mod check;
 pub mod keyage;
 pub mod scan;

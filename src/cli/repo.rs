@@ -6,11 +6,10 @@ use crate::cli::context;
 use crate::cli::exit::{CliResult, Failure, code};
 use crate::cli::revisions;
 use sesame::config::Config;
-use sesame::git::Repo;
 use sesame::gotext::json_quote;
 use sesame::repository::access::{Access, access as access_of};
 use sesame::repository::check::{self as checks, Finding, Level, Policy};
-use sesame::repository::keyage::{self, KeyHistory};
+use sesame::repository::keyage::{KeyHistory, histories, per_file};
 use sesame::repository::scan::{self, Entry};
 use sesame::repository::timeline;
 use sesame::review::names::Names;
@@ -45,85 +44,6 @@ fn print(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
-}
-
-/// A repository and its sops files (with their paths as Git names them).
-type RepoFiles<'a> = (Repo, Vec<(&'a Entry, String)>);
-
-/// Each sops file's data key history from Git (files outside a repository have none).
-pub fn histories(entries: &[Entry], jobs: usize) -> HashMap<PathBuf, KeyHistory> {
-    per_file(entries, jobs, &|commits, blobs, rel, e| {
-        let (Some(md), scan::State::Sops { raw, .. }) = (e.metadata(), &e.state) else {
-            return None;
-        };
-        keyage::history_of(commits, blobs, rel, e.format, raw, md).ok()
-    })
-}
-
-/// What `per_file` runs for one file: its commits, a blob reader, its Git path, the file.
-type PerFile<'f, T> =
-    dyn Fn(&[sesame::git::Commit], &mut sesame::git::Blobs, &str, &Entry) -> Option<T> + Sync + 'f;
-
-/// Runs `f` for each sops file in a Git repository with the file's commits (newest first),
-/// a blob reader and its path as Git names it: one `git log` per repository, one
-/// `git rev-parse` per folder, and the files shared out to `jobs` threads, each with its own
-/// `git cat-file` process.
-fn per_file<T: Send>(entries: &[Entry], jobs: usize, f: &PerFile<T>) -> HashMap<PathBuf, T> {
-    let mut by_repo: HashMap<PathBuf, RepoFiles> = HashMap::new();
-    let mut repo_of: HashMap<PathBuf, Option<Repo>> = HashMap::new();
-    for e in entries.iter().filter(|e| e.metadata().is_some()) {
-        let dir = e
-            .path
-            .parent()
-            .unwrap_or(std::path::Path::new("/"))
-            .to_path_buf();
-        let found = repo_of
-            .entry(dir.clone())
-            .or_insert_with(|| Repo::discover(&dir));
-        let Some(repo) = found.clone() else {
-            continue;
-        };
-        let Some(rel) = repo.relative(&e.path) else {
-            continue;
-        };
-        by_repo
-            .entry(repo.root.clone())
-            .or_insert_with(|| (repo, Vec::new()))
-            .1
-            .push((e, rel));
-    }
-    let mut out = HashMap::new();
-    for (repo, files) in by_repo.into_values() {
-        let Ok(logs) = repo.logs_by_file() else {
-            continue;
-        };
-        let chunk = files.len().div_ceil(jobs.max(1)).max(1);
-        let (repo, logs) = (&repo, &logs);
-        let found: Vec<(PathBuf, T)> = std::thread::scope(|s| {
-            let handles: Vec<_> = files
-                .chunks(chunk)
-                .map(|part| {
-                    s.spawn(move || {
-                        let Ok(mut blobs) = repo.blobs() else {
-                            return Vec::new();
-                        };
-                        part.iter()
-                            .filter_map(|(e, rel)| {
-                                let commits = logs.get(rel).map_or(&[][..], |c| c.as_slice());
-                                f(commits, &mut blobs, rel, e).map(|t| (e.path.clone(), t))
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
-        out.extend(found);
-    }
-    out
 }
 
 fn now() -> time::OffsetDateTime {
@@ -597,8 +517,9 @@ pub fn audit(args: &RepoArgs, flags: &Flags) -> CliResult {
 /// left earlier without a rotation (it still holds their data key through Git history) get a
 /// new data key too. Worked out without a key, shown, asked once, written in parallel.
 pub fn offboard(args: &OffboardArgs, flags: &Flags) -> CliResult {
-    use crate::cli::updatekeys::{Pending, write_all};
+    use crate::cli::updatekeys::write_all;
     use sesame::keys::plan::{Change, Checks, Plan};
+    use sesame::repository::bulk::Pending;
     let jobs = jobs(args.jobs);
     let entries = entries(&args.paths, jobs)?;
     let config = context::load_config(flags)?;
@@ -640,6 +561,7 @@ pub fn offboard(args: &OffboardArgs, flags: &Flags) -> CliResult {
             path: e.path.clone(),
             name: e.name.clone(),
             plan,
+            lines: Vec::new(),
         });
     }
     if !problems.is_empty() {

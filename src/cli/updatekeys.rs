@@ -151,18 +151,12 @@ fn update(file: &str, yes: bool, flags: &Flags) -> CliResult {
     Ok(())
 }
 
-/// One file's pending change under `--all` (and `offboard`).
-pub struct Pending {
-    pub path: std::path::PathBuf,
-    pub name: String,
-    pub plan: Plan,
-}
-
 /// `updatekeys --all`: every sops file under the paths that a creation rule covers gets that
-/// rule's keys. The changes are worked out from the metadata (no key needed), shown as one
-/// table and asked about once; then the files are written on several threads, each atomically.
+/// rule's keys (`repository::bulk`). The changes are worked out from the metadata (no key
+/// needed), shown as one table and asked about once; then the files are written on several
+/// threads, each atomically.
 fn run_all(args: &UpdatekeysArgs, flags: &Flags) -> CliResult {
-    use sesame::repository::scan;
+    use sesame::repository::{bulk, keyage, scan};
     let config = context::load_config(flags)?.ok_or_else(|| {
         Failure::new(code::GENERIC, "config file not found").hint(
             "updatekeys applies the creation rules of a .sops.yaml; create one or pass --config",
@@ -183,77 +177,28 @@ fn run_all(args: &UpdatekeysArgs, flags: &Flags) -> CliResult {
     // With --rotate, files whose data key former recipients still hold (from Git history)
     // get a new one too.
     let histories = if args.rotate {
-        crate::cli::repo::histories(&entries, jobs)
+        keyage::histories(&entries, jobs)
     } else {
         Default::default()
     };
-    let mut pending = Vec::new();
-    let mut out = String::new();
-    for e in &entries {
-        let Some(md) = e.metadata() else { continue };
-        let Ok(Some(rule)) = config.rule_for(&e.path) else {
-            continue;
-        };
-        let threshold = rule_threshold(
-            flags.shamir_secret_sharing_threshold,
-            md.shamir_threshold,
-            rule.key_groups.len(),
-            rule.shamir_threshold,
-        );
-        let mut plan = Plan::with_checks(&md.key_groups, md.shamir_threshold, Checks::Sops);
-        plan.stage(Change::ReplaceGroups {
-            groups: keep_stored_entries(&md.key_groups, rule.key_groups.clone()),
-            threshold,
-        })
-        .map_err(|err| Failure::new(code::GENERIC, format!("{}: {err}", e.name)))?;
-        let diffs = plan.diff();
-        let removed = diffs.iter().any(|d| !d.removed.is_empty());
-        let added = diffs.iter().any(|d| !d.added.is_empty());
-        let former: Vec<String> = histories
-            .get(&e.path)
-            .map(|h| h.former.iter().map(|(_, id)| id.clone()).collect())
-            .unwrap_or_default();
-        if !added && !removed && threshold == md.shamir_threshold && former.is_empty() {
-            continue;
-        }
-        let rotate = args.rotate && (removed || !former.is_empty());
-        if rotate {
-            plan.stage(Change::Rotate)
-                .map_err(|err| Failure::new(code::GENERIC, format!("{}: {err}", e.name)))?;
-        }
-        out.push_str(&format!("{}:\n", e.name));
-        if threshold != md.shamir_threshold {
-            for line in threshold_diff(md.shamir_threshold, threshold).lines() {
-                out.push_str(&format!("    {line}\n"));
-            }
-        }
-        for (g, d) in diffs.iter().enumerate() {
-            for k in &d.added {
-                out.push_str(&format!("    group {}: + {k}\n", g + 1));
-            }
-            for k in &d.removed {
-                out.push_str(&format!("    group {}: - {k}\n", g + 1));
-            }
-        }
-        if rotate && removed {
-            out.push_str("    new data key (a recipient is removed)\n");
-        } else if rotate {
-            out.push_str(&format!(
-                "    new data key ({} can still unwrap the current one from Git history)\n",
-                former.join(", ")
-            ));
-        }
-        pending.push(Pending {
-            path: e.path.clone(),
-            name: e.name.clone(),
-            plan,
-        });
-    }
+    let pending = bulk::rule_updates(
+        &entries,
+        &config,
+        flags.shamir_secret_sharing_threshold,
+        args.rotate,
+        &histories,
+    )
+    .map_err(|e| Failure::new(code::GENERIC, e))?;
     if pending.is_empty() {
         println!("every sops file is in step with {}", config.path.display());
         return Ok(());
     }
-    print!("{out}");
+    for p in &pending {
+        println!("{}:", p.name);
+        for line in &p.lines {
+            println!("    {line}");
+        }
+    }
     println!("{} file(s) to update", pending.len());
     if args.dry_run {
         return Err(Failure::new(code::GENERIC, ""));
@@ -286,8 +231,13 @@ fn run_all(args: &UpdatekeysArgs, flags: &Flags) -> CliResult {
     Ok(())
 }
 
-/// Writes every pending change on `jobs` threads; the failures, one line each.
-pub fn write_all(pending: &[Pending], jobs: usize, flags: &Flags) -> Vec<String> {
+/// Writes every pending change on `jobs` threads (each with this command's key sources);
+/// the failures, one line each.
+pub fn write_all(
+    pending: &[sesame::repository::bulk::Pending],
+    jobs: usize,
+    flags: &Flags,
+) -> Vec<String> {
     let chunk = pending.len().div_ceil(jobs.max(1)).max(1);
     std::thread::scope(|s| {
         let handles: Vec<_> = pending
@@ -310,26 +260,13 @@ pub fn write_all(pending: &[Pending], jobs: usize, flags: &Flags) -> Vec<String>
     })
 }
 
-/// Writes one pending change: under the update lock, decrypt, re-wrap (or rotate), seal,
-/// write atomically. Nothing is written on failure.
-fn apply(p: &Pending, flags: &Flags) -> Result<(), String> {
+/// One pending change, with the key sources and output settings the flags give.
+fn apply(p: &sesame::repository::bulk::Pending, flags: &Flags) -> Result<(), String> {
     let input = Input::resolve(Some(&p.path.to_string_lossy()), flags).map_err(|f| f.message)?;
-    let context::Opened {
-        mut doc,
-        emit,
-        sources,
-        ..
-    } = context::open(input, flags, false).map_err(|f| format!("{}: {}", p.name, f.message))?;
-    if doc.metadata().key_groups != p.plan.before() {
-        return Err(format!("{}: changed since it was read; run again", p.name));
-    }
-    doc.apply_plan(&p.plan, &sources)
-        .map_err(|e| format!("{}: {e}", p.name))?;
-    let bytes = doc
-        .seal(&emit)
-        .map_err(|e| format!("{}: {e}", p.name))?
-        .ok_or_else(|| format!("{}: nothing to write", p.name))?;
-    for note in sesame::fs::write_atomic(&p.path, &bytes).map_err(|e| format!("{}: {e}", p.name))? {
+    let sources = context::key_sources(flags, &input).map_err(|f| f.message)?;
+    let config = context::load_config(flags).map_err(|f| f.message)?;
+    let emit = context::emit_options(config.as_ref(), flags);
+    for note in sesame::repository::bulk::apply(p, &sources, &emit)? {
         eprintln!("warning: {}: {note}", p.name);
     }
     Ok(())
