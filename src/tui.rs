@@ -14,6 +14,7 @@ pub mod key_manager;
 pub mod keymap;
 pub mod merge;
 pub mod model;
+pub mod repo_view;
 pub mod rows;
 pub mod session;
 pub mod terminal;

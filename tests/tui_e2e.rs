@@ -1125,3 +1125,92 @@ fn a_merge_conflict_is_settled_on_the_conflict_screen() {
         }
     }
 }
+
+/// `sesame DIR`: the repository view shows each file's badge (in step, drift, plain text),
+/// filters, opens a file in the editor and comes back, and a bulk action ("apply .sops.yaml")
+/// is previewed as a table, written on `y`, after which the real sops decrypts the updated
+/// file with the new key alone.
+#[test]
+fn the_repository_view_shows_badges_and_applies_a_bulk_action() {
+    let (a_identity, a) = new_age_key();
+    let (b_identity, b) = new_age_key();
+    let sb = Sandbox::new().env("SOPS_AGE_KEY", a_identity.clone());
+    let dir = sb.dir.path();
+    sb.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - path_regex: ^secrets/\n    age: {a},{b}\n"),
+    );
+    sb.write("secrets/ok.yaml", "user: admin\npassword: one\n");
+    ok(sb.sops(&["encrypt", "-i", "secrets/ok.yaml"]));
+    sb.write("secrets/drift.yaml", "user: admin\npassword: two\n");
+    ok(sb.sops(&[
+        "--config",
+        "/dev/null",
+        "encrypt",
+        "-i",
+        "--age",
+        &a,
+        "secrets/drift.yaml",
+    ]));
+    sb.write("secrets/plain.yaml", "password: three\n");
+    sb.write("key.txt", format!("{a_identity}\n"));
+    git(dir, &["init", "-q", "."]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "files"]);
+    let env = vec![
+        ("HOME", sb.path("home").display().to_string()),
+        (
+            "SOPS_AGE_KEY_FILE",
+            sb.path("key.txt").display().to_string(),
+        ),
+        ("TERM", "xterm-256color".to_string()),
+    ];
+    let t = Tmux::start(dir, &env);
+    t.wait("the shell prompt", |s| s.contains('$'));
+    t.type_text(&format!("{} .", env!("CARGO_BIN_EXE_sesame")));
+    t.keys(&["Enter"]);
+    let s = t.wait("the repository view", |s| s.contains("sesame │ repository"));
+    let badge =
+        |s: &str, file: &str, text: &str| s.lines().any(|l| l.contains(file) && l.contains(text));
+    assert!(badge(&s, "secrets/ok.yaml", "✓ in step"), "{s}");
+    assert!(badge(&s, "secrets/drift.yaml", "≠ drift"), "{s}");
+    assert!(badge(&s, "secrets/plain.yaml", "✗ PLAIN TEXT"), "{s}");
+    assert!(
+        !s.contains("three") && !s.contains("two"),
+        "no value shown: {s}"
+    );
+
+    // Filter, then open the one file left in the editor and come back.
+    t.keys(&["/"]);
+    t.type_text("ok.y");
+    t.keys(&["Enter"]);
+    t.wait("the filtered list", |s| {
+        s.contains("secrets/ok.yaml") && !s.contains("secrets/drift.yaml")
+    });
+    t.keys(&["Enter"]);
+    t.wait("the editor", |s| s.contains("sesame │ ok.yaml"));
+    t.keys(&["q"]);
+    t.wait("the repository view again", |s| s.contains("back from"));
+    t.keys(&["/", "Escape"]);
+    t.wait("the whole list", |s| s.contains("secrets/drift.yaml"));
+
+    // The bulk action: previewed, then written.
+    t.keys(&["u"]);
+    let s = t.wait("the preview", |s| {
+        s.contains("Apply .sops.yaml to 1 file(s)")
+    });
+    assert!(
+        s.contains("secrets/drift.yaml:") && s.contains(&format!("group 1: + {}", &b[..20])),
+        "{s}"
+    );
+    t.keys(&["y"]);
+    let s = t.wait("the result", |s| s.contains("1 of 1 file(s) written"));
+    assert!(badge(&s, "secrets/drift.yaml", "✓ in step"), "{s}");
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+    let out = ok(sb.sops_with(
+        &[("SOPS_AGE_KEY", b_identity.as_str())],
+        &["decrypt", "secrets/drift.yaml"],
+    ));
+    assert!(String::from_utf8(out).unwrap().contains("password: two"));
+}

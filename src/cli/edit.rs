@@ -62,6 +62,9 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
                 .hint("run `sesame FILE` to edit a file, or `sesame demo` to try the editor"),
         );
     };
+    if std::path::Path::new(file).is_dir() {
+        return run_repository(file, flags);
+    }
     let input = Input::resolve(Some(file), flags)?;
     let config = load_config(flags)?;
     let sources = key_sources(flags, &input)?;
@@ -81,6 +84,42 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
         against: flags.against.clone(),
     };
     launch(req, flags, &input.display())
+}
+
+/// `sesame DIR`: the repository view over every sops file under DIR; Enter opens one in the
+/// editor (as `sesame FILE` would), bulk actions are written from the view.
+fn run_repository(dir: &str, flags: &Flags) -> CliResult {
+    use sesame::tui::repo_view::{self, Host, RepoView};
+    let settings = settings(flags)?;
+    need_terminal()?;
+    let input = Input::resolve(Some(dir), flags)?;
+    let sources = key_sources(flags, &input)?;
+    let config = load_config(flags)?;
+    let emit = emit_options(config.as_ref(), flags);
+    let rotate_after = std::env::var(session::ROTATE_AFTER_VAR)
+        .ok()
+        .and_then(|d| d.trim().parse().ok())
+        .filter(|d: &i64| *d > 0)
+        .unwrap_or(sesame::keys::plan::DEFAULT_ROTATE_AFTER_DAYS);
+    let given = input.path.clone().expect("a folder was given");
+    let root = given.canonicalize().unwrap_or(given);
+    let view = RepoView::load(&root, config, &sources, rotate_after)
+        .map_err(|e| Failure::new(code::GENERIC, e))?;
+    let edit = |path: &std::path::Path| -> Result<(), String> {
+        let file = path.to_string_lossy().into_owned();
+        let args = FileArgs {
+            file: Some(file),
+            extra: Vec::new(),
+        };
+        run(&args, flags).map_err(|f| f.message)
+    };
+    let host = Host {
+        sources: &sources,
+        emit,
+        edit: &edit,
+    };
+    repo_view::run(view, &settings.theme, &host)
+        .map_err(|e| Failure::new(code::GENERIC, format!("terminal error: {e}")))
 }
 
 /// Opens a private copy of the bundled demo file with the bundled demo key.

@@ -6,7 +6,7 @@ mod detail;
 mod editor;
 mod key_manager;
 mod merge;
-mod overlay;
+pub(crate) mod overlay;
 mod tree;
 
 use crate::tui::model::{Level, Mode, Model, Source};
