@@ -1206,11 +1206,31 @@ fn the_repository_view_shows_badges_and_applies_a_bulk_action() {
     t.keys(&["y"]);
     let s = t.wait("the result", |s| s.contains("1 of 1 file(s) written"));
     assert!(badge(&s, "secrets/drift.yaml", "✓ in step"), "{s}");
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
     let out = ok(sb.sops_with(
         &[("SOPS_AGE_KEY", b_identity.as_str())],
         &["decrypt", "secrets/drift.yaml"],
     ));
     assert!(String::from_utf8(out).unwrap().contains("password: two"));
+
+    // Remove B everywhere: both files lose it and get new data keys.
+    t.keys(&["x"]);
+    t.wait("the key prompt", |s| s.contains("remove which key"));
+    t.type_text(&b);
+    t.keys(&["Enter"]);
+    t.wait("the removal preview", |s| {
+        s.contains("from 2 file(s) and replace their data keys")
+    });
+    t.keys(&["y"]);
+    let s = t.wait("the removal", |s| s.contains("2 of 2 file(s) written"));
+    assert!(
+        badge(&s, "secrets/ok.yaml", "≠ drift"),
+        "B is still in .sops.yaml: {s}"
+    );
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+    for f in ["secrets/ok.yaml", "secrets/drift.yaml"] {
+        let b_only = sb.sops_with(&[("SOPS_AGE_KEY", b_identity.as_str())], &["decrypt", f]);
+        assert!(!b_only.status.success(), "B still decrypts {f}");
+        ok(sb.sops(&["decrypt", f]));
+    }
 }

@@ -518,51 +518,16 @@ pub fn audit(args: &RepoArgs, flags: &Flags) -> CliResult {
 /// new data key too. Worked out without a key, shown, asked once, written in parallel.
 pub fn offboard(args: &OffboardArgs, flags: &Flags) -> CliResult {
     use crate::cli::updatekeys::write_all;
-    use sesame::keys::plan::{Change, Checks, Plan};
-    use sesame::repository::bulk::Pending;
     let jobs = jobs(args.jobs);
     let entries = entries(&args.paths, jobs)?;
     let config = context::load_config(flags)?;
     let names = names(config.as_ref());
     let histories = histories(&entries, jobs);
-    let matches = |id: &str| id == args.key || names.name(id) == Some(args.key.as_str());
-    let mut pending = Vec::new();
-    let mut problems = Vec::new();
+    let (pending, problems) =
+        sesame::repository::bulk::offboard(&entries, &args.key, &names, &histories);
     let mut table = String::new();
-    for e in entries.iter().filter(|e| e.metadata().is_some()) {
-        let md = e.metadata().expect("filtered");
-        let key = md.all_keys().find(|k| matches(&k.display())).cloned();
-        let held = histories
-            .get(&e.path)
-            .is_some_and(|h| h.former.iter().any(|(_, id)| matches(id)));
-        if key.is_none() && !held {
-            continue;
-        }
-        let mut plan = Plan::with_checks(&md.key_groups, md.shamir_threshold, Checks::Sops);
-        let mut changes = Vec::new();
-        if let Some(k) = &key {
-            changes.push(Change::RemoveEverywhere(k.clone()));
-        }
-        changes.push(Change::Rotate);
-        if let Err(err) = plan.stage_all(changes) {
-            problems.push(format!("{}: {err}", e.name));
-            continue;
-        }
-        table.push_str(&format!(
-            "{}: {}new data key\n",
-            e.name,
-            if key.is_some() {
-                format!("- {} ; ", names.label(&args.key))
-            } else {
-                "(it still holds the current one through Git history) ".into()
-            }
-        ));
-        pending.push(Pending {
-            path: e.path.clone(),
-            name: e.name.clone(),
-            plan,
-            lines: Vec::new(),
-        });
+    for p in &pending {
+        table.push_str(&format!("{}: {}\n", p.name, p.lines.join("; ")));
     }
     if !problems.is_empty() {
         return Err(Failure::new(

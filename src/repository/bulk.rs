@@ -93,6 +93,52 @@ pub fn rule_updates(
     Ok(out)
 }
 
+/// Removing `key` (an identifier, or a name `names` gives one) from every file that has it,
+/// with a new data key; and a new data key for files it left without one (it still holds it
+/// through Git history). The second list says which files cannot lose it (the key is a
+/// group's only one): nothing should be written then.
+pub fn offboard(
+    entries: &[Entry],
+    key: &str,
+    names: &crate::review::names::Names,
+    histories: &HashMap<PathBuf, KeyHistory>,
+) -> (Vec<Pending>, Vec<String>) {
+    let matches = |id: &str| id == key || names.name(id) == Some(key);
+    let mut pending = Vec::new();
+    let mut problems = Vec::new();
+    for e in entries {
+        let Some(md) = e.metadata() else { continue };
+        let current = md.all_keys().find(|k| matches(&k.display())).cloned();
+        let held = histories
+            .get(&e.path)
+            .is_some_and(|h| h.former.iter().any(|(_, id)| matches(id)));
+        if current.is_none() && !held {
+            continue;
+        }
+        let mut plan = Plan::with_checks(&md.key_groups, md.shamir_threshold, Checks::Sops);
+        let mut changes = Vec::new();
+        let mut lines = Vec::new();
+        if let Some(k) = &current {
+            lines.push(format!("- {}", names.label(&k.display())));
+            changes.push(Change::RemoveEverywhere(k.clone()));
+            lines.push("new data key".to_string());
+        } else {
+            lines.push("new data key (it still holds the current one through Git history)".into());
+        }
+        changes.push(Change::Rotate);
+        match plan.stage_all(changes) {
+            Ok(()) => pending.push(Pending {
+                path: e.path.clone(),
+                name: e.name.clone(),
+                plan,
+                lines,
+            }),
+            Err(err) => problems.push(format!("{}: {err}", e.name)),
+        }
+    }
+    (pending, problems)
+}
+
 /// Writes one staged change: under the update lock, decrypt, re-wrap (or rotate), seal and
 /// write atomically. Nothing is written on failure. Returns notes about what the write could
 /// not keep (owner, links).

@@ -121,6 +121,29 @@ pub fn key(tty: &Tty, timeout: Duration) -> io::Result<Option<crossterm::event::
     Ok(None)
 }
 
+/// A key press or a bracketed paste (for screens that read keys themselves).
+pub enum Typed {
+    Key(crossterm::event::KeyEvent),
+    Paste(String),
+}
+
+/// Waits up to `timeout` for a key press or a paste (other input is dropped).
+pub fn typed(tty: &Tty, timeout: Duration) -> io::Result<Option<Typed>> {
+    if !event::poll(Duration::ZERO)? && !tty.wait(timeout)? {
+        return Ok(None);
+    }
+    while event::poll(Duration::ZERO)? {
+        match event::read()? {
+            Event::Key(key) if key.kind != KeyEventKind::Release => {
+                return Ok(Some(Typed::Key(key)));
+            }
+            Event::Paste(text) => return Ok(Some(Typed::Paste(text))),
+            _ => {}
+        }
+    }
+    Ok(None)
+}
+
 /// Waits up to `timeout` for a terminal event and turns it into an action.
 pub fn next(tty: &Tty, keymap: &Keymap, mode: &Mode, timeout: Duration) -> io::Result<Input> {
     if tty.is_gone() {

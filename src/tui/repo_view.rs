@@ -72,10 +72,13 @@ pub struct RepoView {
     pub cursor: usize,
     pub filter: String,
     pub filtering: bool,
+    /// The key being typed for "remove a person everywhere", while it is typed.
+    pub removing: Option<String>,
     pub staged: Option<Staged>,
     pub status: String,
     entries: Vec<Entry>,
     histories: HashMap<PathBuf, KeyHistory>,
+    names: Names,
     config: Option<Config>,
     rotate_after_days: i64,
 }
@@ -103,10 +106,12 @@ impl RepoView {
             cursor: 0,
             filter: String::new(),
             filtering: false,
+            removing: None,
             staged: None,
             status: String::new(),
             entries: Vec::new(),
             histories: HashMap::new(),
+            names: Names::default(),
             config,
             rotate_after_days,
         };
@@ -120,7 +125,7 @@ impl RepoView {
         let files = scan::files(std::slice::from_ref(&self.root))?;
         self.entries = scan::scan(files, &self.root, jobs);
         self.histories = keyage::histories(&self.entries, jobs);
-        let names = self
+        self.names = self
             .config
             .as_ref()
             .and_then(|c| std::fs::read_to_string(&c.path).ok())
@@ -129,7 +134,7 @@ impl RepoView {
         let findings = check::check(
             &self.entries,
             self.config.as_ref(),
-            &names,
+            &self.names,
             &Policy::default(),
             &|_| None,
         );
@@ -226,6 +231,35 @@ impl RepoView {
         }
     }
 
+    /// Stages removing `key` from every file that has it (and new data keys where it held
+    /// them), unless some file cannot lose it.
+    fn stage_removal(&mut self, key: &str) {
+        let (pending, problems) = bulk::offboard(&self.entries, key, &self.names, &self.histories);
+        if !problems.is_empty() {
+            self.status = format!("nothing staged: {}", problems.join("; "));
+        } else if pending.is_empty() {
+            self.status = format!("{key} can decrypt no file here, now or from Git history");
+        } else {
+            self.staged = Some(Staged {
+                title: format!(
+                    "Remove the key from {} file(s) and replace their data keys",
+                    pending.len()
+                ),
+                pending,
+            });
+        }
+    }
+
+    /// Pasted text goes into the field being typed (a key to remove, a filter).
+    pub fn paste(&mut self, text: &str) {
+        let text = text.trim();
+        if let Some(typed) = &mut self.removing {
+            typed.push_str(text);
+        } else if self.filtering {
+            self.filter.push_str(text);
+        }
+    }
+
     /// One key.
     pub fn key(&mut self, key: KeyEvent) -> Effect {
         let ctrl_c =
@@ -239,6 +273,24 @@ impl RepoView {
                 }
                 _ if ctrl_c => self.staged = None,
                 _ => {}
+            }
+            return Effect::None;
+        }
+        if let Some(typed) = &mut self.removing {
+            match key.code {
+                KeyCode::Enter => {
+                    let who = typed.trim().to_string();
+                    self.removing = None;
+                    if !who.is_empty() {
+                        self.stage_removal(&who);
+                    }
+                }
+                KeyCode::Esc => self.removing = None,
+                KeyCode::Backspace => {
+                    typed.pop();
+                }
+                KeyCode::Char(c) if !ctrl_c => typed.push(c),
+                _ => self.removing = None,
             }
             return Effect::None;
         }
@@ -270,6 +322,7 @@ impl RepoView {
             }
             KeyCode::Char('u') => self.stage(false),
             KeyCode::Char('r') => self.stage(true),
+            KeyCode::Char('x') => self.removing = Some(String::new()),
             KeyCode::Enter => {
                 if let Some(row) = visible.get(self.cursor).map(|&i| &self.rows[i]) {
                     if row.sops {
@@ -351,12 +404,14 @@ pub fn draw(v: &RepoView, theme: &Theme, f: &mut Frame, progress: Option<&str>) 
         })
         .collect();
     f.render_widget(Paragraph::new(lines), inner);
-    let hint = if v.filtering {
+    let hint = if let Some(typed) = &v.removing {
+        format!(" remove which key from every file (identifier or .sops.yaml name): {typed}▏")
+    } else if v.filtering {
         format!(" filter: {}▏ (Enter keeps it, Esc clears it)", v.filter)
     } else if !v.status.is_empty() {
         format!(" {}", v.status)
     } else {
-        " Enter open · / filter · u apply .sops.yaml · r …and rotate where due · q quit".into()
+        " Enter open · / filter · u apply .sops.yaml · r …and rotate where due · x remove a key everywhere · q quit".into()
     };
     f.render_widget(Paragraph::new(hint).style(theme.muted), status);
     if let Some(staged) = &v.staged {
@@ -405,11 +460,14 @@ pub fn run(mut v: RepoView, theme: &Theme, host: &Host) -> std::io::Result<()> {
             return Ok(());
         }
         term.draw(|f| draw(&v, theme, f, None))?;
-        let Some(key) = event::key(&tty, Duration::from_millis(200))? else {
-            if tty.is_gone() {
-                return Ok(());
+        let key = match event::typed(&tty, Duration::from_millis(200))? {
+            Some(event::Typed::Key(key)) => key,
+            Some(event::Typed::Paste(text)) => {
+                v.paste(&text);
+                continue;
             }
-            continue;
+            None if tty.is_gone() => return Ok(()),
+            None => continue,
         };
         match v.key(key) {
             Effect::None => {}
