@@ -243,7 +243,15 @@ fn updatekeys_all_access_and_audit_follow_a_new_and_a_removed_recipient() {
 
     r.config(&[&r.a.1, &r.b.1]);
     r.git(&["commit", "-q", "-am", "add B to the rule"]);
-    let dry = r.sesame(&["updatekeys", "--all", "--dry-run"]);
+    let dry = r.sesame(&[
+        "updatekeys",
+        "--all",
+        "--dry-run",
+        "-r",
+        "secrets",
+        "-r",
+        "shamir",
+    ]);
     assert_eq!(dry.status.code(), Some(1));
     let table = stdout(&dry);
     for f in &files {
@@ -485,6 +493,29 @@ fn offboarding_a_key_removes_it_and_replaces_its_data_keys() {
     }
     r.git(&["commit", "-q", "-am", "offboard B"]);
     ok(r.sesame(&["audit", "secrets"]));
+
+    // `rotate --all`: every file under the folder gets a new data key, in one step.
+    let listed = r.sesame(&["rotate", "--all", "secrets", "--dry-run"]);
+    assert_eq!(listed.status.code(), Some(1));
+    assert!(
+        stdout(&listed).contains("2 file(s) to rotate"),
+        "{}",
+        stdout(&listed)
+    );
+    let before: Vec<String> = files
+        .iter()
+        .map(|f| String::from_utf8(r.sb.read(&format!("repo/{f}"))).unwrap())
+        .collect();
+    ok(r.sesame(&["rotate", "--all", "secrets", "-y"]));
+    for (f, old) in files.iter().zip(&before) {
+        let now = String::from_utf8(r.sb.read(&format!("repo/{f}"))).unwrap();
+        let kept = now
+            .lines()
+            .filter(|l| l.contains("ENC[") && old.contains(*l))
+            .count();
+        assert_eq!(kept, 0, "every value of {f} is encrypted anew");
+        ok(r.sops_as(&r.a.0, &["decrypt", f]));
+    }
 
     // B alone in the second group of a Shamir file: removing it would empty the group.
     r.encrypted("shamir/s.yaml", "token: t\n", &[]);

@@ -259,8 +259,20 @@ pub enum GitCommand {
 
 #[derive(Args, Debug)]
 pub struct RotateArgs {
-    /// The encrypted file.
+    /// The encrypted file (with --all: a folder, default the working folder).
     pub file: Option<String>,
+    /// Every sops file under the folder: one list, one question, parallel atomic writes.
+    #[arg(long)]
+    pub all: bool,
+    /// With --all: rotate without asking.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// With --all: list the files and exit 1 if there are any; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With --all: files written at once (default: the number of CPUs).
+    #[arg(long)]
+    pub jobs: Option<usize>,
     /// age recipients to add to the first group, comma separated.
     #[arg(long)]
     pub add_age: Option<String>,
@@ -325,6 +337,9 @@ pub struct UpdatekeysArgs {
     /// With --all: files written at once (default: the number of CPUs).
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// With --all: a folder to update too (as a PATH); repeatable.
+    #[arg(short = 'r', long = "recursive", value_name = "DIR")]
+    pub recursive: Vec<String>,
 }
 
 #[derive(Args, Debug)]

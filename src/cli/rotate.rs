@@ -8,6 +8,9 @@ use crate::cli::recipients;
 use sesame::keys::plan::{Change, Checks, Plan, PlanError};
 
 pub fn run(args: &RotateArgs, flags: &Flags) -> CliResult {
+    if args.all {
+        return run_all(args, flags);
+    }
     let adds = key_flags(
         [
             &args.add_age,
@@ -104,5 +107,85 @@ fn key_flags(lists: [&Option<String>; 7], flags: &Flags) -> Flags {
         aws_profile: flags.aws_profile.clone(),
         encryption_context: flags.encryption_context.clone(),
         ..Flags::default()
+    }
+}
+
+/// `rotate --all [DIR]`: a new data key for every sops file under the folder; the list is
+/// shown and asked about once, then the files are written on several threads, each
+/// atomically under the update lock.
+fn run_all(args: &RotateArgs, flags: &Flags) -> CliResult {
+    use sesame::repository::{bulk::Pending, scan};
+    let adding_or_removing = [
+        &args.add_age,
+        &args.rm_age,
+        &args.add_pgp,
+        &args.rm_pgp,
+        &args.add_kms,
+        &args.rm_kms,
+        &args.add_gcp_kms,
+        &args.rm_gcp_kms,
+        &args.add_azure_kv,
+        &args.rm_azure_kv,
+        &args.add_hc_vault_transit,
+        &args.rm_hc_vault_transit,
+        &args.add_hckms,
+        &args.rm_hckms,
+    ]
+    .iter()
+    .any(|f| f.is_some());
+    if adding_or_removing {
+        return Err(Failure::new(
+            code::CONFLICTING_PARAMETERS,
+            "rotate --all replaces data keys only; --add-*/--rm-* change one file",
+        )
+        .hint("to change recipients everywhere, edit .sops.yaml and run `sesame updatekeys --all --rotate`, or `sesame offboard KEY`"));
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    let root = args.file.as_deref().map_or(cwd.clone(), Into::into);
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    let files = scan::files(&[root]).map_err(|e| Failure::new(code::GENERIC, e))?;
+    let mut pending = Vec::new();
+    for e in scan::scan(files, &cwd, jobs) {
+        let Some(md) = e.metadata() else { continue };
+        let mut plan = Plan::with_checks(&md.key_groups, md.shamir_threshold, Checks::Sops);
+        plan.stage(Change::Rotate)
+            .map_err(|err| Failure::new(code::GENERIC, format!("{}: {err}", e.name)))?;
+        pending.push(Pending {
+            path: e.path.clone(),
+            name: e.name.clone(),
+            plan,
+            lines: vec!["new data key".into()],
+        });
+    }
+    if pending.is_empty() {
+        println!("no sops file here");
+        return Ok(());
+    }
+    for p in &pending {
+        println!("{}: new data key", p.name);
+    }
+    println!("{} file(s) to rotate", pending.len());
+    if args.dry_run {
+        return Err(Failure::new(code::GENERIC, ""));
+    }
+    if !args.yes && !context::ask_yes_no("Rotate them all? (y/n):", "-y")? {
+        eprintln!("nothing was changed");
+        return Ok(());
+    }
+    let failures = crate::cli::updatekeys::write_all(&pending, jobs, flags);
+    for f in &failures {
+        eprintln!("{f}");
+    }
+    eprintln!("{} file(s) rotated", pending.len() - failures.len());
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            code::GENERIC,
+            format!("failed rotating {} file(s)", failures.len()),
+        ))
     }
 }

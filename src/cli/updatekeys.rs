@@ -12,10 +12,10 @@ pub fn run(args: &UpdatekeysArgs, flags: &Flags) -> CliResult {
     if args.all {
         return run_all(args, flags);
     }
-    if args.dry_run || args.rotate || args.jobs.is_some() {
+    if args.dry_run || args.rotate || args.jobs.is_some() || !args.recursive.is_empty() {
         return Err(Failure::new(
             code::CONFLICTING_PARAMETERS,
-            "--dry-run, --rotate and --jobs go with --all",
+            "--dry-run, --rotate, --jobs and -r go with --all",
         )
         .hint("`sesame updatekeys --all [PATH...]` updates every sops file under the paths"));
     }
@@ -163,10 +163,11 @@ fn run_all(args: &UpdatekeysArgs, flags: &Flags) -> CliResult {
         )
     })?;
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
-    let roots: Vec<std::path::PathBuf> = if args.files.is_empty() {
+    let given: Vec<&String> = args.files.iter().chain(&args.recursive).collect();
+    let roots: Vec<std::path::PathBuf> = if given.is_empty() {
         vec![cwd.clone()]
     } else {
-        args.files.iter().map(Into::into).collect()
+        given.into_iter().map(Into::into).collect()
     };
     let jobs = args
         .jobs
