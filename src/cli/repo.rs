@@ -517,7 +517,7 @@ pub fn audit(args: &RepoArgs, flags: &Flags) -> CliResult {
 /// left earlier without a rotation (it still holds their data key through Git history) get a
 /// new data key too. Worked out without a key, shown, asked once, written in parallel.
 pub fn offboard(args: &OffboardArgs, flags: &Flags) -> CliResult {
-    use crate::cli::updatekeys::write_all;
+    use crate::cli::updatekeys::{Bulk, show_and_write};
     let jobs = jobs(args.jobs);
     let entries = entries(&args.paths, jobs)?;
     let config = context::load_config(flags)?;
@@ -525,10 +525,6 @@ pub fn offboard(args: &OffboardArgs, flags: &Flags) -> CliResult {
     let histories = histories(&entries, jobs);
     let (pending, problems) =
         sesame::repository::bulk::offboard(&entries, &args.key, &names, &histories);
-    let mut table = String::new();
-    for p in &pending {
-        table.push_str(&format!("{}: {}\n", p.name, p.lines.join("; ")));
-    }
     if !problems.is_empty() {
         return Err(Failure::new(
             code::GENERIC,
@@ -543,25 +539,14 @@ pub fn offboard(args: &OffboardArgs, flags: &Flags) -> CliResult {
         );
         return Ok(());
     }
-    print(&table);
-    println!("{} file(s) to update", pending.len());
-    if args.dry_run {
-        return Err(Failure::new(code::GENERIC, ""));
-    }
-    if !args.yes && !context::ask_yes_no("Apply these changes? (y/n):", "-y")? {
-        eprintln!("nothing was changed");
+    let how = Bulk {
+        dry_run: args.dry_run,
+        yes: args.yes,
+        jobs,
+        verb: ("update", "updated"),
+    };
+    if !show_and_write(&pending, &how, flags)? {
         return Ok(());
-    }
-    let failures = write_all(&pending, jobs, flags);
-    for f in &failures {
-        eprintln!("{f}");
-    }
-    eprintln!("{} file(s) updated", pending.len() - failures.len());
-    if !failures.is_empty() {
-        return Err(Failure::new(
-            code::GENERIC,
-            format!("failed updating {} file(s)", failures.len()),
-        ));
     }
     let in_config = config
         .as_ref()

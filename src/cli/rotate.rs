@@ -164,28 +164,11 @@ fn run_all(args: &RotateArgs, flags: &Flags) -> CliResult {
         println!("no sops file here");
         return Ok(());
     }
-    for p in &pending {
-        println!("{}: new data key", p.name);
-    }
-    println!("{} file(s) to rotate", pending.len());
-    if args.dry_run {
-        return Err(Failure::new(code::GENERIC, ""));
-    }
-    if !args.yes && !context::ask_yes_no("Rotate them all? (y/n):", "-y")? {
-        eprintln!("nothing was changed");
-        return Ok(());
-    }
-    let failures = crate::cli::updatekeys::write_all(&pending, jobs, flags);
-    for f in &failures {
-        eprintln!("{f}");
-    }
-    eprintln!("{} file(s) rotated", pending.len() - failures.len());
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::new(
-            code::GENERIC,
-            format!("failed rotating {} file(s)", failures.len()),
-        ))
-    }
+    let how = crate::cli::updatekeys::Bulk {
+        dry_run: args.dry_run,
+        yes: args.yes,
+        jobs,
+        verb: ("rotate", "rotated"),
+    };
+    crate::cli::updatekeys::show_and_write(&pending, &how, flags).map(|_| ())
 }

@@ -194,33 +194,18 @@ fn run_all(args: &UpdatekeysArgs, flags: &Flags) -> CliResult {
         println!("every sops file is in step with {}", config.path.display());
         return Ok(());
     }
-    for p in &pending {
-        println!("{}:", p.name);
-        for line in &p.lines {
-            println!("    {line}");
-        }
-    }
-    println!("{} file(s) to update", pending.len());
-    if args.dry_run {
-        return Err(Failure::new(code::GENERIC, ""));
-    }
-    if !args.yes && !context::ask_yes_no("Apply these changes? (y/n):", "-y")? {
-        eprintln!("nothing was changed");
-        return Ok(());
-    }
-    let failures = write_all(&pending, jobs, flags);
-    for f in &failures {
-        eprintln!("{f}");
-    }
-    let done = pending.len() - failures.len();
-    eprintln!("{done} file(s) updated");
-    if !failures.is_empty() {
-        return Err(Failure::new(
-            code::GENERIC,
-            format!("failed updating {} file(s)", failures.len()),
-        ));
-    }
-    if !args.rotate
+    let written = show_and_write(
+        &pending,
+        &Bulk {
+            dry_run: args.dry_run,
+            yes: args.yes,
+            jobs,
+            verb: ("update", "updated"),
+        },
+        flags,
+    )?;
+    if written
+        && !args.rotate
         && pending
             .iter()
             .any(|p| p.plan.diff().iter().any(|d| !d.removed.is_empty()))
@@ -230,6 +215,50 @@ fn run_all(args: &UpdatekeysArgs, flags: &Flags) -> CliResult {
         );
     }
     Ok(())
+}
+
+/// How a bulk change is confirmed and written.
+pub struct Bulk {
+    pub dry_run: bool,
+    pub yes: bool,
+    pub jobs: usize,
+    /// "update"/"updated", "rotate"/"rotated".
+    pub verb: (&'static str, &'static str),
+}
+
+/// Shows the staged changes as one table; a dry run then exits 1, otherwise (after one
+/// question unless `yes`) they are written in parallel. Whether anything was written.
+pub fn show_and_write(
+    pending: &[sesame::repository::bulk::Pending],
+    how: &Bulk,
+    flags: &Flags,
+) -> CliResult<bool> {
+    for p in pending {
+        println!("{}:", p.name);
+        for line in &p.lines {
+            println!("    {line}");
+        }
+    }
+    println!("{} file(s) to {}", pending.len(), how.verb.0);
+    if how.dry_run {
+        return Err(Failure::new(code::GENERIC, ""));
+    }
+    if !how.yes && !context::ask_yes_no("Apply these changes? (y/n):", "-y")? {
+        eprintln!("nothing was changed");
+        return Ok(false);
+    }
+    let failures = write_all(pending, how.jobs, flags);
+    for f in &failures {
+        eprintln!("{f}");
+    }
+    eprintln!("{} file(s) {}", pending.len() - failures.len(), how.verb.1);
+    if !failures.is_empty() {
+        return Err(Failure::new(
+            code::GENERIC,
+            format!("failed to {} {} file(s)", how.verb.0, failures.len()),
+        ));
+    }
+    Ok(true)
 }
 
 /// Writes every pending change on `jobs` threads (each with this command's key sources);
