@@ -145,27 +145,33 @@ def editor():
     )
 
 
+def git_env(tmp):
+    """An environment for Git repositories in `tmp`: the benchmark's age key, no system or
+    user Git config, a fixed author."""
+    keyfile = os.path.join(tmp, "keys.txt")
+    with open(keyfile, "w") as f:
+        # A fixed test identity: the benchmark measures speed, not secrecy.
+        f.write("AGE-SECRET-KEY-1G0Q5K9TV4REQ3ZSQRMTMG8NSWQGYT0T7TZ33RAZEE0GZYVZN0APSU24RK7\n")
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": tmp,
+        "SOPS_AGE_KEY_FILE": keyfile,
+        "SOPS_DISABLE_VERSION_CHECK": "1",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com",
+        "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.com",
+    }
+
+
 def git_review():
     """Review in Git: `git log -p` over 100 commits of a 1,000-leaf file with sesame's textconv
     (no key) against the sops docs' recipe (`textconv = sops decrypt`, with the key); and
     `sesame diff` of two 100,000-leaf revisions against `diff` of two `sops decrypt` outputs."""
-    identity = "AGE-SECRET-KEY-1G0Q5K9TV4REQ3ZSQRMTMG8NSWQGYT0T7TZ33RAZEE0GZYVZN0APSU24RK7"
     recipient = "age1lzd99uklcjnc0e7d860axevet2cz99ce9pq6tzuzd05l5nr28ams36nvun"
     with tempfile.TemporaryDirectory() as tmp:
-        keyfile = os.path.join(tmp, "keys.txt")
-        with open(keyfile, "w") as f:
-            f.write(identity + "\n")
+        env = git_env(tmp)
         repo = os.path.join(tmp, "repo")
         os.makedirs(repo)
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": tmp,
-            "SOPS_AGE_KEY_FILE": keyfile,
-            "SOPS_DISABLE_VERSION_CHECK": "1",
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com",
-            "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.com",
-        }
         keyless = {k: v for k, v in env.items() if k != "SOPS_AGE_KEY_FILE"}
 
         def run(*cmd, e=env):
@@ -213,22 +219,10 @@ def repository():
     """Repository-wide: `sesame check` and `sesame ls` on 1,000 sops files in a Git repository,
     and `sesame updatekeys --all -y` against `find … -exec sops updatekeys -y {} \\;` after a
     recipient joins the creation rule."""
-    identity = "AGE-SECRET-KEY-1G0Q5K9TV4REQ3ZSQRMTMG8NSWQGYT0T7TZ33RAZEE0GZYVZN0APSU24RK7"
     recipient = "age1lzd99uklcjnc0e7d860axevet2cz99ce9pq6tzuzd05l5nr28ams36nvun"
     other = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
     with tempfile.TemporaryDirectory() as tmp:
-        keyfile = os.path.join(tmp, "keys.txt")
-        with open(keyfile, "w") as f:
-            f.write(identity + "\n")
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": tmp,
-            "SOPS_AGE_KEY_FILE": keyfile,
-            "SOPS_DISABLE_VERSION_CHECK": "1",
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com",
-            "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.com",
-        }
+        env = git_env(tmp)
         results = {}
         for who in ("sesame", "sops"):
             repo = os.path.join(tmp, who)
