@@ -144,7 +144,7 @@ pub fn plan(sides: &Sides) -> Plan {
     let mut metadata_conflicts = Vec::new();
     let (bm, om, tm) = (base.metadata(), ours.metadata(), theirs.metadata());
     let hm = h.metadata();
-    let groups = match merge_groups(bm, om, tm, host) {
+    let groups = match merge_groups(bm, om, tm, host, h.same_data_key(o)) {
         Ok(g) if g == hm.key_groups => None,
         Ok(g) => Some(g),
         Err(e) => {
@@ -211,14 +211,22 @@ fn id(k: &MasterKey) -> (KeyKind, String) {
 
 /// Recipients merged group by group: a key added on either side stays, a key removed on
 /// either side goes. Entries come from the host where it has them (so their `enc` stays
-/// valid); an entry taken from the other side keeps its `enc` only where the caller finds it
-/// valid (see `build`).
+/// valid); one taken from the other side keeps its `enc` only when that side has the host's
+/// data key (`other_shares_key`), else it is wrapped afresh when the result is built. (With
+/// several groups every share is made afresh anyway: shares of two splits do not mix.)
 fn merge_groups(
     base: &Metadata,
     ours: &Metadata,
     theirs: &Metadata,
     host: Which,
+    other_shares_key: bool,
 ) -> Result<Vec<KeyGroup>, String> {
+    let from_other = |mut key: MasterKey| {
+        if !other_shares_key {
+            key.fields.remove("enc");
+        }
+        key
+    };
     let ids = |md: &Metadata| -> Vec<Vec<(KeyKind, String)>> {
         md.key_groups
             .iter()
@@ -231,9 +239,18 @@ fn merge_groups(
         _ => (ours, theirs),
     };
     if o.len() != t.len() || b.len() != o.len() {
+        let whole = |side: &Metadata, is_host: bool| -> Vec<KeyGroup> {
+            let mut groups = side.key_groups.clone();
+            if !is_host {
+                for g in &mut groups {
+                    g.keys = g.keys.drain(..).map(from_other).collect();
+                }
+            }
+            groups
+        };
         return match (b == o, b == t) {
-            (true, _) => Ok(theirs.key_groups.clone()),
-            (_, true) => Ok(ours.key_groups.clone()),
+            (true, _) => Ok(whole(theirs, host == Which::Theirs)),
+            (_, true) => Ok(whole(ours, host != Which::Theirs)),
             _ if o == t => Ok(hm.key_groups.clone()),
             _ => Err("the key groups were restructured differently on both sides".into()),
         };
@@ -251,15 +268,7 @@ fn merge_groups(
             }
             seen.push(k.clone());
             let from = |md: &Metadata| md.key_groups[g].keys.iter().find(|m| id(m) == *k).cloned();
-            let entry = from(hm).or_else(|| {
-                from(om).map(|mut e| {
-                    e.fields.insert(
-                        "from_other_side".into(),
-                        crate::keys::Field::Text(String::new()),
-                    );
-                    e
-                })
-            });
+            let entry = from(hm).or_else(|| from(om).map(from_other));
             if let Some(e) = entry {
                 group.keys.push(e);
             }
@@ -314,10 +323,6 @@ pub fn build(
     sources: &KeySources,
 ) -> Result<Document, String> {
     let mut doc = host;
-    let other = match plan.host {
-        Which::Ours => sides.theirs,
-        _ => sides.ours,
-    };
     for change in &plan.reapply {
         doc.reapply(change.clone(), plan.other_shares_key)?;
     }
@@ -353,14 +358,7 @@ pub fn build(
     let (rule, mac_only) = plan.selection.clone();
     doc.set_selection(rule, mac_only);
     if let Some((groups, threshold)) = &plan.groups {
-        let mut groups = groups.clone();
-        let valid_elsewhere = doc.same_data_key(other) && groups.len() == 1;
-        for key in groups.iter_mut().flat_map(|g| g.keys.iter_mut()) {
-            if key.fields.remove("from_other_side").is_some() && !valid_elsewhere {
-                key.fields.remove("enc");
-            }
-        }
-        doc.set_key_groups(groups, *threshold, sources)?;
+        doc.set_key_groups(groups.clone(), *threshold, sources)?;
     }
     doc.touch();
     Ok(doc)
