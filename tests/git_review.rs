@@ -528,3 +528,28 @@ fn doctor_checks_the_setup() {
         "{attrs}"
     );
 }
+
+/// Ours adds a recipient while theirs rotates the data key: the result takes theirs' new key
+/// and wraps it for ours' new recipient too, who alone decrypts the merge with the real sops.
+#[test]
+fn a_recipient_added_against_a_rotation_gets_the_new_data_key() {
+    let r = Repo::with_drivers();
+    let (carol_identity, carol) = new_age_key();
+    r.git(&["checkout", "-q", "-b", "rotating"]);
+    r.sops_ok(&["rotate", "-i", "secrets.yaml"]);
+    r.git(&["commit", "-q", "-am", "rotate"]);
+    r.git(&["checkout", "-q", "main"]);
+    r.set_rule(&[&r.recipient.clone(), &carol], "^(password|token)$");
+    r.sops_ok(&["updatekeys", "-y", "secrets.yaml"]);
+    r.git(&["commit", "-q", "-am", "add carol"]);
+    let err = r.merge_ok("rotating");
+    assert!(err.contains("replaced the data key"), "{err}");
+    let carol_file = r.sb.write("keys/carol.txt", format!("{carol_identity}\n"));
+    let out = r
+        .command(&common::sops_path(), &["decrypt", "secrets.yaml"], false)
+        .env("SOPS_AGE_KEY_FILE", &carol_file)
+        .output()
+        .unwrap();
+    let plain = String::from_utf8(ok(out)).unwrap();
+    assert!(plain.contains("password: hunter2-base"), "{plain}");
+}
