@@ -44,7 +44,8 @@ pub enum Command {
     Set(SetArgs),
     /// Remove the value at a path.
     Unset(UnsetArgs),
-    /// Edit a file in the terminal editor (also `sesame FILE`).
+    /// Edit a file in the terminal editor (also `sesame FILE`; `sesame DIR` opens the
+    /// repository view).
     Edit(FileArgs),
     /// Open a bundled demo file in the editor, with its bundled key (a private copy; nothing to set up).
     Demo,
