@@ -303,3 +303,27 @@ fn a_read_only_file_shows_its_keys_but_changes_none() {
     says(&mut s, "R", "recipients cannot be changed");
     assert!(s.model.key_manager.plan.is_empty());
 }
+
+/// Recipients `.sops.yaml` names (an anchor, a comment) show with those names in the key
+/// manager.
+#[test]
+fn the_key_manager_names_recipients_as_sops_yaml_does() {
+    let sb = Sandbox::new();
+    let (alice_id, alice) = new_age_key();
+    let (_, bob) = new_age_key();
+    sb.write(
+        ".sops.yaml",
+        format!(
+            "keys:\n  - &alice {alice}\n  - {bob} # bob's laptop\ncreation_rules:\n  - age: [*alice]\n"
+        ),
+    );
+    sops_file(&sb, &[&alice, &bob]);
+    let mut s = open(&sb, &[&alice_id]);
+    drive(&mut s, "K");
+    let screen = tui_support::screen(&s.model);
+    assert!(screen.contains("alice (named in .sops.yaml)"), "{screen}");
+    assert!(
+        screen.contains("bob's laptop (named in .sops.yaml)"),
+        "{screen}"
+    );
+}

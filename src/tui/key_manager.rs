@@ -65,6 +65,8 @@ pub struct KeyManager {
     pub rotate_after_days: i64,
     /// When the current data key first appeared in Git history (set by the session).
     pub key_since: Option<time::OffsetDateTime>,
+    /// People's names for recipients, from `.sops.yaml` (set by the session).
+    pub names: crate::review::names::Names,
 }
 
 impl KeyManager {
@@ -76,6 +78,7 @@ impl KeyManager {
             now: None,
             rotate_after_days: DEFAULT_ROTATE_AFTER_DAYS,
             key_since: None,
+            names: Default::default(),
         }
     }
 

@@ -140,13 +140,14 @@ fn key_since(path: &std::path::Path, format: Format) -> Option<time::OffsetDateT
 fn session_of(mut model: Model, req: OpenRequest, digest: [u8; 32]) -> Session {
     model.key_manager.now = Some(time::OffsetDateTime::now_utc());
     model.key_manager.key_since = key_since(&req.path, req.format);
+    let names = req
+        .config
+        .as_ref()
+        .and_then(|c| std::fs::read_to_string(&c.path).ok())
+        .map(|text| crate::review::names::Names::from_config(&text))
+        .unwrap_or_default();
+    model.key_manager.names = names.clone();
     if let Some(rev) = &req.against {
-        let names = req
-            .config
-            .as_ref()
-            .and_then(|c| std::fs::read_to_string(&c.path).ok())
-            .map(|text| crate::review::names::Names::from_config(&text))
-            .unwrap_or_default();
         match crate::tui::against::compute(&req.path, req.format, rev, &req.sources, &names) {
             Ok(a) => {
                 model.info(format!("since {rev}: {}", a.summary));

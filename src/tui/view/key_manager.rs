@@ -78,7 +78,15 @@ fn lines(m: &Model, theme: &Theme, width: usize) -> (Vec<Line<'static>>, usize) 
                 cursor_line = out.len();
             }
             let new = plan.is_new(g, key);
-            out.extend(key_lines(key, km.facts.get(&key_id(key)), new, here, theme));
+            let name = km.names.name(&key.display());
+            out.extend(key_lines(
+                key,
+                km.facts.get(&key_id(key)),
+                name,
+                new,
+                here,
+                theme,
+            ));
         }
         out.push(Line::styled(
             format!("└{}", "─".repeat(width.saturating_sub(2))),
@@ -148,6 +156,7 @@ fn data_key_line(m: &Model, theme: &Theme) -> Line<'static> {
 fn key_lines(
     key: &MasterKey,
     facts: Option<&KeyFacts>,
+    name: Option<&str>,
     new: bool,
     selected: bool,
     theme: &Theme,
@@ -207,6 +216,13 @@ fn key_lines(
             let day = created.get(..10).unwrap_or(created);
             push(&mut status, format!("created {day}"), theme.muted);
         }
+    }
+    if let Some(name) = name {
+        push(
+            &mut about,
+            format!("{name} (named in .sops.yaml)"),
+            theme.text,
+        );
     }
     if let Some(uid) = facts.and_then(|f| f.user_id.clone()) {
         push(&mut about, uid, theme.text);
