@@ -363,9 +363,9 @@ fn the_data_key_age_comes_from_git_history() {
         "{audit}"
     );
     // The timeline, oldest first, with no value in it.
-    let created = audit.find("created; + age").expect(&audit);
+    let created = audit.find("created; + group 1: age").expect(&audit);
     let joined = audit
-        .find(&format!("+ age {} (group 1) (B joins today)", r.b.1))
+        .find(&format!("+ group 1: age {} (B joins today)", r.b.1))
         .expect(&audit);
     let changed = audit.find("changed password (new password)").expect(&audit);
     assert!(created < joined && joined < changed, "{audit}");

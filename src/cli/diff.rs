@@ -218,40 +218,6 @@ fn shape(s: &Shape) -> String {
     format!("[{state}] {} {}b", s.type_name, s.len)
 }
 
-fn describe(kind: &ChangeKind) -> String {
-    match kind {
-        ChangeKind::Added => "added".into(),
-        ChangeKind::Removed => "removed".into(),
-        ChangeKind::Changed => "changed".into(),
-        ChangeKind::TypeChanged => "changed type".into(),
-        ChangeKind::ReEncrypted => "re-encrypted (value not checked: no key)".into(),
-        ChangeKind::Exposed => "encrypted → PLAIN TEXT (leak)".into(),
-        ChangeKind::Protected => "plain → encrypted".into(),
-        ChangeKind::Renamed { from } => format!("renamed from {from}"),
-    }
-}
-
-fn key_line(k: &KeyChange, names: &Names) -> (char, String) {
-    match k {
-        KeyChange::RecipientAdded { group, kind, id } => (
-            '+',
-            format!("group {}: {} {}", group + 1, kind.field(), names.label(id)),
-        ),
-        KeyChange::RecipientRemoved { group, kind, id } => (
-            '-',
-            format!("group {}: {} {}", group + 1, kind.field(), names.label(id)),
-        ),
-        KeyChange::GroupAdded(g) => ('+', format!("key group {}", g + 1)),
-        KeyChange::GroupRemoved(g) => ('-', format!("key group {}", g + 1)),
-        KeyChange::Threshold { old, new } => ('~', format!("shamir_threshold: {old} → {new}")),
-        KeyChange::Rule { old, new } => ('~', format!("rule: {old} → {new}")),
-        KeyChange::MacOnlyEncrypted { old, new } => {
-            ('~', format!("mac_only_encrypted: {old} → {new}"))
-        }
-        KeyChange::Version { old, new } => ('~', format!("version: {old} → {new}")),
-    }
-}
-
 fn data_key_text(v: DataKeyVerdict) -> String {
     match v {
         DataKeyVerdict::Same { verified: true, .. } => "data key same (verified)".into(),
@@ -341,7 +307,7 @@ pub fn human(
         let mut line = format!(
             "{mark} {:<width$}  {}  {shapes}",
             c.place,
-            describe(&c.kind)
+            c.kind.describe()
         );
         if let Some((a, b)) = values.and_then(|v| v.get(&c.place)) {
             let show =
@@ -353,7 +319,7 @@ pub fn human(
     if !report.keys.is_empty() {
         out.push_str("  keys:\n");
         for k in &report.keys {
-            let (mark, text) = key_line(k, names);
+            let (mark, text) = k.describe(names);
             let code = match mark {
                 '+' => "32",
                 '-' => "31",
@@ -440,7 +406,7 @@ pub fn json(
                 names.name(id).map_or("null".into(), json_quote)
             ),
             other => {
-                let (_, text) = key_line(other, names);
+                let (_, text) = other.describe(names);
                 format!("{{\"change\":\"metadata\",\"text\":{}}}", json_quote(&text))
             }
         })
@@ -501,7 +467,7 @@ pub fn markdown(
             out.push_str(&format!(
                 "| {mark} | `{}` | {} | {} |\n",
                 cell(&c.place),
-                cell(&describe(&c.kind)),
+                cell(&c.kind.describe()),
                 cell(&stored)
             ));
         }
@@ -510,7 +476,7 @@ pub fn markdown(
     if !report.keys.is_empty() {
         out.push_str("**Keys**\n\n");
         for k in &report.keys {
-            let (mark, text) = key_line(k, names);
+            let (mark, text) = k.describe(names);
             out.push_str(&format!("- {mark} {}\n", cell(&text)));
         }
         out.push('\n');

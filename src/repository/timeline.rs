@@ -93,27 +93,16 @@ pub fn timeline(
             }
         }
         for k in &report.keys {
-            match k {
-                KeyChange::RecipientAdded { group, kind, id } => changes.push(format!(
-                    "+ {} {} (group {})",
-                    kind.field(),
-                    names.label(id),
-                    group + 1
-                )),
-                KeyChange::RecipientRemoved { group, kind, id } => changes.push(format!(
-                    "- {} {} (group {})",
-                    kind.field(),
-                    names.label(id),
-                    group + 1
-                )),
-                // A new file's rule and threshold are news only when they change later.
-                _ if created => {}
-                KeyChange::Rule { old, new } => changes.push(format!("rule {old} → {new}")),
-                KeyChange::Threshold { old, new } => {
-                    changes.push(format!("shamir_threshold {old} → {new}"))
-                }
-                _ => {}
+            // A new file's rule and threshold are news only when they change later.
+            let recipient = matches!(
+                k,
+                KeyChange::RecipientAdded { .. } | KeyChange::RecipientRemoved { .. }
+            );
+            if created && !recipient {
+                continue;
             }
+            let (mark, text) = k.describe(names);
+            changes.push(format!("{mark} {text}"));
         }
         if changes.is_empty() {
             changes.push("metadata only".to_string());

@@ -100,6 +100,47 @@ pub enum KeyChange {
     },
 }
 
+impl ChangeKind {
+    /// The change in words, for people (never a value).
+    pub fn describe(&self) -> String {
+        match self {
+            ChangeKind::Added => "added".into(),
+            ChangeKind::Removed => "removed".into(),
+            ChangeKind::Changed => "changed".into(),
+            ChangeKind::TypeChanged => "changed type".into(),
+            ChangeKind::ReEncrypted => "re-encrypted (value not checked: no key)".into(),
+            ChangeKind::Exposed => "encrypted → PLAIN TEXT (leak)".into(),
+            ChangeKind::Protected => "plain → encrypted".into(),
+            ChangeKind::Renamed { from } => format!("renamed from {from}"),
+        }
+    }
+}
+
+impl KeyChange {
+    /// The change in words with its mark (`+` gained, `-` lost, `~` changed); recipients by
+    /// the names `.sops.yaml` gives them.
+    pub fn describe(&self, names: &crate::review::names::Names) -> (char, String) {
+        match self {
+            KeyChange::RecipientAdded { group, kind, id } => (
+                '+',
+                format!("group {}: {} {}", group + 1, kind.field(), names.label(id)),
+            ),
+            KeyChange::RecipientRemoved { group, kind, id } => (
+                '-',
+                format!("group {}: {} {}", group + 1, kind.field(), names.label(id)),
+            ),
+            KeyChange::GroupAdded(g) => ('+', format!("key group {}", g + 1)),
+            KeyChange::GroupRemoved(g) => ('-', format!("key group {}", g + 1)),
+            KeyChange::Threshold { old, new } => ('~', format!("shamir_threshold: {old} → {new}")),
+            KeyChange::Rule { old, new } => ('~', format!("rule: {old} → {new}")),
+            KeyChange::MacOnlyEncrypted { old, new } => {
+                ('~', format!("mac_only_encrypted: {old} → {new}"))
+            }
+            KeyChange::Version { old, new } => ('~', format!("version: {old} → {new}")),
+        }
+    }
+}
+
 /// Whether the two revisions share their data key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DataKeyVerdict {

@@ -5,7 +5,7 @@
 use crate::git::Repo;
 use crate::keys::groups::KeySources;
 use crate::path::TreePath;
-use crate::review::diff::{ChangeKind, KeyChange};
+use crate::review::diff::ChangeKind;
 use crate::review::leaves::ValueHasher;
 use crate::review::names::Names;
 use crate::review::{self, Revision};
@@ -39,20 +39,6 @@ pub fn glyph(kind: &ChangeKind) -> &'static str {
         ChangeKind::Exposed => "!",
         ChangeKind::Renamed { .. } => ">",
         _ => "*",
-    }
-}
-
-/// Words for a change, in the details pane.
-pub fn words(kind: &ChangeKind) -> String {
-    match kind {
-        ChangeKind::Added => "added".into(),
-        ChangeKind::Removed => "removed".into(),
-        ChangeKind::Changed => "changed".into(),
-        ChangeKind::TypeChanged => "changed type".into(),
-        ChangeKind::ReEncrypted => "stored anew (data key replaced)".into(),
-        ChangeKind::Exposed => "was encrypted, now PLAIN TEXT".into(),
-        ChangeKind::Protected => "was plain, now encrypted".into(),
-        ChangeKind::Renamed { from } => format!("renamed from {from}"),
     }
 }
 
@@ -102,29 +88,9 @@ pub fn compute(
     let keys = report
         .keys
         .iter()
-        .map(|k| match k {
-            KeyChange::RecipientAdded { group, kind, id } => {
-                format!(
-                    "+ group {}: {} {}",
-                    group + 1,
-                    kind.field(),
-                    names.label(id)
-                )
-            }
-            KeyChange::RecipientRemoved { group, kind, id } => {
-                format!(
-                    "- group {}: {} {}",
-                    group + 1,
-                    kind.field(),
-                    names.label(id)
-                )
-            }
-            KeyChange::GroupAdded(g) => format!("+ key group {}", g + 1),
-            KeyChange::GroupRemoved(g) => format!("- key group {}", g + 1),
-            KeyChange::Threshold { old, new } => format!("shamir_threshold {old} → {new}"),
-            KeyChange::Rule { old, new } => format!("rule {old} → {new}"),
-            KeyChange::MacOnlyEncrypted { old, new } => format!("mac_only_encrypted {old} → {new}"),
-            KeyChange::Version { old, new } => format!("version {old} → {new}"),
+        .map(|k| {
+            let (mark, text) = k.describe(names);
+            format!("{mark} {text}")
         })
         .collect();
     let summary = if report.changes.is_empty() {

@@ -84,7 +84,7 @@ pub fn draw(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
                     format!(
                         "{}: {}",
                         a.rev,
-                        kind.map_or("unchanged".into(), crate::tui::against::words)
+                        kind.map_or("unchanged".into(), |k| k.describe())
                     ),
                     if kind.is_some() {
                         theme.changed
