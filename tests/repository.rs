@@ -385,6 +385,13 @@ fn the_data_key_age_comes_from_git_history() {
         against: None,
     })
     .unwrap();
+    let mut session = session;
+    for effect in
+        sesame::tui::update::update(&mut session.model, sesame::tui::action::Action::KeyManager)
+    {
+        let result = session.perform(effect).unwrap();
+        sesame::tui::update::update(&mut session.model, result);
+    }
     let km = &session.model.key_manager;
     let age = km.data_key_age(session.model.source.metadata()).unwrap();
     assert_eq!((age.days, age.estimate), (200, false));

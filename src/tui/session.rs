@@ -53,6 +53,8 @@ pub struct Session {
     config: Option<Config>,
     /// Digest of the file's bytes as last read or written, to notice changes by others.
     pub digest: [u8; 32],
+    /// Whether the data key's age was read from Git history yet.
+    key_since_read: bool,
 }
 
 /// The variable that sets after how many days the key manager suggests a new data key.
@@ -139,7 +141,6 @@ fn key_since(path: &std::path::Path, format: Format) -> Option<time::OffsetDateT
 /// The session of an opened model, with the key manager's clock and rotation setting.
 fn session_of(mut model: Model, req: OpenRequest, digest: [u8; 32]) -> Session {
     model.key_manager.now = Some(time::OffsetDateTime::now_utc());
-    model.key_manager.key_since = key_since(&req.path, req.format);
     let names = req
         .config
         .as_ref()
@@ -174,6 +175,7 @@ fn session_of(mut model: Model, req: OpenRequest, digest: [u8; 32]) -> Session {
         sources: req.sources,
         config: req.config,
         digest,
+        key_since_read: false,
     }
 }
 
@@ -197,10 +199,18 @@ impl Session {
             Effect::Quit => None,
             Effect::Save { force } => Some(self.save(force)),
             Effect::Reload => Some(self.reload()),
-            Effect::ProbeKeys => Some(Action::KeysProbed(key_manager::probe(
-                &self.model.key_manager.unprobed(),
-                &self.sources,
-            ))),
+            Effect::ProbeKeys => {
+                // The data key's age walks the file's Git history: done when the key manager
+                // first shows it, not on every open.
+                if !self.key_since_read {
+                    self.key_since_read = true;
+                    self.model.key_manager.key_since = key_since(&self.path, self.format);
+                }
+                Some(Action::KeysProbed(key_manager::probe(
+                    &self.model.key_manager.unprobed(),
+                    &self.sources,
+                )))
+            }
             Effect::ImportPgp { group, path } => {
                 // As typed (relative to where sesame started, `~/` for home), else beside
                 // the file.
