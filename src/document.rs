@@ -13,11 +13,11 @@ use crate::gotext;
 use crate::keys::KeyGroup;
 use crate::keys::groups::{self, KeySources, UnwrapReport};
 use crate::keys::plan::Plan;
-use crate::metadata::{FORMAT_VERSION, Metadata, MetadataError};
+use crate::metadata::{FORMAT_VERSION, FieldOrder, Metadata, MetadataError};
 use crate::path::{LookupError, TreePath};
 use crate::rules::{Rule, Selector};
 use crate::store::{self, EmitOptions, Format, MetadataSource, StoreError};
-use crate::tree::{Map, Node};
+use crate::tree::{ListItem, Map, MapItem, Node};
 use std::ops::Range;
 
 /// Why a file could not be opened.
@@ -75,6 +75,38 @@ pub struct NewFile {
     pub shamir_threshold: i64,
     pub rule: Option<Rule>,
     pub mac_only_encrypted: bool,
+    /// Which sops version's layout the new file follows.
+    pub layout: Layout,
+}
+
+/// The two layouts sops writes new files in. Both read the same in every sops version; an
+/// existing file keeps its own (field order detected, inline comments kept where they are).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// sops up to 3.12: metadata fields in the record's declared order; a comment after a value
+    /// (`a: 1 # c`) moves to its own line above.
+    #[default]
+    Sops311,
+    /// sops 3.13: metadata fields sorted by name; comments after values stay inline.
+    Sops313,
+}
+
+impl Layout {
+    /// `3.11` (also `3.12`) or `3.13`.
+    pub fn from_name(name: &str) -> Option<Layout> {
+        match name {
+            "3.11" | "3.12" => Some(Layout::Sops311),
+            "3.13" => Some(Layout::Sops313),
+            _ => None,
+        }
+    }
+
+    fn field_order(self) -> FieldOrder {
+        match self {
+            Layout::Sops311 => FieldOrder::Declared,
+            Layout::Sops313 => FieldOrder::Sorted,
+        }
+    }
 }
 
 /// What is kept of the file as read, so a save can reuse its metadata text.
@@ -156,6 +188,8 @@ pub struct Document {
     pub undecryptable_comments: usize,
     /// Indentation the file was written with, kept on save.
     own_indent: Option<i64>,
+    /// The order of the metadata's fields, as the file was written or as asked for a new one.
+    field_order: FieldOrder,
     /// Opened with `ignore_mac` although the MAC did not match: what was wrong, for a warning.
     mac_problem: Option<String>,
     /// What was encrypted and what was plain before the first edit since opening or sealing,
@@ -195,9 +229,20 @@ impl Document {
         // Keep only what a save needs of the input, and free it before decrypting.
         let own_indent = detect_indent(format, &bytes, parsed.metadata.as_ref());
         let source = parsed.metadata.as_ref().map(|m| Source {
-            text: MetadataText::from_source(&bytes, m),
+            // sops drops what it would not write itself (an old file's `kms: []`, unknown
+            // fields) on every save, so such a block is written anew rather than reused.
+            text: same_fields(&m.tree, &metadata.to_tree(FieldOrder::Sorted))
+                .then(|| MetadataText::from_source(&bytes, m))
+                .flatten(),
             original: metadata.clone(),
         });
+        let field_order = field_order(
+            format,
+            parsed
+                .metadata
+                .as_ref()
+                .map_or(FieldOrder::Sorted, |m| FieldOrder::of(&m.tree)),
+        );
         drop(bytes);
         let data_key =
             groups::unwrap_data_key(&metadata.key_groups, metadata.shamir_threshold, sources)
@@ -238,6 +283,7 @@ impl Document {
             keys_changed: false,
             undecryptable_comments: opened.undecryptable_comments,
             own_indent,
+            field_order,
             mac_problem,
             baseline: None,
             last_exposed: Vec::new(),
@@ -252,6 +298,10 @@ impl Document {
         settings: NewFile,
         sources: &KeySources,
     ) -> Result<Document, SealFileError> {
+        let mut docs = docs;
+        if settings.layout == Layout::Sops311 {
+            docs.iter_mut().for_each(comments_on_own_lines);
+        }
         let data_key = DataKey::generate();
         let mut key_groups = settings.key_groups;
         groups::wrap_data_key(
@@ -285,6 +335,7 @@ impl Document {
             keys_changed: false,
             undecryptable_comments: 0,
             own_indent: None,
+            field_order: field_order(format, settings.layout.field_order()),
             mac_problem: None,
             baseline: None,
             last_exposed: Vec::new(),
@@ -582,7 +633,7 @@ impl Document {
             self.metadata.mac = mac;
         }
         let opts = self.emit_options(opts);
-        let tree = self.metadata.to_tree();
+        let tree = self.metadata.to_tree(self.field_order);
         let emitted = store::emit(self.format, &sealed.docs, Some(&tree), &opts)?;
         let bytes = match self.reusable_metadata_text() {
             Some(text) => splice_all(&emitted.bytes, &emitted.metadata_spans, &text),
@@ -681,6 +732,62 @@ fn respell(old: &[u8], new: &str) -> String {
         }
         _ => new.to_string(),
     }
+}
+
+/// sops 3.11 writes a comment that followed a value (`a: 1 # c`) on its own line above it.
+fn comments_on_own_lines(map: &mut Map) {
+    fn node(n: &mut Node) {
+        match n {
+            Node::Map(m) => comments_on_own_lines(m),
+            Node::List(l) => {
+                for item in &mut l.items {
+                    match item {
+                        ListItem::Comment(c) => c.inline = false,
+                        ListItem::Node(n) => node(n),
+                    }
+                }
+            }
+            Node::Leaf(_) => {}
+        }
+    }
+    for item in &mut map.items {
+        match item {
+            MapItem::Comment(c) => c.inline = false,
+            MapItem::Entry(e) => node(&mut e.value),
+        }
+    }
+}
+
+/// The flat formats sort their flattened metadata in every sops version: only YAML and JSON
+/// have a choice.
+fn field_order(format: Format, wanted: FieldOrder) -> FieldOrder {
+    match format {
+        Format::Yaml | Format::Json | Format::Binary => wanted,
+        Format::Dotenv | Format::Ini => FieldOrder::Sorted,
+    }
+}
+
+/// Whether two metadata trees have the same fields at every level, in any order and whatever
+/// their values.
+fn same_fields(a: &Map, b: &Map) -> bool {
+    fn keys(m: &Map) -> Vec<&str> {
+        let mut k: Vec<&str> = m.entries().map(|e| e.key.as_str()).collect();
+        k.sort_unstable();
+        k
+    }
+    keys(a) == keys(b)
+        && a.entries().all(|e| match (&e.value, b.get(&e.key)) {
+            (Node::Map(x), Some(Node::Map(y))) => same_fields(x, y),
+            (Node::List(x), Some(Node::List(y))) => {
+                x.values().count() == y.values().count()
+                    && x.values().zip(y.values()).all(|pair| match pair {
+                        (Node::Map(x), Node::Map(y)) => same_fields(x, y),
+                        (x, y) => x.as_map().is_none() && y.as_map().is_none(),
+                    })
+            }
+            (Node::Map(_) | Node::List(_), _) => false,
+            (_, other) => other.is_some_and(|n| n.as_scalar().is_some()),
+        })
 }
 
 /// Replaces each range of `bytes` (in order, not overlapping) with `text`.

@@ -1,14 +1,152 @@
 //! The `sops` metadata record: key groups, MAC, selection rule, version. Converts to and from
-//! the generic tree every store reads and writes, sorted as sops 3.13 writes it.
+//! the generic tree every store reads and writes, its fields in the order sops ≤3.12 declares
+//! them or sorted as sops 3.13 writes them.
 
 use crate::gotext;
 use crate::keys::{Field, KeyGroup, KeyKind, MasterKey};
 use crate::rules::{MORE_THAN_ONE_RULE, Rule, RuleKind};
-use crate::tree::{List, ListItem, Map, Node, Scalar};
+use crate::tree::{List, ListItem, Map, MapItem, Node, Scalar};
 use std::collections::BTreeMap;
 
 /// The sops format version sesame writes into new files (the format it follows byte for byte).
 pub const FORMAT_VERSION: &str = "3.13.2";
+
+/// How the fields of the `sops` record follow each other in YAML and JSON files. Both read the
+/// same everywhere; a file keeps the order it was written in, so teams on different sops
+/// versions see no churn.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FieldOrder {
+    /// sops up to 3.12: the order sops's record type declares its fields in.
+    #[default]
+    Declared,
+    /// sops 3.13 and later: every map sorted by name.
+    Sorted,
+}
+
+/// Where a map sits in the record, for the declared order of its fields.
+#[derive(Clone, Copy)]
+enum Place {
+    Root,
+    Group,
+    Key(KeyKind),
+    /// A KMS encryption context: a Go map, sorted by every sops version.
+    Context,
+}
+
+impl Place {
+    fn declared(self) -> &'static [&'static str] {
+        match self {
+            Place::Root => &[
+                "shamir_threshold",
+                "key_groups",
+                "kms",
+                "gcp_kms",
+                "hckms",
+                "azure_kv",
+                "hc_vault",
+                "age",
+                "lastmodified",
+                "mac",
+                "pgp",
+                "unencrypted_suffix",
+                "encrypted_suffix",
+                "unencrypted_regex",
+                "encrypted_regex",
+                "unencrypted_comment_regex",
+                "encrypted_comment_regex",
+                "mac_only_encrypted",
+                "version",
+            ],
+            Place::Group => &[
+                "pgp", "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault", "age",
+            ],
+            Place::Key(KeyKind::Pgp) => &["created_at", "enc", "fp"],
+            Place::Key(KeyKind::Kms) => {
+                &["arn", "role", "context", "created_at", "enc", "aws_profile"]
+            }
+            Place::Key(KeyKind::GcpKms) => &["resource_id", "created_at", "enc"],
+            Place::Key(KeyKind::Hckms) => &["key_id", "created_at", "enc"],
+            Place::Key(KeyKind::AzureKv) => &["vault_url", "name", "version", "created_at", "enc"],
+            Place::Key(KeyKind::HcVault) => &[
+                "vault_address",
+                "engine_path",
+                "key_name",
+                "created_at",
+                "enc",
+            ],
+            Place::Key(KeyKind::Age) => &["recipient", "enc"],
+            Place::Context => &[],
+        }
+    }
+
+    /// A field's rank in the declared order; unknown fields go last, by name.
+    fn rank(self, name: &str) -> (usize, &str) {
+        let declared = self.declared();
+        let at = declared.iter().position(|f| *f == name);
+        (at.unwrap_or(declared.len()), name)
+    }
+
+    /// The place of the maps inside field `name` of a map at this place.
+    fn child(self, name: &str) -> Place {
+        match (self, KeyKind::from_field(name)) {
+            (Place::Root, _) if name == "key_groups" => Place::Group,
+            (Place::Root | Place::Group, Some(kind)) => Place::Key(kind),
+            _ => Place::Context,
+        }
+    }
+}
+
+impl FieldOrder {
+    /// The order a record as read was written in: declared unless some map breaks it.
+    pub fn of(tree: &Map) -> FieldOrder {
+        fn declared(map: &Map, place: Place) -> bool {
+            let ranks: Vec<_> = map.entries().map(|e| place.rank(&e.key)).collect();
+            ranks.is_sorted()
+                && map.entries().all(|e| {
+                    let child = place.child(&e.key);
+                    match &e.value {
+                        Node::Map(m) => declared(m, child),
+                        Node::List(l) => l.values().all(|n| match n {
+                            Node::Map(m) => declared(m, child),
+                            _ => true,
+                        }),
+                        Node::Leaf(_) => true,
+                    }
+                })
+        }
+        if declared(tree, Place::Root) {
+            FieldOrder::Declared
+        } else {
+            FieldOrder::Sorted
+        }
+    }
+
+    /// Puts a sorted map's fields (and its children's) in this order.
+    fn arrange(self, map: &mut Map, place: Place) {
+        if self == FieldOrder::Sorted {
+            return;
+        }
+        map.items.sort_by(|a, b| match (a, b) {
+            (MapItem::Entry(a), MapItem::Entry(b)) => place.rank(&a.key).cmp(&place.rank(&b.key)),
+            _ => std::cmp::Ordering::Equal,
+        });
+        for item in &mut map.items {
+            let MapItem::Entry(e) = item else { continue };
+            let child = place.child(&e.key);
+            match &mut e.value {
+                Node::Map(m) => self.arrange(m, child),
+                Node::List(l) => {
+                    for item in &mut l.items {
+                        if let ListItem::Node(Node::Map(m)) = item {
+                            self.arrange(m, child);
+                        }
+                    }
+                }
+                Node::Leaf(_) => {}
+            }
+        }
+    }
+}
 
 /// The metadata of an encrypted file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -113,8 +251,15 @@ impl Metadata {
         })
     }
 
+    /// The record as a tree, its fields in `order`.
+    pub fn to_tree(&self, order: FieldOrder) -> Map {
+        let mut tree = self.sorted_tree();
+        order.arrange(&mut tree, Place::Root);
+        tree
+    }
+
     /// The record as a tree with every map sorted byte-wise, as sops 3.13 writes it.
-    pub fn to_tree(&self) -> Map {
+    fn sorted_tree(&self) -> Map {
         let mut root: BTreeMap<&str, Node> = BTreeMap::new();
         if self.key_groups.len() == 1 {
             for kind in KeyKind::ALL {
@@ -200,13 +345,15 @@ fn scalar_text(node: &Node) -> Option<String> {
     })
 }
 
+/// A group's keys, by type in `KeyKind::ALL` order whatever the file's field order (so a file
+/// reads the same in either order).
 fn read_group(map: &Map) -> Result<KeyGroup, MetadataError> {
     let mut group = KeyGroup::default();
-    for entry in map.entries() {
-        let Some(kind) = KeyKind::from_field(&entry.key) else {
+    for kind in KeyKind::ALL {
+        let Some(value) = map.get(kind.field()) else {
             continue;
         };
-        let Node::List(list) = &entry.value else {
+        let Node::List(list) = value else {
             // sops compat: `kms: null` and the like in old files mean "no keys".
             continue;
         };
@@ -214,7 +361,7 @@ fn read_group(map: &Map) -> Result<KeyGroup, MetadataError> {
             let Node::Map(m) = node else {
                 return Err(MetadataError::Invalid(format!(
                     "an entry of {} is not a mapping",
-                    entry.key
+                    kind.field()
                 )));
             };
             group.keys.push(read_key(kind, m)?);
@@ -308,7 +455,7 @@ mod tests {
         let md = sample(vec![KeyGroup {
             keys: vec![age_key("age1a"), gcp],
         }]);
-        let tree = md.to_tree();
+        let tree = md.to_tree(FieldOrder::Sorted);
         assert_eq!(
             keys_of(&tree),
             [
@@ -334,7 +481,7 @@ mod tests {
             },
         ]);
         md.shamir_threshold = 2;
-        let tree = md.to_tree();
+        let tree = md.to_tree(FieldOrder::Sorted);
         assert_eq!(
             keys_of(&tree),
             [
@@ -357,16 +504,89 @@ mod tests {
     }
 
     #[test]
+    fn declared_order_is_sops_3_11_and_each_order_is_recognised() {
+        let mut kms = MasterKey::new(KeyKind::Kms);
+        for (f, v) in [
+            ("arn", "arn:aws:kms:x"),
+            ("aws_profile", ""),
+            ("created_at", "2025-01-02T03:04:05Z"),
+            ("enc", "K"),
+            ("role", "r"),
+        ] {
+            kms.set_text(f, v);
+        }
+        let mut md = sample(vec![
+            KeyGroup {
+                keys: vec![age_key("age1a"), kms],
+            },
+            KeyGroup {
+                keys: vec![age_key("age1b")],
+            },
+        ]);
+        md.shamir_threshold = 2;
+        let tree = md.to_tree(FieldOrder::Declared);
+        assert_eq!(
+            keys_of(&tree),
+            [
+                "shamir_threshold",
+                "key_groups",
+                "lastmodified",
+                "mac",
+                "unencrypted_suffix",
+                "version"
+            ]
+        );
+        let Some(Node::List(groups)) = tree.get("key_groups") else {
+            panic!("key_groups is a list")
+        };
+        let Some(Node::Map(g0)) = groups.values().next() else {
+            panic!("group is a map")
+        };
+        assert_eq!(keys_of(g0), ["kms", "hc_vault", "age"]);
+        let Some(Node::List(kms)) = g0.get("kms") else {
+            panic!("kms is a list")
+        };
+        let Some(Node::Map(k)) = kms.values().next() else {
+            panic!("a key is a map")
+        };
+        assert_eq!(
+            keys_of(k),
+            ["arn", "role", "created_at", "enc", "aws_profile"]
+        );
+        let Some(Node::List(age)) = g0.get("age") else {
+            panic!("age is a list")
+        };
+        let Some(Node::Map(a)) = age.values().next() else {
+            panic!("a key is a map")
+        };
+        assert_eq!(keys_of(a), ["recipient", "enc"]);
+        assert_eq!(Metadata::from_tree(&tree).unwrap(), md);
+
+        assert_eq!(FieldOrder::of(&tree), FieldOrder::Declared);
+        assert_eq!(
+            FieldOrder::of(&md.to_tree(FieldOrder::Sorted)),
+            FieldOrder::Sorted
+        );
+        // An age-only file differs between the two only inside its key entries.
+        let single = sample(vec![KeyGroup {
+            keys: vec![age_key("age1a")],
+        }]);
+        for order in [FieldOrder::Declared, FieldOrder::Sorted] {
+            assert_eq!(FieldOrder::of(&single.to_tree(order)), order);
+        }
+    }
+
+    #[test]
     fn rejects_what_sops_rejects() {
         let md = sample(vec![KeyGroup::default()]);
         assert_eq!(
-            Metadata::from_tree(&md.to_tree()),
+            Metadata::from_tree(&md.to_tree(FieldOrder::Sorted)),
             Err(MetadataError::NoKeys)
         );
         let mut tree = sample(vec![KeyGroup {
             keys: vec![age_key("a")],
         }])
-        .to_tree();
+        .to_tree(FieldOrder::Sorted);
         tree.push("encrypted_regex", Node::string("x"));
         assert_eq!(
             Metadata::from_tree(&tree),

@@ -3,8 +3,10 @@
 //! difference); a data key that is not 32 bytes (sops fails while decrypting values, exit 25;
 //! so does sesame, with a clearer message); the age settings of sops 3.12/3.13
 //! (`SOPS_AGE_RECIPIENT` for `SOPS_AGE_KEY_CMD`, several identities on one line,
-//! `SOPS_AGE_SSH_PRIVATE_KEY_CMD`); 3.13.0/3.13.1 INI metadata; int64 JSON integers; and
-//! top-level `sops` entries refused as 3.12.2 does.
+//! `SOPS_AGE_SSH_PRIVATE_KEY_CMD`); 3.13.0/3.13.1 INI metadata; int64 JSON integers;
+//! top-level `sops` entries refused as 3.12.2 does; old files' empty key lists dropped as sops
+//! drops them; the metadata's field order (3.11's or 3.13's) and 3.13's inline comments kept
+//! per file, new files in 3.11's layout unless `SESAME_LAYOUT=3.13`.
 
 mod common;
 
@@ -264,4 +266,191 @@ fn a_top_level_sops_entry_is_refused() {
         assert!(err.contains("top-level entry called 'sops'"), "{err}");
         fails(sb.sops(&["encrypt", "--age", TEST_RECIPIENT, file]), 203);
     }
+}
+
+/// The metadata's field names from `sops:` on, in file order (armor lines have no names).
+fn metadata_fields(text: &str) -> Vec<String> {
+    text[text.find("sops:").expect("a sops block")..]
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start_matches([' ', '-']);
+            let (name, _) = l.split_once(':')?;
+            name.chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_')
+                .then(|| name.to_string())
+        })
+        .collect()
+}
+
+/// Old sops versions wrote every key list, empty ones as `kms: []`; sops 3.11 and 3.13 drop
+/// them on the next save, in every document of a multi-document file (empty ones too), and so
+/// does sesame.
+#[test]
+fn an_old_files_empty_key_lists_are_dropped_as_sops_drops_them() {
+    let sb = sandbox();
+    sb.write("plain.yaml", "a: 1\n---\n---\nb: 2\n");
+    let new = String::from_utf8(ok(sb.sops(&[
+        "encrypt",
+        "--age",
+        TEST_RECIPIENT,
+        "plain.yaml",
+    ])))
+    .unwrap();
+    // The MAC covers values only, so the metadata can be made old-style by hand.
+    let old = new.replace(
+        "sops:\n    age:",
+        "sops:\n    kms: []\n    gcp_kms: []\n    azure_kv: []\n    hc_vault: []\n    age:",
+    );
+    assert_eq!(old.matches("kms: []").count(), 6, "{old}");
+    sb.write("by-sops.yaml", &old);
+    sb.write("by-sesame.yaml", &old);
+    ok(sb.sops(&["set", "by-sops.yaml", r#"["a"]"#, "5"]));
+    ok(sb.sesame(&["set", "by-sesame.yaml", r#"["a"]"#, "5"]));
+    let shape = |name: &str| -> Vec<String> {
+        String::from_utf8(sb.read(name))
+            .unwrap()
+            .lines()
+            .map(|l| match l.split_once(": ") {
+                Some((k, _)) if ["a", "    mac", "    lastmodified"].contains(&k) => k.to_string(),
+                _ => l.to_string(),
+            })
+            .collect()
+    };
+    let ours = shape("by-sesame.yaml");
+    assert_eq!(ours, shape("by-sops.yaml"));
+    assert!(!ours.iter().any(|l| l.ends_with("[]")), "{ours:#?}");
+    assert!(
+        String::from_utf8(ok(sb.sops(&["decrypt", "by-sesame.yaml"])))
+            .unwrap()
+            .starts_with("a: 5\n")
+    );
+}
+
+/// sops 3.13 sorts the metadata's fields by name; 3.11 writes them in its record's order. A new
+/// file follows 3.11 unless `SESAME_LAYOUT=3.13`; a file read keeps its own order
+/// through every save, metadata changes included, so teams on both versions see no churn.
+#[test]
+fn the_metadata_keeps_the_order_it_was_written_in() {
+    let sb = sandbox();
+    sb.write("plain.yaml", PLAIN_YAML);
+    let (_, second) = common::new_age_key();
+    let recipients = format!("{TEST_RECIPIENT},{second}");
+    let encrypt = |sb: &Sandbox, tool: &str| {
+        let args = ["encrypt", "--age", recipients.as_str(), "plain.yaml"];
+        let out = if tool == "sops" {
+            sb.sops(&args)
+        } else {
+            sb.sesame(&args)
+        };
+        String::from_utf8(ok(out)).unwrap()
+    };
+    let by_sops = encrypt(&sb, "sops");
+    let declared = metadata_fields(&by_sops);
+    assert_eq!(
+        declared[..4],
+        ["sops", "age", "recipient", "enc"],
+        "{by_sops}"
+    );
+    assert_eq!(metadata_fields(&encrypt(&sb, "sesame")), declared);
+    let sorted_sb = sandbox().env("SESAME_LAYOUT", "3.13");
+    sorted_sb.write("plain.yaml", PLAIN_YAML);
+    let by_313 = encrypt(&sorted_sb, "sesame");
+    let sorted = metadata_fields(&by_313);
+    assert_eq!(sorted[..4], ["sops", "age", "enc", "recipient"], "{by_313}");
+
+    // Rotation rewrites the whole block (a new data key): each file keeps its order, and
+    // sesame's rotation of sops's file has the shape of sops's own.
+    sb.write("a.yaml", &by_sops);
+    sb.write("b.yaml", &by_sops);
+    sb.write("c.yaml", &by_313);
+    ok(sb.sops(&["rotate", "-i", "a.yaml"]));
+    ok(sb.sesame(&["rotate", "-i", "b.yaml"]));
+    ok(sb.sesame(&["rotate", "-i", "c.yaml"]));
+    let text = |name: &str| String::from_utf8(sb.read(name)).unwrap();
+    assert_ne!(text("b.yaml"), by_sops);
+    assert_eq!(metadata_fields(&text("a.yaml")), declared);
+    assert_eq!(metadata_fields(&text("b.yaml")), declared);
+    assert_eq!(metadata_fields(&text("c.yaml")), sorted);
+    // So does a value change, and either order reads in the real sops.
+    ok(sb.sesame(&["set", "c.yaml", r#"["port"]"#, "1"]));
+    assert_eq!(metadata_fields(&text("c.yaml")), sorted);
+    for name in ["b.yaml", "c.yaml"] {
+        assert!(
+            String::from_utf8(ok(sb.sops(&["decrypt", name])))
+                .unwrap()
+                .contains("password: s3cret")
+        );
+    }
+
+    let unknown = sandbox().env("SESAME_LAYOUT", "3.14");
+    unknown.write("plain.yaml", PLAIN_YAML);
+    let err = fails(
+        unknown.sesame(&["encrypt", "--age", TEST_RECIPIENT, "plain.yaml"]),
+        1,
+    );
+    assert!(
+        err.contains("SESAME_LAYOUT") && err.contains("3.13"),
+        "{err}"
+    );
+}
+
+/// sops 3.13 keeps a comment after a value inline (`a: 1 # note`); 3.11 moves it to its own
+/// line above. A new file follows 3.11 unless `SESAME_LAYOUT=3.13`; a file with inline
+/// comments keeps them inline through every save.
+#[test]
+fn inline_comments_stay_where_the_file_has_them() {
+    const PLAIN: &str = "# head\nuser: admin # who\nport: 5432\n";
+    let sb = sandbox();
+    sb.write("plain.yaml", PLAIN);
+    let args = ["encrypt", "--age", TEST_RECIPIENT, "plain.yaml"];
+    let masked = |text: &str| -> Vec<String> {
+        text.lines()
+            .take_while(|l| *l != "sops:")
+            .map(|l| {
+                l.split("ENC[")
+                    .enumerate()
+                    .map(|(i, part)| match (i, part.split_once(']')) {
+                        (0, _) | (_, None) => part.to_string(),
+                        (_, Some((_, rest))) => format!("ENC[..]{rest}"),
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let by_sops = String::from_utf8(ok(sb.sops(&args))).unwrap();
+    let by_sesame = String::from_utf8(ok(sb.sesame(&args))).unwrap();
+    assert_eq!(masked(&by_sesame), masked(&by_sops));
+    assert_eq!(
+        masked(&by_sesame)[..3],
+        ["#ENC[..]", "#ENC[..]", "user: ENC[..]"],
+        "{by_sesame}"
+    );
+
+    let sorted = sandbox().env("SESAME_LAYOUT", "3.13");
+    sorted.write("plain.yaml", PLAIN);
+    let by_313 = String::from_utf8(ok(sorted.sesame(&args))).unwrap();
+    assert_eq!(
+        masked(&by_313)[..2],
+        ["#ENC[..]", "user: ENC[..] #ENC[..]"],
+        "{by_313}"
+    );
+    sb.write("inline.yaml", &by_313);
+    assert_eq!(
+        String::from_utf8(ok(sb.sesame(&["decrypt", "inline.yaml"]))).unwrap(),
+        PLAIN
+    );
+    // A value change elsewhere keeps the comment inline and its ciphertext as it was.
+    ok(sb.sesame(&["set", "inline.yaml", r#"["port"]"#, "5433"]));
+    let after = String::from_utf8(sb.read("inline.yaml")).unwrap();
+    let line = |text: &str| text.lines().nth(1).unwrap().to_string();
+    assert_eq!(line(&after), line(&by_313));
+    assert_eq!(
+        String::from_utf8(ok(sb.sesame(&["decrypt", "inline.yaml"]))).unwrap(),
+        PLAIN.replace("5432", "5433")
+    );
+    // sops 3.11 reads it (writing the comment on its own line, its own layout).
+    assert_eq!(
+        String::from_utf8(ok(sb.sops(&["decrypt", "inline.yaml"]))).unwrap(),
+        "# head\n# who\nuser: admin\nport: 5433\n"
+    );
 }

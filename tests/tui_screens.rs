@@ -244,6 +244,7 @@ fn three_groups() -> (Vec<u8>, KeySources) {
         shamir_threshold: 2,
         rule: None,
         mac_only_encrypted: false,
+        ..NewFile::default()
     };
     let mut doc = Document::create(Format::Yaml, plain, settings, &demo_sources()).unwrap();
     let bytes = doc.seal(&EmitOptions::default()).unwrap().unwrap();

@@ -61,9 +61,8 @@ fn files_go_both_ways_with_sops() {
     };
     let ours = String::from_utf8(sb.read("by-sesame.yaml")).unwrap();
     let theirs = String::from_utf8(sb.read("by-sops.yaml")).unwrap();
-    let mut sorted = shape(&theirs);
-    sorted.sort();
-    assert_eq!(shape(&ours), sorted);
+    // The entry has sops's fields in sops 3.11's order (new files follow it by default).
+    assert_eq!(shape(&ours), shape(&theirs));
     assert!(
         ours.contains(&format!("vault_address: {}", bao.addr)),
         "{ours}"

@@ -4,7 +4,7 @@
 use crate::cli::args::{Flags, on};
 use crate::cli::exit::{CliResult, Failure, code};
 use sesame::config::{self, Config};
-use sesame::document::{Document, OpenError, OpenOptions};
+use sesame::document::{Document, Layout, OpenError, OpenOptions};
 use sesame::env::ProcessEnv;
 use sesame::keys::KeyKind;
 use sesame::keys::groups::KeySources;
@@ -218,6 +218,22 @@ pub fn emit_options(config: Option<&Config>, flags: &Flags) -> EmitOptions {
         opts.json_binary_indent = i;
     }
     opts
+}
+
+/// The layout of a new file: sops 3.11's unless `SESAME_LAYOUT=3.13` asks for sops 3.13's
+/// (sorted metadata, inline comments kept inline).
+pub fn new_file_layout() -> CliResult<Layout> {
+    match std::env::var("SESAME_LAYOUT") {
+        Err(_) => Ok(Layout::default()),
+        Ok(name) if name.is_empty() => Ok(Layout::default()),
+        Ok(name) => Layout::from_name(&name).ok_or_else(|| {
+            Failure::new(
+                code::GENERIC,
+                format!("SESAME_LAYOUT={name:?} is not a layout sesame writes"),
+            )
+            .hint("use 3.11 (sops 3.11's layout, the default) or 3.13 (sorted metadata, inline comments)")
+        }),
+    }
 }
 
 /// The key sources, with `--decryption-order` applied (a repeated type is exit 112).

@@ -80,6 +80,7 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
         rule: selection_rule(flags, rule.and_then(|r| r.rule.clone()), in_format)?,
         mac_only_encrypted: on(flags.mac_only_encrypted)
             || rule.is_some_and(|r| r.mac_only_encrypted),
+        layout: context::new_file_layout()?,
     };
     // sops compat: a key that cannot be wrapped for is a generic failure (exit 1).
     let mut doc = Document::create(out_format, parsed.docs, settings, &sources)

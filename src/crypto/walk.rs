@@ -288,9 +288,10 @@ fn decrypt_comment(walk: &mut Walk, c: Comment, matched: bool, bad: &mut usize) 
     }
     let stored = c.text.to_lossy().into_owned();
     match walk.cipher.decrypt(&stored, walk.aad()) {
+        // sops 3.13: an inline comment stays inline.
         Ok((plain, _)) => Comment {
             text: SecretBuf::new(plain.to_vec()),
-            inline: false,
+            inline: c.inline,
             cipher: Some(stored.into()),
         },
         Err(_) => {
@@ -524,7 +525,10 @@ fn encrypt_map(walk: &mut Walk, map: &Map, matched: bool) -> Result<Map, SealErr
         match item {
             MapItem::Comment(c) => {
                 let comment = match encrypt_comment(walk, c, matched)? {
-                    Some(enc) => Comment::new(enc),
+                    Some(enc) => Comment {
+                        inline: c.inline,
+                        ..Comment::new(enc)
+                    },
                     None => plain_comment(c),
                 };
                 items.push(MapItem::Comment(comment));

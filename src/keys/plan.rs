@@ -772,6 +772,7 @@ mod tests {
             shamir_threshold: 0,
             rule: None,
             mac_only_encrypted: false,
+            ..NewFile::default()
         };
         let mut doc = Document::create(Format::Yaml, plain, settings, &sources(&[])).unwrap();
         let bytes = doc.seal(&EmitOptions::default()).unwrap().unwrap();
