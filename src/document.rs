@@ -635,7 +635,13 @@ impl Document {
         let opts = self.emit_options(opts);
         let tree = self.metadata.to_tree(self.field_order);
         let emitted = store::emit(self.format, &sealed.docs, Some(&tree), &opts)?;
-        let bytes = match self.reusable_metadata_text() {
+        let reindented = opts.indent_given && self.own_indent != opts.indent_of(self.format);
+        let reusable = if reindented {
+            None
+        } else {
+            self.reusable_metadata_text()
+        };
+        let bytes = match reusable {
             Some(text) => splice_all(&emitted.bytes, &emitted.metadata_spans, &text),
             None => emitted.bytes,
         };
@@ -691,10 +697,11 @@ impl Document {
         store::emit_plain(format, &self.docs, opts)
     }
 
-    /// The file's own indentation wins over configured defaults, so a save keeps its layout.
+    /// The file's own indentation wins over configured defaults, so a save keeps its layout;
+    /// an indentation asked for explicitly wins over it (sops 3.13's `--indent`).
     fn emit_options(&self, opts: &EmitOptions) -> EmitOptions {
         let mut o = *opts;
-        if let Some(indent) = self.own_indent {
+        if let Some(indent) = self.own_indent.filter(|_| !opts.indent_given) {
             match self.format {
                 Format::Yaml => o.yaml_indent = indent,
                 Format::Json => o.json_indent = indent,

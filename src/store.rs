@@ -104,6 +104,21 @@ pub struct EmitOptions {
     pub json_indent: i64,
     /// The same for the binary store's JSON envelope.
     pub json_binary_indent: i64,
+    /// The indentation was asked for explicitly (`--indent`): it wins over the indentation an
+    /// existing file was written with, which a save otherwise keeps.
+    pub indent_given: bool,
+}
+
+impl EmitOptions {
+    /// The indentation files of `format` are written with (none for the flat formats).
+    pub fn indent_of(&self, format: Format) -> Option<i64> {
+        match format {
+            Format::Yaml => Some(self.yaml_indent),
+            Format::Json => Some(self.json_indent),
+            Format::Binary => Some(self.json_binary_indent),
+            Format::Dotenv | Format::Ini => None,
+        }
+    }
 }
 
 impl Default for EmitOptions {
@@ -112,6 +127,7 @@ impl Default for EmitOptions {
             yaml_indent: 0,
             json_indent: -1,
             json_binary_indent: -1,
+            indent_given: false,
         }
     }
 }

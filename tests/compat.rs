@@ -6,7 +6,8 @@
 //! `SOPS_AGE_SSH_PRIVATE_KEY_CMD`); 3.13.0/3.13.1 INI metadata; int64 JSON integers;
 //! top-level `sops` entries refused as 3.12.2 does; old files' empty key lists dropped as sops
 //! drops them; the metadata's field order (3.11's or 3.13's) and 3.13's inline comments kept
-//! per file, new files in 3.11's layout unless `SESAME_LAYOUT=3.13`.
+//! per file, new files in 3.11's layout unless `SESAME_LAYOUT=3.13`; `--indent` on every
+//! subcommand as in 3.13.
 
 mod common;
 
@@ -453,4 +454,96 @@ fn inline_comments_stay_where_the_file_has_them() {
         String::from_utf8(ok(sb.sops(&["decrypt", "inline.yaml"]))).unwrap(),
         "# head\n# who\nuser: admin\nport: 5433\n"
     );
+}
+
+/// sops 3.13: `--indent` counts for every subcommand that writes (3.11 and 3.12 ignored it after
+/// a subcommand name), and a file rewritten with it is indented throughout, metadata included;
+/// `updatekeys` writes with the `.sops.yaml` store settings alone, as in sops.
+#[test]
+fn indent_counts_for_every_subcommand() {
+    let sb = sandbox();
+    sb.write("plain.yaml", PLAIN_YAML);
+    let four = String::from_utf8(ok(sb.sesame(&[
+        "encrypt",
+        "--age",
+        TEST_RECIPIENT,
+        "plain.yaml",
+    ])))
+    .unwrap();
+    assert!(four.contains("\n    user: ENC["), "{four}");
+    // Every nested line of a two-space file starts with an even number of spaces, and some
+    // with exactly two (four-space files have none).
+    let two_spaced = |text: &str| {
+        text.lines()
+            .any(|l| l.starts_with("  ") && !l.starts_with("   "))
+            && text.lines().all(|l| {
+                let n = l.len() - l.trim_start().len();
+                n % 2 == 0
+            })
+            && !text.contains("\n    user:")
+            && !text.contains("\n    age:")
+    };
+    let encrypted = String::from_utf8(ok(sb.sesame(&[
+        "--indent",
+        "2",
+        "encrypt",
+        "--age",
+        TEST_RECIPIENT,
+        "plain.yaml",
+    ])))
+    .unwrap();
+    assert!(two_spaced(&encrypted), "{encrypted}");
+    sb.write("s.yaml", &four);
+    let plain = String::from_utf8(ok(sb.sesame(&["decrypt", "--indent", "2", "s.yaml"]))).unwrap();
+    assert_eq!(plain, PLAIN_YAML.replace("    ", "  "));
+    let in_place: [&[&str]; 4] = [
+        &["--indent", "2", "set", "f.yaml", r#"["port"]"#, "1"],
+        &["unset", "--indent", "2", "f.yaml", r#"["port"]"#],
+        &["rotate", "--indent", "2", "-i", "f.yaml"],
+        &[
+            "groups",
+            "add",
+            "--indent",
+            "2",
+            "-i",
+            "--file",
+            "f.yaml",
+            "--age",
+            TEST_RECIPIENT,
+        ],
+    ];
+    for args in in_place {
+        sb.write("f.yaml", &four);
+        ok(sb.sesame(args));
+        let text = String::from_utf8(sb.read("f.yaml")).unwrap();
+        assert!(two_spaced(&text), "{args:?}:\n{text}");
+        let out = String::from_utf8(ok(sb.sops(&["decrypt", "f.yaml"]))).unwrap();
+        assert!(out.contains("password: s3cret"), "{args:?}: {out}");
+    }
+    let exec = String::from_utf8(ok(sb.sesame(&[
+        "--indent",
+        "2",
+        "exec-file",
+        "s.yaml",
+        "cat {}",
+    ])))
+    .unwrap();
+    assert_eq!(exec, PLAIN_YAML.replace("    ", "  "));
+    // updatekeys goes by `.sops.yaml` alone, as sops's does.
+    let (_, other) = common::new_age_key();
+    sb.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - age: {TEST_RECIPIENT},{other}\n"),
+    );
+    sb.write("f.yaml", &four);
+    ok(sb.sesame(&["updatekeys", "--indent", "2", "-y", "f.yaml"]));
+    let text = String::from_utf8(sb.read("f.yaml")).unwrap();
+    assert!(
+        text.contains(&other) && text.contains("\n    user: ENC["),
+        "{text}"
+    );
+    // Without the flag a file keeps its own indentation.
+    sb.write("f.yaml", &encrypted);
+    ok(sb.sesame(&["set", "f.yaml", r#"["port"]"#, "1"]));
+    assert!(two_spaced(&String::from_utf8(sb.read("f.yaml")).unwrap()));
 }

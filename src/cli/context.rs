@@ -209,15 +209,24 @@ pub fn load_config(flags: &Flags) -> CliResult<Option<Config>> {
     Ok(config)
 }
 
-/// Output settings: `--indent` over `.sops.yaml` stores over the defaults.
+/// Output settings: `--indent` over `.sops.yaml` stores over the defaults. As in sops 3.13,
+/// `--indent` counts for every subcommand that writes a file or plaintext (sops 3.11 and 3.12
+/// ignored it after a subcommand name), and wins over a file's own indentation.
 pub fn emit_options(config: Option<&Config>, flags: &Flags) -> EmitOptions {
-    let mut opts = config.map(|c| c.stores).unwrap_or_default();
+    let mut opts = store_options(config);
     if let Some(i) = flags.indent {
         opts.yaml_indent = i;
         opts.json_indent = i;
         opts.json_binary_indent = i;
+        opts.indent_given = true;
     }
     opts
+}
+
+/// Output settings from `.sops.yaml` stores alone: sops's `updatekeys` and `publish` write with
+/// these, without `--indent`.
+pub fn store_options(config: Option<&Config>) -> EmitOptions {
+    config.map(|c| c.stores).unwrap_or_default()
 }
 
 /// The layout of a new file: sops 3.11's unless `SESAME_LAYOUT=3.13` asks for sops 3.13's

@@ -77,9 +77,10 @@ fn update(file: &str, yes: bool, flags: &Flags) -> CliResult {
     let context::Opened {
         input,
         mut doc,
-        emit,
         sources,
+        ..
     } = context::open(input, flags, false)?;
+    let emit = context::store_options(Some(&config));
 
     let md = doc.metadata();
     let old_threshold = md.shamir_threshold;
@@ -295,7 +296,7 @@ fn apply(p: &sesame::repository::bulk::Pending, flags: &Flags) -> Result<(), Str
     let input = Input::resolve(Some(&p.path.to_string_lossy()), flags).map_err(|f| f.message)?;
     let sources = context::key_sources(flags, &input).map_err(|f| f.message)?;
     let config = context::load_config(flags).map_err(|f| f.message)?;
-    let emit = context::emit_options(config.as_ref(), flags);
+    let emit = context::store_options(config.as_ref());
     for note in sesame::repository::bulk::apply(p, &sources, &emit)? {
         eprintln!("warning: {}: {note}", p.name);
     }
