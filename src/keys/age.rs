@@ -1,6 +1,8 @@
 //! age master keys: wrap the data key for X25519 and SSH recipients, and find the identities
 //! that unwrap it exactly where sops looks for them.
 
+pub mod hybrid;
+
 use crate::env::Environment;
 use age::armor::{ArmoredReader, ArmoredWriter, Format as ArmorFormat};
 use age::{Identity, Recipient};
@@ -24,6 +26,9 @@ pub enum AgeError {
 /// An `age1NAME1…` recipient, served by `age-plugin-NAME` (`None` for X25519 and SSH ones).
 fn plugin_recipient(recipient: &str) -> Option<age::plugin::Recipient> {
     let r = recipient.trim();
+    if hybrid::is_recipient(r) {
+        return None;
+    }
     let (hrp, _) = r.rsplit_once('1')?;
     let name = hrp.strip_prefix("age1")?;
     age::plugin::Recipient::from_str(r)
@@ -64,10 +69,18 @@ pub fn check_recipient(recipient: &str) -> Result<(), AgeError> {
     parse_recipient(recipient).map(|_| ())
 }
 
-/// Parses a native age recipient as sops accepts it: `age1…` (X25519) or an SSH public key
-/// (plugin recipients go through `recipient_with`).
+/// Parses a native age recipient as sops accepts it: `age1…` (X25519), `age1pq1…` (hybrid
+/// post-quantum) or an SSH public key (plugin recipients go through `recipient_with`).
 fn parse_recipient(recipient: &str) -> Result<Box<dyn Recipient + Send>, AgeError> {
     let r = recipient.trim();
+    if hybrid::is_recipient(r) {
+        return hybrid::Recipient::from_str(r)
+            .map(|x| Box::new(x) as Box<dyn Recipient + Send>)
+            .map_err(|reason| AgeError::BadRecipient {
+                recipient: r.into(),
+                reason,
+            });
+    }
     if r.starts_with("ssh-") {
         return age::ssh::Recipient::from_str(r)
             .map(|x| Box::new(x) as Box<dyn Recipient + Send>)
@@ -307,23 +320,26 @@ impl Identities {
             }
             return;
         }
-        // Each line is now one native identity (`AGE-SECRET-KEY-1…`), as age's identity
-        // files hold them.
+        // Each line is now one native identity (`AGE-SECRET-KEY-1…`, or `AGE-SECRET-KEY-PQ-1…`
+        // for a hybrid one), as age's identity files hold them.
         let parsed: Result<Vec<_>, _> = normalized
             .lines()
             .enumerate()
             .map(|(i, line)| {
-                age::x25519::Identity::from_str(line).map_err(|_| {
-                    format!("identity file contains non-identity data on line {}", i + 1)
-                })
+                let bad = |_| format!("identity file contains non-identity data on line {}", i + 1);
+                if hybrid::is_identity(line) {
+                    hybrid::Identity::from_str(line)
+                        .map(|x| Box::new(x) as Box<dyn Identity + Send>)
+                        .map_err(bad)
+                } else {
+                    age::x25519::Identity::from_str(line)
+                        .map(|x| Box::new(x) as Box<dyn Identity + Send>)
+                        .map_err(|_| bad(String::new()))
+                }
             })
             .collect();
         match parsed {
-            Ok(found) => self.identities.extend(
-                found
-                    .into_iter()
-                    .map(|i| Box::new(i) as Box<dyn Identity + Send>),
-            ),
+            Ok(found) => self.identities.extend(found),
             Err(e) => self
                 .errors
                 .push(format!("failed to parse age identities from {source}: {e}")),

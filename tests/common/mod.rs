@@ -121,23 +121,7 @@ impl Sandbox {
     }
 
     fn run(&self, program: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
-        let mut c = self.command(program, args);
-        c.stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-        let mut child = c.spawn().expect("spawn");
-        if let Some(input) = stdin {
-            // A command may exit without reading its input (a refused flag): a closed pipe is fine.
-            match child.stdin.take().unwrap().write_all(input) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("stdin: {e}"),
-                _ => {}
-            }
-        }
-        child.wait_with_output().expect("wait")
+        run_command(self.command(program, args), stdin)
     }
 
     pub fn sesame(&self, args: &[&str]) -> Output {
@@ -148,8 +132,33 @@ impl Sandbox {
         self.run(Path::new(env!("CARGO_BIN_EXE_sesame")), args, Some(stdin))
     }
 
+    /// sesame with some variables set for this run only.
+    pub fn sesame_with(&self, vars: &[(&str, &str)], args: &[&str]) -> Output {
+        let mut c = self.command(Path::new(env!("CARGO_BIN_EXE_sesame")), args);
+        c.envs(vars.iter().copied());
+        run_command(c, None)
+    }
+
     pub fn sops(&self, args: &[&str]) -> Output {
         self.run(&sops_path(), args, None)
+    }
+
+    /// The JavaScript readers' driver (tests/js/readers.mjs) under the project's Node.js, run
+    /// from the folder its packages are installed in (`scripts/install-tools.sh`); file
+    /// arguments must be absolute.
+    pub fn node(&self, vars: &[(&str, &str)], args: &[&str], stdin: Option<&[u8]>) -> Output {
+        let js = root().join(".tools/js");
+        let node = root().join(".tools/bin/node");
+        assert!(
+            node.exists() && js.join("node_modules").is_dir(),
+            "Node.js or the JavaScript sops readers are missing in .tools: run scripts/install-tools.sh (the README's test command does)"
+        );
+        let script = include_str!("../js/readers.mjs");
+        let mut all = vec!["--input-type=module", "-e", script, "--"];
+        all.extend_from_slice(args);
+        let mut c = self.command(&node, &all);
+        c.current_dir(js).envs(vars.iter().copied());
+        run_command(c, stdin)
     }
 
     /// The real sops with some variables set for this run only (which identities it holds).
@@ -160,6 +169,26 @@ impl Sandbox {
         }
         c.stdin(Stdio::null()).output().expect("run sops")
     }
+}
+
+/// Runs a prepared command, feeding `stdin` if any, and collects its output.
+fn run_command(mut c: Command, stdin: Option<&[u8]>) -> Output {
+    c.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("spawn");
+    if let Some(input) = stdin {
+        // A command may exit without reading its input (a refused flag): a closed pipe is fine.
+        match child.stdin.take().unwrap().write_all(input) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("stdin: {e}"),
+            _ => {}
+        }
+    }
+    child.wait_with_output().expect("wait")
 }
 
 /// Asserts success and returns stdout.
