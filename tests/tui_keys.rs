@@ -327,3 +327,37 @@ fn the_key_manager_names_recipients_as_sops_yaml_does() {
         "{screen}"
     );
 }
+
+/// A hybrid post-quantum age recipient (some 2,000 characters) added in the key manager: shown
+/// by its start and end on one line, marked usable once its identity is at hand, and the saved
+/// file opens with that identity alone.
+#[test]
+fn a_post_quantum_recipient_in_the_key_manager() {
+    use sesame::keys::age::hybrid;
+    let (a_id, a) = new_age_key();
+    let pq = hybrid::Identity::generate();
+    let pq_id = pq.to_secret_string().to_string();
+    let pq_recipient = pq.to_public().to_string();
+    let sb = Sandbox::new();
+    sops_file(&sb, &[&a]);
+    let mut s = open(&sb, &[&a_id, &pq_id]);
+    drive(&mut s, &format!("Ka{pq_recipient}<enter>"));
+    says_first(&mut s, "", "staged: add age");
+    save(&mut s);
+    drive(&mut s, "K");
+    let screen = tui_support::screen(&s.model);
+    let shown = format!(
+        "{}…{}",
+        &pq_recipient[..48],
+        &pq_recipient[pq_recipient.len() - 12..]
+    );
+    assert!(screen.contains(&shown), "{screen}");
+    let mut lines = screen.lines().skip_while(|l| !l.contains(&shown));
+    lines.next();
+    let status = lines.next().unwrap();
+    assert!(status.contains("✓ can decrypt here"), "{screen}");
+    let text = String::from_utf8(sb.read("secrets.yaml")).unwrap();
+    assert!(text.contains(&pq_recipient));
+    let out = ok(sb.sesame_with(&[("SOPS_AGE_KEY", &pq_id)], &["decrypt", "secrets.yaml"]));
+    assert_eq!(String::from_utf8(out).unwrap(), PLAIN);
+}

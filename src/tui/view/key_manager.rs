@@ -237,12 +237,20 @@ fn key_lines(
     out
 }
 
-/// The identifier people know a key by.
+/// The identifier people know a key by. A post-quantum age recipient (some 2,000 characters)
+/// shows its start and end, enough to tell keys apart.
 fn identifier(key: &MasterKey) -> String {
-    match key.kind {
+    const LONG: usize = 96;
+    let id = match key.kind {
         KeyKind::Kms => key.text("arn").to_string(),
         _ => key.display(),
+    };
+    if id.chars().count() <= LONG {
+        return id;
     }
+    let head: String = id.chars().take(48).collect();
+    let tail: String = id.chars().skip(id.chars().count() - 12).collect();
+    format!("{head}…{tail}")
 }
 
 /// An AWS KMS key's role, context and profile, when set.
