@@ -446,6 +446,17 @@ mod tests {
         map.entries().map(|e| e.key.as_str()).collect()
     }
 
+    /// The first map of the list at `key`.
+    fn first<'a>(map: &'a Map, key: &str) -> &'a Map {
+        let Some(Node::List(list)) = map.get(key) else {
+            panic!("{key} is a list")
+        };
+        let Some(Node::Map(m)) = list.values().next() else {
+            panic!("the first item of {key} is a map")
+        };
+        m
+    }
+
     #[test]
     fn single_group_is_flat_and_sorted() {
         let mut gcp = MasterKey::new(KeyKind::GcpKms);
@@ -493,12 +504,7 @@ mod tests {
                 "version"
             ]
         );
-        let Some(Node::List(groups)) = tree.get("key_groups") else {
-            panic!("key_groups is a list")
-        };
-        let Some(Node::Map(g0)) = groups.values().next() else {
-            panic!("group is a map")
-        };
+        let g0 = first(&tree, "key_groups");
         assert_eq!(keys_of(g0), ["age", "hc_vault"]);
         assert_eq!(Metadata::from_tree(&tree).unwrap(), md);
     }
@@ -536,29 +542,14 @@ mod tests {
                 "version"
             ]
         );
-        let Some(Node::List(groups)) = tree.get("key_groups") else {
-            panic!("key_groups is a list")
-        };
-        let Some(Node::Map(g0)) = groups.values().next() else {
-            panic!("group is a map")
-        };
+        let g0 = first(&tree, "key_groups");
         assert_eq!(keys_of(g0), ["kms", "hc_vault", "age"]);
-        let Some(Node::List(kms)) = g0.get("kms") else {
-            panic!("kms is a list")
-        };
-        let Some(Node::Map(k)) = kms.values().next() else {
-            panic!("a key is a map")
-        };
+        let k = first(g0, "kms");
         assert_eq!(
             keys_of(k),
             ["arn", "role", "created_at", "enc", "aws_profile"]
         );
-        let Some(Node::List(age)) = g0.get("age") else {
-            panic!("age is a list")
-        };
-        let Some(Node::Map(a)) = age.values().next() else {
-            panic!("a key is a map")
-        };
+        let a = first(g0, "age");
         assert_eq!(keys_of(a), ["recipient", "enc"]);
         assert_eq!(Metadata::from_tree(&tree).unwrap(), md);
 
