@@ -1234,3 +1234,91 @@ fn the_repository_view_shows_badges_and_applies_a_bulk_action() {
         ok(sb.sops(&["decrypt", f]));
     }
 }
+
+/// `sesame new.yaml` creates the file from the `.sops.yaml` rule that matches it, starting from
+/// an example document; values typed into new keys take their type from the text as YAML
+/// reads it (an int, an empty map filled in, an empty list with an item); the real sops reads
+/// the result. A new file left without a save is not created.
+#[test]
+fn a_new_file_from_a_creation_rule_with_typed_values() {
+    let (identity, recipient) = new_age_key();
+    let sb = Sandbox::new();
+    sb.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - path_regex: \\.yaml$\n    age: {recipient}\n"),
+    );
+    sb.write("key.txt", format!("{identity}\n"));
+    let dir = sb.dir.path();
+    let env = vec![
+        ("HOME", sb.path("home").display().to_string()),
+        (
+            "SOPS_AGE_KEY_FILE",
+            sb.path("key.txt").display().to_string(),
+        ),
+        ("TERM", "xterm-256color".to_string()),
+    ];
+    let t = Tmux::start(dir, &env);
+    t.wait("the shell prompt", |s| s.contains('$'));
+    let sesame = env!("CARGO_BIN_EXE_sesame");
+    // Quit at once: nothing is created.
+    t.type_text(&format!("{sesame} unsaved.yaml"));
+    t.keys(&["Enter"]);
+    t.wait("the editor", |s| s.contains("sesame │ unsaved.yaml"));
+    t.keys(&["q"]);
+    t.wait("the note", |s| s.contains("unsaved.yaml was not created"));
+    assert!(!sb.path("unsaved.yaml").exists());
+
+    t.type_text(&format!("{sesame} new.yaml"));
+    t.keys(&["Enter"]);
+    t.wait("the editor", |s| {
+        s.contains("sesame │ new.yaml") && s.contains("example_key")
+    });
+    let new_value = |key: &str, text: &str| {
+        t.keys(&["a"]);
+        t.wait("the key prompt", |s| s.contains("New key"));
+        t.type_text(key);
+        t.keys(&["Enter"]);
+        t.wait("the value editor", |s| s.contains("type from the text"));
+        t.type_text(text);
+        t.keys(&["Enter"]);
+        t.wait("the editor closed", |s| !s.contains("type from the text"));
+    };
+    t.keys(&["G"]);
+    new_value("port", "30");
+    t.wait("an int", |s| s.contains("port: ") && s.contains("int"));
+    new_value("hosts", "[]");
+    t.wait("an empty list", |s| s.contains("hosts: [0 items]"));
+    // On the list, a adds an item inside it.
+    t.keys(&["a"]);
+    t.wait("the item's editor", |s| s.contains("type from the text"));
+    t.type_text("a.example");
+    t.keys(&["Enter"]);
+    t.wait("the item", |s| s.contains("hosts: [1 item]"));
+    // Back to port, then a map after it, filled in.
+    t.keys(&["/"]);
+    t.wait("the search prompt", |s| s.contains("Search"));
+    t.type_text("port");
+    t.keys(&["Enter"]);
+    new_value("db", "{}");
+    t.wait("an empty map", |s| s.contains("db: {0 keys}"));
+    new_value("user", "admin");
+    t.wait("the map filled", |s| s.contains("db: {1 key}"));
+    t.keys(&["C-s"]);
+    t.wait("the review", |s| s.contains("Review before saving"));
+    t.keys(&["y"]);
+    t.wait("the save", |s| s.contains("saved new.yaml"));
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+
+    let text = String::from_utf8(sb.read("new.yaml")).unwrap();
+    assert!(text.contains(&recipient), "the rule's recipient:\n{text}");
+    assert!(text.contains("type:int]"), "{text}");
+    let sops = sb.env("SOPS_AGE_KEY", identity);
+    let plain = String::from_utf8(ok(sops.sops(&["decrypt", "new.yaml"]))).unwrap();
+    assert!(
+        plain.ends_with(
+            "example_key: example value\nport: 30\ndb:\n    user: admin\nhosts:\n    - a.example\n"
+        ),
+        "{plain}"
+    );
+}

@@ -195,7 +195,11 @@ fn adds_keys_and_list_items() {
         "the value editor opens on the new key"
     );
     press(&mut m, "5432<enter>");
-    assert_eq!(text(&m, r#"["database"]["port"]"#), "5432");
+    // Typed as YAML reads it: an int.
+    assert_eq!(
+        value(&m, r#"["database"]["port"]"#),
+        Some(Scalar::Int(5432))
+    );
     // The new key sits right after the selected one.
     let db = m.docs()[0].get("database").unwrap().as_map().unwrap();
     let keys: Vec<&str> = db.entries().map(|e| e.key.as_str()).collect();
@@ -208,7 +212,7 @@ fn adds_keys_and_list_items() {
     ));
     // In a list, an item is added after the selected one.
     goto(&mut m, "ports");
-    press(&mut m, "a8080<enter>");
+    press(&mut m, "a\"8080\"<enter>");
     assert_eq!(text(&m, r#"["database"]["ports"][2]"#), "8080");
     assert!(m.history.touched(&m.selected_addr().unwrap()));
 }
@@ -507,7 +511,7 @@ fn plain_by_rule_and_encrypted_leaves_are_marked() {
 fn a_reload_carries_new_keys_to_their_place_and_list_edits_by_index() {
     let mut m = demo_model();
     goto(&mut m, "host");
-    press(&mut m, "aport<enter>5432<enter>");
+    press(&mut m, "aport<enter>\"5432\"<enter>");
     goto(&mut m, "ports");
     press(
         &mut m,

@@ -54,6 +54,20 @@ impl Input {
         })
     }
 
+    /// A file that is about to be created (`sesame edit NEW`): not read, so it need not exist.
+    pub fn new_file(file: &str, flags: &Flags) -> Input {
+        let path = config::absolute(Path::new(file));
+        let name = match &flags.filename_override {
+            Some(n) if !n.is_empty() => config::absolute(Path::new(n)),
+            _ => path.clone(),
+        };
+        Input {
+            path: Some(path),
+            name: Some(name),
+            lock: None,
+        }
+    }
+
     /// Takes the update lock before the file is read, for a command that writes it back, so
     /// no concurrent sesame writer's change is lost.
     pub fn lock_for_update(&mut self) -> CliResult {

@@ -65,6 +65,9 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
     if std::path::Path::new(file).is_dir() {
         return run_repository(file, flags);
     }
+    if !std::path::Path::new(file).exists() {
+        return run_new(file, flags);
+    }
     let input = Input::resolve(Some(file), flags)?;
     let config = load_config(flags)?;
     let sources = key_sources(flags, &input)?;
@@ -84,6 +87,95 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
         against: flags.against.clone(),
     };
     launch(req, flags, &input.display())
+}
+
+/// The document a new file starts with, per format (as `sops edit` starts from a template):
+/// one example key to edit or delete, and a comment where the format keeps comments.
+fn starter(format: Format) -> &'static str {
+    match format {
+        Format::Yaml => concat!(
+            "# A new sops file. Values are encrypted when it is saved; keys and comments stay\n",
+            "# readable. a adds a key, Enter edits, d deletes, Ctrl-S saves, ? lists every key.\n",
+            "example_key: example value\n",
+        ),
+        Format::Json | Format::Binary => "{\"example_key\": \"example value\"}\n",
+        Format::Dotenv => "EXAMPLE_KEY=example value\n",
+        Format::Ini => "[section]\nexample_key = example value\n",
+    }
+}
+
+/// `sesame edit NEW`: a new file from the `.sops.yaml` creation rule that matches its name (or
+/// the key flags), its format from the extension, starting from a small example document. It
+/// is written encrypted before the editor opens (it holds no secret yet) and removed again if
+/// the editor ends without a save.
+fn run_new(file: &str, flags: &Flags) -> CliResult {
+    need_terminal()?;
+    let input = Input::new_file(file, flags);
+    let path = input.path.clone().expect("a file was given");
+    let format = input.format(flags.input_type.as_deref());
+    if format == Format::Binary {
+        return Err(Failure::new(
+            code::GENERIC,
+            format!("{file} does not end in .yaml, .yml, .json, .env or .ini, so the editor cannot tell its format"),
+        )
+        .hint("name the file with one of those extensions, pass --input-type, or use `sesame encrypt` for a binary file"));
+    }
+    if path.parent().is_some_and(|d| !d.is_dir()) {
+        return Err(Failure::new(
+            code::COULD_NOT_WRITE_OUTPUT_FILE,
+            format!("cannot create {file}: its folder does not exist"),
+        ));
+    }
+    let config = load_config(flags)?;
+    let name = input.name.clone().expect("a file was given");
+    let rule = config
+        .as_ref()
+        .map(|c| c.rule_for(&name))
+        .transpose()
+        .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?
+        .flatten();
+    let sources = key_sources(flags, &input)?;
+    let docs = sesame::store::parse_plain(format, starter(format).as_bytes())
+        .expect("the starter documents parse")
+        .docs;
+    let mut doc = crate::cli::encrypt::new_document(flags, rule, format, docs, &sources)
+        .map_err(|f| {
+            if rule.is_none() && f.message.contains("no key") {
+                return f.hint("add a creation rule for this file to .sops.yaml, or pass --age, --pgp, --kms… on the command line");
+            }
+            f
+        })?;
+    let emit = emit_options(config.as_ref(), flags);
+    let bytes = doc
+        .seal(&emit)
+        .map_err(|e| Failure::new(code::ERROR_ENCRYPTING_TREE, e.to_string()))?
+        .expect("a new document always has content to write");
+    crate::cli::context::write_file(&path, &bytes, |e| {
+        Failure::new(
+            code::COULD_NOT_WRITE_OUTPUT_FILE,
+            format!("Could not create {}: {e}", path.display()),
+        )
+    })?;
+    let display_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file.to_string());
+    let req = OpenRequest {
+        path: path.clone(),
+        name: display_name,
+        format,
+        emit,
+        sources,
+        ignore_mac: false,
+        config,
+        against: None,
+    };
+    let result = launch(req, flags, &input.display());
+    if std::fs::read(&path).is_ok_and(|now| now == bytes) {
+        let _ = std::fs::remove_file(&path);
+        eprintln!("sesame: nothing was saved, so {file} was not created.");
+    }
+    result
 }
 
 /// `sesame DIR`: the repository view over every sops file under DIR; Enter opens one in the

@@ -4,9 +4,12 @@ use crate::cli::args::{FileArgs, Flags, on};
 use crate::cli::context::{self, Input};
 use crate::cli::exit::{CliResult, Failure, code};
 use crate::cli::recipients;
+use sesame::config::CreationRule;
 use sesame::document::{Document, NewFile};
+use sesame::keys::groups::KeySources;
 use sesame::rules::{MORE_THAN_ONE_RULE, Rule, RuleKind};
 use sesame::store::{self, Format};
+use sesame::tree::Map;
 
 pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
     let mut input = Input::resolve(args.file.as_deref(), flags)?;
@@ -69,6 +72,24 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
         return Err(already_encrypted());
     }
 
+    let mut doc = new_document(flags, rule, out_format, parsed.docs, &sources)?;
+    let opts = context::emit_options(config.as_ref(), flags);
+    let output = doc
+        .seal(&opts)
+        .map_err(|e| Failure::new(code::ERROR_ENCRYPTING_TREE, e.to_string()))?
+        .expect("a new document always has content to write");
+    context::write_result(flags, &input, &output)
+}
+
+/// A new document of `docs` for the recipients, threshold and selection rule that the flags
+/// and the file's `.sops.yaml` creation rule give (its data key generated and wrapped).
+pub fn new_document(
+    flags: &Flags,
+    rule: Option<&CreationRule>,
+    format: Format,
+    docs: Vec<Map>,
+    sources: &KeySources,
+) -> CliResult<Document> {
     let key_groups = recipients::key_groups(flags, rule)?;
     let settings = NewFile {
         key_groups,
@@ -77,20 +98,14 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
             .filter(|t| *t != 0)
             .or(rule.map(|r| r.shamir_threshold))
             .unwrap_or(0),
-        rule: selection_rule(flags, rule.and_then(|r| r.rule.clone()), in_format)?,
+        rule: selection_rule(flags, rule.and_then(|r| r.rule.clone()), format)?,
         mac_only_encrypted: on(flags.mac_only_encrypted)
             || rule.is_some_and(|r| r.mac_only_encrypted),
         layout: context::new_file_layout()?,
     };
     // sops compat: a key that cannot be wrapped for is a generic failure (exit 1).
-    let mut doc = Document::create(out_format, parsed.docs, settings, &sources)
-        .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
-    let opts = context::emit_options(config.as_ref(), flags);
-    let output = doc
-        .seal(&opts)
-        .map_err(|e| Failure::new(code::ERROR_ENCRYPTING_TREE, e.to_string()))?
-        .expect("a new document always has content to write");
-    context::write_result(flags, &input, &output)
+    Document::create(format, docs, settings, sources)
+        .map_err(|e| Failure::new(code::GENERIC, e.to_string()))
 }
 
 /// The selection rule: each flag wins over the config's value for the same rule; more than one

@@ -1,6 +1,6 @@
-//! Scalar values as people type them: the text an editor shows for a value, and that text
-//! read back as a chosen type (string, int, float or bool), with a clear error when it does
-//! not fit.
+//! Scalar values as people type them: the text an editor shows for a value, that text read
+//! back as a chosen type (string, int, float, bool or null) with a clear error when it does
+//! not fit, and a new value's type inferred from its text as YAML would read it.
 
 use crate::gotext;
 use crate::secret::SecretBuf;
@@ -13,37 +13,95 @@ pub enum ValueKind {
     Int,
     Float,
     Bool,
+    Null,
 }
 
 impl ValueKind {
-    /// In the order a type picker cycles through them.
-    pub const ALL: [ValueKind; 4] = [
+    /// In the order a type picker lists them.
+    pub const ALL: [ValueKind; 5] = [
         ValueKind::Str,
         ValueKind::Int,
         ValueKind::Float,
         ValueKind::Bool,
+        ValueKind::Null,
     ];
 
-    /// The type a scalar has, where it is one of the four (`None` for null, time, uint64).
+    /// The type a scalar has, where it is one of these (`None` for time and uint64).
     pub fn of(value: &Scalar) -> Option<ValueKind> {
         match value {
             Scalar::Str(_) => Some(ValueKind::Str),
             Scalar::Int(_) => Some(ValueKind::Int),
             Scalar::Float(_) => Some(ValueKind::Float),
             Scalar::Bool(_) => Some(ValueKind::Bool),
-            Scalar::Null | Scalar::Uint(_) | Scalar::Time(_) => None,
+            Scalar::Null => Some(ValueKind::Null),
+            Scalar::Uint(_) | Scalar::Time(_) => None,
         }
     }
 
-    /// The name sops uses in `ENC[...,type:NAME]`.
+    /// The name sops uses in `ENC[...,type:NAME]` (null values are never encrypted).
     pub fn name(self) -> &'static str {
         match self {
             ValueKind::Str => "str",
             ValueKind::Int => "int",
             ValueKind::Float => "float",
             ValueKind::Bool => "bool",
+            ValueKind::Null => "null",
         }
     }
+
+    /// The key that picks it in the type menu, and the word shown beside it.
+    pub fn key(self) -> (char, &'static str) {
+        match self {
+            ValueKind::Str => ('s', "string"),
+            ValueKind::Int => ('i', "int"),
+            ValueKind::Float => ('f', "float"),
+            ValueKind::Bool => ('b', "bool"),
+            ValueKind::Null => ('n', "null"),
+        }
+    }
+}
+
+/// A new value as its text reads in YAML: a scalar, or an empty map (`{}`) or list (`[]`).
+#[derive(Debug, PartialEq)]
+pub enum Typed {
+    Scalar(Scalar),
+    Map,
+    List,
+}
+
+/// The type a newly typed value has, as YAML reads a plain value: `30` an int, `2.5` a float,
+/// `true` a bool, `null` or `~` null, `{}` an empty map, `[]` an empty list, and `"30"` (or
+/// `'30'`) the string 30. Anything else, empty or several lines, is the text itself as a string:
+/// nothing typed is ever dropped (YAML would cut `p@ss #1` at the `#`).
+pub fn infer(text: &str) -> Typed {
+    use crate::store::yaml::{Resolved, resolve_plain};
+    match text {
+        "{}" => return Typed::Map,
+        "[]" => return Typed::List,
+        "" => return Typed::Scalar(Scalar::Str(SecretBuf::default())),
+        _ => {}
+    }
+    for q in ['"', '\''] {
+        if let Some(inner) = text.strip_prefix(q).and_then(|t| t.strip_suffix(q))
+            && !inner.contains(q)
+            && !inner.contains('\n')
+        {
+            return Typed::Scalar(Scalar::Str(inner.into()));
+        }
+    }
+    if text.contains('\n') || text.trim() != text {
+        return Typed::Scalar(Scalar::Str(text.into()));
+    }
+    Typed::Scalar(match resolve_plain(text) {
+        Resolved::Null => Scalar::Null,
+        Resolved::Bool(b) => Scalar::Bool(b),
+        Resolved::Int(i) => Scalar::Int(i),
+        Resolved::Float(f) if f.is_finite() => Scalar::Float(f),
+        // Times, uint64 beyond int64, infinities and NaN stay the text the person typed.
+        Resolved::Uint(_) | Resolved::Float(_) | Resolved::Time(_) | Resolved::Str => {
+            Scalar::Str(text.into())
+        }
+    })
 }
 
 /// Text that does not read as the wanted type. Holds no part of the text (it may be secret).
@@ -92,6 +150,13 @@ pub fn parse(kind: ValueKind, text: &str) -> Result<Scalar, ValueError> {
                 hint: "not a boolean: use true or false",
             }),
         },
+        ValueKind::Null => match t {
+            "" | "null" | "~" => Ok(Scalar::Null),
+            _ => Err(ValueError {
+                kind,
+                hint: "a null value holds no text: clear it, or choose another type with t",
+            }),
+        },
     }
 }
 
@@ -105,6 +170,7 @@ pub fn convert(value: &Scalar, kind: ValueKind) -> Result<Scalar, ValueError> {
             Ok(Scalar::Int(*f as i64))
         }
         (Scalar::Null, ValueKind::Str) => Ok(Scalar::Str(SecretBuf::default())),
+        (_, ValueKind::Null) => Ok(Scalar::Null),
         _ => {
             let text = text_of(value);
             let s = text.as_str().ok_or(ValueError {
@@ -151,6 +217,45 @@ mod tests {
         );
         let err = convert(&Scalar::str("secret"), ValueKind::Int).unwrap_err();
         assert!(!err.to_string().contains("secret"));
+    }
+
+    #[test]
+    fn infers_a_new_values_type_as_yaml_reads_it() {
+        let scalar = |t: &str| match infer(t) {
+            Typed::Scalar(s) => s,
+            other => panic!("{t}: {other:?}"),
+        };
+        assert_eq!(scalar("30"), Scalar::Int(30));
+        assert_eq!(scalar("-2.5"), Scalar::Float(-2.5));
+        assert_eq!(scalar("true"), Scalar::Bool(true));
+        assert_eq!(scalar("~"), Scalar::Null);
+        assert_eq!(scalar("null"), Scalar::Null);
+        assert_eq!(infer("{}"), Typed::Map);
+        assert_eq!(infer("[]"), Typed::List);
+        assert_eq!(scalar("\"30\""), Scalar::str("30"));
+        assert_eq!(scalar("'true'"), Scalar::str("true"));
+        // Text stays text, whole: YAML would end it at " #", drop the spaces or refuse it.
+        for text in [
+            "p@ss #1",
+            " 30",
+            "a: b",
+            "yes",
+            "1\n2",
+            "",
+            "2024-01-01",
+            ".inf",
+            "\"a\"b\"",
+        ] {
+            assert_eq!(scalar(text), Scalar::str(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn null_is_a_type_too() {
+        assert_eq!(parse(ValueKind::Null, ""), Ok(Scalar::Null));
+        assert!(parse(ValueKind::Null, "x").is_err());
+        assert_eq!(convert(&Scalar::Int(3), ValueKind::Null), Ok(Scalar::Null));
+        assert_eq!(ValueKind::of(&Scalar::Null), Some(ValueKind::Null));
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod load;
 mod parse_node;
 mod parser;
 mod resolve;
+pub(crate) use resolve::{Resolved, resolve_plain};
 mod scalar_event;
 mod scalar_style;
 mod scan_block;

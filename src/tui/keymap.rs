@@ -422,15 +422,7 @@ impl Keymap {
             }
             Mode::ChangeType => {
                 use crate::edit::value::ValueKind;
-                let kind = [
-                    ('s', ValueKind::Str),
-                    ('i', ValueKind::Int),
-                    ('f', ValueKind::Float),
-                    ('b', ValueKind::Bool),
-                ]
-                .into_iter()
-                .find(|(c, _)| plain_char(*c))?
-                .1;
+                let kind = ValueKind::ALL.into_iter().find(|k| plain_char(k.key().0))?;
                 Some(Action::SetType(kind))
             }
             _ => None,

@@ -76,8 +76,9 @@ pub struct FileInfo {
 pub struct EditState {
     pub target: EditTarget,
     pub area: TextArea<'static>,
-    /// The type the text is read as on commit.
-    pub kind: ValueKind,
+    /// The type the text is read as on commit; `None` for a new (or null) value, whose type
+    /// comes from the text as YAML reads it (`30` an int, `{}` a map…).
+    pub kind: Option<ValueKind>,
 }
 
 /// What a value editor commits to.

@@ -4,8 +4,8 @@
 
 use crate::edit::ops::{Addr, Item, ItemRef, Op};
 use crate::edit::same_content;
-use crate::edit::value::{self, ValueKind};
-use crate::tree::{Entry, Leaf, Node, Scalar};
+use crate::edit::value::{self, Typed, ValueKind};
+use crate::tree::{Entry, Leaf, List, Map, Node, Scalar};
 use crate::tui::action::Action;
 use crate::tui::history::Step;
 use crate::tui::model::{
@@ -146,16 +146,24 @@ fn replace_value(m: &mut Model, addr: Addr, value: Scalar, label: String) {
 
 /// The item at `addr` with a new leaf value, keeping its key.
 fn with_value(m: &Model, addr: &Addr, value: Scalar) -> Option<Item> {
-    let leaf = Node::Leaf(Leaf {
-        value,
-        cipher: None,
-    });
+    with_node(
+        m,
+        addr,
+        Node::Leaf(Leaf {
+            value,
+            cipher: None,
+        }),
+    )
+}
+
+/// The item at `addr` with a new value, keeping its key.
+fn with_node(m: &Model, addr: &Addr, node: Node) -> Option<Item> {
     match m.item(addr)? {
         ItemRef::Entry(e) => Some(Item::Entry(Entry {
             key: e.key.clone(),
-            value: leaf,
+            value: node,
         })),
-        ItemRef::Node(_) => Some(Item::Node(leaf)),
+        ItemRef::Node(_) => Some(Item::Node(node)),
         ItemRef::Comment(_) => None,
     }
 }
@@ -189,10 +197,15 @@ pub fn start_edit(m: &mut Model) {
 }
 
 pub(super) fn open_editor(m: &mut Model, addr: Addr) {
+    open_value_editor(m, addr, false);
+}
+
+/// Opens the value editor on the leaf at `addr`. A new value (`new`) or a null one takes its
+/// type from the text on commit.
+pub(super) fn open_value_editor(m: &mut Model, addr: Addr, new: bool) {
     let (kind, text, type_name) = match m.item(&addr).and_then(|i| i.node()) {
         Some(Node::Leaf(leaf)) => (
-            ValueKind::of(&leaf.value)
-                .or(matches!(leaf.value, Scalar::Null).then_some(ValueKind::Str)),
+            ValueKind::of(&leaf.value),
             value::text_of(&leaf.value),
             leaf.value.type_name(),
         ),
@@ -202,15 +215,18 @@ pub(super) fn open_editor(m: &mut Model, addr: Addr) {
         m.error(format!("a {type_name} value cannot be edited as text here"));
         return;
     };
+    let kind = (!new && kind != ValueKind::Null).then_some(kind);
     let area = text_area(&text.to_lossy());
     m.mode = Mode::Edit(Box::new(EditState {
         target: EditTarget::Value(addr),
         area,
         kind,
     }));
-    m.info(
-        "Enter commits · Alt-Enter or Ctrl-J adds a line · Ctrl-S commits many lines · Esc cancels",
-    );
+    m.info(if kind.is_none() {
+        "typed as YAML reads it: 30 int · 2.5 float · true bool · null · {} map · [] list · \"30\" string · Enter commits · Esc cancels"
+    } else {
+        "Enter commits · Alt-Enter or Ctrl-J adds a line · Ctrl-S commits many lines · Esc cancels"
+    });
 }
 
 pub fn in_editor(m: &mut Model, action: Action) -> Vec<Effect> {
@@ -257,30 +273,54 @@ fn commit_editor(m: &mut Model) {
     let EditState { target, area, kind } = *state;
     let EditTarget::Value(addr) = target;
     let text = take_text(area);
-    let value = match value::parse(kind, &text) {
-        Ok(v) => v,
-        Err(e) => {
-            // Back into the editor with the text, so nothing typed is lost.
-            m.mode = Mode::Edit(Box::new(EditState {
-                target: EditTarget::Value(addr.clone()),
-                area: text_area(&text),
-                kind,
-            }));
-            m.error(format!(
-                "{} is a {} value: {e}",
-                m.path_text(&addr),
-                kind.name()
-            ));
-            return;
-        }
+    let typed = match kind {
+        None => value::infer(&text),
+        Some(kind) => match value::parse(kind, &text) {
+            Ok(v) => Typed::Scalar(v),
+            Err(e) => {
+                // Back into the editor with the text, so nothing typed is lost.
+                m.mode = Mode::Edit(Box::new(EditState {
+                    target: EditTarget::Value(addr.clone()),
+                    area: text_area(&text),
+                    kind: Some(kind),
+                }));
+                m.error(format!(
+                    "{} is a {} value: {e}",
+                    m.path_text(&addr),
+                    kind.name()
+                ));
+                return;
+            }
+        },
     };
-    let unchanged = matches!(m.item(&addr).and_then(|i| i.node()), Some(old) if same_content(old, &Node::scalar(value.clone())));
+    let node = match typed {
+        Typed::Scalar(value) => Node::scalar(value),
+        Typed::Map => Node::Map(Map::new()),
+        Typed::List => Node::List(List::new()),
+    };
+    let unchanged =
+        matches!(m.item(&addr).and_then(|i| i.node()), Some(old) if same_content(old, &node));
     if unchanged {
         m.info("unchanged");
         return;
     }
     let label = format!("changed {}", m.path_text(&addr));
-    replace_value(m, addr, value, label);
+    match node {
+        Node::Leaf(leaf) => replace_value(m, addr, leaf.value, label),
+        container => {
+            let Some(item) = with_node(m, &addr, container) else {
+                return;
+            };
+            let op = Op::Replace {
+                at: addr.clone(),
+                item,
+            };
+            if commit(m, op, label, addr.clone(), true) {
+                nav::show(m, &addr);
+                m.info("empty; press a on it to add inside");
+            }
+        }
+    }
 }
 
 pub fn ask_delete(m: &mut Model) {

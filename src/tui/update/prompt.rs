@@ -6,7 +6,7 @@ use crate::tree::{Entry, Node};
 use crate::tui::action::Action;
 use crate::tui::model::{Mode, Model, Prompt, PromptPurpose};
 use crate::tui::rows::RowKind;
-use crate::tui::update::edit::{ask, commit, open_editor, take_text, writable};
+use crate::tui::update::edit::{ask, commit, open_value_editor, take_text, writable};
 use crate::tui::update::{Effect, nav};
 
 /// Where an added item goes: inside the selected container, or after the selected item.
@@ -67,7 +67,7 @@ pub fn start_add(m: &mut Model) {
         true,
     ) {
         nav::show(m, &at);
-        open_editor(m, at);
+        open_value_editor(m, at, true);
     }
 }
 
@@ -164,7 +164,7 @@ fn prompt_done(m: &mut Model, purpose: PromptPurpose, text: String) {
             };
             if commit(m, op, label, at.clone(), true) {
                 nav::show(m, &at);
-                open_editor(m, at);
+                open_value_editor(m, at, true);
             }
         }
         PromptPurpose::AddRecipient(_)

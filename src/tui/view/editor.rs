@@ -23,7 +23,11 @@ pub fn draw_editor(m: &Model, state: &EditState, theme: &Theme, f: &mut Frame, a
         .borders(Borders::ALL)
         .border_style(theme.key)
         .title(Span::styled(
-            format!(" Edit {} ({}) ", m.path_text(addr), state.kind.name()),
+            format!(
+                " Edit {} ({}) ",
+                m.path_text(addr),
+                state.kind.map_or("type from the text", |k| k.name())
+            ),
             theme.key,
         ))
         .title_bottom(Span::styled(

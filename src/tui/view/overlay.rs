@@ -130,6 +130,16 @@ pub fn confirm(m: &Model, c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect)
     popup(f, area, title, lines, theme, theme.warning);
 }
 
+/// `s string · i int · …` from the types' own keys.
+fn type_keys() -> String {
+    let mut parts: Vec<String> = crate::edit::value::ValueKind::ALL
+        .iter()
+        .map(|k| format!("{} {}", k.key().0, k.key().1))
+        .collect();
+    parts.push("Esc cancel".into());
+    parts.join(" · ")
+}
+
 pub fn change_type(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
     let addr = m.selected_addr().unwrap_or_default();
     let now = m
@@ -145,7 +155,7 @@ pub fn change_type(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
         ),
         text("Change it to:", theme.text),
         Line::default(),
-        keys_hint(theme, "s string · i int · f float · b bool · Esc cancel"),
+        keys_hint(theme, &type_keys()),
     ];
     popup(f, area, "Change type", lines, theme, theme.key);
 }
