@@ -7,6 +7,7 @@ pub mod action;
 pub mod against;
 pub mod blame;
 pub mod busy;
+pub mod clipboard;
 pub mod demo;
 pub mod event;
 pub mod history;
@@ -14,6 +15,7 @@ pub mod key_manager;
 pub mod keymap;
 pub mod merge;
 pub mod model;
+pub mod privacy;
 pub mod repo_view;
 pub mod rows;
 pub mod session;
@@ -41,15 +43,26 @@ pub enum Outcome {
     TerminalGone,
 }
 
-/// Looks and keys of a session.
+/// Looks, keys and privacy of a session.
 pub struct Settings {
     pub theme: Theme,
     pub keymap: Keymap,
+    pub privacy: privacy::Privacy,
 }
 
 /// Runs the editor on an opened file until the user quits, a signal arrives or the terminal
 /// goes away. The terminal is restored on every way out.
 pub fn run(mut session: Session, settings: Settings) -> std::io::Result<Outcome> {
+    session.model.privacy = settings.privacy;
+    let outcome = run_loop(&mut session, &settings);
+    // However the session ends, a copied value does not stay on the clipboard.
+    if let Some(clip) = session.model.clip.take() {
+        clipboard::clear(&clip.copied);
+    }
+    outcome
+}
+
+fn run_loop(session: &mut Session, settings: &Settings) -> std::io::Result<Outcome> {
     let signals = event::Signals::register()?;
     let tty = event::Tty::open()?;
     let watch = watch::start(&session.path);
@@ -91,6 +104,10 @@ pub fn run(mut session: Session, settings: Settings) -> std::io::Result<Outcome>
             event::Input::Idle => {}
             event::Input::Gone => return Ok(Outcome::TerminalGone),
         }
+        // Revealed values and a copied one have deadlines (and a countdown to draw).
+        if session.model.reveal_until.is_some() || session.model.clip.is_some() {
+            actions.insert(0, Action::Tick(std::time::Instant::now()));
+        }
         if let Ok(w) = &watch {
             let mut seen = false;
             while w.events.try_recv().is_ok() {
@@ -108,14 +125,7 @@ pub fn run(mut session: Session, settings: Settings) -> std::io::Result<Outcome>
                         prompts: &plugin_prompts,
                         asks: &plugin_asks,
                     };
-                    busy::perform(
-                        &mut session,
-                        effect,
-                        &mut terminal,
-                        &tty,
-                        &settings.theme,
-                        &busy,
-                    )?
+                    busy::perform(session, effect, &mut terminal, &tty, &settings.theme, &busy)?
                 } else {
                     session.perform(effect)
                 };

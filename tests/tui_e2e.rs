@@ -1322,3 +1322,44 @@ fn a_new_file_from_a_creation_rule_with_typed_values() {
         "{plain}"
     );
 }
+
+/// A revealed value masks again after `SESAME_REVEAL_TIME`; `y` puts the selected value on the
+/// clipboard through the terminal (OSC 52: here tmux's own clipboard, `set-clipboard on`)
+/// without showing it, the status bar counts down, and after `SESAME_CLIP_TIME` the copy is
+/// gone from the clipboard, as on quitting; `Y` copies the key's path.
+#[test]
+fn reveals_mask_again_and_copies_clear_themselves() {
+    let (sb, _file, mut env) = setup();
+    env.push(("SESAME_REVEAL_TIME", "1".into()));
+    env.push(("SESAME_CLIP_TIME", "2".into()));
+    let dir = sb.dir.path();
+    let t = Tmux::start(dir, &env);
+    t.run(&["set", "-g", "set-clipboard", "on"]);
+    start_sesame(&t, dir);
+    t.keys(&["j", "j", "Space"]);
+    t.wait("the revealed value", |s| s.contains("password: hunter2"));
+    t.wait("the value masked again", |s| {
+        !s.contains("hunter2") && s.contains("masked again")
+    });
+    t.keys(&["y"]);
+    let s = t.wait("the countdown", |s| s.contains("clipboard clears in"));
+    assert!(!s.contains("hunter2"), "copying shows nothing:\n{s}");
+    assert_eq!(t.run(&["show-buffer"]), "hunter2");
+    t.wait("the clipboard cleared", |s| {
+        s.contains("the clipboard was cleared") && !s.contains("clipboard clears in")
+    });
+    assert!(!t.run(&["list-buffers"]).contains("hunter2"));
+    t.keys(&["Y"]);
+    t.wait("the path copied", |s| {
+        s.contains("copied [\"db\"][\"password\"]")
+    });
+    assert_eq!(t.run(&["show-buffer"]), "[\"db\"][\"password\"]");
+    // Quitting clears a copied value at once; the path the user copied stays.
+    t.keys(&["y"]);
+    t.wait("the countdown", |s| s.contains("clipboard clears in"));
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+    let buffers = t.run(&["list-buffers"]);
+    assert!(!buffers.contains("hunter2"), "{buffers}");
+    assert!(buffers.contains("[\"db\"][\"password\"]"), "{buffers}");
+}

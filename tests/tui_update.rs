@@ -577,3 +577,103 @@ fn reveals_follow_their_values_past_adds_and_deletes() {
     press(&mut m, "dy");
     assert!(m.revealed.is_empty(), "{:?}", m.revealed);
 }
+
+/// Revealed values mask again when their time is up (`SESAME_REVEAL_TIME`); each reveal
+/// restarts the time; with the time off they stay.
+#[test]
+fn revealed_values_mask_again_after_their_time() {
+    use std::time::{Duration, Instant};
+    let mut m = demo_model();
+    goto(&mut m, "password");
+    press(&mut m, " ");
+    assert_eq!(m.revealed.len(), 1);
+    let until = m.reveal_until.expect("a deadline");
+    assert!(until > Instant::now() + Duration::from_secs(50));
+    update(&mut m, Action::Tick(until - Duration::from_secs(1)));
+    assert_eq!(m.revealed.len(), 1, "not yet");
+    update(&mut m, Action::Tick(until));
+    assert!(m.revealed.is_empty() && m.reveal_until.is_none());
+    assert!(status(&m).contains("masked again"), "{}", status(&m));
+    press(&mut m, "V");
+    let until = m.reveal_until.unwrap();
+    update(&mut m, Action::Tick(until));
+    assert!(!m.reveal_all);
+
+    m.privacy.reveal_for = None;
+    press(&mut m, " ");
+    assert!(m.reveal_until.is_none());
+    update(
+        &mut m,
+        Action::Tick(Instant::now() + Duration::from_secs(3600)),
+    );
+    assert_eq!(m.revealed.len(), 1, "no time limit");
+}
+
+/// `y` copies the selected value (through an effect the session performs), the clipboard is
+/// cleared when its time is up, and quitting clears it at once; `Y` copies the path.
+#[test]
+fn copying_a_value_clears_the_clipboard_later_or_on_quit() {
+    use sesame::tui::clipboard::Fingerprint;
+    use std::time::Duration;
+    let mut m = demo_model();
+    goto(&mut m, "password");
+    let addr = m.selected_addr().unwrap();
+    assert_eq!(press(&mut m, "y"), vec![Effect::Copy(addr.clone())]);
+    assert_eq!(
+        press(&mut m, "Y"),
+        vec![Effect::CopyText(m.path_text(&addr))]
+    );
+    // What the session hands back after copying (a fingerprint of the value, never the value).
+    let copied = Fingerprint::of(b"hunter2");
+    let what = m.path_text(&addr);
+    update(
+        &mut m,
+        Action::Copied {
+            what,
+            secret: Some(copied.clone()),
+        },
+    );
+    let until = m.clip.as_ref().expect("a copied value").until;
+    assert!(status(&m).contains("clears in 45 s"), "{}", status(&m));
+    assert!(update(&mut m, Action::Tick(until - Duration::from_secs(1))).is_empty());
+    assert_eq!(
+        update(&mut m, Action::Tick(until)),
+        vec![Effect::ClearClipboard(copied.clone())]
+    );
+    assert!(m.clip.is_none());
+    // Copied again, then quit: the clipboard is cleared before the editor ends.
+    update(
+        &mut m,
+        Action::Copied {
+            what: "x".into(),
+            secret: Some(copied.clone()),
+        },
+    );
+    let effects = press(&mut m, "q");
+    assert_eq!(effects, vec![Effect::ClearClipboard(copied), Effect::Quit]);
+}
+
+/// Presentation mode (`--no-reveal`): nothing is revealed, copied or opened for editing; new
+/// keys can still be added.
+#[test]
+fn presentation_mode_shows_and_copies_nothing() {
+    let mut m = demo_model();
+    m.privacy.no_reveal = true;
+    goto(&mut m, "password");
+    for key in [" ", "V", "y"] {
+        assert!(press(&mut m, key).is_empty());
+        assert!(
+            status(&m).contains("presentation mode"),
+            "{key}: {}",
+            status(&m)
+        );
+    }
+    assert!(m.revealed.is_empty() && !m.reveal_all);
+    press(&mut m, "<enter>");
+    assert!(
+        matches!(m.mode, Mode::Normal),
+        "no editor on a hidden value"
+    );
+    press(&mut m, "anew_key<enter>");
+    assert!(matches!(m.mode, Mode::Edit(_)), "a new value may be typed");
+}

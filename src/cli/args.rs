@@ -556,6 +556,9 @@ pub struct Flags {
     /// Indentation of YAML and JSON output.
     #[arg(long, global = true, value_name = "N", allow_negative_numbers = true)]
     pub indent: Option<i64>,
+    /// Editor presentation mode: values are never revealed, copied or shown for editing.
+    #[arg(long, global = true)]
+    pub no_reveal: bool,
     /// Editor colour theme: dark, light or high-contrast (NO_COLOR turns colours off).
     #[arg(long, global = true, env = "SESAME_THEME", value_name = "NAME")]
     pub theme: Option<String>,

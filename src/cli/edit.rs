@@ -7,6 +7,7 @@ use crate::cli::exit::{CliResult, Failure, code};
 use sesame::store::Format;
 use sesame::tui::demo::Demo;
 use sesame::tui::keymap::Keymap;
+use sesame::tui::privacy::Privacy;
 use sesame::tui::session::{self, OpenFailure, OpenRequest};
 use sesame::tui::theme::Theme;
 use sesame::tui::{self, Outcome, Settings};
@@ -19,7 +20,13 @@ fn settings(flags: &Flags) -> CliResult<Settings> {
         .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
     let keymap = Keymap::load(Keymap::user_file().as_deref())
         .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
-    Ok(Settings { theme, keymap })
+    let privacy = Privacy::from_vars(|name| std::env::var(name).ok(), flags.no_reveal)
+        .map_err(|e| Failure::new(code::GENERIC, e))?;
+    Ok(Settings {
+        theme,
+        keymap,
+        privacy,
+    })
 }
 
 fn need_terminal() -> CliResult {

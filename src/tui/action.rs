@@ -97,6 +97,21 @@ pub enum Action {
     HistoryLoaded(Result<Box<crate::tui::blame::Blame>, String>),
     /// The value at a commit of the history screen, or why it cannot be shown (not bindable).
     HistoryValue(usize, Result<Option<crate::tree::Node>, String>),
+    /// Copy the selected value to the clipboard (cleared again after `SESAME_CLIP_TIME`).
+    Copy,
+    /// Copy the selected key's path (`["api"]["token"]`).
+    CopyPath,
+    /// Something was copied: what, and for a value how to recognise it when clearing (not
+    /// bindable).
+    Copied {
+        what: String,
+        secret: Option<crate::tui::clipboard::Fingerprint>,
+    },
+    /// The clipboard was cleared (not bindable).
+    ClipboardCleared,
+    /// Time passed: revealed values and the clipboard may be due to be cleared (from the loop,
+    /// not bindable).
+    Tick(std::time::Instant),
 }
 
 /// A key typed into a text field: it may be part of a secret, so `Debug` does not show it.
@@ -139,7 +154,7 @@ pub const BINDABLE: &[Bindable] = &[
     (
         "change_type",
         || Action::ChangeType,
-        "change type: str/int/float/bool",
+        "change the value's type",
     ),
     ("undo", || Action::Undo, "undo"),
     ("redo", || Action::Redo, "redo"),
@@ -162,6 +177,8 @@ pub const BINDABLE: &[Bindable] = &[
         "keys: take .sops.yaml rule",
     ),
     ("history", || Action::History, "the value's Git history"),
+    ("copy", || Action::Copy, "copy the value (auto-clears)"),
+    ("copy_path", || Action::CopyPath, "copy the key's path"),
     ("conflicts", || Action::Conflicts, "Git merge conflicts"),
     ("help", || Action::Help, "this help"),
     ("quit", || Action::Quit, "quit (asks if unsaved)"),

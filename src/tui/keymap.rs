@@ -210,6 +210,8 @@ const DEFAULTS: &[(Context, &str, &str)] = &[
     (Context::Normal, "R", "reload"),
     (Context::Normal, "M", "conflicts"),
     (Context::Normal, "H", "history"),
+    (Context::Normal, "y", "copy"),
+    (Context::Normal, "Y", "copy_path"),
     (Context::Normal, "?", "help"),
     (Context::Normal, "q", "quit"),
     (Context::Normal, "ctrl-c", "quit"),

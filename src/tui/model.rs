@@ -242,6 +242,21 @@ pub struct Model {
     pub merge: Option<Box<crate::tui::merge::MergeState>>,
     /// What changed since a Git revision (`--against`).
     pub against: Option<Box<crate::tui::against::Against>>,
+    /// How long plaintext may stay in sight, and whether it may be shown at all.
+    pub privacy: crate::tui::privacy::Privacy,
+    /// When revealed values are masked again.
+    pub reveal_until: Option<std::time::Instant>,
+    /// A value on the clipboard, cleared at its deadline or on quitting.
+    pub clip: Option<Clip>,
+}
+
+/// A copied value: when the clipboard is cleared, which path it came from, and how to
+/// recognise it.
+#[derive(Debug)]
+pub struct Clip {
+    pub until: std::time::Instant,
+    pub what: String,
+    pub copied: crate::tui::clipboard::Fingerprint,
 }
 
 impl Model {
@@ -305,6 +320,9 @@ impl Model {
             write_notes: Vec::new(),
             merge: None,
             against: None,
+            privacy: crate::tui::privacy::Privacy::default(),
+            reveal_until: None,
+            clip: None,
             mac_ignored: false,
         };
         model.rebuild_rows();

@@ -6,6 +6,7 @@ use crate::document::{self, Document, OpenError, OpenOptions};
 use crate::keys::groups::KeySources;
 use crate::store::{EmitOptions, Format};
 use crate::tui::action::Action;
+use crate::tui::clipboard;
 use crate::tui::key_manager::{self, RulePreview};
 use crate::tui::model::{FileInfo, Model, Source};
 use crate::tui::update::Effect;
@@ -197,6 +198,31 @@ impl Session {
     pub fn perform(&mut self, effect: Effect) -> Option<Action> {
         match effect {
             Effect::Quit => None,
+            Effect::Copy(addr) => {
+                let what = self.model.path_text(&addr);
+                let text = match self.model.item(&addr).and_then(|i| i.node()) {
+                    Some(crate::tree::Node::Leaf(leaf)) => crate::edit::value::text_of(&leaf.value),
+                    _ => return Some(Action::Failed(format!("{what} is not a value"))),
+                };
+                Some(match clipboard::copy(text.expose()) {
+                    Ok(copied) => Action::Copied {
+                        what,
+                        secret: Some(copied),
+                    },
+                    Err(e) => Action::Failed(format!("could not copy {what}: {e}")),
+                })
+            }
+            Effect::CopyText(text) => Some(match clipboard::copy(text.as_bytes()) {
+                Ok(_) => Action::Copied {
+                    what: text,
+                    secret: None,
+                },
+                Err(e) => Action::Failed(format!("could not copy: {e}")),
+            }),
+            Effect::ClearClipboard(copied) => {
+                clipboard::clear(&copied);
+                Some(Action::ClipboardCleared)
+            }
             Effect::Save { force } => Some(self.save(force)),
             Effect::Reload => Some(self.reload()),
             Effect::ProbeKeys => {

@@ -44,12 +44,123 @@ pub enum Effect {
     },
     /// Decrypt the value at a commit of the history screen.
     RevealOld(usize),
+    /// Put the value at this address on the clipboard.
+    Copy(crate::edit::ops::Addr),
+    /// Put this (non-secret) text on the clipboard.
+    CopyText(String),
+    /// Clear the clipboard of the value copied.
+    ClearClipboard(crate::tui::clipboard::Fingerprint),
 }
 
 /// Applies one action.
 pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
+    let shows = matches!(
+        action,
+        Action::Reveal | Action::RevealAll | Action::HistoryValue(..)
+    );
+    if m.privacy.no_reveal && matches!(action, Action::Reveal | Action::RevealAll | Action::Copy) {
+        m.error("presentation mode (--no-reveal): values are neither shown nor copied");
+        return vec![];
+    }
+    let mut effects = dispatch(m, action);
+    // A reveal starts (or restarts) the time until everything is masked again.
+    if !any_revealed(m) {
+        m.reveal_until = None;
+    } else if shows {
+        m.reveal_until = m.privacy.reveal_for.map(|d| std::time::Instant::now() + d);
+    }
+    // Quitting clears the clipboard of a copied value first.
+    if effects.contains(&Effect::Quit)
+        && let Some(clip) = m.clip.take()
+    {
+        effects.insert(0, Effect::ClearClipboard(clip.copied));
+    }
+    effects
+}
+
+/// Whether any plaintext is on screen beyond the value editor.
+fn any_revealed(m: &Model) -> bool {
+    !m.revealed.is_empty()
+        || m.reveal_all
+        || m.merge.as_ref().is_some_and(|mg| mg.revealed)
+        || matches!(&m.mode, Mode::Blame(b) if !b.shown.is_empty())
+}
+
+/// Masks everything revealed (the time ran out).
+fn mask_all(m: &mut Model) {
+    m.revealed.clear();
+    m.reveal_all = false;
+    m.reveal_until = None;
+    if let Some(mg) = m.merge.as_mut() {
+        mg.revealed = false;
+    }
+    if let Mode::Blame(b) = &mut m.mode {
+        b.shown.clear();
+    }
+}
+
+/// Time passed: masks revealed values and clears the clipboard when their time is up.
+fn tick(m: &mut Model, now: std::time::Instant) -> Vec<Effect> {
+    if m.reveal_until.is_some_and(|t| now >= t) {
+        mask_all(m);
+        m.info(format!(
+            "revealed values masked again ({} sets how soon)",
+            crate::tui::privacy::REVEAL_TIME_VAR
+        ));
+    }
+    match m.clip.take() {
+        Some(clip) if now >= clip.until => vec![Effect::ClearClipboard(clip.copied)],
+        other => {
+            m.clip = other;
+            vec![]
+        }
+    }
+}
+
+/// Copies the selected value (or, with `path`, its path).
+fn copy(m: &mut Model, path: bool) -> Vec<Effect> {
+    let Some(addr) = m.selected_addr() else {
+        m.info("select a key to copy");
+        return vec![];
+    };
+    if path {
+        return vec![Effect::CopyText(m.path_text(&addr))];
+    }
+    match m.item(&addr).and_then(|i| i.node()) {
+        Some(crate::tree::Node::Leaf(_)) => vec![Effect::Copy(addr)],
+        _ => {
+            m.info("select a value to copy it (Y copies the path)");
+            vec![]
+        }
+    }
+}
+
+fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
     // Results of effects and outside events apply in every mode.
     match action {
+        Action::Tick(now) => return tick(m, now),
+        Action::Copied { what, secret } => {
+            match secret {
+                Some(copied) => {
+                    let until = std::time::Instant::now() + m.privacy.clip_for;
+                    m.info(format!(
+                        "copied the value of {what}; the clipboard clears in {} s",
+                        m.privacy.clip_for.as_secs()
+                    ));
+                    m.clip = Some(crate::tui::model::Clip {
+                        until,
+                        what,
+                        copied,
+                    });
+                }
+                None => m.info(format!("copied {what}")),
+            }
+            return vec![];
+        }
+        Action::ClipboardCleared => {
+            m.info("the clipboard was cleared");
+            return vec![];
+        }
         Action::Resize(_, h) => {
             m.height = crate::tui::model::tree_rows(h);
             m.clamp();
@@ -214,6 +325,8 @@ fn normal(m: &mut Model, action: Action) -> Vec<Effect> {
             });
         }
         Action::Edit => edit::start_edit(m),
+        Action::Copy => return copy(m, false),
+        Action::CopyPath => return copy(m, true),
         Action::Add => prompt::start_add(m),
         Action::Rename => prompt::start_rename(m),
         Action::Delete => edit::ask_delete(m),

@@ -93,6 +93,14 @@ fn status_line(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
     } else {
         format!("{}/{}", m.cursor + 1, m.rows.len())
     };
+    // A copied value's countdown stays in sight until the clipboard is cleared.
+    let position = match &m.clip {
+        Some(clip) => format!(
+            "clipboard clears in {} s · {position}",
+            crate::tui::privacy::seconds_left(clip.until, std::time::Instant::now())
+        ),
+        None => position,
+    };
     let (style, text) = match &m.status {
         Some((Level::Error, t)) => (theme.error, t.clone()),
         Some((Level::Info, t)) => (theme.text, t.clone()),

@@ -215,6 +215,10 @@ pub(super) fn open_value_editor(m: &mut Model, addr: Addr, new: bool) {
         m.error(format!("a {type_name} value cannot be edited as text here"));
         return;
     };
+    if m.privacy.no_reveal && !new {
+        m.error("presentation mode (--no-reveal): a value is not shown, so it is not edited here");
+        return;
+    }
     let kind = (!new && kind != ValueKind::Null).then_some(kind);
     let area = text_area(&text.to_lossy());
     m.mode = Mode::Edit(Box::new(EditState {
