@@ -1363,3 +1363,38 @@ fn reveals_mask_again_and_copies_clear_themselves() {
     assert!(!buffers.contains("hunter2"), "{buffers}");
     assert!(buffers.contains("[\"db\"][\"password\"]"), "{buffers}");
 }
+
+/// `/` searches as the query is typed, over key paths and decrypted values: a value's match
+/// selects its key and says "1 of 1" while the value stays masked; Esc goes back.
+#[test]
+fn search_finds_a_value_without_showing_it() {
+    let (sb, _file, env) = setup();
+    let dir = sb.dir.path();
+    let t = Tmux::start(dir, &env);
+    start_sesame(&t, dir);
+    t.keys(&["/"]);
+    t.wait("the search prompt", |s| {
+        s.contains("Search keys and values")
+    });
+    t.type_text("UNTER");
+    let s = t.wait("the match", |s| s.contains("1 of 1"));
+    assert!(!s.contains("hunter2"), "the value stays masked:\n{s}");
+    assert!(
+        s.contains("[\"db\"][\"password\"]"),
+        "its key is selected:\n{s}"
+    );
+    t.keys(&["Enter"]);
+    t.wait("the search kept", |s| s.contains("/UNTER: 1 of 1"));
+    t.keys(&["n"]);
+    t.wait("the wrap notice", |s| s.contains("wrapped to the top"));
+    t.keys(&["/"]);
+    t.wait("the search prompt", |s| {
+        s.contains("Search keys and values")
+    });
+    t.type_text("nothing-like-this");
+    t.wait("no match", |s| s.contains("nothing matches"));
+    t.keys(&["Escape"]);
+    t.wait("back", |s| s.contains("search cancelled"));
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+}

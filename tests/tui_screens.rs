@@ -331,7 +331,7 @@ fn marks_carry_their_colours() {
     let t = render(&m, &theme);
     let buf = t.backend().buffer();
     assert_eq!(
-        cell(buf, "no key path matches", "n").fg,
+        cell(buf, "nothing matches", "n").fg,
         theme.error.fg.unwrap()
     );
 }

@@ -677,3 +677,39 @@ fn presentation_mode_shows_and_copies_nothing() {
     press(&mut m, "anew_key<enter>");
     assert!(matches!(m.mode, Mode::Edit(_)), "a new value may be typed");
 }
+
+/// The search runs as the query is typed, over keys and values, counts its matches, moves with
+/// n/N (saying when it wraps) and goes back where it began on Esc.
+#[test]
+fn search_is_live_over_keys_and_values() {
+    let mut m = demo_model();
+    goto(&mut m, "host");
+    let origin = m.selected_addr();
+    press(&mut m, "/");
+    press(&mut m, "demo");
+    let hits = m.search_hits.len();
+    assert!(hits >= 2, "values hold \"demo\": {hits}");
+    // The first match from where the search began: `user: demo`, after `host`.
+    assert!(
+        status(&m).starts_with(&format!("2 of {hits}")),
+        "{}",
+        status(&m)
+    );
+    assert!(m.search_hits.contains(&m.selected_addr().unwrap()));
+    assert_ne!(m.selected_addr(), origin, "the selection follows the match");
+    press(&mut m, "<esc>");
+    assert_eq!(m.selected_addr(), origin, "Esc goes back");
+    assert!(m.search_hits.is_empty());
+    press(&mut m, "/demo<enter>");
+    // From the second match, the fourth step wraps around to the first.
+    for _ in 0..hits - 1 {
+        press(&mut m, "n");
+    }
+    assert!(status(&m).contains("wrapped to the top"), "{}", status(&m));
+    press(&mut m, "N");
+    assert!(
+        status(&m).contains("wrapped to the bottom"),
+        "{}",
+        status(&m)
+    );
+}

@@ -118,7 +118,7 @@ impl PromptPurpose {
         match self {
             PromptPurpose::NewKey(_) => "New key",
             PromptPurpose::Rename(_) => "Rename to",
-            PromptPurpose::Search => "Search key paths",
+            PromptPurpose::Search => "Search keys and values",
             PromptPurpose::AddRecipient(_) => {
                 "Add recipient: age1…, ssh-…, PGP fingerprint, key file, KMS ARN or Vault URI"
             }
@@ -227,6 +227,10 @@ pub struct Model {
     pub history: History,
     pub status: Option<(Level, String)>,
     pub search: Option<String>,
+    /// Where the current search matches, in document order.
+    pub search_hits: Vec<Addr>,
+    /// The selection when the search prompt opened (Esc goes back to it).
+    pub search_origin: Option<Addr>,
     /// The watcher saw the file change since it was opened or last saved.
     pub disk_changed: bool,
     pub quit: bool,
@@ -314,6 +318,8 @@ impl Model {
             history: History::default(),
             status: None,
             search: None,
+            search_hits: Vec::new(),
+            search_origin: None,
             disk_changed: false,
             quit: false,
             help: Vec::new(),

@@ -80,19 +80,86 @@ pub fn reveal(m: &mut Model) {
     }
 }
 
-/// Jumps to the next (or previous) match of the current search.
+/// Jumps to the next (or previous) match of the current search, saying which of how many it
+/// is and when it wrapped around.
 pub fn search_step(m: &mut Model, forward: bool) {
     let Some(query) = m.search.clone() else {
-        m.info("no search yet: press / to search key paths");
+        m.info("no search yet: press / to search keys and values");
         return;
     };
+    // Edits since the search may have moved or changed what matches.
+    let values = matches!(m.source, crate::tui::model::Source::Doc(_));
+    m.search_hits = matches(m.docs(), &query, values);
+    if m.search_hits.is_empty() {
+        m.error(format!("nothing matches {query:?}"));
+        return;
+    }
     let from = m.selected_addr();
-    match find(m.docs(), &query, from.as_ref(), forward) {
+    let hits = &m.search_hits;
+    let next = match (&from, forward) {
+        (None, true) => Some(0),
+        (None, false) => Some(hits.len() - 1),
+        (Some(f), true) => hits.iter().position(|h| h > f),
+        (Some(f), false) => hits.iter().rposition(|h| h < f),
+    };
+    let (i, wrapped) = match next {
+        Some(i) => (i, false),
+        None if forward => (0, true),
+        None => (hits.len() - 1, true),
+    };
+    let addr = hits[i].clone();
+    show(m, &addr);
+    let wrap = match (wrapped, forward) {
+        (false, _) => "",
+        (true, true) => " · wrapped to the top",
+        (true, false) => " · wrapped to the bottom",
+    };
+    m.info(format!(
+        "/{query}: {} of {}{wrap}",
+        i + 1,
+        m.search_hits.len()
+    ));
+}
+
+/// Searches as the query is typed: every key path and value that contains it (values in
+/// memory only: a match is marked on its key, the value stays masked), the selection on the
+/// first match from where the search began, and the count in the status line.
+pub fn live_search(m: &mut Model, query: &str) {
+    let origin = m.search_origin.clone();
+    m.search_hits = if query.is_empty() {
+        Vec::new()
+    } else {
+        let values = matches!(m.source, crate::tui::model::Source::Doc(_));
+        matches(m.docs(), query, values)
+    };
+    if query.is_empty() {
+        if let Some(o) = &origin {
+            m.select_addr(o);
+            m.clamp();
+        }
+        m.info("type to search keys and values · Enter keeps the match · Esc goes back");
+        return;
+    }
+    let first = match &origin {
+        Some(o) => m.search_hits.iter().position(|h| h >= o).unwrap_or(0),
+        None => 0,
+    };
+    match m.search_hits.get(first).cloned() {
         Some(addr) => {
             show(m, &addr);
-            m.info(format!("/{query}"));
+            m.info(format!(
+                "{} of {} · Enter keeps it, n/N move · Esc goes back",
+                first + 1,
+                m.search_hits.len()
+            ));
         }
-        None => m.error(format!("no key path matches {query:?}")),
+        None => {
+            if let Some(o) = &origin {
+                m.select_addr(o);
+                m.clamp();
+            }
+            m.error(format!("nothing matches {query:?}"));
+        }
     }
 }
 
@@ -108,36 +175,61 @@ pub fn show(m: &mut Model, addr: &Addr) {
     m.clamp();
 }
 
-/// The first address after (or before) `from` whose dotted key path contains `query`
-/// (case-insensitive), wrapping around.
-pub fn find(docs: &[Map], query: &str, from: Option<&Addr>, forward: bool) -> Option<Addr> {
-    let q = query.to_lowercase();
+/// Every address whose dotted key path contains `query`, or (with `values`) whose value
+/// does, ignoring ASCII case, in document order.
+pub fn matches(docs: &[Map], query: &str, values: bool) -> Vec<Addr> {
+    let q = Search {
+        text: query.to_lowercase(),
+        values,
+    };
     let mut hits = Vec::new();
     let mut path = String::new();
     for (d, doc) in docs.iter().enumerate() {
         let mut addr = Addr::new(d, Vec::new());
         walk_map(doc, &mut addr, &mut path, &q, &mut hits);
     }
-    if hits.is_empty() {
-        return None;
+    hits
+}
+
+/// What is searched for.
+struct Search {
+    /// Lower-case.
+    text: String,
+    values: bool,
+}
+
+/// Whether `hay` contains `needle` (lower-case), ignoring ASCII case, without a copy.
+fn contains_folded(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || hay.windows(needle.len()).any(|w| {
+            w.iter()
+                .zip(needle)
+                .all(|(a, b)| a.to_ascii_lowercase() == *b)
+        })
+}
+
+/// Whether a value's text contains the query (numbers and booleans as they are written).
+fn value_matches(node: &Node, q: &Search) -> bool {
+    match node {
+        Node::Leaf(leaf) if q.values => match &leaf.value {
+            crate::tree::Scalar::Str(s) => contains_folded(s.expose(), q.text.as_bytes()),
+            other => contains_folded(
+                crate::edit::value::text_of(other).expose(),
+                q.text.as_bytes(),
+            ),
+        },
+        _ => false,
     }
-    let pick = match (from, forward) {
-        (None, true) => hits.first(),
-        (None, false) => hits.last(),
-        (Some(f), true) => hits.iter().find(|h| *h > f).or(hits.first()),
-        (Some(f), false) => hits.iter().rev().find(|h| *h < f).or(hits.last()),
-    };
-    pick.cloned()
 }
 
 /// `path` is kept lower-case as it is built, so checking a node allocates nothing.
-fn check(path: &str, q: &str, addr: &Addr, hits: &mut Vec<Addr>) {
-    if path.contains(q) {
+fn check(path: &str, node: &Node, q: &Search, addr: &Addr, hits: &mut Vec<Addr>) {
+    if path.contains(&q.text) || value_matches(node, q) {
         hits.push(addr.clone());
     }
 }
 
-fn walk_map(map: &Map, addr: &mut Addr, path: &mut String, q: &str, hits: &mut Vec<Addr>) {
+fn walk_map(map: &Map, addr: &mut Addr, path: &mut String, q: &Search, hits: &mut Vec<Addr>) {
     for (pos, item) in map.items.iter().enumerate() {
         if let MapItem::Entry(e) = item {
             let len = path.len();
@@ -146,7 +238,7 @@ fn walk_map(map: &Map, addr: &mut Addr, path: &mut String, q: &str, hits: &mut V
             }
             path.extend(e.key.chars().flat_map(char::to_lowercase));
             addr.items.push(pos);
-            check(path, q, addr, hits);
+            check(path, &e.value, q, addr, hits);
             walk_node(&e.value, addr, path, q, hits);
             addr.items.pop();
             path.truncate(len);
@@ -154,7 +246,7 @@ fn walk_map(map: &Map, addr: &mut Addr, path: &mut String, q: &str, hits: &mut V
     }
 }
 
-fn walk_node(node: &Node, addr: &mut Addr, path: &mut String, q: &str, hits: &mut Vec<Addr>) {
+fn walk_node(node: &Node, addr: &mut Addr, path: &mut String, q: &Search, hits: &mut Vec<Addr>) {
     match node {
         Node::Map(m) => walk_map(m, addr, path, q, hits),
         Node::List(l) => {
@@ -165,7 +257,7 @@ fn walk_node(node: &Node, addr: &mut Addr, path: &mut String, q: &str, hits: &mu
                     use std::fmt::Write;
                     let _ = write!(path, "[{index}]");
                     addr.items.push(pos);
-                    check(path, q, addr, hits);
+                    check(path, n, q, addr, hits);
                     walk_node(n, addr, path, q, hits);
                     addr.items.pop();
                     path.truncate(len);

@@ -94,9 +94,23 @@ pub fn start_rename(m: &mut Model) {
     ask(m, PromptPurpose::Rename(addr), &key);
 }
 
-/// Opens the search prompt.
+/// Opens the search prompt; the search runs as the query is typed.
 pub fn start_search(m: &mut Model) {
+    m.search_origin = m.selected_addr();
     ask(m, PromptPurpose::Search, "");
+    m.info("type to search keys and values · Enter keeps the match · Esc goes back");
+}
+
+/// The search prompt's text, searched for at once.
+fn search_as_typed(m: &mut Model) {
+    let Mode::Prompt(prompt) = &m.mode else {
+        return;
+    };
+    if prompt.purpose != PromptPurpose::Search {
+        return;
+    }
+    let query = prompt.area.lines().join("");
+    nav::live_search(m, &query);
 }
 
 pub fn in_prompt(m: &mut Model, action: Action) -> Vec<Effect> {
@@ -106,18 +120,30 @@ pub fn in_prompt(m: &mut Model, action: Action) -> Vec<Effect> {
     match action {
         Action::Input(key) => {
             prompt.area.input(key.0);
+            search_as_typed(m);
         }
         Action::Paste(text) => {
             prompt
                 .area
                 .insert_str(text.as_str().lines().next().unwrap_or(""));
+            search_as_typed(m);
         }
         Action::Cancel => {
+            let searching = prompt.purpose == PromptPurpose::Search;
             m.mode = if prompt.purpose.is_key_manager() {
                 Mode::KeyManager
             } else {
                 Mode::Normal
             };
+            if searching {
+                // Back where the search began, as if it never ran.
+                m.search_hits.clear();
+                if let Some(origin) = m.search_origin.take() {
+                    m.select_addr(&origin);
+                    m.clamp();
+                }
+                m.info("search cancelled");
+            }
         }
         Action::Confirm | Action::Commit => {
             let Mode::Prompt(prompt) = std::mem::replace(&mut m.mode, Mode::Normal) else {
@@ -142,12 +168,22 @@ pub fn in_prompt(m: &mut Model, action: Action) -> Vec<Effect> {
 fn prompt_done(m: &mut Model, purpose: PromptPurpose, text: String) {
     match purpose {
         PromptPurpose::Search => {
+            m.search_origin = None;
             if text.is_empty() {
                 m.search = None;
+                m.search_hits.clear();
                 return;
             }
+            let at = m.selected_addr();
+            let found = at
+                .as_ref()
+                .and_then(|a| m.search_hits.iter().position(|h| h == a));
+            let count = m.search_hits.len();
+            match found {
+                Some(i) => m.info(format!("/{text}: {} of {count} · n/N move", i + 1)),
+                None => m.error(format!("nothing matches {text:?}")),
+            }
             m.search = Some(text);
-            nav::search_step(m, true);
         }
         PromptPurpose::NewKey(at) => {
             if text.is_empty() {

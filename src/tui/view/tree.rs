@@ -10,6 +10,7 @@ use crate::tui::theme::Theme;
 use crate::tui::view::MASK;
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
@@ -95,6 +96,14 @@ fn row_line(m: &Model, theme: &Theme, i: usize, row: &Row, width: usize) -> Line
     };
     let mut spans = vec![enc_mark, changed, Span::raw(" "), Span::raw(indent)];
     let revealed = m.is_revealed(&addr);
+    // A search match is marked on its key (a value that matched stays masked).
+    let key_style = if m.search_hits.binary_search(&addr).is_ok() {
+        theme
+            .key
+            .add_modifier(Modifier::UNDERLINED | Modifier::BOLD)
+    } else {
+        theme.key
+    };
     match (&item, row.kind) {
         (ItemRef::Comment(c), _) => {
             let text = if revealed {
@@ -107,7 +116,7 @@ fn row_line(m: &Model, theme: &Theme, i: usize, row: &Row, width: usize) -> Line
         (_, RowKind::Map | RowKind::List) => {
             let arrow = if row.collapsed { "▸ " } else { "▾ " };
             spans.push(Span::styled(arrow, theme.muted));
-            spans.push(label(&item, theme));
+            spans.push(label(&item, theme, key_style));
             let plural = |n: usize, one: &str, many: &str| {
                 format!("{n} {}", if n == 1 { one } else { many })
             };
@@ -122,7 +131,7 @@ fn row_line(m: &Model, theme: &Theme, i: usize, row: &Row, width: usize) -> Line
         }
         _ => {
             spans.push(Span::raw("  "));
-            spans.push(label(&item, theme));
+            spans.push(label(&item, theme, key_style));
             let value = match item.node() {
                 Some(Node::Leaf(leaf)) if revealed => shown_value(m, &leaf.value, row.encrypted),
                 _ => MASK.to_string(),
@@ -140,9 +149,9 @@ fn row_line(m: &Model, theme: &Theme, i: usize, row: &Row, width: usize) -> Line
     line
 }
 
-fn label(item: &ItemRef<'_>, theme: &Theme) -> Span<'static> {
+fn label(item: &ItemRef<'_>, theme: &Theme, key_style: Style) -> Span<'static> {
     match item {
-        ItemRef::Entry(e) => Span::styled(format!("{}: ", e.key), theme.key),
+        ItemRef::Entry(e) => Span::styled(format!("{}: ", e.key), key_style),
         ItemRef::Node(_) => Span::styled("- ", theme.muted),
         ItemRef::Comment(_) => Span::raw(""),
     }
