@@ -377,3 +377,56 @@ fn keys_reachable_through_a_key_service() {
         "{s}"
     );
 }
+
+/// The main screens at the sizes people use: 80×24 (nothing cut that matters: the help
+/// scrolls and says so), 120×40 and 200×50.
+#[test]
+fn main_screens_fit_every_terminal_size() {
+    use tui_support::screen_at;
+    for (w, h) in [(80u16, 24u16), (120, 40), (200, 50)] {
+        let size = format!("{w}x{h}");
+        let mut m = demo_model();
+        snapshot(&format!("size_{size}_tree"), &screen_at(&mut m, w, h));
+        press(&mut m, "?");
+        let help = screen_at(&mut m, w, h);
+        assert!(help.contains("Esc, q or ? closes"), "{size}:\n{help}");
+        snapshot(&format!("size_{size}_help"), &help);
+        if h < 30 {
+            assert!(
+                help.contains("scroll"),
+                "a help that does not fit scrolls:\n{help}"
+            );
+            press(&mut m, "<pgdn><pgdn><pgdn>");
+            let end = screen_at(&mut m, w, h);
+            assert!(
+                end.contains("changed"),
+                "the last lines are reachable:\n{end}"
+            );
+            snapshot(&format!("size_{size}_help_end"), &end);
+        }
+        press(&mut m, "<esc>/demo");
+        snapshot(&format!("size_{size}_search"), &screen_at(&mut m, w, h));
+        press(&mut m, "<esc>");
+        goto(&mut m, "user");
+        press(&mut m, "d");
+        press(&mut m, "y");
+        press(&mut m, "<ctrl-s>");
+        snapshot(
+            &format!("size_{size}_save_review"),
+            &screen_at(&mut m, w, h),
+        );
+        press(&mut m, "<esc>");
+        let sources = demo_sources();
+        fix_today(&mut m, TODAY);
+        press(&mut m, "K");
+        probe(&mut m, &sources);
+        snapshot(
+            &format!("size_{size}_key_manager"),
+            &screen_at(&mut m, w, h),
+        );
+        press(&mut m, "?");
+        let km_help = screen_at(&mut m, w, h);
+        assert!(km_help.contains("Help: key manager"), "{size}:\n{km_help}");
+        snapshot(&format!("size_{size}_key_manager_help"), &km_help);
+    }
+}

@@ -427,7 +427,7 @@ fn quitting_asks_when_dirty() {
 fn overlays_open_and_close() {
     let mut m = demo_model();
     press(&mut m, "?");
-    assert!(matches!(m.mode, Mode::Help));
+    assert!(matches!(m.mode, Mode::Help(_)));
     press(&mut m, "<esc>K");
     assert!(matches!(m.mode, Mode::KeyManager));
     press(&mut m, "q");

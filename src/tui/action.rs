@@ -158,7 +158,7 @@ pub const BINDABLE: &[Bindable] = &[
     ),
     ("undo", || Action::Undo, "undo"),
     ("redo", || Action::Redo, "redo"),
-    ("search", || Action::Search, "search key paths"),
+    ("search", || Action::Search, "search keys and values"),
     ("search_next", || Action::SearchNext, "next match"),
     ("search_prev", || Action::SearchPrev, "previous match"),
     ("save", || Action::Save, "save (review first)"),

@@ -228,6 +228,12 @@ const DEFAULTS: &[(Context, &str, &str)] = &[
     (Context::Question, "esc", "cancel"),
     (Context::Question, "q", "cancel"),
     (Context::Question, "ctrl-c", "cancel"),
+    (Context::Overlay, "up", "up"),
+    (Context::Overlay, "k", "up"),
+    (Context::Overlay, "down", "down"),
+    (Context::Overlay, "j", "down"),
+    (Context::Overlay, "pgup", "page_up"),
+    (Context::Overlay, "pgdn", "page_down"),
     (Context::Overlay, "esc", "cancel"),
     (Context::Overlay, "q", "cancel"),
     (Context::Overlay, "?", "cancel"),
@@ -250,6 +256,7 @@ const DEFAULTS: &[(Context, &str, &str)] = &[
     (Context::KeyManager, "c", "apply_rule"),
     (Context::KeyManager, "u", "undo"),
     (Context::KeyManager, "ctrl-s", "save"),
+    (Context::KeyManager, "?", "help"),
     (Context::KeyManager, "esc", "cancel"),
     (Context::KeyManager, "q", "cancel"),
     (Context::KeyManager, "K", "cancel"),
@@ -360,7 +367,7 @@ impl Keymap {
         match mode {
             Mode::Normal => Context::Normal,
             Mode::Edit(_) | Mode::Prompt(_) => Context::Editor,
-            Mode::Help => Context::Overlay,
+            Mode::Help(_) => Context::Overlay,
             Mode::KeyManager => Context::KeyManager,
             Mode::Confirm(_)
             | Mode::ReviewSave(_)
@@ -432,17 +439,23 @@ impl Keymap {
     }
 
     /// The help overlay's lines: the tree's keys, then the editor's.
-    pub fn help_lines(&self) -> Vec<(String, &'static str)> {
-        let mut out = Vec::new();
-        for ctx in [Context::Normal, Context::Editor] {
-            for (name, chords, help) in self.bindings_of(ctx) {
-                if ctx == Context::Normal && name == "cancel" {
-                    continue;
+    pub fn help_lines(&self) -> crate::tui::model::HelpLines {
+        let lines = |contexts: &[Context]| {
+            let mut out = Vec::new();
+            for &ctx in contexts {
+                for (name, chords, help) in self.bindings_of(ctx) {
+                    if ctx == Context::Normal && name == "cancel" {
+                        continue;
+                    }
+                    out.push((chords.join(" "), help));
                 }
-                out.push((chords.join(" "), help));
             }
+            out
+        };
+        crate::tui::model::HelpLines {
+            tree: lines(&[Context::Normal, Context::Editor]),
+            key_manager: lines(&[Context::KeyManager]),
         }
-        out
     }
 
     /// The chords bound to each action in a context, in table order, for the help overlay.

@@ -167,13 +167,29 @@ pub enum Confirm {
 }
 
 /// The editor's mode: modals are modes, not objects of their own.
+/// The help overlay: whose keys it lists and how far it is scrolled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HelpView {
+    pub key_manager: bool,
+    pub scroll: usize,
+}
+
+/// The key lines the help overlay shows (keys, what they do), per screen, from the keymap in
+/// use.
+#[derive(Clone, Debug, Default)]
+pub struct HelpLines {
+    pub tree: Vec<(String, &'static str)>,
+    pub key_manager: Vec<(String, &'static str)>,
+}
+
 pub enum Mode {
     Normal,
     Edit(Box<EditState>),
     Prompt(Box<Prompt>),
     Confirm(Confirm),
     ChangeType,
-    Help,
+    /// The keys of the screen it was opened from, scrolled.
+    Help(HelpView),
     /// The key manager: groups, recipients, threshold, staged changes.
     KeyManager,
     /// A `.sops.yaml` rule's keys, shown before they are staged.
@@ -237,7 +253,7 @@ pub struct Model {
     /// Opened with `--ignore-mac`: a MAC mismatch warns but does not make the file read-only.
     pub mac_ignored: bool,
     /// The help overlay's lines (keys, what they do), from the keymap in use.
-    pub help: Vec<(String, &'static str)>,
+    pub help: HelpLines,
     /// The key manager: staged recipient changes and what is known about each key.
     pub key_manager: KeyManager,
     /// What the last save could not keep (the file's owner, its other hard links), to say so.
@@ -322,7 +338,7 @@ impl Model {
             search_origin: None,
             disk_changed: false,
             quit: false,
-            help: Vec::new(),
+            help: HelpLines::default(),
             write_notes: Vec::new(),
             merge: None,
             against: None,

@@ -290,7 +290,37 @@ fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
         Mode::Merge => merge::in_merge(m, action),
         Mode::Blame(_) => blame::in_blame(m, action),
         Mode::RulePreview(_) => key_manager::in_rule_preview(m, action),
-        Mode::Help | Mode::MacWarning | Mode::Reloaded(_) => match action {
+        Mode::Help(view) => {
+            let view = *view;
+            let back = if view.key_manager {
+                Mode::KeyManager
+            } else {
+                Mode::Normal
+            };
+            // At most one line per binding (the one-column layout); the view keeps the last
+            // screenful in sight.
+            let lines = if view.key_manager {
+                m.help.key_manager.len()
+            } else {
+                m.help.tree.len() + 2
+            };
+            let step = |by: isize| {
+                Mode::Help(crate::tui::model::HelpView {
+                    scroll: view.scroll.saturating_add_signed(by).min(lines),
+                    ..view
+                })
+            };
+            m.mode = match action {
+                Action::Cancel | Action::Confirm | Action::Help => back,
+                Action::Up => step(-1),
+                Action::Down => step(1),
+                Action::PageUp => step(-(m.height.max(1) as isize)),
+                Action::PageDown => step(m.height.max(1) as isize),
+                _ => Mode::Help(view),
+            };
+            vec![]
+        }
+        Mode::MacWarning | Mode::Reloaded(_) => match action {
             Action::Cancel | Action::Confirm => close(m),
             _ => vec![],
         },
@@ -341,7 +371,7 @@ fn normal(m: &mut Model, action: Action) -> Vec<Effect> {
             m.info("reloading…");
             return vec![Effect::Reload];
         }
-        Action::Help => m.mode = Mode::Help,
+        Action::Help => m.mode = Mode::Help(Default::default()),
         Action::Conflicts => merge::open_screen(m),
         Action::History => return blame::open(m),
         Action::Paste(_) => {

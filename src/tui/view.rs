@@ -45,7 +45,7 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame) {
         Mode::Prompt(prompt) => editor::draw_prompt(prompt, theme, f, body),
         Mode::Confirm(c) => overlay::confirm(m, c, theme, f, body),
         Mode::ChangeType => overlay::change_type(m, theme, f, body),
-        Mode::Help => overlay::help(m, theme, f, body),
+        Mode::Help(view) => overlay::help(m, *view, theme, f, body),
         Mode::ReviewSave(r) => overlay::review_save(m, r, theme, f, body),
         Mode::Conflict => overlay::conflict(m, theme, f, body),
         Mode::MacWarning => overlay::mac_warning(m, theme, f, body),
@@ -125,6 +125,25 @@ fn status_line(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
         Span::styled(position, theme.muted),
     ]);
     f.render_widget(Paragraph::new(line), area);
+}
+
+/// `key label · key label …` within `width`: the optional hints that fit (in order, so the
+/// most used stay), then the ones that always show.
+pub fn fitted_hints(optional: &[(&str, &str)], always: &[(&str, &str)], width: usize) -> String {
+    let part = |(k, l): &(&str, &str)| format!("{k} {l}");
+    let tail: Vec<String> = always.iter().map(part).collect();
+    let mut shown: Vec<String> = Vec::new();
+    let len = |v: &[String]| v.iter().map(|s| s.chars().count() + 3).sum::<usize>() + 1;
+    for hint in optional.iter().map(part) {
+        let mut trial = shown.clone();
+        trial.push(hint);
+        if len(&trial) + len(&tail) > width {
+            break;
+        }
+        shown = trial;
+    }
+    shown.extend(tail);
+    format!(" {} ", shown.join(" · "))
 }
 
 /// A rectangle of at most `w`×`h` centred in `area`.

@@ -119,6 +119,16 @@ pub fn render(m: &Model, theme: &Theme) -> Terminal<TestBackend> {
     t
 }
 
+/// The screen at `width`×`height`, as text lines (after telling the model the size, as a
+/// terminal resize would).
+pub fn screen_at(m: &mut Model, width: u16, height: u16) -> String {
+    update(m, sesame::tui::action::Action::Resize(width, height));
+    let mut t = Terminal::new(TestBackend::new(width, height)).unwrap();
+    t.draw(|f| view(m, &Theme::named("dark").unwrap(), f))
+        .unwrap();
+    t.backend().to_string()
+}
+
 /// The rendered screen as text lines.
 pub fn screen(m: &Model) -> String {
     let t = render(m, &Theme::named("dark").unwrap());

@@ -42,6 +42,12 @@ pub fn in_key_manager(m: &mut Model, action: Action) -> Vec<Effect> {
             None => m.info("nothing staged"),
         },
         Action::Save => return crate::tui::update::ask_save(m),
+        Action::Help => {
+            m.mode = Mode::Help(crate::tui::model::HelpView {
+                key_manager: true,
+                scroll: 0,
+            })
+        }
         Action::Cancel | Action::KeyManager => {
             m.mode = Mode::Normal;
             if !m.key_manager.plan.is_empty() {

@@ -14,7 +14,17 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-const FOOTER: &str = " a add · d remove · n new group · t threshold · R rotate · c .sops.yaml · u unstage · Esc back ";
+/// The key manager's keys, most used first; `? help` and `Esc back` always show.
+const FOOTER: &[(&str, &str)] = &[
+    ("a", "add"),
+    ("d", "remove"),
+    ("n", "new group"),
+    ("t", "threshold"),
+    ("R", "rotate"),
+    ("c", ".sops.yaml"),
+    ("u", "unstage"),
+];
+const FOOTER_ALWAYS: &[(&str, &str)] = &[("?", "help"), ("Esc", "back")];
 
 /// Draws the key manager over `area`.
 pub fn draw(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
@@ -25,7 +35,14 @@ pub fn draw(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
             format!(" Key manager · {} ", m.file.name),
             theme.key,
         ))
-        .title_bottom(Span::styled(FOOTER, theme.muted));
+        .title_bottom(Span::styled(
+            crate::tui::view::fitted_hints(
+                FOOTER,
+                FOOTER_ALWAYS,
+                (area.width as usize).saturating_sub(4),
+            ),
+            theme.muted,
+        ));
     let mut inner = block.inner(area);
     f.render_widget(Clear, area);
     f.render_widget(block, area);

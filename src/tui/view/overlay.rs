@@ -1,7 +1,7 @@
 //! Pop-ups drawn over the panes: help (from the keymap), recipients, questions, the review
 //! before saving, the file-changed-on-disk question and the MAC warning.
 
-use crate::tui::model::{Confirm, Model, ReloadReport, SaveReview};
+use crate::tui::model::{Confirm, HelpView, Model, ReloadReport, SaveReview};
 use crate::tui::theme::Theme;
 use crate::tui::view::centered;
 use crate::tui::view::tree::{CHANGED, ENCRYPTED, PLAIN};
@@ -50,41 +50,76 @@ fn keys_hint(theme: &Theme, s: &str) -> Line<'static> {
     text(s.to_string(), theme.muted)
 }
 
-pub fn help(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
-    // Two columns, so every binding fits a common terminal height; the left column is as wide
-    // as its longest line, so the right one stays aligned.
-    let half = m.help.len().div_ceil(2);
-    let width = m.help[..half]
+/// The keys of the screen the help was opened from: two columns where the terminal is wide
+/// enough (the left as wide as its longest line, so the right stays aligned), one below that;
+/// scrolled when it does not fit, saying so.
+pub fn help(m: &Model, view: HelpView, theme: &Theme, f: &mut Frame, area: Rect) {
+    let (title, entries) = if view.key_manager {
+        ("Help: key manager", &m.help.key_manager)
+    } else {
+        ("Help", &m.help.tree)
+    };
+    let keys_width = entries
         .iter()
-        .map(|(_, what)| what.chars().count())
+        .map(|(k, _)| k.chars().count())
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+        .max(8);
     let entry = |(keys, what): &(String, &'static str), pad: usize| {
         vec![
-            Span::styled(format!("{keys:<17}"), theme.key),
+            Span::styled(format!("{keys:<keys_width$} "), theme.key),
             Span::styled(format!("{what:<pad$}"), theme.text),
         ]
     };
+    let what_width = |list: &[(String, &'static str)]| {
+        list.iter()
+            .map(|(_, what)| what.chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let two_columns = 2 * (keys_width + 1 + what_width(entries)) + 6 <= area.width as usize;
     let mut lines = Vec::new();
-    for i in 0..half {
-        let mut spans = entry(&m.help[i], width);
-        if let Some(right) = m.help.get(half + i) {
-            spans.push(Span::raw("  "));
-            spans.extend(entry(right, 0));
+    if two_columns {
+        let half = entries.len().div_ceil(2);
+        let width = what_width(&entries[..half]);
+        for i in 0..half {
+            let mut spans = entry(&entries[i], width);
+            if let Some(right) = entries.get(half + i) {
+                spans.push(Span::raw("  "));
+                spans.extend(entry(right, 0));
+            }
+            lines.push(Line::from(spans));
         }
-        lines.push(Line::from(spans));
+    } else {
+        lines.extend(entries.iter().map(|e| Line::from(entry(e, 0))));
     }
-    lines.push(Line::default());
-    lines.push(Line::from(vec![
-        Span::styled(format!("{ENCRYPTED} "), theme.encrypted),
-        Span::raw("encrypted   "),
-        Span::styled(format!("{PLAIN} "), theme.plain),
-        Span::raw("plain by the file's rule   "),
-        Span::styled(format!("{CHANGED} "), theme.changed),
-        Span::raw("changed"),
-    ]));
-    lines.push(keys_hint(theme, "Esc, q or ? closes"));
-    popup(f, area, "Help", lines, theme, theme.key);
+    if !view.key_manager {
+        lines.push(Line::default());
+        lines.push(Line::from(vec![
+            Span::styled(format!("{ENCRYPTED} "), theme.encrypted),
+            Span::raw("encrypted  "),
+            Span::styled(format!("{PLAIN} "), theme.plain),
+            Span::raw("plain by the rule  "),
+            Span::styled(format!("{CHANGED} "), theme.changed),
+            Span::raw("changed"),
+        ]));
+    }
+    // Borders and the hint line take three rows.
+    let room = (area.height as usize).saturating_sub(3).max(1);
+    let total = lines.len();
+    let scroll = view.scroll.min(total.saturating_sub(room));
+    let mut shown: Vec<Line<'static>> = lines.into_iter().skip(scroll).take(room).collect();
+    let hint = if total > room {
+        format!(
+            "lines {}–{} of {total} · ↑↓ PgUp PgDn scroll · Esc, q or ? closes",
+            scroll + 1,
+            scroll + shown.len()
+        )
+    } else {
+        "Esc, q or ? closes".to_string()
+    };
+    shown.push(keys_hint(theme, &hint));
+    popup(f, area, title, shown, theme, theme.key);
 }
 
 pub fn confirm(m: &Model, c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect) {
