@@ -29,7 +29,7 @@ use crate::tui::action::Action;
 use crate::tui::keymap::Keymap;
 use crate::tui::session::Session;
 use crate::tui::theme::Theme;
-use crate::tui::update::update;
+use crate::tui::update::{Effect, update};
 use std::time::Duration;
 
 /// How a session ended.
@@ -120,6 +120,11 @@ fn run_loop(session: &mut Session, settings: &Settings) -> std::io::Result<Outco
         while let Some(action) = actions.pop() {
             redraw = true;
             for effect in update(&mut session.model, action) {
+                if effect == Effect::Suspend {
+                    terminal::suspend(&mut terminal)?;
+                    session.model.info("resumed");
+                    continue;
+                }
                 let result = if busy::waits_on_services(&effect) {
                     let busy = busy::Busy {
                         prompts: &plugin_prompts,

@@ -10,7 +10,10 @@ const END: &str = "<!-- keys end -->\n";
 fn table() -> String {
     let help = Keymap::default().help_lines();
     let mut out = String::from(START);
-    for (title, lines) in [("In the tree", &help.tree), ("In the key manager", &help.key_manager)] {
+    for (title, lines) in [
+        ("In the tree", &help.tree),
+        ("In the key manager", &help.key_manager),
+    ] {
         out.push_str(&format!("\n| {title} | |\n|---|---|\n"));
         for (keys, what) in lines.iter() {
             let keys: Vec<String> = keys
@@ -29,7 +32,9 @@ fn table() -> String {
 fn the_readme_lists_the_keymaps_keys() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
-    let start = readme.find(START).expect("the README has the generated key table");
+    let start = readme
+        .find(START)
+        .expect("the README has the generated key table");
     let end = readme[start..].find(END).expect("the key table ends") + start + END.len();
     let want = table();
     if std::env::var_os("SESAME_UPDATE_README").is_some() {

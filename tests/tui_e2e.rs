@@ -1398,3 +1398,37 @@ fn search_finds_a_value_without_showing_it() {
     t.keys(&["q"]);
     t.wait("the shell again", |s| !s.contains("sesame │"));
 }
+
+/// Ctrl-Z gives the terminal back to the shell (the editor's screen is gone, no value in the
+/// scrollback) and `fg` brings the editor back as it was.
+#[test]
+fn ctrl_z_suspends_and_fg_resumes() {
+    let (sb, _file, env) = setup();
+    let dir = sb.dir.path();
+    let t = Tmux::start(dir, &env);
+    t.wait("the shell prompt", |s| s.contains('$'));
+    // A shell with job control, so Ctrl-Z stops the editor and `fg` continues it.
+    t.type_text("exec bash --norc -i");
+    t.keys(&["Enter"]);
+    t.type_text(&format!("{} secrets.yaml", env!("CARGO_BIN_EXE_sesame")));
+    t.keys(&["Enter"]);
+    t.wait("the editor", |s| s.contains("sesame │ secrets.yaml"));
+    t.keys(&["j", "j", "Space"]);
+    t.wait("a revealed value", |s| s.contains("password: hunter2"));
+    t.keys(&["C-z"]);
+    let s = t.wait("the shell", |s| {
+        s.contains("Stopped") && !s.contains("sesame │")
+    });
+    assert!(!s.contains("hunter2"), "{s}");
+    assert!(!t.alternate_on());
+    t.type_text("fg");
+    t.keys(&["Enter"]);
+    t.wait("the editor again", |s| {
+        s.contains("sesame │ secrets.yaml") && s.contains("resumed")
+    });
+    assert!(t.alternate_on());
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+    let scrollback = t.run(&["capture-pane", "-p", "-S", "-1000", "-t", "t"]);
+    assert!(!scrollback.contains("hunter2"), "{scrollback}");
+}

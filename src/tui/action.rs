@@ -97,6 +97,8 @@ pub enum Action {
     HistoryLoaded(Result<Box<crate::tui::blame::Blame>, String>),
     /// The value at a commit of the history screen, or why it cannot be shown (not bindable).
     HistoryValue(usize, Result<Option<crate::tree::Node>, String>),
+    /// Ctrl-Z: stop the editor and return to the shell until `fg`.
+    Suspend,
     /// Copy the selected value to the clipboard (cleared again after `SESAME_CLIP_TIME`).
     Copy,
     /// Copy the selected key's path (`["api"]["token"]`).
@@ -179,6 +181,11 @@ pub const BINDABLE: &[Bindable] = &[
     ("history", || Action::History, "the value's Git history"),
     ("copy", || Action::Copy, "copy the value (auto-clears)"),
     ("copy_path", || Action::CopyPath, "copy the key's path"),
+    (
+        "suspend",
+        || Action::Suspend,
+        "suspend to the shell (fg resumes)",
+    ),
     ("conflicts", || Action::Conflicts, "Git merge conflicts"),
     ("help", || Action::Help, "this help"),
     ("quit", || Action::Quit, "quit (asks if unsaved)"),

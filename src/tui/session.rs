@@ -198,6 +198,8 @@ impl Session {
     pub fn perform(&mut self, effect: Effect) -> Option<Action> {
         match effect {
             Effect::Quit => None,
+            // Handled by the loop, which owns the terminal.
+            Effect::Suspend => Some(Action::Tick(std::time::Instant::now())),
             Effect::Copy(addr) => {
                 let what = self.model.path_text(&addr);
                 let text = match self.model.item(&addr).and_then(|i| i.node()) {

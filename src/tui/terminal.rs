@@ -36,6 +36,22 @@ pub fn restore() {
     );
 }
 
+/// Ctrl-Z: gives the terminal back to the shell (main screen, cooked mode) and stops the
+/// process as the shell's job control expects; when `fg` continues it, takes the terminal
+/// again and redraws everything.
+#[allow(unsafe_code)]
+pub fn suspend(terminal: &mut Term) -> io::Result<()> {
+    restore();
+    // SAFETY: raise has no memory-safety preconditions; SIGTSTP's default action stops the
+    // process until SIGCONT, and then raise returns.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
+    }
+    enable_raw_mode()?;
+    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+    terminal.clear()
+}
+
 static HOOK: Once = Once::new();
 
 /// Enters the editor's screen and returns the terminal with its guard.

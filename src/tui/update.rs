@@ -50,6 +50,8 @@ pub enum Effect {
     CopyText(String),
     /// Clear the clipboard of the value copied.
     ClearClipboard(crate::tui::clipboard::Fingerprint),
+    /// Stop until the shell continues the editor (the loop gives the terminal back first).
+    Suspend,
 }
 
 /// Applies one action.
@@ -139,6 +141,8 @@ fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
     // Results of effects and outside events apply in every mode.
     match action {
         Action::Tick(now) => return tick(m, now),
+        // Suspending is allowed wherever nothing is being typed.
+        Action::Suspend => return vec![Effect::Suspend],
         Action::Copied { what, secret } => {
             match secret {
                 Some(copied) => {
