@@ -79,6 +79,44 @@ pub fn find(explicit: Option<&Path>, start: &Path) -> (Option<PathBuf>, Option<P
     (None, alternate)
 }
 
+/// Where the `.sops.yaml` in effect is looked for: a `--config` path, or from a folder
+/// upward. Kept by a long-running front end to read the config again when it changes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConfigSearch {
+    pub explicit: Option<PathBuf>,
+    /// `None`: no config at all.
+    pub start: Option<PathBuf>,
+}
+
+impl ConfigSearch {
+    /// The config that applies now (none is not an error).
+    pub fn load(&self) -> Result<Option<Config>, ConfigError> {
+        match (&self.explicit, &self.start) {
+            (None, None) => Ok(None),
+            (explicit, start) => load(
+                explicit.as_deref(),
+                start.as_deref().unwrap_or(Path::new(".")),
+            ),
+        }
+    }
+
+    /// Every path a config could appear at or change at: the explicit one, or `.sops.yaml` in
+    /// the start folder and each folder above it.
+    pub fn candidates(&self) -> Vec<PathBuf> {
+        if let Some(p) = &self.explicit {
+            return vec![p.clone()];
+        }
+        let Some(start) = &self.start else {
+            return Vec::new();
+        };
+        start
+            .ancestors()
+            .take(MAX_DEPTH)
+            .map(|d| d.join(CONFIG_NAME))
+            .collect()
+    }
+}
+
 /// Loads the config that applies (none is not an error).
 pub fn load(explicit: Option<&Path>, start: &Path) -> Result<Option<Config>, ConfigError> {
     let (path, alternate) = find(explicit, start);

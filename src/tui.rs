@@ -65,7 +65,7 @@ pub fn run(mut session: Session, settings: Settings) -> std::io::Result<Outcome>
 fn run_loop(session: &mut Session, settings: &Settings) -> std::io::Result<Outcome> {
     let signals = event::Signals::register()?;
     let tty = event::Tty::open()?;
-    let watch = watch::start(&session.path);
+    let watch = watch::start(&session.path, &session.config_candidates());
     if let Err(e) = &watch {
         session.model.error(format!(
             "not watching the file for changes ({e}); a save still checks it first"
@@ -109,12 +109,19 @@ fn run_loop(session: &mut Session, settings: &Settings) -> std::io::Result<Outco
             actions.insert(0, Action::Tick(std::time::Instant::now()));
         }
         if let Ok(w) = &watch {
-            let mut seen = false;
-            while w.events.try_recv().is_ok() {
-                seen = true;
+            let (mut file, mut config) = (false, false);
+            while let Ok(changed) = w.events.try_recv() {
+                match changed {
+                    watch::Changed::File => file = true,
+                    watch::Changed::Config => config = true,
+                }
             }
-            if seen && !session.model.disk_changed && session.changed_on_disk() {
+            if file && !session.model.disk_changed && session.changed_on_disk() {
                 actions.push(Action::FileChanged);
+            }
+            if config {
+                session.reload_config();
+                redraw = true;
             }
         }
         while let Some(action) = actions.pop() {

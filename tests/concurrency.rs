@@ -55,7 +55,7 @@ fn an_editor_save_racing_a_set_loop_keeps_or_asks_about_every_write() {
         emit: EmitOptions::default(),
         sources: tui_support::demo_sources(),
         ignore_mac: false,
-        config: None,
+        config: Default::default(),
         against: None,
     })
     .unwrap();

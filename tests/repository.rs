@@ -381,7 +381,7 @@ fn the_data_key_age_comes_from_git_history() {
         emit: Default::default(),
         sources: sesame::keys::groups::KeySources::new(Box::new(env)),
         ignore_mac: false,
-        config: None,
+        config: Default::default(),
         against: None,
     })
     .unwrap();

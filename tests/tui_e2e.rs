@@ -1432,3 +1432,33 @@ fn ctrl_z_suspends_and_fg_resumes() {
     let scrollback = t.run(&["capture-pane", "-p", "-S", "-1000", "-t", "t"]);
     assert!(!scrollback.contains("hunter2"), "{scrollback}");
 }
+
+/// A `.sops.yaml` created while the editor is open is picked up at once: the editor says so,
+/// and the key manager's `c` finds the new creation rule (before, it said there was none).
+#[test]
+fn a_sops_yaml_created_while_open_is_picked_up() {
+    let (sb, _file, env) = setup();
+    let dir = sb.dir.path();
+    let t = Tmux::start(dir, &env);
+    start_sesame(&t, dir);
+    t.keys(&["K"]);
+    t.wait("the key manager", |s| s.contains("Key manager"));
+    t.keys(&["c"]);
+    t.wait("no rule yet", |s| s.contains("no .sops.yaml applies"));
+    let (_, other) = new_age_key();
+    sb.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - age: {other} # carol\n"),
+    );
+    t.wait("the config read", |s| {
+        s.contains(".sops.yaml changed: read again")
+    });
+    t.keys(&["c"]);
+    t.wait("the rule", |s| s.contains("The creation rule in"));
+    t.keys(&["Escape"]);
+    t.wait("the key manager", |s| !s.contains("The creation rule in"));
+    t.keys(&["Escape"]);
+    t.wait("the tree", |s| !s.contains("Key manager"));
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+}

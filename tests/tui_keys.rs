@@ -31,7 +31,10 @@ fn sops_file(sb: &Sandbox, recipients: &[&str]) {
 
 fn open(sb: &Sandbox, identities: &[&str]) -> Session {
     let path = sb.path("secrets.yaml");
-    let config = sesame::config::load(None, sb.dir.path()).unwrap();
+    let config = sesame::config::ConfigSearch {
+        explicit: None,
+        start: Some(sb.dir.path().to_path_buf()),
+    };
     let mut s = session::open(OpenRequest {
         path,
         name: "secrets.yaml".into(),

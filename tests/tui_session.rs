@@ -26,7 +26,7 @@ fn open(sb: &Sandbox, sources: KeySources) -> Session {
         emit: EmitOptions::default(),
         sources,
         ignore_mac: false,
-        config: None,
+        config: Default::default(),
         against: None,
     })
     .unwrap();
@@ -192,20 +192,28 @@ fn reloading_a_file_whose_mac_broke_warns_and_turns_read_only() {
 }
 
 #[test]
-fn the_watcher_reports_changes_to_the_file() {
+fn the_watcher_reports_changes_to_the_file_and_its_config() {
+    use sesame::tui::watch::Changed;
     let sb = Sandbox::new();
     let path = sb.write("w.yaml", "a: 1\n");
     sb.write("other.yaml", "b: 1\n");
-    let watch = sesame::tui::watch::start(&path).unwrap();
+    let config = sb.path(".sops.yaml");
+    let watch = sesame::tui::watch::start(&path, std::slice::from_ref(&config)).unwrap();
+    let next = || {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(changed) = watch.events.recv_timeout(Duration::from_millis(50)) {
+                return changed;
+            }
+            assert!(Instant::now() < deadline, "no event");
+        }
+    };
     std::fs::write(sb.path("other.yaml"), "b: 2\n").unwrap();
     std::fs::write(&path, "a: 2\n").unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if watch.events.recv_timeout(Duration::from_millis(50)).is_ok() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no event for the changed file");
-    }
+    assert_eq!(next(), Changed::File, "other files do not count");
+    while watch.events.try_recv().is_ok() {}
+    std::fs::write(&config, "creation_rules: []\n").unwrap();
+    assert_eq!(next(), Changed::Config);
 }
 
 #[test]
@@ -234,7 +242,7 @@ fn a_broken_file_is_an_open_error_naming_it() {
         emit: EmitOptions::default(),
         sources: tui_support::demo_sources(),
         ignore_mac: false,
-        config: None,
+        config: Default::default(),
         against: None,
     })
     .err()
@@ -356,7 +364,7 @@ fn open_demo_at(path: std::path::PathBuf, against: Option<&str>) -> Session {
         emit: EmitOptions::default(),
         sources: tui_support::demo_sources(),
         ignore_mac: false,
-        config: None,
+        config: Default::default(),
         against: against.map(str::to_string),
     })
     .unwrap()

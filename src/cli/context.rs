@@ -203,17 +203,25 @@ pub fn warn_if_locked_out(plan: &Plan, sources: &KeySources, input: &Input) {
     }
 }
 
+/// Where `.sops.yaml` is looked for: `--config`/`SOPS_CONFIG`, or upward from the working
+/// folder.
+pub fn config_search(flags: &Flags) -> config::ConfigSearch {
+    config::ConfigSearch {
+        explicit: flags
+            .config
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(PathBuf::from),
+        start: Some(std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))),
+    }
+}
+
 /// Loads `.sops.yaml` (from `--config`/`SOPS_CONFIG` or searched upward from the working
 /// folder). A config that exists but cannot be read fails every command, as in sops.
 pub fn load_config(flags: &Flags) -> CliResult<Option<Config>> {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let explicit = flags
-        .config
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(Path::new);
-    let config =
-        config::load(explicit, &cwd).map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
+    let config = config_search(flags)
+        .load()
+        .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
     if let Some(alt) = config.as_ref().and_then(|c| c.ignored_alternate.as_ref()) {
         eprintln!(
             "[CMD]\tWARN\tignoring {:?} when searching for config file; the config file must be called \".sops.yaml\"",

@@ -2,7 +2,9 @@
 //! unwrapped before the terminal is taken over) and hand it to `sesame::tui`.
 
 use crate::cli::args::{FileArgs, Flags, on};
-use crate::cli::context::{Input, emit_options, key_sources, load_config, open_failure};
+use crate::cli::context::{
+    Input, config_search, emit_options, key_sources, load_config, open_failure,
+};
 use crate::cli::exit::{CliResult, Failure, code};
 use sesame::store::Format;
 use sesame::tui::demo::Demo;
@@ -90,7 +92,7 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
         emit: emit_options(config.as_ref(), flags),
         sources,
         ignore_mac: on(flags.ignore_mac),
-        config,
+        config: config_search(flags),
         against: flags.against.clone(),
     };
     launch(req, flags, &input.display())
@@ -174,7 +176,7 @@ fn run_new(file: &str, flags: &Flags) -> CliResult {
         emit,
         sources,
         ignore_mac: false,
-        config,
+        config: config_search(flags),
         against: None,
     };
     let result = launch(req, flags, &input.display());
@@ -234,7 +236,7 @@ pub fn run_demo(flags: &Flags) -> CliResult {
         emit: emit_options(None, flags),
         sources: demo.sources(),
         ignore_mac: on(flags.ignore_mac),
-        config: None,
+        config: Default::default(),
         against: None,
     };
     let display = demo.path.display().to_string();

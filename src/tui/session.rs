@@ -1,7 +1,7 @@
 //! A file opened for editing and the effects that touch it: open (keys are unwrapped here,
 //! before the terminal is taken over, so gpg's pinentry can use it), save and reload.
 
-use crate::config::Config;
+use crate::config::{Config, ConfigSearch};
 use crate::document::{self, Document, OpenError, OpenOptions};
 use crate::keys::groups::KeySources;
 use crate::store::{EmitOptions, Format};
@@ -24,8 +24,9 @@ pub struct OpenRequest {
     pub sources: KeySources,
     /// `--ignore-mac`: a MAC mismatch still warns, but the file may be edited and saved.
     pub ignore_mac: bool,
-    /// The `.sops.yaml` in effect, for the key manager's "apply the creation rule".
-    pub config: Option<Config>,
+    /// Where the `.sops.yaml` in effect is found, for the key manager's "apply the creation
+    /// rule" and recipient names; read again when it changes.
+    pub config: ConfigSearch,
     /// A Git revision to mark changes against (`--against`).
     pub against: Option<String>,
 }
@@ -51,7 +52,10 @@ pub struct Session {
     format: Format,
     emit: EmitOptions,
     sources: KeySources,
+    config_search: ConfigSearch,
     config: Option<Config>,
+    /// The config's path and bytes when last read, to tell a real change.
+    config_seen: (Option<PathBuf>, Option<Vec<u8>>),
     /// Digest of the file's bytes as last read or written, to notice changes by others.
     pub digest: [u8; 32],
     /// Whether the data key's age was read from Git history yet.
@@ -142,12 +146,14 @@ fn key_since(path: &std::path::Path, format: Format) -> Option<time::OffsetDateT
 /// The session of an opened model, with the key manager's clock and rotation setting.
 fn session_of(mut model: Model, req: OpenRequest, digest: [u8; 32]) -> Session {
     model.key_manager.now = Some(time::OffsetDateTime::now_utc());
-    let names = req
-        .config
-        .as_ref()
-        .and_then(|c| std::fs::read_to_string(&c.path).ok())
-        .map(|text| crate::review::names::Names::from_config(&text))
-        .unwrap_or_default();
+    let config = match req.config.load() {
+        Ok(c) => c,
+        Err(e) => {
+            model.error(e.to_string());
+            None
+        }
+    };
+    let names = names_of(config.as_ref());
     model.key_manager.names = names.clone();
     if let Some(rev) = &req.against {
         match crate::tui::against::compute(&req.path, req.format, rev, &req.sources, &names) {
@@ -174,13 +180,59 @@ fn session_of(mut model: Model, req: OpenRequest, digest: [u8; 32]) -> Session {
         format: req.format,
         emit: req.emit,
         sources: req.sources,
-        config: req.config,
+        config_search: req.config,
+        config_seen: seen(config.as_ref()),
+        config,
         digest,
         key_since_read: false,
     }
 }
 
+/// A config's path and bytes.
+fn seen(config: Option<&Config>) -> (Option<PathBuf>, Option<Vec<u8>>) {
+    (
+        config.map(|c| c.path.clone()),
+        config.and_then(|c| std::fs::read(&c.path).ok()),
+    )
+}
+
+/// Recipient names from a config's anchors and comments.
+fn names_of(config: Option<&Config>) -> crate::review::names::Names {
+    config
+        .and_then(|c| std::fs::read_to_string(&c.path).ok())
+        .map(|text| crate::review::names::Names::from_config(&text))
+        .unwrap_or_default()
+}
+
 impl Session {
+    /// Where a `.sops.yaml` for this file could appear or change, for the watcher.
+    pub fn config_candidates(&self) -> Vec<PathBuf> {
+        self.config_search.candidates()
+    }
+
+    /// Reads `.sops.yaml` again (it was created, changed or removed): recipient names and the
+    /// creation rule follow at once. Says so when something changed.
+    pub fn reload_config(&mut self) {
+        let config = match self.config_search.load() {
+            Ok(c) => c,
+            Err(e) => {
+                self.model.error(e.to_string());
+                return;
+            }
+        };
+        let seen = seen(config.as_ref());
+        let changed = seen != self.config_seen;
+        self.config_seen = seen;
+        self.model.key_manager.names = names_of(config.as_ref());
+        if changed {
+            self.model.info(match &config {
+                Some(c) => format!("{} changed: read again", c.path.display()),
+                None => "no .sops.yaml applies any more".to_string(),
+            });
+        }
+        self.config = config;
+    }
+
     /// What the key services are being asked now, and the way to stop before the next.
     pub fn progress(&self) -> std::sync::Arc<crate::keys::groups::Progress> {
         self.sources.progress()
@@ -278,8 +330,10 @@ impl Session {
         }
     }
 
-    /// The creation rule of `.sops.yaml` that matches this file.
-    fn find_rule(&self) -> Result<Box<RulePreview>, String> {
+    /// The creation rule of `.sops.yaml` that matches this file (read again first, in case the
+    /// watcher missed a change).
+    fn find_rule(&mut self) -> Result<Box<RulePreview>, String> {
+        self.reload_config();
         let name = &self.model.file.name;
         let Some(config) = &self.config else {
             return Err(format!(
