@@ -48,6 +48,9 @@ pub struct Settings {
     pub theme: Theme,
     pub keymap: Keymap,
     pub privacy: privacy::Privacy,
+    /// Read the mouse (clicks, double clicks, the wheel); `SESAME_MOUSE=off` leaves it to the
+    /// terminal for selecting text.
+    pub mouse: bool,
 }
 
 /// Runs the editor on an opened file until the user quits, a signal arrives or the terminal
@@ -75,7 +78,7 @@ fn run_loop(session: &mut Session, settings: &Settings) -> std::io::Result<Outco
     // From here the terminal is the editor's: age plugins ask in its box.
     let (plugin_prompts, plugin_asks) = busy::EditorPrompts::new();
     session.route_plugin_prompts(plugin_prompts.clone());
-    let (mut terminal, _guard) = terminal::enter()?;
+    let (mut terminal, _guard) = terminal::enter_with(settings.mouse)?;
     let size = terminal.size()?;
     update(&mut session.model, Action::Resize(size.width, size.height));
     let mut redraw = true;

@@ -1462,3 +1462,28 @@ fn a_sops_yaml_created_while_open_is_picked_up() {
     t.keys(&["q"]);
     t.wait("the shell again", |s| !s.contains("sesame │"));
 }
+
+/// A mouse click (an SGR mouse report, as a terminal sends it) selects the row under it, and
+/// a second click on it opens the value editor.
+#[test]
+fn a_mouse_click_selects_a_row() {
+    let (sb, _file, env) = setup();
+    let dir = sb.dir.path();
+    let t = Tmux::start(dir, &env);
+    start_sesame(&t, dir);
+    // Rows: db (screen row 2), user, password (row 4); column 10. SGR reports count from 1.
+    let click = || {
+        t.type_text("\x1b[<0;11;5M");
+        t.type_text("\x1b[<0;11;5m");
+    };
+    click();
+    t.wait("the password selected", |s| {
+        s.contains("Path      [\"db\"][\"password\"]")
+    });
+    click();
+    t.wait("its editor", |s| s.contains("Edit [\"db\"][\"password\"]"));
+    t.keys(&["Escape"]);
+    t.wait("the editor closed", |s| !s.contains("Edit [\"db\"]"));
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+}

@@ -713,3 +713,24 @@ fn search_is_live_over_keys_and_values() {
         status(&m)
     );
 }
+
+/// A click selects the row under it, a second click on it edits it, the wheel moves the
+/// selection; clicks outside the tree pane do nothing.
+#[test]
+fn the_mouse_selects_edits_and_scrolls() {
+    let mut m = demo_model();
+    update(&mut m, Action::Resize(100, 30));
+    // Screen row 2 is the tree's first row (title bar, then the pane's border).
+    update(&mut m, Action::Click(10, 2 + 6));
+    assert_eq!(m.cursor, 6);
+    assert!(matches!(m.mode, Mode::Normal));
+    update(&mut m, Action::Click(10, 2 + 6));
+    assert!(matches!(m.mode, Mode::Edit(_)), "a double click edits");
+    press(&mut m, "<esc>");
+    update(&mut m, Action::Click(90, 2 + 3));
+    assert_eq!(m.cursor, 6, "a click on the detail pane selects nothing");
+    update(&mut m, Action::Scroll(3));
+    assert_eq!(m.cursor, 9);
+    update(&mut m, Action::Scroll(-3));
+    assert_eq!(m.cursor, 6);
+}

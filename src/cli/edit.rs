@@ -24,10 +24,13 @@ fn settings(flags: &Flags) -> CliResult<Settings> {
         .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
     let privacy = Privacy::from_vars(|name| std::env::var(name).ok(), flags.no_reveal)
         .map_err(|e| Failure::new(code::GENERIC, e))?;
+    let mouse = !std::env::var("SESAME_MOUSE")
+        .is_ok_and(|v| matches!(v.trim(), "off" | "0" | "false" | "no"));
     Ok(Settings {
         theme,
         keymap,
         privacy,
+        mouse,
     })
 }
 

@@ -99,6 +99,10 @@ pub enum Action {
     HistoryValue(usize, Result<Option<crate::tree::Node>, String>),
     /// Ctrl-Z: stop the editor and return to the shell until `fg`.
     Suspend,
+    /// A left click at this column and row of the screen (not bindable).
+    Click(u16, u16),
+    /// The mouse wheel: rows to move, up negative (not bindable).
+    Scroll(isize),
     /// Copy the selected value to the clipboard (cleared again after `SESAME_CLIP_TIME`).
     Copy,
     /// Copy the selected key's path (`["api"]["token"]`).

@@ -163,7 +163,19 @@ pub fn next(tty: &Tty, keymap: &Keymap, mode: &Mode, timeout: Duration) -> io::R
         Event::Key(key) if key.kind != KeyEventKind::Release => keymap.action(mode, key),
         Event::Paste(text) => Some(Action::Paste(text.into())),
         Event::Resize(w, h) => Some(Action::Resize(w, h)),
+        Event::Mouse(m) => mouse_action(m),
         _ => None,
     };
     Ok(action.map_or(Input::Idle, Input::Action))
+}
+
+/// What a mouse event asks for: a left click, or three rows per wheel step.
+fn mouse_action(m: crossterm::event::MouseEvent) -> Option<Action> {
+    use crossterm::event::{MouseButton, MouseEventKind};
+    match m.kind {
+        MouseEventKind::Down(MouseButton::Left) => Some(Action::Click(m.column, m.row)),
+        MouseEventKind::ScrollUp => Some(Action::Scroll(-3)),
+        MouseEventKind::ScrollDown => Some(Action::Scroll(3)),
+        _ => None,
+    }
 }

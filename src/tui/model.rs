@@ -236,6 +236,10 @@ pub struct Model {
     pub scroll: usize,
     /// Height of the tree pane in rows (updated on resize).
     pub height: usize,
+    /// The terminal's width in columns (updated on resize), to tell where a click landed.
+    pub width: u16,
+    /// The row last clicked and when, so a second click on it soon after edits it.
+    pub last_click: Option<(usize, std::time::Instant)>,
     pub collapsed: HashSet<Addr>,
     pub revealed: HashSet<Addr>,
     pub reveal_all: bool,
@@ -323,6 +327,8 @@ impl Model {
             cursor: 0,
             scroll: 0,
             height: 20,
+            width: 100,
+            last_click: None,
             collapsed: HashSet::new(),
             revealed: HashSet::new(),
             reveal_all: false,

@@ -2,7 +2,9 @@
 //! and bracketed paste, restored on every way out: a guard's `Drop`, a panic hook that
 //! restores first and then runs the previous hook, and the signal path in the loop.
 
-use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -30,6 +32,7 @@ pub fn restore() {
     let _ = disable_raw_mode();
     let _ = execute!(
         io::stdout(),
+        DisableMouseCapture,
         DisableBracketedPaste,
         LeaveAlternateScreen,
         crossterm::cursor::Show
@@ -48,11 +51,30 @@ pub fn suspend(terminal: &mut Term) -> io::Result<()> {
         libc::raise(libc::SIGTSTP);
     }
     enable_raw_mode()?;
-    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+    take_screen()?;
     terminal.clear()
 }
 
 static HOOK: Once = Once::new();
+
+/// Whether the mouse is read: clicks, double clicks and the wheel (`SESAME_MOUSE=off` leaves
+/// the mouse to the terminal, for selecting text).
+static MOUSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+fn take_screen() -> io::Result<()> {
+    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+    if MOUSE.load(std::sync::atomic::Ordering::Relaxed) {
+        execute!(io::stdout(), EnableMouseCapture)?;
+    }
+    Ok(())
+}
+
+/// Enters the editor's screen (reading the mouse unless `mouse` is false) and returns the
+/// terminal with its guard.
+pub fn enter_with(mouse: bool) -> io::Result<(Term, Guard)> {
+    MOUSE.store(mouse, std::sync::atomic::Ordering::Relaxed);
+    enter()
+}
 
 /// Enters the editor's screen and returns the terminal with its guard.
 pub fn enter() -> io::Result<(Term, Guard)> {
@@ -65,7 +87,7 @@ pub fn enter() -> io::Result<(Term, Guard)> {
     });
     enable_raw_mode()?;
     let guard = Guard(());
-    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+    take_screen()?;
     let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     Ok((terminal, guard))
 }

@@ -119,6 +119,38 @@ fn tick(m: &mut Model, now: std::time::Instant) -> Vec<Effect> {
     }
 }
 
+/// The tree row under a screen position: the tree pane is the left 60% below the title bar
+/// and the pane's top border.
+fn row_at(m: &Model, x: u16, y: u16) -> Option<usize> {
+    let pane = (u32::from(m.width) * 60 / 100) as u16;
+    let top = 2;
+    if x == 0 || x + 1 >= pane || y < top {
+        return None;
+    }
+    let i = m.scroll + usize::from(y - top);
+    (usize::from(y - top) < m.height && i < m.rows.len()).then_some(i)
+}
+
+/// A click selects the row under it; a second click on the same row soon after edits it (or
+/// opens or closes a map or list), as a double click.
+fn click(m: &mut Model, x: u16, y: u16) {
+    let Some(i) = row_at(m, x, y) else {
+        return;
+    };
+    let now = std::time::Instant::now();
+    let double = m
+        .last_click
+        .is_some_and(|(row, at)| row == i && now.duration_since(at).as_millis() < 500);
+    m.cursor = i;
+    m.clamp();
+    if double {
+        m.last_click = None;
+        edit::start_edit(m);
+    } else {
+        m.last_click = Some((i, now));
+    }
+}
+
 /// Copies the selected value (or, with `path`, its path).
 fn copy(m: &mut Model, path: bool) -> Vec<Effect> {
     let Some(addr) = m.selected_addr() else {
@@ -165,7 +197,8 @@ fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
             m.info("the clipboard was cleared");
             return vec![];
         }
-        Action::Resize(_, h) => {
+        Action::Resize(w, h) => {
+            m.width = w;
             m.height = crate::tui::model::tree_rows(h);
             m.clamp();
             return vec![];
@@ -318,6 +351,7 @@ fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
                 Action::Cancel | Action::Confirm | Action::Help => back,
                 Action::Up => step(-1),
                 Action::Down => step(1),
+                Action::Scroll(by) => step(by),
                 Action::PageUp => step(-(m.height.max(1) as isize)),
                 Action::PageDown => step(m.height.max(1) as isize),
                 _ => Mode::Help(view),
@@ -359,6 +393,8 @@ fn normal(m: &mut Model, action: Action) -> Vec<Effect> {
             });
         }
         Action::Edit => edit::start_edit(m),
+        Action::Click(x, y) => click(m, x, y),
+        Action::Scroll(by) => nav::step(m, by),
         Action::Copy => return copy(m, false),
         Action::CopyPath => return copy(m, true),
         Action::Add => prompt::start_add(m),

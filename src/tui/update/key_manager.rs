@@ -30,6 +30,7 @@ pub fn in_key_manager(m: &mut Model, action: Action) -> Vec<Effect> {
     match action {
         Action::Up => m.key_manager.step(-1),
         Action::Down => m.key_manager.step(1),
+        Action::Scroll(by) => m.key_manager.step(by.signum()),
         Action::PageUp => m.key_manager.step(-page),
         Action::PageDown => m.key_manager.step(page),
         Action::Top => m.key_manager.step(isize::MIN / 2),
