@@ -669,17 +669,24 @@ impl Document {
         let Some(baseline) = &self.baseline else {
             return Vec::new();
         };
+        match self.would_write() {
+            Ok(sealed) => baseline.exposed(&sealed),
+            // The save itself will report what cannot be encrypted.
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The documents as a save would store them now (encrypted values as `ENC[...]` text;
+    /// unchanged ones with the ciphertext they have), without writing or changing anything.
+    pub fn would_write(&self) -> Result<Vec<Map>, SealError> {
         let selector = Selector::new(&self.metadata.effective_rule());
-        match walk::encrypt_docs(
+        walk::encrypt_docs(
             &self.docs,
             &selector,
             self.metadata.mac_only_encrypted,
             &self.data_key,
-        ) {
-            Ok(sealed) => baseline.exposed(&sealed.docs),
-            // The save itself will report what cannot be encrypted.
-            Err(_) => Vec::new(),
-        }
+        )
+        .map(|sealed| sealed.docs)
     }
 
     /// The paths the last `seal` stored in plain text although they were stored encrypted before

@@ -15,6 +15,7 @@ pub mod key_manager;
 pub mod keymap;
 pub mod merge;
 pub mod model;
+pub mod net_changes;
 pub mod privacy;
 pub mod repo_view;
 pub mod rows;

@@ -206,7 +206,7 @@ fn reveal_edit_save_quit_then_sops_reads_it() {
     t.wait("the new value", |s| s.contains("password: s3cret!"));
     t.keys(&["C-s"]);
     t.wait("the review screen", |s| {
-        s.contains("Review before saving") && s.contains("changed [\"db\"][\"password\"]")
+        s.contains("Review before saving") && s.contains("~ [\"db\"][\"password\"]  changed")
     });
     t.keys(&["y"]);
     t.wait("the save", |s| s.contains("saved secrets.yaml"));
@@ -464,7 +464,7 @@ fn add_recipient_and_save(
 ) {
     stage_recipient(t, recipient, kind, manager_shows, staged_shows);
     t.keys(&["C-s"]);
-    let review = format!("keys: add {kind}");
+    let review = format!("+ gains access:  group 1: {kind} ");
     t.wait("the review screen", |s| {
         s.contains("Review before saving") && s.contains(&review)
     });

@@ -100,8 +100,41 @@ fn review_before_save() {
     press(&mut m, "r2<enter>");
     press(&mut m, "<ctrl-s>");
     let s = screen(&m);
-    assert!(s.contains(r#"changed ["database"]["user"]"#), "{s}");
+    // The net result, not the log of edits: a renamed map is one line.
+    assert!(s.contains(r#"~ ["database"]["user"]  changed"#), "{s}");
+    assert!(
+        s.contains(r#"~ ["api"]  renamed to ["api2"] (4 values)"#),
+        "{s}"
+    );
+    assert!(s.contains(r#"- ["app"]["debug"]  removed"#), "{s}");
     snapshot("review_before_save", &s);
+}
+
+/// A new key edited twice is one added value; a value changed and changed back is no change.
+#[test]
+fn the_review_shows_the_net_result() {
+    let mut m = demo_model();
+    goto(&mut m, "host");
+    press(&mut m, "aport<enter>1<enter>");
+    press(&mut m, "<enter><backspace>2<enter>");
+    goto(&mut m, "name");
+    press(&mut m, "<enter>x<enter>");
+    press(&mut m, "u");
+    press(&mut m, "<ctrl-s>");
+    let s = screen(&m);
+    assert!(s.contains(r#"+ ["database"]["port"]  added"#), "{s}");
+    assert_eq!(
+        s.matches(r#"["database"]["port"]"#).count(),
+        1,
+        "one line: {s}"
+    );
+    assert!(!s.contains(r#"~ ["app"]["name"]"#), "undone: {s}");
+    press(&mut m, "<esc>");
+    goto(&mut m, "port");
+    press(&mut m, "dy");
+    press(&mut m, "<ctrl-s>");
+    let s = screen(&m);
+    assert!(s.contains("The edits cancel out"), "{s}");
 }
 
 #[test]
@@ -281,8 +314,14 @@ fn keys_staged_add_and_remove_before_save() {
     snapshot("keys_staged", &s);
     press(&mut m, "<ctrl-s>");
     let review = screen(&m);
-    assert!(review.contains("keys: add age age1lzd99"), "{review}");
-    assert!(review.contains("keys: remove age age1w7ndrkv"), "{review}");
+    assert!(
+        review.contains("+ gains access:  group 1: age age1lzd99"),
+        "{review}"
+    );
+    assert!(
+        review.contains("- loses access:  group 1: age age1w7ndrkv"),
+        "{review}"
+    );
 }
 
 #[test]

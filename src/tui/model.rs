@@ -144,6 +144,8 @@ impl PromptPurpose {
 /// decrypt the file. Either needs a typed confirmation.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SaveReview {
+    /// The net changes, when known (each: mark, where, what).
+    pub net: Option<Vec<(char, String, String)>>,
     /// Key paths of values that the save would store in PLAIN TEXT.
     pub exposed: Vec<String>,
     /// Why nobody here could decrypt the file after the save, and who still could.
@@ -272,6 +274,11 @@ pub struct Model {
     pub reveal_until: Option<std::time::Instant>,
     /// A value on the clipboard, cleared at its deadline or on quitting.
     pub clip: Option<Clip>,
+    /// The leaves as last saved (keyed hashes, no values), taken before the first edit since,
+    /// for the save review's net changes.
+    pub saved_leaves: Option<Vec<crate::review::leaves::Leaf>>,
+    /// The key those hashes are made under, for this run only.
+    pub hasher: crate::review::leaves::ValueHasher,
 }
 
 /// A copied value: when the clipboard is cleared, which path it came from, and how to
@@ -351,6 +358,8 @@ impl Model {
             privacy: crate::tui::privacy::Privacy::default(),
             reveal_until: None,
             clip: None,
+            saved_leaves: None,
+            hasher: Default::default(),
             mac_ignored: false,
         };
         model.rebuild_rows();

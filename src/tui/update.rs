@@ -212,6 +212,7 @@ fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
         }
         Action::Saved => {
             m.history.mark_saved();
+            m.saved_leaves = None;
             let md = m.source.metadata().clone();
             m.key_manager.reset(&md);
             m.disk_changed = false;
@@ -461,7 +462,76 @@ fn save_review(m: &Model) -> SaveReview {
                 .and_then(|f| f.availability.usable())
         }))
     .then(|| km.plan.lockout_warning(&m.file.name));
-    SaveReview { exposed, lockout }
+    SaveReview {
+        net: net_changes(m),
+        exposed,
+        lockout,
+    }
+}
+
+/// The save's net changes in words: values by place, recipients by name, `+` gained, `-` lost,
+/// `~` changed. `None` when no baseline was taken (the step list is shown instead).
+fn net_changes(m: &Model) -> Option<Vec<(char, String, String)>> {
+    let Source::Doc(doc) = &m.source else {
+        return None;
+    };
+    let plan = &m.key_manager.plan;
+    let saved = match &m.saved_leaves {
+        Some(s) => s.clone(),
+        // Only recipients changed: the values are as saved.
+        None if m.history.since_save().0.is_empty() => {
+            crate::tui::net_changes::snapshot(doc, &m.hasher)?
+        }
+        None => return None,
+    };
+    let (diff, renamed) = crate::tui::net_changes::net(doc, &saved, plan, &m.hasher)?;
+    let place = |doc: usize, path: &crate::path::TreePath| {
+        if m.docs().len() > 1 {
+            format!("document {} {path}", doc + 1)
+        } else {
+            path.to_string()
+        }
+    };
+    let mut out: Vec<(char, String, String)> = renamed
+        .iter()
+        .map(|r| {
+            let n = r.values;
+            (
+                '~',
+                place(r.doc, &r.from),
+                format!(
+                    "renamed to {} ({n} value{})",
+                    r.to,
+                    if n == 1 { "" } else { "s" }
+                ),
+            )
+        })
+        .collect();
+    out.extend(diff.changes.iter().map(|c| {
+        let mark = match c.kind {
+            crate::review::diff::ChangeKind::Added => '+',
+            crate::review::diff::ChangeKind::Removed => '-',
+            _ => '~',
+        };
+        (mark, place(c.doc, &c.path), c.kind.describe())
+    }));
+    for k in &diff.keys {
+        let (mark, what) = k.describe(&m.key_manager.names);
+        let verb = match mark {
+            '+' => "gains access",
+            '-' => "loses access",
+            _ => "changes",
+        };
+        out.push((mark, format!("{verb}:"), what));
+    }
+    if plan.rotates() {
+        out.push((
+            '~',
+            "data key".into(),
+            "replaced: every value re-encrypted".into(),
+        ));
+    }
+    Some(out)
 }
 
 /// The typed confirmation of a risky save: "yes" saves, anything else does not.

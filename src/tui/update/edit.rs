@@ -111,6 +111,12 @@ pub(super) fn commit(m: &mut Model, op: Op, label: String, touched: Addr, deep: 
         }
         _ => true,
     };
+    // The saved state, before the first edit since the last save, for the net review.
+    if m.saved_leaves.is_none()
+        && let Source::Doc(doc) = &m.source
+    {
+        m.saved_leaves = crate::tui::net_changes::snapshot(doc, &m.hasher);
+    }
     let Some(inverse) = apply(m, op) else {
         return false;
     };

@@ -18,6 +18,8 @@ pub fn reloaded(m: &mut Model, source: Source) {
     let staged = m.key_manager.plan.changes().to_vec();
     m.source = source;
     m.history = Default::default();
+    // The file as read now is the saved state the net review compares with.
+    m.saved_leaves = None;
     m.revealed.clear();
     m.disk_changed = false;
     m.mode = Mode::Normal;

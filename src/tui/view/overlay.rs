@@ -205,32 +205,64 @@ pub fn review_save(m: &Model, review: &SaveReview, theme: &Theme, f: &mut Frame,
         theme.text,
     )];
     lines.push(Line::default());
-    let labels: Vec<String> = steps
-        .iter()
-        .map(|s| s.label.clone())
-        .chain(
-            m.key_manager
-                .plan
-                .labels()
-                .iter()
-                .map(|l| format!("keys: {l}")),
-        )
-        .collect();
     let room = area.height.saturating_sub(8) as usize;
-    for label in labels.iter().take(room) {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{CHANGED} "), theme.changed),
-            Span::styled(label.clone(), theme.text),
-        ]));
-    }
-    if labels.len() > room {
-        lines.push(text(
-            format!("… and {} more", labels.len() - room),
-            theme.muted,
-        ));
-    }
-    if older {
-        lines.push(text("(and changes undone past the last save)", theme.muted));
+    match &review.net {
+        // The net result: one line per value and recipient that ends up different.
+        Some(net) => {
+            if net.is_empty() {
+                lines.push(text(
+                    "The edits cancel out: the values are as saved (the MAC and date are renewed).",
+                    theme.muted,
+                ));
+            }
+            for (mark, place, what) in net.iter().take(room) {
+                let style = if what.contains("PLAIN TEXT") {
+                    theme.error
+                } else {
+                    theme.changed
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{mark} "), style),
+                    Span::styled(format!("{place}  "), theme.key),
+                    Span::styled(what.clone(), theme.text),
+                ]));
+            }
+            if net.len() > room {
+                lines.push(text(
+                    format!("… and {} more", net.len() - room),
+                    theme.muted,
+                ));
+            }
+        }
+        // No baseline: the edits as they were made.
+        None => {
+            let labels: Vec<String> = steps
+                .iter()
+                .map(|s| s.label.clone())
+                .chain(
+                    m.key_manager
+                        .plan
+                        .labels()
+                        .iter()
+                        .map(|l| format!("keys: {l}")),
+                )
+                .collect();
+            for label in labels.iter().take(room) {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{CHANGED} "), theme.changed),
+                    Span::styled(label.clone(), theme.text),
+                ]));
+            }
+            if labels.len() > room {
+                lines.push(text(
+                    format!("… and {} more", labels.len() - room),
+                    theme.muted,
+                ));
+            }
+            if older {
+                lines.push(text("(and changes undone past the last save)", theme.muted));
+            }
+        }
     }
     if m.disk_changed {
         lines.push(text(
