@@ -444,7 +444,11 @@ fn main_screens_fit_every_terminal_size() {
             snapshot(&format!("size_{size}_help_end"), &end);
         }
         press(&mut m, "<esc>/demo");
-        snapshot(&format!("size_{size}_search"), &screen_at(&mut m, w, h));
+        let search = screen_at(&mut m, w, h);
+        assert!(search.contains(" of 5"), "the count: {search}");
+        snapshot(&format!("size_{size}_search"), &search);
+        press(&mut m, "<esc>:co");
+        snapshot(&format!("size_{size}_palette"), &screen_at(&mut m, w, h));
         press(&mut m, "<esc>");
         goto(&mut m, "user");
         press(&mut m, "d");

@@ -734,3 +734,34 @@ fn the_mouse_selects_edits_and_scrolls() {
     update(&mut m, Action::Scroll(-3));
     assert_eq!(m.cursor, 6);
 }
+
+/// `:` lists every action by name with its keys; typing filters them, Enter runs the chosen
+/// one; a key path jumps there.
+#[test]
+fn the_command_palette_runs_actions_by_name_and_jumps_to_paths() {
+    let mut m = demo_model();
+    goto(&mut m, "password");
+    let addr = m.selected_addr().unwrap();
+    press(&mut m, ":");
+    assert!(matches!(m.mode, Mode::Palette(_)));
+    let effects = press(&mut m, "copy path<enter>");
+    assert_eq!(effects, vec![Effect::CopyText(m.path_text(&addr))]);
+    assert!(matches!(m.mode, Mode::Normal));
+    // Arrows pick among the matches: "copy" matches the value first, then the path.
+    press(&mut m, ":copy<down><enter>");
+    assert!(matches!(m.mode, Mode::Normal));
+    press(&mut m, r#":goto ["api"]["webhook_secret"]<enter>"#);
+    assert_eq!(
+        m.path_text(&m.selected_addr().unwrap()),
+        r#"["api"]["webhook_secret"]"#
+    );
+    press(&mut m, r#":["nope"]<enter>"#);
+    assert!(status(&m).contains("no key at"), "{}", status(&m));
+    press(&mut m, ":zzzz<enter>");
+    assert!(status(&m).contains("no action matches"), "{}", status(&m));
+    press(&mut m, ":help<enter>");
+    assert!(
+        matches!(m.mode, Mode::Help(_)),
+        "the palette reaches every action"
+    );
+}

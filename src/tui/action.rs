@@ -99,6 +99,8 @@ pub enum Action {
     HistoryValue(usize, Result<Option<crate::tree::Node>, String>),
     /// Ctrl-Z: stop the editor and return to the shell until `fg`.
     Suspend,
+    /// Open the command palette (every action by name, and jumping to a key path).
+    Palette,
     /// A left click at this column and row of the screen (not bindable).
     Click(u16, u16),
     /// The mouse wheel: rows to move, up negative (not bindable).
@@ -192,6 +194,11 @@ pub const BINDABLE: &[Bindable] = &[
     ),
     ("conflicts", || Action::Conflicts, "Git merge conflicts"),
     ("help", || Action::Help, "this help"),
+    (
+        "palette",
+        || Action::Palette,
+        "command palette: any action by name",
+    ),
     ("quit", || Action::Quit, "quit (asks if unsaved)"),
     ("confirm", || Action::Confirm, "editor, prompt: accept"),
     ("commit", || Action::Commit, "editor: commit multi-line"),

@@ -213,6 +213,7 @@ const DEFAULTS: &[(Context, &str, &str)] = &[
     (Context::Normal, "y", "copy"),
     (Context::Normal, "Y", "copy_path"),
     (Context::Normal, "?", "help"),
+    (Context::Normal, ":", "palette"),
     (Context::Normal, "q", "quit"),
     (Context::Normal, "ctrl-c", "quit"),
     (Context::Normal, "ctrl-z", "suspend"),
@@ -368,7 +369,7 @@ impl Keymap {
     pub fn context(mode: &Mode) -> Context {
         match mode {
             Mode::Normal => Context::Normal,
-            Mode::Edit(_) | Mode::Prompt(_) => Context::Editor,
+            Mode::Edit(_) | Mode::Prompt(_) | Mode::Palette(_) => Context::Editor,
             Mode::Help(_) => Context::Overlay,
             Mode::KeyManager => Context::KeyManager,
             Mode::Confirm(_)
@@ -401,7 +402,9 @@ impl Keymap {
         let plain_char =
             |c: char| chord.is_some_and(|ch| ch.code == KeyCodeOrd::Char(c) && !ch.ctrl && !ch.alt);
         match mode {
-            Mode::Edit(_) | Mode::Prompt(_) => Some(Action::Input(Keystroke(key))),
+            Mode::Edit(_) | Mode::Prompt(_) | Mode::Palette(_) => {
+                Some(Action::Input(Keystroke(key)))
+            }
             Mode::Conflict if plain_char('r') => Some(Action::Reload),
             Mode::Conflict if plain_char('o') => Some(Action::Overwrite),
             Mode::Blame(_) => match key.code {
@@ -454,9 +457,39 @@ impl Keymap {
             }
             out
         };
+        // The palette: every action the tree can run, bound or not (text-field and key-manager
+        // actions have their own screens).
+        let bound = self.bindings_of(Context::Normal);
+        let palette = crate::tui::action::BINDABLE
+            .iter()
+            .filter(|(name, _, _)| {
+                !matches!(
+                    *name,
+                    "confirm"
+                        | "commit"
+                        | "cancel"
+                        | "newline"
+                        | "palette"
+                        | "add_group"
+                        | "threshold"
+                        | "rotate"
+                        | "apply_rule"
+                )
+            })
+            .map(|(name, _, help)| crate::tui::model::PaletteEntry {
+                name,
+                keys: bound
+                    .iter()
+                    .find(|(n, _, _)| n == name)
+                    .map(|(_, chords, _)| chords.join(" "))
+                    .unwrap_or_default(),
+                help,
+            })
+            .collect();
         crate::tui::model::HelpLines {
             tree: lines(&[Context::Normal, Context::Editor]),
             key_manager: lines(&[Context::KeyManager]),
+            palette,
         }
     }
 

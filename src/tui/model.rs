@@ -169,6 +169,20 @@ pub enum Confirm {
 }
 
 /// The editor's mode: modals are modes, not objects of their own.
+/// The command palette (`:`): what is typed, and which of the matching actions is selected.
+pub struct Palette {
+    pub area: TextArea<'static>,
+    pub selected: usize,
+}
+
+/// One action the palette offers: its keymap name, keys and what it does.
+#[derive(Clone, Debug)]
+pub struct PaletteEntry {
+    pub name: &'static str,
+    pub keys: String,
+    pub help: &'static str,
+}
+
 /// The help overlay: whose keys it lists and how far it is scrolled.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HelpView {
@@ -182,6 +196,8 @@ pub struct HelpView {
 pub struct HelpLines {
     pub tree: Vec<(String, &'static str)>,
     pub key_manager: Vec<(String, &'static str)>,
+    /// Every action of the tree, with its keys (none for some): the command palette's list.
+    pub palette: Vec<PaletteEntry>,
 }
 
 pub enum Mode {
@@ -192,6 +208,8 @@ pub enum Mode {
     ChangeType,
     /// The keys of the screen it was opened from, scrolled.
     Help(HelpView),
+    /// The command palette.
+    Palette(Box<Palette>),
     /// The key manager: groups, recipients, threshold, staged changes.
     KeyManager,
     /// A `.sops.yaml` rule's keys, shown before they are staged.

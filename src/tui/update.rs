@@ -7,6 +7,7 @@ mod edit;
 mod key_manager;
 mod merge;
 mod nav;
+mod palette;
 mod prompt;
 mod reload;
 
@@ -78,6 +79,11 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
         effects.insert(0, Effect::ClearClipboard(clip.copied));
     }
     effects
+}
+
+/// The palette's entries matching `query`, best first (for the view).
+pub fn palette_matches<'a>(m: &'a Model, query: &str) -> Vec<&'a crate::tui::model::PaletteEntry> {
+    palette::matches(&m.help.palette, query)
 }
 
 /// Whether any plaintext is on screen beyond the value editor.
@@ -325,6 +331,7 @@ fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
             _ => vec![],
         },
         Mode::KeyManager => key_manager::in_key_manager(m, action),
+        Mode::Palette(_) => palette::in_palette(m, action),
         Mode::Merge => merge::in_merge(m, action),
         Mode::Blame(_) => blame::in_blame(m, action),
         Mode::RulePreview(_) => key_manager::in_rule_preview(m, action),
@@ -413,6 +420,7 @@ fn normal(m: &mut Model, action: Action) -> Vec<Effect> {
             return vec![Effect::Reload];
         }
         Action::Help => m.mode = Mode::Help(Default::default()),
+        Action::Palette => palette::open(m),
         Action::Conflicts => merge::open_screen(m),
         Action::History => return blame::open(m),
         Action::Paste(_) => {

@@ -46,6 +46,7 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame) {
         Mode::Confirm(c) => overlay::confirm(m, c, theme, f, body),
         Mode::ChangeType => overlay::change_type(m, theme, f, body),
         Mode::Help(view) => overlay::help(m, *view, theme, f, body),
+        Mode::Palette(p) => overlay::palette(m, p, theme, f, body),
         Mode::ReviewSave(r) => overlay::review_save(m, r, theme, f, body),
         Mode::Conflict => overlay::conflict(m, theme, f, body),
         Mode::MacWarning => overlay::mac_warning(m, theme, f, body),

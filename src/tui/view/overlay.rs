@@ -1,7 +1,7 @@
 //! Pop-ups drawn over the panes: help (from the keymap), recipients, questions, the review
 //! before saving, the file-changed-on-disk question and the MAC warning.
 
-use crate::tui::model::{Confirm, HelpView, Model, ReloadReport, SaveReview};
+use crate::tui::model::{Confirm, HelpView, Model, Palette, ReloadReport, SaveReview};
 use crate::tui::theme::Theme;
 use crate::tui::view::centered;
 use crate::tui::view::tree::{CHANGED, ENCRYPTED, PLAIN};
@@ -405,4 +405,62 @@ pub fn mac_warning(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
     lines.push(Line::default());
     lines.push(keys_hint(theme, "Enter or Esc continues"));
     popup(f, area, "MAC mismatch", lines, theme, theme.error);
+}
+
+/// The command palette: the query, then the matching actions with their keys, the selected
+/// one highlighted.
+pub fn palette(m: &Model, p: &Palette, theme: &Theme, f: &mut Frame, area: Rect) {
+    let query = p.area.lines().join("");
+    let found = crate::tui::update::palette_matches(m, &query);
+    let w = area.width.saturating_sub(4).min(76);
+    let rows = (area.height as usize).saturating_sub(6).max(1);
+    let h = (found.len().min(rows) as u16 + 5).min(area.height);
+    let rect = centered(area, w, h);
+    f.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.key)
+        .title(Span::styled(" Command palette ", theme.key))
+        .title_bottom(Span::styled(
+            " ↑↓ select · Enter runs · Esc closes · [\"a\"][\"b\"] jumps to a key ",
+            theme.muted,
+        ))
+        .style(theme.text);
+    let inner = block.inner(rect);
+    f.render_widget(block, rect);
+    let input = Rect { height: 1, ..inner };
+    f.render_widget(&p.area, input);
+    let selected = p.selected.min(found.len().saturating_sub(1));
+    let first = selected.saturating_sub(rows.saturating_sub(1));
+    let keys_width = found
+        .iter()
+        .map(|e| e.keys.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(3);
+    let mut lines = vec![Line::default()];
+    if found.is_empty() {
+        lines.push(text(
+            "no action matches; a key path jumps there",
+            theme.muted,
+        ));
+    }
+    for (i, e) in found.iter().enumerate().skip(first).take(rows) {
+        let style = if i == selected {
+            theme.selection
+        } else {
+            theme.text
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {:<keys_width$}  ", e.keys), theme.key),
+            Span::styled(format!("{:<20} ", e.name.replace('_', " ")), style),
+            Span::styled(e.help.to_string(), theme.muted),
+        ]));
+    }
+    let list = Rect {
+        y: inner.y + 1,
+        height: inner.height.saturating_sub(1),
+        ..inner
+    };
+    f.render_widget(Paragraph::new(lines), list);
 }
