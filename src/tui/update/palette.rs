@@ -50,7 +50,12 @@ pub fn matches<'a>(entries: &'a [PaletteEntry], query: &str) -> Vec<&'a PaletteE
             by_name.max(by_help).map(|s| (s, i, e))
         })
         .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    // Best score first; on a tie the shorter name (the closer match), then table order.
+    scored.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(a.2.name.len().cmp(&b.2.name.len()))
+            .then(a.1.cmp(&b.1))
+    });
     scored.into_iter().map(|(_, _, e)| e).collect()
 }
 
