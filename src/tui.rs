@@ -10,6 +10,7 @@ pub mod busy;
 pub mod clipboard;
 pub mod demo;
 pub mod event;
+pub mod external;
 pub mod history;
 pub mod key_manager;
 pub mod keymap;
@@ -136,6 +137,11 @@ fn run_loop(session: &mut Session, settings: &Settings) -> std::io::Result<Outco
                     session.model.info("resumed");
                     continue;
                 }
+                if let Effect::EditExternal(addr) = effect {
+                    let result = edit_outside(session, &addr, &mut terminal)?;
+                    actions.push(Action::EditedExternally { addr, result });
+                    continue;
+                }
                 let result = if busy::waits_on_services(&effect) {
                     let busy = busy::Busy {
                         prompts: &plugin_prompts,
@@ -152,4 +158,25 @@ fn run_loop(session: &mut Session, settings: &Settings) -> std::io::Result<Outco
             }
         }
     }
+}
+
+/// Runs `$EDITOR` on the value at `addr`, with the terminal given over meanwhile.
+fn edit_outside(
+    session: &Session,
+    addr: &crate::edit::ops::Addr,
+    terminal: &mut terminal::Term,
+) -> std::io::Result<Result<crate::secret::SecretText, String>> {
+    let text = match session.model.item(addr).and_then(|i| i.node()) {
+        Some(crate::tree::Node::Leaf(leaf)) => crate::edit::value::text_of(&leaf.value),
+        _ => return Ok(Err("the value is gone".into())),
+    };
+    let edited = terminal::away(terminal, || external::edit("value.txt", text.expose()))?;
+    Ok(edited.and_then(|mut bytes| {
+        String::from_utf8(std::mem::take(&mut *bytes))
+            .map(crate::secret::SecretText::from)
+            .map_err(|e| {
+                zeroize::Zeroize::zeroize(&mut e.into_bytes());
+                "the edited value is not UTF-8 text; nothing changed".to_string()
+            })
+    }))
 }

@@ -1487,3 +1487,57 @@ fn a_mouse_click_selects_a_row() {
     t.keys(&["q"]);
     t.wait("the shell again", |s| !s.contains("sesame │"));
 }
+
+/// `E` edits the selected value in `$EDITOR`: a temp file in a private (0700) folder on a
+/// RAM-backed file system, gone once the editor returns; the new text becomes the value.
+#[test]
+fn a_value_is_edited_in_the_users_editor() {
+    let (sb, _file, mut env) = setup();
+    let log = sb.path("editor.log");
+    let script = sb.write(
+        "fake-editor.sh",
+        format!(
+            "#!/bin/sh\nprintf '%s %s %s\\n' \"$1\" \"$(stat -c %a \"$(dirname \"$1\")\")\" \"$(cat \"$1\")\" > {}\nprintf 'from-the-editor\\n' > \"$1\"\n",
+            log.display()
+        ),
+    );
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    env.push(("EDITOR", script.display().to_string()));
+    let dir = sb.dir.path();
+    let t = Tmux::start(dir, &env);
+    start_sesame(&t, dir);
+    t.keys(&["j", "j", "E"]);
+    t.wait("the value changed", |s| {
+        s.contains("changed [\"db\"][\"password\"]")
+    });
+    t.keys(&["C-s"]);
+    t.wait("the review", |s| s.contains("Review before saving"));
+    t.keys(&["y"]);
+    t.wait("the save", |s| s.contains("saved secrets.yaml"));
+    t.keys(&["q"]);
+    t.wait("the shell again", |s| !s.contains("sesame │"));
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let mut words = logged.split_whitespace();
+    let (file, mode, old) = (
+        words.next().unwrap(),
+        words.next().unwrap(),
+        words.next().unwrap(),
+    );
+    assert_eq!(mode, "700", "{logged}");
+    assert_eq!(old, "hunter2", "the editor got the value");
+    if std::path::Path::new("/dev/shm").is_dir() {
+        assert!(file.starts_with("/dev/shm/"), "{logged}");
+    }
+    let tmp = std::path::Path::new(file);
+    assert!(
+        !tmp.exists() && !tmp.parent().unwrap().exists(),
+        "removed: {logged}"
+    );
+    let value = ok(sb.sops(&[
+        "decrypt",
+        "--extract",
+        "[\"db\"][\"password\"]",
+        "secrets.yaml",
+    ]));
+    assert_eq!(String::from_utf8(value).unwrap(), "from-the-editor");
+}

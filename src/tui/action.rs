@@ -101,6 +101,14 @@ pub enum Action {
     Suspend,
     /// Open the command palette (every action by name, and jumping to a key path).
     Palette,
+    /// Edit the selected value in `$EDITOR` (a private temp file on a RAM-backed file system).
+    EditExternal,
+    /// The text `$EDITOR` left for the value at this address, or why there is none (not
+    /// bindable).
+    EditedExternally {
+        addr: crate::edit::ops::Addr,
+        result: Result<SecretText, String>,
+    },
     /// A left click at this column and row of the screen (not bindable).
     Click(u16, u16),
     /// The mouse wheel: rows to move, up negative (not bindable).
@@ -150,6 +158,11 @@ pub const BINDABLE: &[Bindable] = &[
     ("page_up", || Action::PageUp, "page up"),
     ("page_down", || Action::PageDown, "page down"),
     ("edit", || Action::Edit, "edit the value"),
+    (
+        "edit_external",
+        || Action::EditExternal,
+        "edit the value in $EDITOR",
+    ),
     ("reveal", || Action::Reveal, "reveal or mask the value"),
     (
         "reveal_all",

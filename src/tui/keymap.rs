@@ -194,6 +194,7 @@ const DEFAULTS: &[(Context, &str, &str)] = &[
     (Context::Normal, "pgup", "page_up"),
     (Context::Normal, "pgdn", "page_down"),
     (Context::Normal, "enter", "edit"),
+    (Context::Normal, "E", "edit_external"),
     (Context::Normal, "space", "reveal"),
     (Context::Normal, "V", "reveal_all"),
     (Context::Normal, "a", "add"),

@@ -251,7 +251,9 @@ impl Session {
         match effect {
             Effect::Quit => None,
             // Handled by the loop, which owns the terminal.
-            Effect::Suspend => Some(Action::Tick(std::time::Instant::now())),
+            Effect::Suspend | Effect::EditExternal(_) => {
+                Some(Action::Tick(std::time::Instant::now()))
+            }
             Effect::Copy(addr) => {
                 let what = self.model.path_text(&addr);
                 let text = match self.model.item(&addr).and_then(|i| i.node()) {

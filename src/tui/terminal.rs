@@ -44,15 +44,24 @@ pub fn restore() {
 /// again and redraws everything.
 #[allow(unsafe_code)]
 pub fn suspend(terminal: &mut Term) -> io::Result<()> {
+    away(terminal, || {
+        // SAFETY: raise has no memory-safety preconditions; SIGTSTP's default action stops
+        // the process until SIGCONT, and then raise returns.
+        unsafe {
+            libc::raise(libc::SIGTSTP);
+        }
+    })
+}
+
+/// Gives the terminal back (main screen, cooked mode) while `f` runs, a program that uses the
+/// terminal itself, then takes it again and redraws everything.
+pub fn away<T>(terminal: &mut Term, f: impl FnOnce() -> T) -> io::Result<T> {
     restore();
-    // SAFETY: raise has no memory-safety preconditions; SIGTSTP's default action stops the
-    // process until SIGCONT, and then raise returns.
-    unsafe {
-        libc::raise(libc::SIGTSTP);
-    }
+    let out = f();
     enable_raw_mode()?;
     take_screen()?;
-    terminal.clear()
+    terminal.clear()?;
+    Ok(out)
 }
 
 static HOOK: Once = Once::new();

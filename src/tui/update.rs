@@ -53,6 +53,8 @@ pub enum Effect {
     ClearClipboard(crate::tui::clipboard::Fingerprint),
     /// Stop until the shell continues the editor (the loop gives the terminal back first).
     Suspend,
+    /// Edit the value at this address in `$EDITOR` (the loop gives it the terminal).
+    EditExternal(crate::edit::ops::Addr),
 }
 
 /// Applies one action.
@@ -404,6 +406,8 @@ fn normal(m: &mut Model, action: Action) -> Vec<Effect> {
         Action::Click(x, y) => click(m, x, y),
         Action::Scroll(by) => nav::step(m, by),
         Action::Copy => return copy(m, false),
+        Action::EditExternal => return edit::start_external(m),
+        Action::EditedExternally { addr, result } => edit::edited_externally(m, addr, result),
         Action::CopyPath => return copy(m, true),
         Action::Add => prompt::start_add(m),
         Action::Rename => prompt::start_rename(m),

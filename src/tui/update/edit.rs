@@ -239,6 +239,52 @@ pub(super) fn open_value_editor(m: &mut Model, addr: Addr, new: bool) {
     });
 }
 
+/// `E`: the selected value in `$EDITOR`, for long or multi-line values.
+pub fn start_external(m: &mut Model) -> Vec<Effect> {
+    if !writable(m) {
+        return vec![];
+    }
+    if m.privacy.no_reveal {
+        m.error("presentation mode (--no-reveal): a value is not shown, so it is not edited here");
+        return vec![];
+    }
+    match m.selected_addr() {
+        Some(addr) if matches!(m.item(&addr).and_then(|i| i.node()), Some(Node::Leaf(_))) => {
+            vec![Effect::EditExternal(addr)]
+        }
+        _ => {
+            m.info("select a value to edit it in $EDITOR");
+            vec![]
+        }
+    }
+}
+
+/// What `$EDITOR` left: committed as the value editor commits (a text that does not fit the
+/// value's type opens in the value editor, so nothing typed is lost).
+pub fn edited_externally(
+    m: &mut Model,
+    addr: Addr,
+    result: Result<crate::secret::SecretText, String>,
+) {
+    let text = match result {
+        Ok(text) => text,
+        Err(e) => {
+            m.error(e);
+            return;
+        }
+    };
+    let kind = match m.item(&addr).and_then(|i| i.node()) {
+        Some(Node::Leaf(leaf)) => ValueKind::of(&leaf.value).filter(|k| *k != ValueKind::Null),
+        _ => return,
+    };
+    m.mode = Mode::Edit(Box::new(EditState {
+        target: EditTarget::Value(addr),
+        area: text_area(text.as_str()),
+        kind,
+    }));
+    commit_editor(m);
+}
+
 pub fn in_editor(m: &mut Model, action: Action) -> Vec<Effect> {
     let Mode::Edit(state) = &mut m.mode else {
         return vec![];
