@@ -137,6 +137,10 @@ fn run_loop(session: &mut Session, settings: &Settings) -> std::io::Result<Outco
                     session.model.info("resumed");
                     continue;
                 }
+                // A save can take a moment (a key service, a large file): "saving…" shows first.
+                if matches!(effect, Effect::Save { .. }) {
+                    terminal.draw(|f| view::view(&session.model, &settings.theme, f))?;
+                }
                 if let Effect::EditExternal(addr) = effect {
                     let result = edit_outside(session, &addr, &mut terminal)?;
                     actions.push(Action::EditedExternally { addr, result });

@@ -156,6 +156,32 @@ impl Theme {
 mod tests {
     use super::*;
 
+    /// WCAG contrast of a colour against white.
+    fn contrast_on_white(c: Color) -> f64 {
+        let Color::Rgb(r, g, b) = c else {
+            panic!("an RGB colour: {c:?}")
+        };
+        let lin = |v: u8| {
+            let v = f64::from(v) / 255.0;
+            if v <= 0.03928 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let l = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+        1.05 / (l + 0.05)
+    }
+
+    #[test]
+    fn the_light_themes_labels_are_readable_on_white() {
+        let t = Theme::named("light").unwrap();
+        for (what, style) in [("muted", t.muted), ("border", t.border)] {
+            let ratio = contrast_on_white(style.fg.unwrap());
+            assert!(ratio >= 4.5, "{what}: {ratio:.1}:1");
+        }
+    }
+
     #[test]
     fn every_builtin_theme_reads_and_marks_differ() {
         for (name, _) in BUILTIN {
