@@ -765,3 +765,35 @@ fn the_command_palette_runs_actions_by_name_and_jumps_to_paths() {
         "the palette reaches every action"
     );
 }
+
+/// `=` on one value then another says whether they hold the same, showing neither.
+#[test]
+fn two_values_are_compared_without_showing_them() {
+    let mut m = demo_model();
+    goto(&mut m, "password");
+    press(&mut m, "=");
+    assert!(status(&m).contains("marked"), "{}", status(&m));
+    goto(&mut m, "user");
+    press(&mut m, "=");
+    assert!(
+        status(&m).contains("hold different values"),
+        "{}",
+        status(&m)
+    );
+    assert!(!status(&m).contains("correct-horse"), "{}", status(&m));
+    press(&mut m, "=");
+    goto(&mut m, "user");
+    press(&mut m, "aother<enter>demo<enter>");
+    press(&mut m, "=");
+    assert!(status(&m).contains("hold the same value"), "{}", status(&m));
+    goto(&mut m, "replicas");
+    press(&mut m, "=");
+    goto(&mut m, "debug");
+    press(&mut m, "=");
+    assert!(
+        status(&m).contains("differ (types int and bool)"),
+        "{}",
+        status(&m)
+    );
+    assert!(m.revealed.is_empty());
+}

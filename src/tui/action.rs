@@ -101,6 +101,9 @@ pub enum Action {
     Suspend,
     /// Open the command palette (every action by name, and jumping to a key path).
     Palette,
+    /// Mark the selected value, or tell whether it holds the same as the marked one (neither is
+    /// shown).
+    Compare,
     /// Edit the selected value in `$EDITOR` (a private temp file on a RAM-backed file system).
     EditExternal,
     /// The text `$EDITOR` left for the value at this address, or why there is none (not
@@ -200,6 +203,11 @@ pub const BINDABLE: &[Bindable] = &[
     ("history", || Action::History, "the value's Git history"),
     ("copy", || Action::Copy, "copy the value (auto-clears)"),
     ("copy_path", || Action::CopyPath, "copy the key's path"),
+    (
+        "compare",
+        || Action::Compare,
+        "same value? (mark, then compare)",
+    ),
     (
         "suspend",
         || Action::Suspend,

@@ -213,6 +213,7 @@ const DEFAULTS: &[(Context, &str, &str)] = &[
     (Context::Normal, "H", "history"),
     (Context::Normal, "y", "copy"),
     (Context::Normal, "Y", "copy_path"),
+    (Context::Normal, "=", "compare"),
     (Context::Normal, "?", "help"),
     (Context::Normal, ":", "palette"),
     (Context::Normal, "q", "quit"),

@@ -258,6 +258,8 @@ pub struct Model {
     pub height: usize,
     /// The terminal's width in columns (updated on resize), to tell where a click landed.
     pub width: u16,
+    /// The value marked by `=`, to compare with the next one.
+    pub compare_mark: Option<Addr>,
     /// The row last clicked and when, so a second click on it soon after edits it.
     pub last_click: Option<(usize, std::time::Instant)>,
     pub collapsed: HashSet<Addr>,
@@ -354,6 +356,7 @@ impl Model {
             height: 20,
             width: 100,
             last_click: None,
+            compare_mark: None,
             collapsed: HashSet::new(),
             revealed: HashSet::new(),
             reveal_all: false,

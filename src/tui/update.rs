@@ -159,6 +159,48 @@ fn click(m: &mut Model, x: u16, y: u16) {
     }
 }
 
+/// `=`: marks the selected value; on a second value, says whether the two are the same (type
+/// and value), showing neither.
+fn compare(m: &mut Model) {
+    let Some(addr) = m.selected_addr() else {
+        return;
+    };
+    let leaf = |m: &Model, a: &crate::edit::ops::Addr| match m.item(a).and_then(|i| i.node()) {
+        Some(crate::tree::Node::Leaf(l)) => Some(l.value.clone()),
+        _ => None,
+    };
+    let Some(value) = leaf(m, &addr) else {
+        m.info("select a value to compare (= marks it, = on another compares)");
+        return;
+    };
+    if matches!(m.source, Source::Review { .. }) {
+        m.error("review mode has no key: values cannot be compared");
+        return;
+    }
+    match m.compare_mark.take() {
+        Some(mark) if mark != addr => {
+            let (a, b) = (m.path_text(&mark), m.path_text(&addr));
+            match leaf(m, &mark) {
+                Some(other) if other == value => m.info(format!("{a} and {b} hold the same value")),
+                Some(other) if other.type_name() != value.type_name() => m.info(format!(
+                    "{a} and {b} differ (types {} and {})",
+                    other.type_name(),
+                    value.type_name()
+                )),
+                Some(_) => m.info(format!("{a} and {b} hold different values")),
+                None => m.error(format!("{a} is no longer a value")),
+            }
+        }
+        _ => {
+            m.info(format!(
+                "{} marked: = on another value compares them",
+                m.path_text(&addr)
+            ));
+            m.compare_mark = Some(addr);
+        }
+    }
+}
+
 /// Copies the selected value (or, with `path`, its path).
 fn copy(m: &mut Model, path: bool) -> Vec<Effect> {
     let Some(addr) = m.selected_addr() else {
@@ -406,6 +448,7 @@ fn normal(m: &mut Model, action: Action) -> Vec<Effect> {
         Action::Click(x, y) => click(m, x, y),
         Action::Scroll(by) => nav::step(m, by),
         Action::Copy => return copy(m, false),
+        Action::Compare => compare(m),
         Action::EditExternal => return edit::start_external(m),
         Action::EditedExternally { addr, result } => edit::edited_externally(m, addr, result),
         Action::CopyPath => return copy(m, true),
