@@ -60,6 +60,16 @@ impl Source {
 }
 
 /// How many tree rows fit in a terminal `height` rows tall (title, status and two borders).
+/// How wide the tree pane is on a terminal `width` columns wide: the whole width below 100
+/// columns (one pane; the details would squeeze both), else 60% beside the details.
+pub fn tree_width(width: u16) -> u16 {
+    if width < 100 {
+        width
+    } else {
+        (u32::from(width) * 60 / 100) as u16
+    }
+}
+
 pub fn tree_rows(height: u16) -> usize {
     height.saturating_sub(4) as usize
 }

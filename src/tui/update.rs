@@ -127,10 +127,10 @@ fn tick(m: &mut Model, now: std::time::Instant) -> Vec<Effect> {
     }
 }
 
-/// The tree row under a screen position: the tree pane is the left 60% below the title bar
+/// The tree row under a screen position: the tree pane (see `tree_width`) below the title bar
 /// and the pane's top border.
 fn row_at(m: &Model, x: u16, y: u16) -> Option<usize> {
-    let pane = (u32::from(m.width) * 60 / 100) as u16;
+    let pane = crate::tui::model::tree_width(m.width);
     let top = 2;
     if x == 0 || x + 1 >= pane || y < top {
         return None;

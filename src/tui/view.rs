@@ -29,13 +29,16 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame) {
     ])
     .areas(area);
     title_bar(m, theme, f, title);
+    let tree_width = crate::tui::model::tree_width(body.width);
     let [left, right] =
-        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(body);
+        Layout::horizontal([Constraint::Length(tree_width), Constraint::Min(0)]).areas(body);
     if m.on_key_manager() {
         key_manager::draw(m, theme, f, body);
     } else {
         tree::draw(m, theme, f, left);
-        detail::draw(m, theme, f, right);
+        if right.width > 0 {
+            detail::draw(m, theme, f, right);
+        }
     }
     status_line(m, theme, f, status);
     match &m.mode {
