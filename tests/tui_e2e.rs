@@ -82,6 +82,12 @@ impl Tmux {
         self.run(&["send-keys", "-t", "t", "-l", text]);
     }
 
+    /// Quits the editor (nothing unsaved) and waits for the shell.
+    fn quit(&self) {
+        self.keys(&["q"]);
+        self.wait("the shell again", |s| !s.contains("sesame │"));
+    }
+
     fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", "t"])
     }
@@ -133,6 +139,20 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The editor's environment in `sb`: its own HOME, a terminal type, and `identity` in
+/// `key.txt` as the age key file.
+fn editor_env(sb: &Sandbox, identity: &str) -> Vec<(&'static str, String)> {
+    sb.write("key.txt", format!("{identity}\n"));
+    vec![
+        ("HOME", sb.path("home").display().to_string()),
+        (
+            "SOPS_AGE_KEY_FILE",
+            sb.path("key.txt").display().to_string(),
+        ),
+        ("TERM", "xterm-256color".to_string()),
+    ]
+}
+
 /// A git repository holding `secrets.yaml`, encrypted by the real sops.
 fn setup() -> (Sandbox, PathBuf, Vec<(&'static str, String)>) {
     let (identity, recipient) = new_age_key();
@@ -141,22 +161,14 @@ fn setup() -> (Sandbox, PathBuf, Vec<(&'static str, String)>) {
     let enc = ok(sb.sops(&["encrypt", "--age", &recipient, "plain.yaml"]));
     let file = sb.write("secrets.yaml", enc);
     std::fs::remove_file(sb.path("plain.yaml")).unwrap();
-    sb.write("key.txt", format!("{identity}\n"));
     git(sb.dir.path(), &["init", "-q", "."]);
     git(sb.dir.path(), &["add", "secrets.yaml"]);
     git(sb.dir.path(), &["commit", "-q", "-m", "secrets"]);
-    let env = vec![
-        ("HOME", sb.path("home").display().to_string()),
-        (
-            "SOPS_AGE_KEY_FILE",
-            sb.path("key.txt").display().to_string(),
-        ),
-        ("TERM", "xterm-256color".to_string()),
-        (
-            "XDG_CONFIG_HOME",
-            sb.path("home/.config").display().to_string(),
-        ),
-    ];
+    let mut env = editor_env(&sb, &identity);
+    env.push((
+        "XDG_CONFIG_HOME",
+        sb.path("home/.config").display().to_string(),
+    ));
     (sb, file, env)
 }
 
@@ -210,8 +222,7 @@ fn reveal_edit_save_quit_then_sops_reads_it() {
     });
     t.keys(&["y"]);
     t.wait("the save", |s| s.contains("saved secrets.yaml"));
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
+    t.quit();
     assert!(!t.alternate_on());
 
     let value = ok(sb.sops(&[
@@ -411,8 +422,7 @@ fn a_secret_renamed_into_plain_text_is_saved_only_after_typing_yes() {
     confirm_by_typing_yes(&t);
     let text = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
     assert!(text.contains("password_unencrypted: hunter2"), "{text}");
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
+    t.quit();
 }
 
 /// Handing the file over to someone else's key in the key manager: the review says this
@@ -440,8 +450,7 @@ fn a_save_that_locks_this_machine_out_needs_a_typed_yes() {
         s.contains("Lockout:") && s.contains("no key on this machine can decrypt")
     });
     confirm_by_typing_yes(&t);
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
+    t.quit();
     let only_theirs = Sandbox::new().env("SOPS_AGE_KEY", their_identity);
     let copy = only_theirs.write("secrets.yaml", std::fs::read(&file).unwrap());
     let out = ok(only_theirs.sops(&["decrypt", copy.to_str().unwrap()]));
@@ -470,8 +479,7 @@ fn add_recipient_and_save(
     });
     t.keys(&["y"]);
     t.wait("the save", |s| s.contains("saved secrets.yaml"));
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
+    t.quit();
 }
 
 /// Opens the key manager (which shows `manager_shows`) and stages `recipient` (of type `kind`)
@@ -586,8 +594,7 @@ fn add_and_remove_a_vault_key_in_the_key_manager() {
     t.wait("the review", |s| s.contains("Review before saving"));
     t.keys(&["y"]);
     t.wait("the save", |s| s.contains("saved secrets.yaml"));
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
+    t.quit();
     let text = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
     assert!(!text.contains("hc_vault"), "{text}");
     assert_eq!(
@@ -734,8 +741,7 @@ fn add_and_remove_gcp_azure_huaweicloud_and_plugin_keys_in_the_key_manager() {
     t.wait("the review", |s| s.contains("Review before saving"));
     t.keys(&["y"]);
     t.wait("the save", |s| s.contains("saved secrets.yaml"));
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
+    t.quit();
     let text = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
     for gone in [
         "gcp_kms:\n        -",
@@ -856,8 +862,7 @@ fn an_age_plugin_asks_for_its_pin_on_the_terminal_and_in_the_editor() {
     t.wait("the reload", |s| {
         s.contains("reloaded") || s.contains("Reloaded")
     });
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
+    t.quit();
     assert!(
         String::from_utf8(std::fs::read(&file).unwrap())
             .unwrap()
@@ -1090,8 +1095,7 @@ fn a_merge_conflict_is_settled_on_the_conflict_screen() {
     t.wait("the stage question", |s| s.contains("Stage it in Git"));
     t.keys(&["y"]);
     t.wait("staged", |s| s.contains("saved and staged secrets.yaml"));
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
+    t.quit();
 
     let plain = String::from_utf8(ok(sb.sops(&["decrypt", "secrets.yaml"]))).unwrap();
     assert!(plain.contains("password: theirs-pw-31"), "{plain}");
@@ -1153,18 +1157,10 @@ fn the_repository_view_shows_badges_and_applies_a_bulk_action() {
         "secrets/drift.yaml",
     ]));
     sb.write("secrets/plain.yaml", "password: three\n");
-    sb.write("key.txt", format!("{a_identity}\n"));
+    let env = editor_env(&sb, &a_identity);
     git(dir, &["init", "-q", "."]);
     git(dir, &["add", "-A"]);
     git(dir, &["commit", "-q", "-m", "files"]);
-    let env = vec![
-        ("HOME", sb.path("home").display().to_string()),
-        (
-            "SOPS_AGE_KEY_FILE",
-            sb.path("key.txt").display().to_string(),
-        ),
-        ("TERM", "xterm-256color".to_string()),
-    ];
     let t = Tmux::start(dir, &env);
     t.wait("the shell prompt", |s| s.contains('$'));
     t.type_text(&format!("{} .", env!("CARGO_BIN_EXE_sesame")));
@@ -1226,8 +1222,7 @@ fn the_repository_view_shows_badges_and_applies_a_bulk_action() {
         badge(&s, "secrets/ok.yaml", "≠ drift"),
         "B is still in .sops.yaml: {s}"
     );
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
+    t.quit();
     for f in ["secrets/ok.yaml", "secrets/drift.yaml"] {
         let b_only = sb.sops_with(&[("SOPS_AGE_KEY", b_identity.as_str())], &["decrypt", f]);
         assert!(!b_only.status.success(), "B still decrypts {f}");
@@ -1247,16 +1242,8 @@ fn a_new_file_from_a_creation_rule_with_typed_values() {
         ".sops.yaml",
         format!("creation_rules:\n  - path_regex: \\.yaml$\n    age: {recipient}\n"),
     );
-    sb.write("key.txt", format!("{identity}\n"));
+    let env = editor_env(&sb, &identity);
     let dir = sb.dir.path();
-    let env = vec![
-        ("HOME", sb.path("home").display().to_string()),
-        (
-            "SOPS_AGE_KEY_FILE",
-            sb.path("key.txt").display().to_string(),
-        ),
-        ("TERM", "xterm-256color".to_string()),
-    ];
     let t = Tmux::start(dir, &env);
     t.wait("the shell prompt", |s| s.contains('$'));
     let sesame = env!("CARGO_BIN_EXE_sesame");
@@ -1307,8 +1294,7 @@ fn a_new_file_from_a_creation_rule_with_typed_values() {
     t.wait("the review", |s| s.contains("Review before saving"));
     t.keys(&["y"]);
     t.wait("the save", |s| s.contains("saved new.yaml"));
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
+    t.quit();
 
     let text = String::from_utf8(sb.read("new.yaml")).unwrap();
     assert!(text.contains(&recipient), "the rule's recipient:\n{text}");
@@ -1357,8 +1343,7 @@ fn reveals_mask_again_and_copies_clear_themselves() {
     // Quitting clears a copied value at once; the path the user copied stays.
     t.keys(&["y"]);
     t.wait("the countdown", |s| s.contains("clipboard clears in"));
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
+    t.quit();
     let buffers = t.run(&["list-buffers"]);
     assert!(!buffers.contains("hunter2"), "{buffers}");
     assert!(buffers.contains("[\"db\"][\"password\"]"), "{buffers}");
@@ -1395,8 +1380,7 @@ fn search_finds_a_value_without_showing_it() {
     t.wait("no match", |s| s.contains("nothing matches"));
     t.keys(&["Escape"]);
     t.wait("back", |s| s.contains("search cancelled"));
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
+    t.quit();
 }
 
 /// Ctrl-Z gives the terminal back to the shell (the editor's screen is gone, no value in the
@@ -1427,8 +1411,7 @@ fn ctrl_z_suspends_and_fg_resumes() {
         s.contains("sesame │ secrets.yaml") && s.contains("resumed")
     });
     assert!(t.alternate_on());
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
+    t.quit();
     let scrollback = t.run(&["capture-pane", "-p", "-S", "-1000", "-t", "t"]);
     assert!(!scrollback.contains("hunter2"), "{scrollback}");
 }
@@ -1459,8 +1442,7 @@ fn a_sops_yaml_created_while_open_is_picked_up() {
     t.wait("the key manager", |s| !s.contains("The creation rule in"));
     t.keys(&["Escape"]);
     t.wait("the tree", |s| !s.contains("Key manager"));
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
+    t.quit();
 }
 
 /// A mouse click (an SGR mouse report, as a terminal sends it) selects the row under it, and
@@ -1484,8 +1466,7 @@ fn a_mouse_click_selects_a_row() {
     t.wait("its editor", |s| s.contains("Edit [\"db\"][\"password\"]"));
     t.keys(&["Escape"]);
     t.wait("the editor closed", |s| !s.contains("Edit [\"db\"]"));
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
+    t.quit();
 }
 
 /// `E` edits the selected value in `$EDITOR`: a temp file in a private (0700) folder on a
@@ -1514,8 +1495,7 @@ fn a_value_is_edited_in_the_users_editor() {
     t.wait("the review", |s| s.contains("Review before saving"));
     t.keys(&["y"]);
     t.wait("the save", |s| s.contains("saved secrets.yaml"));
-    t.keys(&["q"]);
-    t.wait("the shell again", |s| !s.contains("sesame │"));
+    t.quit();
     let logged = std::fs::read_to_string(&log).unwrap();
     let mut words = logged.split_whitespace();
     let (file, mode, old) = (

@@ -203,6 +203,18 @@ pub fn warn_if_locked_out(plan: &Plan, sources: &KeySources, input: &Input) {
     }
 }
 
+/// The creation rule of `config` that matches the file named `name` (none without a config).
+pub fn creation_rule<'c>(
+    config: Option<&'c Config>,
+    name: &Path,
+) -> CliResult<Option<&'c config::CreationRule>> {
+    config
+        .map(|c| c.rule_for(name))
+        .transpose()
+        .map_err(|e| Failure::new(code::GENERIC, e.to_string()))
+        .map(Option::flatten)
+}
+
 /// Where `.sops.yaml` is looked for: `--config`/`SOPS_CONFIG`, or upward from the working
 /// folder.
 pub fn config_search(flags: &Flags) -> config::ConfigSearch {

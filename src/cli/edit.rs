@@ -140,12 +140,7 @@ fn run_new(file: &str, flags: &Flags) -> CliResult {
     }
     let config = load_config(flags)?;
     let name = input.name.clone().expect("a file was given");
-    let rule = config
-        .as_ref()
-        .map(|c| c.rule_for(&name))
-        .transpose()
-        .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?
-        .flatten();
+    let rule = crate::cli::context::creation_rule(config.as_ref(), &name)?;
     let sources = key_sources(flags, &input)?;
     let docs = sesame::store::parse_plain(format, starter(format).as_bytes())
         .expect("the starter documents parse")

@@ -28,12 +28,7 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
         .name
         .clone()
         .expect("a file or --filename-override is required above");
-    let rule = config
-        .as_ref()
-        .map(|c| c.rule_for(&name))
-        .transpose()
-        .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?
-        .flatten();
+    let rule = context::creation_rule(config.as_ref(), &name)?;
 
     if on(flags.in_place) {
         input.lock_for_update()?;
