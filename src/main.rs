@@ -62,6 +62,7 @@ fn run(cli: Cli) -> CliResult {
         Some(Command::Git { command }) => cli::git::run(command, &cli.flags),
         Some(Command::Textconv { file }) => cli::git::textconv(file),
         Some(Command::GitDiff { args }) => cli::git::external_diff(args, &cli.flags),
+        Some(Command::ClipClear) => cli::decrypt::clip_clear(),
         Some(Command::Edit(a)) => cli::edit::run(a, &cli.flags),
         Some(Command::Demo) => cli::edit::run_demo(&cli.flags),
         None => Err(

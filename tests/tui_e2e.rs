@@ -1521,3 +1521,30 @@ fn a_value_is_edited_in_the_users_editor() {
     ]));
     assert_eq!(String::from_utf8(value).unwrap(), "from-the-editor");
 }
+
+/// `sesame decrypt --extract P --clip` copies the value through the terminal instead of
+/// printing it, and a detached helper clears it after `SESAME_CLIP_TIME`.
+#[test]
+fn decrypt_clip_copies_a_value_and_clears_it_later() {
+    let (sb, _file, mut env) = setup();
+    env.push(("SESAME_CLIP_TIME", "2".into()));
+    let dir = sb.dir.path();
+    let t = Tmux::start(dir, &env);
+    t.run(&["set", "-g", "set-clipboard", "on"]);
+    t.wait("the shell prompt", |s| s.contains('$'));
+    t.type_text(&format!(
+        "{} decrypt --extract '[\"db\"][\"password\"]' --clip secrets.yaml",
+        env!("CARGO_BIN_EXE_sesame")
+    ));
+    t.keys(&["Enter"]);
+    let s = t.wait("the note", |s| {
+        s.contains("to the clipboard; it is cleared in 2 s")
+    });
+    assert!(!s.contains("hunter2"), "not printed:\n{s}");
+    assert_eq!(t.run(&["show-buffer"]), "hunter2");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while t.run(&["list-buffers"]).contains("hunter2") {
+        assert!(Instant::now() < deadline, "the clipboard was not cleared");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -107,6 +107,10 @@ pub enum Command {
         /// The file Git passes.
         file: String,
     },
+    /// Clears the clipboard after `decrypt --clip` (run by it, detached; reads what to clear
+    /// from stdin).
+    #[command(hide = true)]
+    ClipClear,
     /// Git's external diff interface (diff.sesame.command): PATH OLD-FILE OLD-HEX OLD-MODE
     /// NEW-FILE NEW-HEX NEW-MODE.
     #[command(hide = true)]
@@ -456,6 +460,10 @@ pub struct Flags {
     /// Decrypt only the value at this path, e.g. '["db"]["password"]'.
     #[arg(long, global = true, value_name = "PATH")]
     pub extract: Option<String>,
+    /// With decrypt --extract: put the value on the clipboard through the terminal (OSC 52)
+    /// instead of printing it; it is cleared after SESAME_CLIP_TIME seconds (45).
+    #[arg(long, global = true)]
+    pub clip: bool,
     /// Format of the input: yaml, json, dotenv, ini or binary (default: from the extension).
     #[arg(long, global = true, value_name = "TYPE")]
     pub input_type: Option<String>,

@@ -16,7 +16,109 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
     let input = Input::resolve(args.file.as_deref(), flags)?;
     context::check_output_flags(flags, &input)?;
     let output = plaintext(args, flags)?;
+    if flags.clip {
+        return clip(flags, &output);
+    }
     context::write_result(flags, &input, &output)
+}
+
+/// `--clip`: the extracted value goes to the clipboard through the terminal, and a detached
+/// `sesame clip-clear` clears it when its time is up (the terminal's path, the time and a
+/// salted fingerprint of the value reach it through a pipe).
+fn clip(flags: &Flags, value: &[u8]) -> CliResult {
+    use std::io::Write;
+    use std::os::unix::process::CommandExt;
+    if flags.extract.as_deref().is_none_or(str::is_empty) {
+        return Err(Failure::new(
+            code::CONFLICTING_PARAMETERS,
+            "--clip copies one value: name it with --extract '[\"key\"]'",
+        ));
+    }
+    let fail = |e: String| {
+        Failure::new(
+            code::GENERIC,
+            format!("could not copy to the clipboard: {e}"),
+        )
+        .hint("--clip needs a terminal (it copies through it, OSC 52)")
+    };
+    let privacy = sesame::tui::privacy::Privacy::from_vars(|n| std::env::var(n).ok(), false)
+        .map_err(|e| Failure::new(code::GENERIC, e))?;
+    let mut tty = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/tty")
+        .map_err(|e| fail(e.to_string()))?;
+    let tty_path = tty_name(&tty).ok_or_else(|| fail("the terminal has no name".into()))?;
+    let copied =
+        sesame::tui::clipboard::copy_to(&mut tty, value).map_err(|e| fail(e.to_string()))?;
+    let me = std::env::current_exe().map_err(|e| fail(e.to_string()))?;
+    let mut cmd = std::process::Command::new(me);
+    cmd.arg("clip-clear")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    // SAFETY: setsid is async-signal-safe; the child leaves the terminal's session so that
+    // closing the terminal does not stop it before it has cleared.
+    #[allow(unsafe_code)]
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().map_err(|e| fail(e.to_string()))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = writeln!(
+            stdin,
+            "{}\n{}\n{}",
+            copied.to_hex(),
+            privacy.clip_for.as_secs(),
+            tty_path
+        );
+    }
+    eprintln!(
+        "copied {} to the clipboard; it is cleared in {} s",
+        flags.extract.as_deref().unwrap_or(""),
+        privacy.clip_for.as_secs()
+    );
+    Ok(())
+}
+
+/// The path of the terminal `f` is open on.
+#[allow(unsafe_code)]
+fn tty_name(f: &std::fs::File) -> Option<String> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: ttyname reads a valid open descriptor and returns a static buffer or null,
+    // copied out at once.
+    unsafe {
+        let p = libc::ttyname(f.as_raw_fd());
+        (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned())
+    }
+}
+
+/// The detached half of `--clip`: waits, then clears the clipboard through the terminal and
+/// deletes tmux paste buffers still holding the value.
+pub fn clip_clear() -> CliResult {
+    let mut input = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
+        .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
+    let mut lines = input.lines();
+    let (Some(fp), Some(secs), Some(tty)) = (
+        lines
+            .next()
+            .and_then(sesame::tui::clipboard::Fingerprint::from_hex),
+        lines.next().and_then(|s| s.trim().parse::<u64>().ok()),
+        lines.next(),
+    ) else {
+        return Err(Failure::new(code::GENERIC, "clip-clear: malformed input"));
+    };
+    std::thread::sleep(std::time::Duration::from_secs(secs));
+    // The terminal may be closed by now; tmux's buffers are cleared all the same.
+    let mut out: Box<dyn std::io::Write> = match std::fs::OpenOptions::new().write(true).open(tty) {
+        Ok(f) => Box::new(f),
+        Err(_) => Box::new(std::io::sink()),
+    };
+    sesame::tui::clipboard::clear_on(&mut out, &fp);
+    Ok(())
 }
 
 /// One file's plaintext (or the value `--extract` names).

@@ -39,6 +39,20 @@ impl Fingerprint {
     fn matches(&self, text: &[u8]) -> bool {
         salted(&self.salt, text) == self.hash
     }
+
+    /// As text, to hand to the process that clears the clipboard later (over a pipe: it is a
+    /// salted hash of a secret, so it stays out of argument lists).
+    pub fn to_hex(&self) -> String {
+        format!("{}{}", hex::encode(self.salt), hex::encode(self.hash))
+    }
+
+    pub fn from_hex(text: &str) -> Option<Fingerprint> {
+        let bytes = hex::decode(text.trim()).ok()?;
+        (bytes.len() == 48).then(|| Fingerprint {
+            salt: bytes[..16].try_into().expect("16 bytes"),
+            hash: bytes[16..].try_into().expect("32 bytes"),
+        })
+    }
 }
 
 fn salted(salt: &[u8], text: &[u8]) -> [u8; 32] {
@@ -68,23 +82,31 @@ fn in_tmux() -> bool {
     std::env::var_os("TMUX").is_some_and(|v| !v.is_empty())
 }
 
-fn emit(bytes: &[u8]) -> io::Result<()> {
-    let mut out = io::stdout().lock();
-    out.write_all(bytes)?;
-    out.flush()
+/// Puts `text` on the clipboard through the editor's terminal (stdout); returns how to
+/// recognise it when clearing.
+pub fn copy(text: &[u8]) -> io::Result<Fingerprint> {
+    copy_to(&mut io::stdout().lock(), text)
 }
 
-/// Puts `text` on the clipboard; returns how to recognise it when clearing.
-pub fn copy(text: &[u8]) -> io::Result<Fingerprint> {
-    emit(&sequences(text, in_tmux()))?;
+/// Puts `text` on the clipboard through the terminal `out` writes to.
+pub fn copy_to(out: &mut impl Write, text: &[u8]) -> io::Result<Fingerprint> {
+    out.write_all(&sequences(text, in_tmux()))?;
+    out.flush()?;
     Ok(Fingerprint::of(text))
 }
 
-/// Clears the clipboard, and deletes tmux's paste buffers that still hold the copied value
-/// (and only those: a buffer the user copied since stays). Best effort: the terminal may be
-/// gone by now.
+/// Clears the clipboard through the editor's terminal; see `clear_on`.
 pub fn clear(copied: &Fingerprint) {
-    let _ = emit(&sequences(b"", in_tmux()));
+    clear_on(&mut io::stdout().lock(), copied);
+}
+
+/// Clears the clipboard through the terminal `out` writes to, and deletes tmux's paste buffers
+/// that still hold the copied value (and only those: a buffer the user copied since stays).
+/// Best effort: the terminal may be gone by now.
+pub fn clear_on(out: &mut impl Write, copied: &Fingerprint) {
+    let _ = out
+        .write_all(&sequences(b"", in_tmux()))
+        .and_then(|()| out.flush());
     if in_tmux() {
         delete_tmux_buffers(copied);
     }
@@ -133,6 +155,7 @@ mod tests {
     fn a_fingerprint_recognises_its_text_only() {
         let f = Fingerprint::of(b"s3cret");
         assert!(f.matches(b"s3cret"));
+        assert_eq!(Fingerprint::from_hex(&f.to_hex()), Some(f.clone()));
         assert!(!f.matches(b"s3cret\n"));
         assert_ne!(Fingerprint::of(b"s3cret").hash, f.hash, "salted");
     }
