@@ -364,3 +364,27 @@ fn a_post_quantum_recipient_in_the_key_manager() {
     let out = ok(sb.sesame_with(&[("SOPS_AGE_KEY", &pq_id)], &["decrypt", "secrets.yaml"]));
     assert_eq!(String::from_utf8(out).unwrap(), PLAIN);
 }
+
+/// `D` duplicates a map under a new key (its values encrypted anew for their new place) and
+/// `Ctrl-U` clears a prompt; the real sops reads the saved copy.
+#[test]
+fn a_duplicated_map_is_saved_and_read_by_sops() {
+    let (a_id, a) = new_age_key();
+    let sb = Sandbox::new();
+    sops_file(&sb, &[&a]);
+    let mut s = open(&sb, &[&a_id]);
+    tui_support::goto(&mut s.model, "db");
+    drive(&mut s, "D");
+    assert!(
+        matches!(s.model.mode, Mode::Prompt(_)),
+        "{}",
+        status(&s.model)
+    );
+    drive(&mut s, "<ctrl-u>copy<enter>");
+    save(&mut s);
+    let out = ok(sb.sops_with(&[("SOPS_AGE_KEY", &a_id)], &["decrypt", "secrets.yaml"]));
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        format!("{PLAIN}copy:\n    user: admin\n    password: s3cret\n")
+    );
+}

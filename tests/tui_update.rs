@@ -797,3 +797,27 @@ fn two_values_are_compared_without_showing_them() {
     );
     assert!(m.revealed.is_empty());
 }
+
+/// `D` on a list item puts a copy right after it, to be saved under its new place.
+#[test]
+fn a_list_item_is_duplicated_after_itself() {
+    let mut m = demo_model();
+    goto(&mut m, "ports");
+    press(&mut m, "jD");
+    assert_eq!(
+        value(&m, r#"["database"]["ports"][1]"#),
+        value(&m, r#"["database"]["ports"][0]"#)
+    );
+    assert_eq!(
+        value(&m, r#"["database"]["ports"][2]"#),
+        Some(Scalar::Int(6432))
+    );
+    let Some(Found::Node(Node::Leaf(copy))) = lookup(
+        &m.docs()[0],
+        &TreePath::parse(r#"["database"]["ports"][1]"#).unwrap(),
+    )
+    .ok() else {
+        panic!("the copy is a value")
+    };
+    assert!(copy.cipher.is_none(), "encrypted anew for its place");
+}

@@ -384,6 +384,14 @@ pub fn renamed(entry: &Entry, key: impl Into<String>) -> Entry {
     }
 }
 
+/// A copy of a value for another place: its remembered ciphertexts do not hold there (the path
+/// is part of the AAD), so the next save encrypts it anew.
+pub fn copied(node: &Node) -> Node {
+    let mut copy = node.clone();
+    forget_node(&mut copy);
+    copy
+}
+
 fn forget_node(node: &mut Node) {
     match node {
         Node::Map(m) => super::forget_ciphertext(m),

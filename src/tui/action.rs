@@ -104,6 +104,11 @@ pub enum Action {
     /// Mark the selected value, or tell whether it holds the same as the marked one (neither is
     /// shown).
     Compare,
+    /// Copy the selected entry (a value or a whole map or list) under a new key, or a list
+    /// item after itself.
+    Duplicate,
+    /// In a text field: clear it.
+    ClearField,
     /// Edit the selected value in `$EDITOR` (a private temp file on a RAM-backed file system).
     EditExternal,
     /// The text `$EDITOR` left for the value at this address, or why there is none (not
@@ -225,6 +230,16 @@ pub const BINDABLE: &[Bindable] = &[
     ("commit", || Action::Commit, "editor: commit multi-line"),
     ("cancel", || Action::Cancel, "editor, prompt: cancel"),
     ("newline", || Action::Newline, "editor: line break"),
+    (
+        "clear_field",
+        || Action::ClearField,
+        "editor, prompt: clear the text",
+    ),
+    (
+        "duplicate",
+        || Action::Duplicate,
+        "duplicate the key or item",
+    ),
 ];
 
 /// Names that earlier versions used, so users' keymap files keep working.

@@ -111,6 +111,8 @@ pub enum PromptPurpose {
     NewKey(Addr),
     /// The new key of the entry at this address.
     Rename(Addr),
+    /// The key of a copy of the entry at this address.
+    Duplicate(Addr),
     Search,
     /// A recipient to add to this key group (key manager).
     AddRecipient(usize),
@@ -128,6 +130,7 @@ impl PromptPurpose {
         match self {
             PromptPurpose::NewKey(_) => "New key",
             PromptPurpose::Rename(_) => "Rename to",
+            PromptPurpose::Duplicate(_) => "Duplicate as",
             PromptPurpose::Search => "Search keys and values",
             PromptPurpose::AddRecipient(_) => {
                 "Add recipient: age1…, ssh-…, PGP fingerprint, key file, KMS ARN or Vault URI"

@@ -449,6 +449,7 @@ fn normal(m: &mut Model, action: Action) -> Vec<Effect> {
         Action::Scroll(by) => nav::step(m, by),
         Action::Copy => return copy(m, false),
         Action::Compare => compare(m),
+        Action::Duplicate => prompt::start_duplicate(m),
         Action::EditExternal => return edit::start_external(m),
         Action::EditedExternally { addr, result } => edit::edited_externally(m, addr, result),
         Action::CopyPath => return copy(m, true),

@@ -294,6 +294,7 @@ pub fn in_editor(m: &mut Model, action: Action) -> Vec<Effect> {
             state.area.input(key.0);
         }
         Action::Newline => state.area.insert_newline(),
+        Action::ClearField => drop(take_text(std::mem::replace(&mut state.area, text_area("")))),
         Action::Paste(text) => {
             // Line breaks normalised in one zeroizing copy (never longer than the paste).
             let pasted = text.as_str();

@@ -97,6 +97,10 @@ pub fn in_palette(m: &mut Model, action: Action) -> Vec<Effect> {
                 .insert_str(text.as_str().lines().next().unwrap_or(""));
             p.selected = 0;
         }
+        Action::ClearField => {
+            p.area = text_area("");
+            p.selected = 0;
+        }
         Action::Cancel => m.mode = Mode::Normal,
         Action::Confirm | Action::Commit => {
             let Mode::Palette(p) = std::mem::replace(&mut m.mode, Mode::Normal) else {

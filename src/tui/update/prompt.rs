@@ -79,6 +79,43 @@ fn list_label(m: &Model, at: &Addr) -> String {
     )
 }
 
+/// `D`: a map entry is copied under a key the user gives; a list item right after itself.
+pub fn start_duplicate(m: &mut Model) {
+    if !writable(m) {
+        return;
+    }
+    let Some(addr) = m.selected_addr() else {
+        return;
+    };
+    match m.item(&addr) {
+        Some(ItemRef::Entry(e)) => {
+            let key = format!("{}_copy", e.key);
+            ask(m, PromptPurpose::Duplicate(addr), &key);
+        }
+        Some(ItemRef::Node(n)) => {
+            let item = Item::Node(ops::copied(n));
+            let mut at = addr.clone();
+            if let Some(last) = at.items.last_mut() {
+                *last += 1;
+            }
+            let label = format!("duplicated {}", m.path_text(&addr));
+            if commit(
+                m,
+                Op::Insert {
+                    at: at.clone(),
+                    item,
+                },
+                label,
+                at.clone(),
+                true,
+            ) {
+                nav::show(m, &at);
+            }
+        }
+        _ => m.info("select a key or a list item to duplicate it"),
+    }
+}
+
 pub fn start_rename(m: &mut Model) {
     if !writable(m) {
         return;
@@ -120,6 +157,13 @@ pub fn in_prompt(m: &mut Model, action: Action) -> Vec<Effect> {
     match action {
         Action::Input(key) => {
             prompt.area.input(key.0);
+            search_as_typed(m);
+        }
+        Action::ClearField => {
+            drop(take_text(std::mem::replace(
+                &mut prompt.area,
+                crate::tui::update::edit::text_area(""),
+            )));
             search_as_typed(m);
         }
         Action::Paste(text) => {
@@ -201,6 +245,33 @@ fn prompt_done(m: &mut Model, purpose: PromptPurpose, text: String) {
             if commit(m, op, label, at.clone(), true) {
                 nav::show(m, &at);
                 open_value_editor(m, at, true);
+            }
+        }
+        PromptPurpose::Duplicate(addr) => {
+            let Some(ItemRef::Entry(e)) = m.item(&addr) else {
+                return;
+            };
+            if text.is_empty() {
+                m.error("a key cannot be empty");
+                return;
+            }
+            let copy = ops::renamed(e, text.clone());
+            let mut at = addr.clone();
+            if let Some(last) = at.items.last_mut() {
+                *last += 1;
+            }
+            let label = format!(
+                "duplicated {} as {}{}",
+                m.path_text(&addr),
+                m.path_text(&addr.parent()),
+                key_step(&text)
+            );
+            let op = Op::Insert {
+                at: at.clone(),
+                item: Item::Entry(copy),
+            };
+            if commit(m, op, label, at.clone(), true) {
+                nav::show(m, &at);
             }
         }
         PromptPurpose::AddRecipient(_)
