@@ -821,3 +821,21 @@ fn a_list_item_is_duplicated_after_itself() {
     };
     assert!(copy.cipher.is_none(), "encrypted anew for its place");
 }
+
+/// `F` after a search shows only the rows that lead to a match; `F` again shows every row.
+#[test]
+fn a_search_can_show_only_its_matching_branches() {
+    let mut m = demo_model();
+    let all = m.rows.len();
+    press(&mut m, "F");
+    assert!(status(&m).contains("search first"), "{}", status(&m));
+    press(&mut m, "/webhook<enter>F");
+    let shown: Vec<String> = (0..m.rows.len())
+        .filter_map(|i| m.rows.addr(i))
+        .map(|a| m.path_text(&a))
+        .collect();
+    assert_eq!(shown, [r#"["api"]"#, r#"["api"]["webhook_secret"]"#]);
+    assert!(status(&m).contains("only the 1 match"), "{}", status(&m));
+    press(&mut m, "F");
+    assert_eq!(m.rows.len(), all);
+}

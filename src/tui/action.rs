@@ -109,6 +109,8 @@ pub enum Action {
     Duplicate,
     /// In a text field: clear it.
     ClearField,
+    /// Show only the rows that lead to the search's matches, or all rows again.
+    Filter,
     /// Edit the selected value in `$EDITOR` (a private temp file on a RAM-backed file system).
     EditExternal,
     /// The text `$EDITOR` left for the value at this address, or why there is none (not
@@ -190,6 +192,11 @@ pub const BINDABLE: &[Bindable] = &[
     ("search", || Action::Search, "search keys and values"),
     ("search_next", || Action::SearchNext, "next match"),
     ("search_prev", || Action::SearchPrev, "previous match"),
+    (
+        "filter",
+        || Action::Filter,
+        "only the search's matches (again: all)",
+    ),
     ("save", || Action::Save, "save (review first)"),
     (
         "key_manager",

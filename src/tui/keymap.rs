@@ -206,6 +206,7 @@ const DEFAULTS: &[(Context, &str, &str)] = &[
     (Context::Normal, "/", "search"),
     (Context::Normal, "n", "search_next"),
     (Context::Normal, "N", "search_prev"),
+    (Context::Normal, "F", "filter"),
     (Context::Normal, "ctrl-s", "save"),
     (Context::Normal, "K", "key_manager"),
     (Context::Normal, "R", "reload"),

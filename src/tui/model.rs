@@ -286,6 +286,8 @@ pub struct Model {
     pub search_hits: Vec<Addr>,
     /// The selection when the search prompt opened (Esc goes back to it).
     pub search_origin: Option<Addr>,
+    /// Show only the search's matching branches.
+    pub filter: bool,
     /// The watcher saw the file change since it was opened or last saved.
     pub disk_changed: bool,
     pub quit: bool,
@@ -383,6 +385,7 @@ impl Model {
             search: None,
             search_hits: Vec::new(),
             search_origin: None,
+            filter: false,
             disk_changed: false,
             quit: false,
             help: HelpLines::default(),
@@ -427,6 +430,9 @@ impl Model {
             &self.collapsed,
             &self.source.classifier(),
         );
+        if self.filter && !self.search_hits.is_empty() {
+            self.rows = self.rows.only_towards(&self.search_hits);
+        }
         if let Some(addr) = keep {
             self.select_addr(&addr);
         }

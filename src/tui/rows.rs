@@ -149,6 +149,32 @@ impl Rows {
         None
     }
 
+    /// Only the rows on the way to one of `hits` (sorted addresses): each hit, its ancestors and
+    /// their document rows, so a search can show just its matching branches.
+    pub fn only_towards(&self, hits: &[Addr]) -> Rows {
+        let leads = |a: &Addr| {
+            let at = hits.partition_point(|h| h < a);
+            hits.get(at).is_some_and(|h| h.starts_with(a))
+        };
+        let mut index = vec![NONE; self.rows.len()];
+        let mut rows = Vec::new();
+        for (i, row) in self.rows.iter().enumerate() {
+            let keep = match self.addr(i) {
+                Some(a) => leads(&a),
+                None => hits.iter().any(|h| h.doc == row.doc as usize),
+            };
+            if keep {
+                index[i] = rows.len() as u32;
+                let mut r = *row;
+                if r.parent != NONE {
+                    r.parent = index[r.parent as usize];
+                }
+                rows.push(r);
+            }
+        }
+        Rows { rows }
+    }
+
     /// The row of the parent container of row `i`.
     pub fn parent(&self, i: usize) -> Option<usize> {
         let p = self.rows.get(i)?.parent;

@@ -462,6 +462,7 @@ fn normal(m: &mut Model, action: Action) -> Vec<Effect> {
         Action::Search => prompt::start_search(m),
         Action::SearchNext => nav::search_step(m, true),
         Action::SearchPrev => nav::search_step(m, false),
+        Action::Filter => nav::toggle_filter(m),
         Action::KeyManager => return key_manager::open(m),
         Action::Reload => {
             m.info("reloading…");

@@ -127,6 +127,8 @@ pub(super) fn commit(m: &mut Model, op: Op, label: String, touched: Addr, deep: 
         deep,
     });
     if structural {
+        // The matches' places move with the edit: every row shows again.
+        m.filter = false;
         m.rebuild_rows();
     }
     m.info(label);

@@ -121,6 +121,24 @@ pub fn search_step(m: &mut Model, forward: bool) {
     ));
 }
 
+/// `F`: only the rows leading to the search's matches, or all rows again.
+pub fn toggle_filter(m: &mut Model) {
+    if !m.filter && m.search_hits.is_empty() {
+        m.info("search first (/), then F shows only what matches");
+        return;
+    }
+    m.filter = !m.filter;
+    m.rebuild_rows();
+    if m.filter {
+        m.info(format!(
+            "only the {} match(es) and the keys above them · F shows everything",
+            m.search_hits.len()
+        ));
+    } else {
+        m.info("every row shown again");
+    }
+}
+
 /// Searches as the query is typed: every key path and value that contains it (values in
 /// memory only: a match is marked on its key, the value stays masked), the selection on the
 /// first match from where the search began, and the count in the status line.
@@ -139,6 +157,9 @@ pub fn live_search(m: &mut Model, query: &str) {
         }
         m.info("type to search keys and values · Enter keeps the match · Esc goes back");
         return;
+    }
+    if m.filter {
+        m.rebuild_rows();
     }
     let first = match &origin {
         Some(o) => m.search_hits.iter().position(|h| h >= o).unwrap_or(0),

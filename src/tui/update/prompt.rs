@@ -182,6 +182,10 @@ pub fn in_prompt(m: &mut Model, action: Action) -> Vec<Effect> {
             if searching {
                 // Back where the search began, as if it never ran.
                 m.search_hits.clear();
+                if m.filter {
+                    m.filter = false;
+                    m.rebuild_rows();
+                }
                 if let Some(origin) = m.search_origin.take() {
                     m.select_addr(&origin);
                     m.clamp();
@@ -216,6 +220,10 @@ fn prompt_done(m: &mut Model, purpose: PromptPurpose, text: String) {
             if text.is_empty() {
                 m.search = None;
                 m.search_hits.clear();
+                if m.filter {
+                    m.filter = false;
+                    m.rebuild_rows();
+                }
                 return;
             }
             let at = m.selected_addr();
