@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sesame::metadata::Metadata;
+use sesame::metadata::{FieldOrder, Metadata};
 use sesame::store::{self, Format};
 
 fuzz_target!(|data: &[u8]| {
@@ -12,7 +12,10 @@ fuzz_target!(|data: &[u8]| {
                 && let Some(source) = parsed.metadata
                 && let Ok(md) = Metadata::from_tree(&source.tree)
             {
-                let _ = md.to_tree();
+                let _ = FieldOrder::of(&source.tree);
+                for order in [FieldOrder::Declared, FieldOrder::Sorted] {
+                    let _ = md.to_tree(order);
+                }
             }
         }
     });
