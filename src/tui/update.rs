@@ -6,8 +6,10 @@ mod blame;
 mod edit;
 mod key_manager;
 mod merge;
+mod mouse;
 mod nav;
 mod palette;
+mod privacy;
 mod prompt;
 mod reload;
 
@@ -69,7 +71,7 @@ pub fn update(m: &mut Model, action: Action) -> Vec<Effect> {
     }
     let mut effects = dispatch(m, action);
     // A reveal starts (or restarts) the time until everything is masked again.
-    if !any_revealed(m) {
+    if !privacy::any_revealed(m) {
         m.reveal_until = None;
     } else if shows {
         m.reveal_until = m.privacy.reveal_for.map(|d| std::time::Instant::now() + d);
@@ -88,141 +90,10 @@ pub fn palette_matches<'a>(m: &'a Model, query: &str) -> Vec<&'a crate::tui::mod
     palette::matches(&m.help.palette, query)
 }
 
-/// Whether any plaintext is on screen beyond the value editor.
-fn any_revealed(m: &Model) -> bool {
-    !m.revealed.is_empty()
-        || m.reveal_all
-        || m.merge.as_ref().is_some_and(|mg| mg.revealed)
-        || matches!(&m.mode, Mode::Blame(b) if !b.shown.is_empty())
-}
-
-/// Masks everything revealed (the time ran out).
-fn mask_all(m: &mut Model) {
-    m.revealed.clear();
-    m.reveal_all = false;
-    m.reveal_until = None;
-    if let Some(mg) = m.merge.as_mut() {
-        mg.revealed = false;
-    }
-    if let Mode::Blame(b) = &mut m.mode {
-        b.shown.clear();
-    }
-}
-
-/// Time passed: masks revealed values and clears the clipboard when their time is up.
-fn tick(m: &mut Model, now: std::time::Instant) -> Vec<Effect> {
-    if m.reveal_until.is_some_and(|t| now >= t) {
-        mask_all(m);
-        m.info(format!(
-            "revealed values masked again ({} sets how soon)",
-            crate::tui::privacy::REVEAL_TIME_VAR
-        ));
-    }
-    match m.clip.take() {
-        Some(clip) if now >= clip.until => vec![Effect::ClearClipboard(clip.copied)],
-        other => {
-            m.clip = other;
-            vec![]
-        }
-    }
-}
-
-/// The tree row under a screen position: the tree pane (see `tree_width`) below the title bar
-/// and the pane's top border.
-fn row_at(m: &Model, x: u16, y: u16) -> Option<usize> {
-    let pane = crate::tui::model::tree_width(m.width);
-    let top = 2;
-    if x == 0 || x + 1 >= pane || y < top {
-        return None;
-    }
-    let i = m.scroll + usize::from(y - top);
-    (usize::from(y - top) < m.height && i < m.rows.len()).then_some(i)
-}
-
-/// A click selects the row under it; a second click on the same row soon after edits it (or
-/// opens or closes a map or list), as a double click.
-fn click(m: &mut Model, x: u16, y: u16) {
-    let Some(i) = row_at(m, x, y) else {
-        return;
-    };
-    let now = std::time::Instant::now();
-    let double = m
-        .last_click
-        .is_some_and(|(row, at)| row == i && now.duration_since(at).as_millis() < 500);
-    m.cursor = i;
-    m.clamp();
-    if double {
-        m.last_click = None;
-        edit::start_edit(m);
-    } else {
-        m.last_click = Some((i, now));
-    }
-}
-
-/// `=`: marks the selected value; on a second value, says whether the two are the same (type
-/// and value), showing neither.
-fn compare(m: &mut Model) {
-    let Some(addr) = m.selected_addr() else {
-        return;
-    };
-    let leaf = |m: &Model, a: &crate::edit::ops::Addr| match m.item(a).and_then(|i| i.node()) {
-        Some(crate::tree::Node::Leaf(l)) => Some(l.value.clone()),
-        _ => None,
-    };
-    let Some(value) = leaf(m, &addr) else {
-        m.info("select a value to compare (= marks it, = on another compares)");
-        return;
-    };
-    if matches!(m.source, Source::Review { .. }) {
-        m.error("review mode has no key: values cannot be compared");
-        return;
-    }
-    match m.compare_mark.take() {
-        Some(mark) if mark != addr => {
-            let (a, b) = (m.path_text(&mark), m.path_text(&addr));
-            match leaf(m, &mark) {
-                Some(other) if other == value => m.info(format!("{a} and {b} hold the same value")),
-                Some(other) if other.type_name() != value.type_name() => m.info(format!(
-                    "{a} and {b} differ (types {} and {})",
-                    other.type_name(),
-                    value.type_name()
-                )),
-                Some(_) => m.info(format!("{a} and {b} hold different values")),
-                None => m.error(format!("{a} is no longer a value")),
-            }
-        }
-        _ => {
-            m.info(format!(
-                "{} marked: = on another value compares them",
-                m.path_text(&addr)
-            ));
-            m.compare_mark = Some(addr);
-        }
-    }
-}
-
-/// Copies the selected value (or, with `path`, its path).
-fn copy(m: &mut Model, path: bool) -> Vec<Effect> {
-    let Some(addr) = m.selected_addr() else {
-        m.info("select a key to copy");
-        return vec![];
-    };
-    if path {
-        return vec![Effect::CopyText(m.path_text(&addr))];
-    }
-    match m.item(&addr).and_then(|i| i.node()) {
-        Some(crate::tree::Node::Leaf(_)) => vec![Effect::Copy(addr)],
-        _ => {
-            m.info("select a value to copy it (Y copies the path)");
-            vec![]
-        }
-    }
-}
-
 fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
     // Results of effects and outside events apply in every mode.
     match action {
-        Action::Tick(now) => return tick(m, now),
+        Action::Tick(now) => return privacy::tick(m, now),
         // Suspending is allowed wherever nothing is being typed.
         Action::Suspend => return vec![Effect::Suspend],
         Action::Copied { what, secret } => {
@@ -445,14 +316,14 @@ fn normal(m: &mut Model, action: Action) -> Vec<Effect> {
             });
         }
         Action::Edit => edit::start_edit(m),
-        Action::Click(x, y) => click(m, x, y),
+        Action::Click(x, y) => mouse::click(m, x, y),
         Action::Scroll(by) => nav::step(m, by),
-        Action::Copy => return copy(m, false),
-        Action::Compare => compare(m),
+        Action::Copy => return privacy::copy(m, false),
+        Action::Compare => privacy::compare(m),
         Action::Duplicate => prompt::start_duplicate(m),
         Action::EditExternal => return edit::start_external(m),
         Action::EditedExternally { addr, result } => edit::edited_externally(m, addr, result),
-        Action::CopyPath => return copy(m, true),
+        Action::CopyPath => return privacy::copy(m, true),
         Action::Add => prompt::start_add(m),
         Action::Rename => prompt::start_rename(m),
         Action::Delete => edit::ask_delete(m),
