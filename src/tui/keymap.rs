@@ -462,24 +462,16 @@ impl Keymap {
             }
             out
         };
-        // The palette: every action the tree can run, bound or not (text-field and key-manager
-        // actions have their own screens).
+        // The palette: every action the tree can run: those bound there, and those bound
+        // nowhere (text-field and key-manager actions belong to their own screens; Esc and the
+        // palette itself mean nothing in it).
         let bound = self.bindings_of(Context::Normal);
         let palette = crate::tui::action::BINDABLE
             .iter()
             .filter(|(name, _, _)| {
-                !matches!(
-                    *name,
-                    "confirm"
-                        | "commit"
-                        | "cancel"
-                        | "newline"
-                        | "palette"
-                        | "add_group"
-                        | "threshold"
-                        | "rotate"
-                        | "apply_rule"
-                )
+                !matches!(*name, "cancel" | "palette")
+                    && (bound.iter().any(|(n, _, _)| n == name)
+                        || !self.bindings.values().any(|n| n == name))
             })
             .map(|(name, _, help)| crate::tui::model::PaletteEntry {
                 name,
@@ -521,6 +513,29 @@ mod tests {
 
     fn key(code: KeyCode, m: KeyModifiers) -> KeyEvent {
         KeyEvent::new(code, m)
+    }
+
+    #[test]
+    fn the_palette_offers_the_trees_actions_only() {
+        let names: Vec<&str> = Keymap::default()
+            .help_lines()
+            .palette
+            .iter()
+            .map(|e| e.name)
+            .collect();
+        for name in ["copy_path", "suspend", "filter", "history", "help"] {
+            assert!(names.contains(&name), "{name}: {names:?}");
+        }
+        for name in [
+            "clear_field",
+            "newline",
+            "rotate",
+            "threshold",
+            "cancel",
+            "palette",
+        ] {
+            assert!(!names.contains(&name), "{name}: {names:?}");
+        }
     }
 
     #[test]
