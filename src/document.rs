@@ -655,24 +655,20 @@ impl Document {
         Ok(Some(bytes))
     }
 
-    /// Takes the baseline for `exposed_values` before the first edit.
+    /// Takes the baseline for `exposed_in` before the first edit.
     fn before_edit(&mut self) {
         if self.baseline.is_none() {
             self.baseline = Some(Baseline::of(&self.docs));
         }
     }
 
-    /// The paths of values that the next save would store in plain text although they were
-    /// stored encrypted before the edits (a key renamed onto the plain suffix, a secret copied
-    /// into a plain field), so a front end can warn and ask.
-    pub fn exposed_values(&self) -> Vec<String> {
-        let Some(baseline) = &self.baseline else {
-            return Vec::new();
-        };
-        match self.would_write() {
-            Ok(sealed) => baseline.exposed(&sealed),
-            // The save itself will report what cannot be encrypted.
-            Err(_) => Vec::new(),
+    /// The paths of values that `sealed` (what `would_write` gives) stores in plain text
+    /// although they were stored encrypted before the edits (a key renamed onto the plain
+    /// suffix, a secret copied into a plain field), so a front end can warn and ask.
+    pub fn exposed_in(&self, sealed: &[Map]) -> Vec<String> {
+        match &self.baseline {
+            Some(baseline) => baseline.exposed(sealed),
+            None => Vec::new(),
         }
     }
 
@@ -690,7 +686,7 @@ impl Document {
     }
 
     /// The paths the last `seal` stored in plain text although they were stored encrypted before
-    /// the edits (what `exposed_values` would have said), for a warning after the fact.
+    /// the edits (what `exposed_in` would have said), for a warning after the fact.
     pub fn exposed_by_last_seal(&self) -> &[String] {
         &self.last_exposed
     }

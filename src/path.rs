@@ -5,7 +5,7 @@ use crate::tree::{ListItem, Map, MapItem, Node};
 use std::fmt;
 
 /// One step of a path: a map key or a list index (counting values, not comments).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Step {
     Key(String),
     Index(usize),

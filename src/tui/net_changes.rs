@@ -15,7 +15,12 @@ use std::collections::HashMap;
 /// The leaves of the document as a save would write it now.
 pub fn snapshot(doc: &Document, hasher: &ValueHasher) -> Option<Vec<Leaf>> {
     let stored = doc.would_write().ok()?;
-    Some(leaves::leaves(&stored, Some(doc.docs()), hasher, false))
+    Some(leaves_of(doc, &stored, hasher))
+}
+
+/// The leaves of `stored`, the document as `would_write` gave it.
+pub fn leaves_of(doc: &Document, stored: &[crate::tree::Map], hasher: &ValueHasher) -> Vec<Leaf> {
+    leaves::leaves(stored, Some(doc.docs()), hasher, false)
 }
 
 /// A map or list whose key changed while everything in it stayed the same.
@@ -56,7 +61,7 @@ fn under(
         }
     }
     for contents in out.values_mut() {
-        contents.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        contents.sort();
     }
     out
 }
@@ -73,7 +78,8 @@ pub fn subtree_renames(diff: &mut FileDiff, saved: &[Leaf], now: &[Leaf]) -> Vec
             .count()
     };
     let mut from_keys: Vec<&(usize, Vec<Step>)> = removed.keys().collect();
-    from_keys.sort_by_key(|(doc, p)| (*doc, p.len(), format!("{p:?}")));
+    // Outermost first, so a rename inside a renamed map is not counted twice.
+    from_keys.sort_by(|(da, a), (db, b)| (da, a.len(), a).cmp(&(db, b.len(), b)));
     let mut found: Vec<Renamed> = Vec::new();
     for (doc, from) in from_keys {
         let contents = &removed[&(*doc, from.clone())];
@@ -113,15 +119,9 @@ pub fn subtree_renames(diff: &mut FileDiff, saved: &[Leaf], now: &[Leaf]) -> Vec
     found
 }
 
-/// The net difference between `saved` (the leaves at the last save) and what a save would
-/// write now, with the staged recipient changes of `plan`.
-pub fn net(
-    doc: &Document,
-    saved: &[Leaf],
-    plan: &Plan,
-    hasher: &ValueHasher,
-) -> Option<(FileDiff, Vec<Renamed>)> {
-    let now = snapshot(doc, hasher)?;
+/// The net difference between `saved` (the leaves at the last save) and `now` (what a save
+/// would write now), with the staged recipient changes of `plan`.
+pub fn net(doc: &Document, saved: &[Leaf], now: &[Leaf], plan: &Plan) -> (FileDiff, Vec<Renamed>) {
     let old: &Metadata = doc.metadata();
     let mut new = old.clone();
     if !plan.is_empty() {
@@ -136,7 +136,7 @@ pub fn net(
             docs,
         },
         &Side {
-            leaves: &now,
+            leaves: now,
             metadata: Some(&new),
             docs,
         },
@@ -144,6 +144,6 @@ pub fn net(
         Some(true),
         Verification::Verified,
     );
-    let renamed = subtree_renames(&mut d, saved, &now);
-    Some((d, renamed))
+    let renamed = subtree_renames(&mut d, saved, now);
+    (d, renamed)
 }

@@ -153,7 +153,8 @@ fn session_of(mut model: Model, req: OpenRequest, digest: [u8; 32]) -> Session {
             None
         }
     };
-    let names = names_of(config.as_ref());
+    let seen = seen(config.as_ref());
+    let names = names_of(&seen);
     model.key_manager.names = names.clone();
     if let Some(rev) = &req.against {
         match crate::tui::against::compute(&req.path, req.format, rev, &req.sources, &names) {
@@ -181,14 +182,14 @@ fn session_of(mut model: Model, req: OpenRequest, digest: [u8; 32]) -> Session {
         emit: req.emit,
         sources: req.sources,
         config_search: req.config,
-        config_seen: seen(config.as_ref()),
+        config_seen: seen,
         config,
         digest,
         key_since_read: false,
     }
 }
 
-/// A config's path and bytes.
+/// A config's path and bytes, read once for the change check and the recipient names.
 fn seen(config: Option<&Config>) -> (Option<PathBuf>, Option<Vec<u8>>) {
     (
         config.map(|c| c.path.clone()),
@@ -196,11 +197,11 @@ fn seen(config: Option<&Config>) -> (Option<PathBuf>, Option<Vec<u8>>) {
     )
 }
 
-/// Recipient names from a config's anchors and comments.
-fn names_of(config: Option<&Config>) -> crate::review::names::Names {
-    config
-        .and_then(|c| std::fs::read_to_string(&c.path).ok())
-        .map(|text| crate::review::names::Names::from_config(&text))
+/// Recipient names from the anchors and comments of a config's text (see `seen`).
+fn names_of(seen: &(Option<PathBuf>, Option<Vec<u8>>)) -> crate::review::names::Names {
+    seen.1
+        .as_deref()
+        .map(|text| crate::review::names::Names::from_config(&String::from_utf8_lossy(text)))
         .unwrap_or_default()
 }
 
@@ -222,8 +223,8 @@ impl Session {
         };
         let seen = seen(config.as_ref());
         let changed = seen != self.config_seen;
+        self.model.key_manager.names = names_of(&seen);
         self.config_seen = seen;
-        self.model.key_manager.names = names_of(config.as_ref());
         if changed {
             self.model.info(match &config {
                 Some(c) => format!("{} changed: read again", c.path.display()),

@@ -378,9 +378,14 @@ pub(crate) fn ask_save(m: &mut Model) -> Vec<Effect> {
 
 /// What in the pending save needs a typed confirmation.
 fn save_review(m: &Model) -> SaveReview {
-    let exposed = match &m.source {
-        Source::Doc(doc) => doc.exposed_values(),
-        Source::Review { .. } => Vec::new(),
+    // One trial seal serves the plain-text check and the net changes.
+    let (exposed, net) = match &m.source {
+        Source::Doc(doc) => match doc.would_write() {
+            Ok(sealed) => (doc.exposed_in(&sealed), net_changes(m, doc, &sealed)),
+            // The save itself will report what cannot be encrypted.
+            Err(_) => (Vec::new(), None),
+        },
+        Source::Review { .. } => (Vec::new(), None),
     };
     let km = &m.key_manager;
     let lockout = (!km.plan.is_empty()
@@ -391,7 +396,7 @@ fn save_review(m: &Model) -> SaveReview {
         }))
     .then(|| km.plan.lockout_warning(&m.file.name));
     SaveReview {
-        net: net_changes(m),
+        net,
         exposed,
         lockout,
     }
@@ -399,20 +404,20 @@ fn save_review(m: &Model) -> SaveReview {
 
 /// The save's net changes in words: values by place, recipients by name, `+` gained, `-` lost,
 /// `~` changed. `None` when no baseline was taken (the step list is shown instead).
-fn net_changes(m: &Model) -> Option<Vec<(char, String, String)>> {
-    let Source::Doc(doc) = &m.source else {
-        return None;
-    };
+fn net_changes(
+    m: &Model,
+    doc: &crate::document::Document,
+    sealed: &[crate::tree::Map],
+) -> Option<Vec<(char, String, String)>> {
     let plan = &m.key_manager.plan;
+    let now = crate::tui::net_changes::leaves_of(doc, sealed, &m.hasher);
     let saved = match &m.saved_leaves {
-        Some(s) => s.clone(),
+        Some(s) => s.as_slice(),
         // Only recipients changed: the values are as saved.
-        None if m.history.since_save().0.is_empty() => {
-            crate::tui::net_changes::snapshot(doc, &m.hasher)?
-        }
+        None if m.history.since_save().0.is_empty() => now.as_slice(),
         None => return None,
     };
-    let (diff, renamed) = crate::tui::net_changes::net(doc, &saved, plan, &m.hasher)?;
+    let (diff, renamed) = crate::tui::net_changes::net(doc, saved, &now, plan);
     let place = |doc: usize, path: &crate::path::TreePath| {
         if m.docs().len() > 1 {
             format!("document {} {path}", doc + 1)
