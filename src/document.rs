@@ -46,6 +46,10 @@ pub enum SealFileError {
     Emit(#[from] StoreError),
     #[error("{0}")]
     Keys(String),
+    #[error(
+        "{0}; a file with a value that does not decrypt is not written (restore the value from version control)"
+    )]
+    Damaged(String),
 }
 
 /// Options for opening.
@@ -56,6 +60,9 @@ pub struct OpenOptions {
     /// Remember each value's ciphertext so a save keeps unchanged values byte for byte. Off
     /// only for read-only uses (decrypt), where it saves memory.
     pub keep_ciphertext: bool,
+    /// Open a file whose values do not all decrypt: such values stay as stored, listed by
+    /// `damaged`, and the document cannot be sealed (the editor shows it read-only).
+    pub keep_damaged: bool,
 }
 
 impl Default for OpenOptions {
@@ -63,6 +70,7 @@ impl Default for OpenOptions {
         OpenOptions {
             ignore_mac: false,
             keep_ciphertext: true,
+            keep_damaged: false,
         }
     }
 }
@@ -192,6 +200,8 @@ pub struct Document {
     field_order: FieldOrder,
     /// Opened with `ignore_mac` although the MAC did not match: what was wrong, for a warning.
     mac_problem: Option<String>,
+    /// Values that did not decrypt, kept as stored (`OpenOptions::keep_damaged`).
+    damaged: Vec<walk::DamagedValue>,
     /// What was encrypted and what was plain before the first edit since opening or sealing,
     /// to tell when a save would store a secret in plain text.
     baseline: Option<Baseline>,
@@ -205,6 +215,19 @@ impl std::fmt::Debug for Document {
             .field("format", &self.format)
             .field("changed", &self.changed)
             .finish_non_exhaustive()
+    }
+}
+
+/// The MAC problem of a file with values that do not decrypt.
+fn damage_summary(damaged: &[walk::DamagedValue]) -> String {
+    match damaged {
+        [one] => one.error.to_string(),
+        [first, rest @ ..] => format!(
+            "{first} (and {} more value(s))",
+            rest.len(),
+            first = first.error
+        ),
+        [] => String::new(),
     }
 }
 
@@ -248,12 +271,15 @@ impl Document {
             groups::unwrap_data_key(&metadata.key_groups, metadata.shamir_threshold, sources)
                 .map_err(|r| OpenError::Keys(Box::new(r)))?;
         let selector = Selector::new(&metadata.effective_rule());
-        let opened = walk::decrypt_docs(
+        let mut opened = walk::decrypt_docs(
             parsed.docs,
             &selector,
-            metadata.mac_only_encrypted,
             &data_key,
-            opts.keep_ciphertext,
+            walk::DecryptOptions {
+                mac_only: metadata.mac_only_encrypted,
+                remember_ciphertext: opts.keep_ciphertext,
+                keep_damaged: opts.keep_damaged,
+            },
         )?;
         // The MAC is checked even when ignored, so a front end can warn about it.
         let checked = match mac::decrypt_mac(&data_key, &metadata.mac, &metadata.lastmodified) {
@@ -268,10 +294,17 @@ impl Document {
             }),
             Ok(_) => Ok(()),
         };
-        let mac_problem = match checked {
-            Err(e) if !opts.ignore_mac => return Err(e),
-            Err(e) => Some(e.to_string()),
-            Ok(()) => None,
+        let mac_problem = if opened.damaged.is_empty() {
+            match checked {
+                Err(e) if !opts.ignore_mac => return Err(e),
+                Err(e) => Some(e.to_string()),
+                Ok(()) => None,
+            }
+        } else if !opts.ignore_mac {
+            return Err(OpenError::Decrypt(opened.damaged.swap_remove(0).error));
+        } else {
+            // Values that do not decrypt leave nothing to compare the MAC with.
+            Some(damage_summary(&opened.damaged))
         };
         Ok(Document {
             format,
@@ -285,6 +318,7 @@ impl Document {
             own_indent,
             field_order,
             mac_problem,
+            damaged: opened.damaged,
             baseline: None,
             last_exposed: Vec::new(),
         })
@@ -337,6 +371,7 @@ impl Document {
             own_indent: None,
             field_order: field_order(format, settings.layout.field_order()),
             mac_problem: None,
+            damaged: Vec::new(),
             baseline: None,
             last_exposed: Vec::new(),
         })
@@ -554,6 +589,12 @@ impl Document {
         self.mac_problem.as_deref()
     }
 
+    /// The values that did not decrypt (opened with `keep_damaged`); such a document is not
+    /// sealed.
+    pub fn damaged(&self) -> &[walk::DamagedValue] {
+        &self.damaged
+    }
+
     /// Applies a structural edit (see `edit::ops`) and returns the edit that undoes it. Values
     /// the edit does not replace keep their ciphertext.
     pub fn apply(&mut self, op: Op) -> Result<Op, OpError> {
@@ -612,6 +653,9 @@ impl Document {
     /// get a fresh IV, and the MAC and `lastmodified` are renewed. `None` when nothing changed
     /// (a save then writes nothing).
     pub fn seal(&mut self, opts: &EmitOptions) -> Result<Option<Vec<u8>>, SealFileError> {
+        if let Some(first) = self.damaged.first() {
+            return Err(SealFileError::Damaged(first.error.to_string()));
+        }
         if !self.changed && !self.keys_changed {
             return Ok(None);
         }

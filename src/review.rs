@@ -78,6 +78,7 @@ impl Revision {
         let opts = OpenOptions {
             ignore_mac: true,
             keep_ciphertext: true,
+            keep_damaged: false,
         };
         match Document::open(self.format, self.bytes.clone(), sources, opts) {
             Ok(doc) => self.opened = Some(doc),

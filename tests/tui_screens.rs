@@ -331,6 +331,47 @@ fn mac_warning() {
 }
 
 #[test]
+fn a_value_that_does_not_decrypt_opens_read_only_and_marked() {
+    let mut m = tui_support::model_of(&tui_support::damaged_demo(), true);
+    let warning = screen(&m);
+    assert!(
+        warning.contains(r#"✗ ["database"]["password"]"#),
+        "{warning}"
+    );
+    snapshot("damaged_warning", &warning);
+    press(&mut m, "<esc>");
+    goto(&mut m, "password");
+    press(&mut m, "<space>");
+    let s = screen(&m);
+    // Read-only even with --ignore-mac: a damaged value cannot be written back.
+    assert!(m.read_only.is_some());
+    assert!(s.contains("✗ does not decrypt"), "{s}");
+    assert!(
+        !s.contains("ENC["),
+        "the stored text is never shown as the value:\n{s}"
+    );
+    snapshot("damaged_value", &s);
+    let theme = Theme::named("dark").unwrap();
+    let t = render(&m, &theme);
+    assert_eq!(
+        cell(t.backend().buffer(), "password", "✗").fg,
+        theme.error.fg.unwrap()
+    );
+    // The other values decrypt and reveal as usual.
+    goto(&mut m, "user");
+    press(&mut m, "<space>");
+    let user = screen(&m);
+    let row = user.lines().find(|l| l.contains("user: ")).unwrap();
+    assert!(!row.contains(MASK) && !row.contains("✗"), "{user}");
+    // Nothing to copy or compare.
+    goto(&mut m, "password");
+    press(&mut m, "y");
+    assert!(screen(&m).contains("does not decrypt: there is nothing to copy"));
+    press(&mut m, "<enter>");
+    assert!(screen(&m).contains("read-only"), "{}", screen(&m));
+}
+
+#[test]
 fn file_changed_on_disk() {
     let mut m = demo_model();
     update(&mut m, Action::FileChanged);

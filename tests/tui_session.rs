@@ -192,6 +192,31 @@ fn reloading_a_file_whose_mac_broke_warns_and_turns_read_only() {
 }
 
 #[test]
+fn a_file_with_a_damaged_value_opens_read_only_and_is_never_written() {
+    let sb = Sandbox::new();
+    let mut s = open(&sb, tui_support::demo_sources());
+    let damaged = tui_support::damaged_demo();
+    std::fs::write(sb.path("demo.sops.yaml"), &damaged).unwrap();
+    let action = s.reload();
+    update(&mut s.model, action);
+    assert!(matches!(s.model.mode, Mode::MacWarning));
+    assert!(s.model.read_only.is_some());
+    let Source::Doc(doc) = &mut s.model.source else {
+        panic!("the key opens the file");
+    };
+    assert_eq!(doc.damaged().len(), 1);
+    // Even a forced seal refuses rather than writing the stored text back as a value.
+    doc.touch();
+    let err = doc.seal(&EmitOptions::default()).unwrap_err().to_string();
+    assert!(err.contains(r#"["database"]["password"]"#), "{err}");
+    assert!(err.contains("restore the value"), "{err}");
+    assert_eq!(sb.read("demo.sops.yaml"), damaged);
+    // The command line still refuses it as sops does.
+    let out = sb.sesame(&["decrypt", "demo.sops.yaml"]);
+    assert!(!out.status.success());
+}
+
+#[test]
 fn the_watcher_reports_changes_to_the_file_and_its_config() {
     use sesame::tui::watch::Changed;
     let sb = Sandbox::new();

@@ -25,6 +25,7 @@ fuzz_target!(|data: &[u8]| {
         let options = OpenOptions {
             ignore_mac: pick & 0x80 != 0,
             keep_ciphertext: true,
+            keep_damaged: false,
         };
         if let Ok(mut doc) = Document::open(format, input.to_vec(), &sources, options) {
             doc.touch();

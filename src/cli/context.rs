@@ -347,6 +347,7 @@ pub fn open(mut input: Input, flags: &Flags, read_only: bool) -> CliResult<Opene
         OpenOptions {
             ignore_mac: on(flags.ignore_mac),
             keep_ciphertext: !read_only,
+            keep_damaged: false,
         },
     )
     .map_err(|e| open_failure(e, &input.display()))?;

@@ -183,6 +183,7 @@ pub fn reopen(rev: &Revision, sources: &KeySources) -> CliResult<Document> {
     let opts = OpenOptions {
         ignore_mac: true,
         keep_ciphertext: true,
+        keep_damaged: false,
     };
     Document::open(rev.format, rev.bytes().to_vec(), sources, opts)
         .map_err(|e| context::open_failure(e, &rev.label))

@@ -269,6 +269,7 @@ fn verify_macs(entries: &[Entry]) -> Vec<Finding> {
             sesame::document::OpenOptions {
                 ignore_mac: false,
                 keep_ciphertext: false,
+                keep_damaged: false,
             },
         );
         if let Err(

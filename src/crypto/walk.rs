@@ -31,14 +31,37 @@ pub enum SealError {
     CommentMatchesRule { path: String },
 }
 
+/// How to decrypt.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DecryptOptions {
+    /// The MAC covers only encrypted values (`mac_only_encrypted`).
+    pub mac_only: bool,
+    /// Keep each value's ciphertext in its leaf, so a save keeps unchanged values byte for byte.
+    pub remember_ciphertext: bool,
+    /// A value that does not decrypt is kept as stored and reported in `Opened::damaged`
+    /// instead of failing the whole file (the editor shows such a file read-only).
+    pub keep_damaged: bool,
+}
+
+/// A value that did not decrypt, kept as stored: where it sits (the document, then the item
+/// position in each container, comments counted) and why.
+#[derive(Debug)]
+pub struct DamagedValue {
+    pub doc: usize,
+    pub items: Vec<usize>,
+    pub error: SealError,
+}
+
 /// The result of decrypting documents.
 #[derive(Debug)]
 pub struct Opened {
     pub docs: Vec<Map>,
-    /// The MAC computed over the decrypted values.
+    /// The MAC computed over the decrypted values (meaningless when `damaged` is not empty).
     pub mac: String,
     /// Comments in encrypted positions that did not decrypt and were kept as they are.
     pub undecryptable_comments: usize,
+    /// Values that did not decrypt (only with `keep_damaged`), in document order.
+    pub damaged: Vec<DamagedValue>,
 }
 
 /// The result of encrypting documents.
@@ -58,6 +81,11 @@ struct Walk<'a> {
     aad: String,
     /// Byte offsets in `aad` where each path key starts (for error messages).
     key_starts: Vec<usize>,
+    /// The item position (comments counted) in each open container, to locate a damaged value.
+    positions: Vec<usize>,
+    /// Keep values that do not decrypt (see `DecryptOptions::keep_damaged`).
+    keep_damaged: bool,
+    damaged: Vec<DamagedValue>,
     /// Comment groups, one per open map or list (only kept for the comment rules).
     comments: Vec<Vec<Vec<u8>>>,
     /// Keep each decrypted value's ciphertext in its leaf.
@@ -76,10 +104,20 @@ impl<'a> Walk<'a> {
             hasher: MacHasher::new(mac_only),
             aad: String::new(),
             key_starts: Vec::new(),
+            positions: Vec::new(),
+            keep_damaged: false,
+            damaged: Vec::new(),
             comments: Vec::new(),
             remember: true,
             mac_bytes: None,
         }
+    }
+
+    fn for_decrypt(selector: &'a Selector, key: &'a DataKey, opts: DecryptOptions) -> Self {
+        let mut walk = Walk::new(selector, opts.mac_only, key);
+        walk.remember = opts.remember_ciphertext;
+        walk.keep_damaged = opts.keep_damaged;
+        walk
     }
 
     fn aad(&self) -> &[u8] {
@@ -106,6 +144,12 @@ impl<'a> Walk<'a> {
             out.push_str(&format!("[\"{}\"]", &self.aad[start..end]));
         }
         out
+    }
+
+    fn set_position(&mut self, position: usize) {
+        if let Some(last) = self.positions.last_mut() {
+            *last = position;
+        }
     }
 
     fn push_key(&mut self, key: &str) {
@@ -183,38 +227,38 @@ fn canonical(value: &Scalar) -> Option<(Cow<'_, [u8]>, ValueType)> {
 pub fn decrypt_docs(
     docs: Vec<Map>,
     selector: &Selector,
-    mac_only: bool,
     key: &DataKey,
-    remember_ciphertext: bool,
+    opts: DecryptOptions,
 ) -> Result<Opened, SealError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    decrypt_docs_on(docs, selector, mac_only, key, remember_ciphertext, threads)
+    decrypt_docs_on(docs, selector, key, opts, threads)
 }
 
 fn decrypt_docs_on(
     docs: Vec<Map>,
     selector: &Selector,
-    mac_only: bool,
     key: &DataKey,
-    remember_ciphertext: bool,
+    opts: DecryptOptions,
     threads: usize,
 ) -> Result<Opened, SealError> {
     let big = docs.iter().any(|d| d.items.len() >= PARALLEL_MIN_ENTRIES);
     // Comment rules make a value depend on the comments before it, so they stay sequential.
     if threads > 1 && big && !selector.uses_comments() {
-        return decrypt_docs_parallel(docs, selector, mac_only, key, remember_ciphertext, threads);
+        return decrypt_docs_parallel(docs, selector, key, opts, threads);
     }
-    let mut walk = Walk::new(selector, mac_only, key);
-    walk.remember = remember_ciphertext;
+    let mut walk = Walk::for_decrypt(selector, key, opts);
     let mut undecryptable = 0;
     let mut out = Vec::with_capacity(docs.len());
-    for doc in docs {
+    let mut damaged = Vec::new();
+    for (i, doc) in docs.into_iter().enumerate() {
         out.push(decrypt_map(&mut walk, doc, false, &mut undecryptable)?);
+        damaged.extend(walk.damaged.drain(..).map(|d| DamagedValue { doc: i, ..d }));
     }
     Ok(Opened {
         docs: out,
         mac: walk.hasher.finish(),
         undecryptable_comments: undecryptable,
+        damaged,
     })
 }
 
@@ -227,34 +271,33 @@ const PARALLEL_MIN_ENTRIES: usize = 64;
 fn decrypt_docs_parallel(
     docs: Vec<Map>,
     selector: &Selector,
-    mac_only: bool,
     key: &DataKey,
-    remember_ciphertext: bool,
+    opts: DecryptOptions,
     threads: usize,
 ) -> Result<Opened, SealError> {
     let mut out = Vec::with_capacity(docs.len());
     let mut undecryptable = 0;
-    let mut hasher = MacHasher::new(mac_only);
-    for doc in docs {
+    let mut damaged = Vec::new();
+    let mut hasher = MacHasher::new(opts.mac_only);
+    for (doc_index, doc) in docs.into_iter().enumerate() {
         let per_chunk = doc.items.len().div_ceil(threads).max(1);
         let mut chunks: Vec<Vec<MapItem>> = Vec::new();
         let mut items = doc.items.into_iter().peekable();
         while items.peek().is_some() {
             chunks.push(items.by_ref().take(per_chunk).collect());
         }
-        type Chunk = (Map, usize, zeroize::Zeroizing<Vec<u8>>);
+        type Chunk = (Map, usize, zeroize::Zeroizing<Vec<u8>>, Vec<DamagedValue>);
         let results: Vec<Result<Chunk, SealError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = chunks
                 .into_iter()
                 .map(|items| {
                     scope.spawn(move || {
-                        let mut walk = Walk::new(selector, mac_only, key);
-                        walk.remember = remember_ciphertext;
+                        let mut walk = Walk::for_decrypt(selector, key, opts);
                         walk.mac_bytes = Some(zeroize::Zeroizing::new(Vec::new()));
                         let mut bad = 0;
                         let map = decrypt_map(&mut walk, Map { items }, false, &mut bad)?;
                         let bytes = walk.mac_bytes.take().unwrap_or_default();
-                        Ok((map, bad, bytes))
+                        Ok((map, bad, bytes, walk.damaged))
                     })
                 })
                 .collect();
@@ -265,7 +308,16 @@ fn decrypt_docs_parallel(
         });
         let mut merged = Map::new();
         for result in results {
-            let (map, bad, bytes) = result?;
+            let (map, bad, bytes, chunk_damaged) = result?;
+            // A chunk counts its top-level items from zero.
+            let offset = merged.items.len();
+            damaged.extend(chunk_damaged.into_iter().map(|mut d| {
+                d.doc = doc_index;
+                if let Some(first) = d.items.first_mut() {
+                    *first += offset;
+                }
+                d
+            }));
             merged.items.extend(map.items);
             undecryptable += bad;
             hasher.update(&bytes);
@@ -277,6 +329,7 @@ fn decrypt_docs_parallel(
         docs: out,
         mac,
         undecryptable_comments: undecryptable,
+        damaged,
     })
 }
 
@@ -309,13 +362,15 @@ fn decrypt_map(
     bad: &mut usize,
 ) -> Result<Map, SealError> {
     walk.open_group();
+    walk.positions.push(0);
     let mut items = Vec::with_capacity(map.items.len());
-    for item in map.items {
+    for (position, item) in map.items.into_iter().enumerate() {
         match item {
             MapItem::Comment(c) => {
                 items.push(MapItem::Comment(decrypt_comment(walk, c, matched, bad)))
             }
             MapItem::Entry(Entry { key, value }) => {
+                walk.set_position(position);
                 let child_matched = matched || walk.selector.key_matches(&key);
                 walk.push_key(&key);
                 let value = match decrypt_node(walk, value, child_matched, bad)? {
@@ -333,6 +388,7 @@ fn decrypt_map(
             }
         }
     }
+    walk.positions.pop();
     walk.close_group();
     Ok(Map { items })
 }
@@ -344,13 +400,15 @@ fn decrypt_list(
     bad: &mut usize,
 ) -> Result<List, SealError> {
     walk.open_group();
+    walk.positions.push(0);
     let mut items = Vec::with_capacity(list.items.len());
-    for item in list.items {
+    for (position, item) in list.items.into_iter().enumerate() {
         match item {
             ListItem::Comment(c) => {
                 items.push(ListItem::Comment(decrypt_comment(walk, c, matched, bad)))
             }
             ListItem::Node(n) => {
+                walk.set_position(position);
                 // sops compat: an encrypted list comment is stored as a string element and turns
                 // back into a comment here; it is not part of the MAC nor of the comment context.
                 match decrypt_node(walk, n, matched, bad)? {
@@ -361,6 +419,7 @@ fn decrypt_list(
             }
         }
     }
+    walk.positions.pop();
     walk.close_group();
     Ok(List { items })
 }
@@ -420,9 +479,49 @@ fn decrypt_node(
         walk.hash(true, b"");
         return Ok(Decrypted::Node(Node::string("")));
     }
+    match decrypt_value(walk, &stored) {
+        Ok(Plain::Comment(comment)) => Ok(Decrypted::Comment(Comment {
+            text: comment,
+            inline: false,
+            cipher: Some(stored.into()),
+        })),
+        Ok(Plain::Value(value)) => {
+            // The MAC covers the canonical form, not the stored bytes (sops re-serializes).
+            let (bytes, _) = canonical(&value).expect("decrypted values are never null");
+            walk.hash(true, &bytes);
+            Ok(Decrypted::Node(Node::Leaf(Leaf {
+                value,
+                cipher: walk.remember.then(|| stored.into_boxed_str()),
+            })))
+        }
+        Err(error) if walk.keep_damaged => {
+            // Kept as stored; the MAC can no longer be checked, which the damage explains.
+            walk.damaged.push(DamagedValue {
+                doc: 0,
+                items: walk.positions.clone(),
+                error,
+            });
+            let cipher = stored.clone().into_boxed_str();
+            Ok(Decrypted::Node(Node::Leaf(Leaf {
+                value: Scalar::Str(SecretBuf::new(stored.into_bytes())),
+                cipher: Some(cipher),
+            })))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// A decrypted `ENC[...]` text: a typed value, or an encrypted list comment's text.
+enum Plain {
+    Value(Scalar),
+    Comment(SecretBuf),
+}
+
+/// Decrypts one stored `ENC[...]` text.
+fn decrypt_value(walk: &Walk, stored: &str) -> Result<Plain, SealError> {
     let (plain, kind) =
         walk.cipher
-            .decrypt(&stored, walk.aad())
+            .decrypt(stored, walk.aad())
             .map_err(|source| SealError::Decrypt {
                 path: walk.path(),
                 source,
@@ -432,7 +531,7 @@ fn decrypt_node(
         kind,
     };
     let text = || std::str::from_utf8(&plain).ok();
-    let value = match kind {
+    Ok(Plain::Value(match kind {
         ValueType::Str => Scalar::Str(SecretBuf::new(plain.to_vec())),
         ValueType::Int => Scalar::Int(
             text()
@@ -454,27 +553,14 @@ fn decrypt_node(
                 .and_then(gotext::parse_time)
                 .ok_or_else(|| bad_plain("time"))?,
         ),
-        ValueType::Comment => {
-            return Ok(Decrypted::Comment(Comment {
-                text: SecretBuf::new(plain.to_vec()),
-                inline: false,
-                cipher: Some(stored.into()),
-            }));
-        }
+        ValueType::Comment => return Ok(Plain::Comment(SecretBuf::new(plain.to_vec()))),
         ValueType::Bytes => {
             return Err(SealError::Unsupported {
                 path: walk.path(),
                 kind: "bytes",
             });
         }
-    };
-    // The MAC covers the canonical form, not the stored bytes (sops re-serializes).
-    let (bytes, _) = canonical(&value).expect("decrypted values are never null");
-    walk.hash(true, &bytes);
-    Ok(Decrypted::Node(Node::Leaf(Leaf {
-        value,
-        cipher: walk.remember.then(|| stored.into_boxed_str()),
-    })))
+    }))
 }
 
 /// Encrypts every selected value of `docs`, reusing each leaf's remembered ciphertext when it
@@ -655,13 +741,122 @@ mod tests {
             let selector = Selector::new(&rule);
             let plain = vec![big_doc(), big_doc()];
             let sealed = encrypt_docs(&plain, &selector, mac_only, &key).unwrap();
-            let one =
-                decrypt_docs_on(sealed.docs.clone(), &selector, mac_only, &key, true, 1).unwrap();
-            let two =
-                decrypt_docs_on(sealed.docs.clone(), &selector, mac_only, &key, true, 2).unwrap();
+            let opts = DecryptOptions {
+                mac_only,
+                remember_ciphertext: true,
+                keep_damaged: false,
+            };
+            let one = decrypt_docs_on(sealed.docs.clone(), &selector, &key, opts, 1).unwrap();
+            let two = decrypt_docs_on(sealed.docs.clone(), &selector, &key, opts, 2).unwrap();
             assert_eq!(one.mac, sealed.mac);
             assert_eq!(two.mac, sealed.mac);
             assert_eq!(one.docs, two.docs);
+        }
+    }
+
+    /// Replaces the text of the `n`-th encrypted leaf (document order) of a sealed document.
+    fn damage(map: &mut Map, n: &mut usize, with: &str) -> bool {
+        for item in &mut map.items {
+            if let MapItem::Entry(e) = item {
+                let hit = match &mut e.value {
+                    Node::Map(m) => damage(m, n, with),
+                    Node::List(l) => l.items.iter_mut().any(|i| match i {
+                        ListItem::Node(Node::Map(m)) => damage(m, n, with),
+                        ListItem::Node(Node::Leaf(leaf)) => damage_leaf(leaf, n, with),
+                        _ => false,
+                    }),
+                    Node::Leaf(leaf) => damage_leaf(leaf, n, with),
+                };
+                if hit {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    fn stored(leaf: &Leaf) -> &[u8] {
+        match &leaf.value {
+            Scalar::Str(s) => s.expose(),
+            _ => b"",
+        }
+    }
+
+    fn damage_leaf(leaf: &mut Leaf, n: &mut usize, with: &str) -> bool {
+        let Scalar::Str(s) = &leaf.value else {
+            return false;
+        };
+        if !s.expose().starts_with(b"ENC[") {
+            return false;
+        }
+        if *n > 0 {
+            *n -= 1;
+            return false;
+        }
+        leaf.value = Scalar::Str(SecretBuf::new(with.as_bytes().to_vec()));
+        true
+    }
+
+    #[test]
+    fn a_damaged_value_is_kept_as_stored_and_located_on_request() {
+        let key = DataKey::generate();
+        let selector = Selector::new(&Rule::default_suffix());
+        let plain = vec![big_doc(), big_doc()];
+        let mut sealed = encrypt_docs(&plain, &selector, false, &key).unwrap().docs;
+        // Another value's ciphertext: valid, but under another path (its AAD fails).
+        let moved = match sealed[1].get("key0") {
+            Some(Node::Leaf(l)) => String::from_utf8(stored(l).to_vec()).unwrap(),
+            _ => unreachable!(),
+        };
+        assert!(damage(&mut sealed[1], &mut 150, &moved));
+        for threads in [1, 2] {
+            let strict = DecryptOptions {
+                remember_ciphertext: true,
+                ..Default::default()
+            };
+            let err = decrypt_docs_on(sealed.clone(), &selector, &key, strict, threads);
+            assert!(matches!(err, Err(SealError::Decrypt { .. })), "{err:?}");
+            let lenient = DecryptOptions {
+                keep_damaged: true,
+                ..strict
+            };
+            let opened =
+                decrypt_docs_on(sealed.clone(), &selector, &key, lenient, threads).unwrap();
+            assert_eq!(opened.damaged.len(), 1, "{threads} thread(s)");
+            let d = &opened.damaged[0];
+            assert_eq!(d.doc, 1);
+            // The item the walk names holds the stored text, kept as it was.
+            let mut node = opened.docs[1].items.get(d.items[0]);
+            let mut leaf = None;
+            for &pos in &d.items[1..] {
+                node = match node {
+                    Some(MapItem::Entry(Entry {
+                        value: Node::Map(m),
+                        ..
+                    })) => m.items.get(pos),
+                    Some(MapItem::Entry(Entry {
+                        value: Node::List(l),
+                        ..
+                    })) => {
+                        leaf = match l.items.get(pos) {
+                            Some(ListItem::Node(Node::Leaf(x))) => Some(x),
+                            _ => None,
+                        };
+                        None
+                    }
+                    _ => None,
+                };
+            }
+            let leaf = leaf.or(match node {
+                Some(MapItem::Entry(Entry {
+                    value: Node::Leaf(x),
+                    ..
+                })) => Some(x),
+                _ => None,
+            });
+            let leaf = leaf.expect("the damaged leaf is where the walk says");
+            assert_eq!(stored(leaf), moved.as_bytes());
+            assert_eq!(leaf.cipher.as_deref(), Some(moved.as_str()));
         }
     }
 }

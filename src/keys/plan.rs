@@ -784,6 +784,7 @@ mod tests {
                 OpenOptions {
                     ignore_mac: false,
                     keep_ciphertext: true,
+                    keep_damaged: false,
                 },
             )
         };

@@ -150,6 +150,7 @@ pub fn apply(p: &Pending, sources: &KeySources, emit: &EmitOptions) -> Result<Ve
     let opts = OpenOptions {
         ignore_mac: false,
         keep_ciphertext: true,
+        keep_damaged: false,
     };
     let mut doc = Document::open(format, bytes, sources, opts).map_err(|e| fail(&e))?;
     if doc.metadata().key_groups != p.plan.before() {

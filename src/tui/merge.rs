@@ -152,6 +152,7 @@ fn merge_stages(
         crate::document::OpenOptions {
             ignore_mac: true,
             keep_ciphertext: true,
+            keep_damaged: false,
         },
     )
     .map_err(|e| e.to_string())?;

@@ -330,13 +330,40 @@ impl Model {
     /// (the document was opened with `ignore_mac` so it can be shown) starts with a warning
     /// and leaves the file read-only unless the user passed `--ignore-mac` (`ignore_mac`).
     pub fn from_document(doc: Document, file: FileInfo, ignore_mac: bool) -> Model {
-        let bad_mac = doc.mac_problem().is_some();
         let mut model = Model::new(Source::Doc(Box::new(doc)), file);
         model.mac_ignored = ignore_mac;
-        if bad_mac && !ignore_mac {
-            model.set_read_only("the MAC does not match; pass --ignore-mac to edit");
-        }
+        model.check_integrity();
         model
+    }
+
+    /// Warns about a document whose MAC does not match or whose values do not all decrypt,
+    /// and makes it read-only: always when values are damaged (they cannot be written back),
+    /// else unless `--ignore-mac`.
+    pub fn check_integrity(&mut self) {
+        let Source::Doc(d) = &self.source else {
+            return;
+        };
+        if d.mac_problem().is_none() {
+            return;
+        }
+        self.mode = Mode::MacWarning;
+        match d.damaged().len() {
+            0 if self.mac_ignored => {}
+            0 => self.set_read_only("the MAC does not match; pass --ignore-mac to edit"),
+            1 => self.set_read_only("a value does not decrypt (marked ✗)"),
+            n => self.set_read_only(format!("{n} values do not decrypt (marked ✗)")),
+        }
+    }
+
+    /// Whether the value at `addr` did not decrypt (it holds its stored text, never shown).
+    pub fn is_damaged(&self, addr: &Addr) -> bool {
+        match &self.source {
+            Source::Doc(d) => d
+                .damaged()
+                .iter()
+                .any(|v| v.doc == addr.doc && v.items == addr.items),
+            Source::Review { .. } => false,
+        }
     }
 
     /// The model of a file opened without its key (review mode): the trees as stored,
@@ -358,7 +385,6 @@ impl Model {
             Source::Review { reason, .. } => Some(format!("review mode, no key: {reason}")),
             Source::Doc(_) => None,
         };
-        let mac_problem = matches!(&source, Source::Doc(d) if d.mac_problem().is_some());
         let key_manager = KeyManager::new(source.metadata());
         let mut model = Model {
             key_manager,
@@ -375,11 +401,7 @@ impl Model {
             collapsed: HashSet::new(),
             revealed: HashSet::new(),
             reveal_all: false,
-            mode: if mac_problem {
-                Mode::MacWarning
-            } else {
-                Mode::Normal
-            },
+            mode: Mode::Normal,
             history: History::default(),
             status: None,
             search: None,

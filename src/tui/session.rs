@@ -109,6 +109,7 @@ pub fn open(req: OpenRequest) -> Result<Session, OpenFailure> {
         OpenOptions {
             ignore_mac: true,
             keep_ciphertext: true,
+            keep_damaged: true,
         },
     );
     progress("");
@@ -433,6 +434,7 @@ impl Session {
             OpenOptions {
                 ignore_mac: true,
                 keep_ciphertext: true,
+                keep_damaged: true,
             },
         ) {
             Ok(doc) => {

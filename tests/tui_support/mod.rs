@@ -47,6 +47,7 @@ pub fn model_with(bytes: &[u8], ignore_mac: bool, sources: &KeySources) -> Model
         OpenOptions {
             ignore_mac: true,
             keep_ciphertext: true,
+            keep_damaged: true,
         },
     )
     .expect("the demo file opens with the demo key");
@@ -79,6 +80,22 @@ pub fn review_model() -> Model {
 pub fn tampered_demo() -> Vec<u8> {
     let text = String::from_utf8(demo::FILE.to_vec()).unwrap();
     let out = text.replace("help@example.com", "evil@example.com");
+    assert_ne!(out, text);
+    out.into_bytes()
+}
+
+/// The demo file with one value's stored text replaced by another value's (valid ciphertext
+/// bound to another key path): `["database"]["password"]` no longer decrypts.
+pub fn damaged_demo() -> Vec<u8> {
+    let text = String::from_utf8(demo::FILE.to_vec()).unwrap();
+    let enc_of = |key: &str| {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{key}: ENC[")))
+            .unwrap();
+        line.split_once(": ").unwrap().1.to_string()
+    };
+    let out = text.replace(&enc_of("password"), &enc_of("host"));
     assert_ne!(out, text);
     out.into_bytes()
 }

@@ -57,6 +57,11 @@ pub(super) fn compare(m: &mut Model) {
         m.info("select a value to compare (= marks it, = on another compares)");
         return;
     };
+    if m.is_damaged(&addr) || m.compare_mark.as_ref().is_some_and(|a| m.is_damaged(a)) {
+        m.compare_mark = None;
+        m.error("a value that does not decrypt cannot be compared");
+        return;
+    }
     if matches!(m.source, Source::Review { .. }) {
         m.error("review mode has no key: values cannot be compared");
         return;
@@ -95,6 +100,10 @@ pub(super) fn copy(m: &mut Model, path: bool) -> Vec<Effect> {
         return vec![Effect::CopyText(m.path_text(&addr))];
     }
     match m.item(&addr).and_then(|i| i.node()) {
+        Some(crate::tree::Node::Leaf(_)) if m.is_damaged(&addr) => {
+            m.error("this value does not decrypt: there is nothing to copy");
+            vec![]
+        }
         Some(crate::tree::Node::Leaf(_)) => vec![Effect::Copy(addr)],
         _ => {
             m.info("select a value to copy it (Y copies the path)");

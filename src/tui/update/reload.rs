@@ -24,12 +24,7 @@ pub fn reloaded(m: &mut Model, source: Source) {
     m.disk_changed = false;
     m.mode = Mode::Normal;
     m.read_only = None;
-    if matches!(&m.source, Source::Doc(d) if d.mac_problem().is_some()) {
-        m.mode = Mode::MacWarning;
-        if !m.mac_ignored {
-            m.set_read_only("the MAC does not match; pass --ignore-mac to edit");
-        }
-    }
+    m.check_integrity();
     let md = m.source.metadata().clone();
     m.key_manager.reset(&md);
     m.rebuild_rows();

@@ -59,7 +59,20 @@ pub fn draw(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
         lines.push(field("Path", m.path_text(&addr), theme.key));
         let item = m.item(&addr);
         lines.push(field("Type", type_text(item.as_ref()), theme.text));
-        if matches!(row.kind, RowKind::Leaf | RowKind::Comment) {
+        if row.kind == RowKind::Leaf && m.is_damaged(&addr) {
+            lines.push(field(
+                "Stored",
+                "encrypted, but it DOES NOT DECRYPT with this file's data key".into(),
+                theme.error,
+            ));
+            lines.push(Line::default());
+            lines.push(Line::from(Span::styled(
+                "The stored text was changed outside sops (tampering, a bad merge, or a \
+                 value copied from another file). The file is read-only: restore this value \
+                 from version control (git restore -p) or ask whoever wrote it to set it again.",
+                theme.text,
+            )));
+        } else if matches!(row.kind, RowKind::Leaf | RowKind::Comment) {
             let why = why_text(m, &addr, row.encrypted, item.as_ref());
             let style = if row.encrypted {
                 theme.encrypted

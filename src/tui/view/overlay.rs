@@ -364,6 +364,11 @@ pub fn reloaded(m: &Model, report: &ReloadReport, theme: &Theme, f: &mut Frame, 
 }
 
 pub fn mac_warning(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
+    if let crate::tui::model::Source::Doc(d) = &m.source
+        && !d.damaged().is_empty()
+    {
+        return damaged_warning(m, d.damaged(), theme, f, area);
+    }
     // A mismatch names two hashes, which help nobody here; other problems are worth showing.
     let problem = match &m.source {
         crate::tui::model::Source::Doc(d) => d
@@ -405,6 +410,55 @@ pub fn mac_warning(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
     lines.push(Line::default());
     lines.push(keys_hint(theme, "Enter or Esc continues"));
     popup(f, area, "MAC mismatch", lines, theme, theme.error);
+}
+
+/// Values that do not decrypt: which, and what to do.
+fn damaged_warning(
+    m: &Model,
+    damaged: &[crate::crypto::walk::DamagedValue],
+    theme: &Theme,
+    f: &mut Frame,
+    area: Rect,
+) {
+    let n = damaged.len();
+    let mut lines = vec![text(
+        if n == 1 {
+            "A value does not decrypt with this file's data key:".to_string()
+        } else {
+            format!("{n} values do not decrypt with this file's data key:")
+        },
+        theme.error,
+    )];
+    const SHOWN: usize = 5;
+    for d in damaged.iter().take(SHOWN) {
+        let addr = crate::edit::ops::Addr::new(d.doc, d.items.clone());
+        lines.push(text(format!("  ✗ {}", m.path_text(&addr)), theme.key));
+    }
+    if n > SHOWN {
+        lines.push(text(format!("  … and {} more", n - SHOWN), theme.muted));
+    }
+    lines.extend([
+        Line::default(),
+        text(
+            "Their stored text was changed outside sops (tampering, a bad",
+            theme.text,
+        ),
+        text(
+            "merge, or a value copied from another file). The rest of the",
+            theme.text,
+        ),
+        text(
+            "file is shown read-only, the damaged values marked ✗. Restore",
+            theme.text,
+        ),
+        text(
+            "them from version control, then reopen (R reloads).",
+            theme.text,
+        ),
+        Line::default(),
+        keys_hint(theme, "Enter or Esc continues"),
+    ]);
+    popup(f, area, "Values do not decrypt", lines, theme, theme.error);
 }
 
 /// The command palette: the query, then the matching actions with their keys, the selected

@@ -20,6 +20,10 @@ pub const ENCRYPTED: &str = "●";
 pub const PLAIN: &str = "○";
 /// Mark of a value changed since the last save.
 pub const CHANGED: &str = "~";
+/// Mark of a value that does not decrypt (tampered or damaged).
+pub const DAMAGED: &str = "✗";
+/// Shown in place of a value that does not decrypt.
+pub const DAMAGED_TEXT: &str = "✗ does not decrypt";
 
 pub fn draw(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
     let block = Block::default()
@@ -71,8 +75,11 @@ fn row_line(m: &Model, theme: &Theme, i: usize, row: &Row, width: usize) -> Line
         return Line::default();
     };
     let leafy = matches!(row.kind, RowKind::Leaf | RowKind::Comment);
+    let damaged = leafy && m.is_damaged(&addr);
     let enc_mark = if !leafy {
         Span::raw(" ")
+    } else if damaged {
+        Span::styled(DAMAGED, theme.error)
     } else if row.encrypted {
         Span::styled(ENCRYPTED, theme.encrypted)
     } else {
@@ -133,10 +140,13 @@ fn row_line(m: &Model, theme: &Theme, i: usize, row: &Row, width: usize) -> Line
             spans.push(Span::raw("  "));
             spans.push(label(&item, theme, key_style));
             let value = match item.node() {
+                _ if damaged => DAMAGED_TEXT.to_string(),
                 Some(Node::Leaf(leaf)) if revealed => shown_value(m, &leaf.value, row.encrypted),
                 _ => MASK.to_string(),
             };
-            let style = if row.encrypted {
+            let style = if damaged {
+                theme.error
+            } else if row.encrypted {
                 theme.text
             } else {
                 theme.plain
