@@ -128,7 +128,10 @@ fn main() {
     update(&mut m, Action::Resize(200, 50));
     let theme = Theme::named("dark").unwrap();
     let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
-    term.draw(|f| view(&m, &theme, f)).unwrap();
+    term.draw(|f| {
+        view(&m, &theme, f);
+    })
+    .unwrap();
     let open = t.elapsed();
     let modelled = open - decrypted;
     let rows = m.rows.len();
@@ -140,7 +143,10 @@ fn main() {
         if let Some(action) = keymap.action(&m.mode, k) {
             update(&mut m, action);
         }
-        term.draw(|f| view(&m, &theme, f)).unwrap();
+        term.draw(|f| {
+            view(&m, &theme, f);
+        })
+        .unwrap();
         times.push(t.elapsed());
     }
     // Reload the file with the edit unsaved (redo it first): the three-way merge over the

@@ -84,12 +84,15 @@ fn run_loop(session: &mut Session, settings: &Settings) -> std::io::Result<Outco
     let size = terminal.size()?;
     update(&mut session.model, Action::Resize(size.width, size.height));
     let mut redraw = true;
+    let mut buttons = view::Buttons::default();
     loop {
         if let Some(sig) = signals.caught() {
             return Ok(Outcome::Signal(sig));
         }
         if redraw {
-            if let Err(e) = terminal.draw(|f| view::view(&session.model, &settings.theme, f)) {
+            if let Err(e) =
+                terminal.draw(|f| buttons = view::view(&session.model, &settings.theme, f))
+            {
                 return if tty.is_gone() {
                     Ok(Outcome::TerminalGone)
                 } else {
@@ -103,6 +106,7 @@ fn run_loop(session: &mut Session, settings: &Settings) -> std::io::Result<Outco
             &tty,
             &settings.keymap,
             &session.model.mode,
+            &buttons,
             Duration::from_millis(100),
         )? {
             event::Input::Action(a) => actions.push(a),
@@ -139,7 +143,7 @@ fn run_loop(session: &mut Session, settings: &Settings) -> std::io::Result<Outco
                 }
                 // A save can take a moment (a key service, a large file): "saving…" shows first.
                 if matches!(effect, Effect::Save { .. }) {
-                    terminal.draw(|f| view::view(&session.model, &settings.theme, f))?;
+                    terminal.draw(|f| buttons = view::view(&session.model, &settings.theme, f))?;
                 }
                 if let Effect::EditExternal(addr) = effect {
                     let result = edit_outside(session, &addr, &mut terminal)?;

@@ -1466,7 +1466,35 @@ fn a_mouse_click_selects_a_row() {
     t.wait("its editor", |s| s.contains("Edit [\"db\"][\"password\"]"));
     t.keys(&["Escape"]);
     t.wait("the editor closed", |s| !s.contains("Edit [\"db\"]"));
-    t.quit();
+    // The buttons of a question answer it: No keeps the value, Yes deletes it.
+    let click_on = |label: &str| {
+        let screen = t.screen();
+        let (row, line) = screen
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(label))
+            .unwrap_or_else(|| panic!("no {label} on screen:\n{screen}"));
+        let col = line[..line.find(label).unwrap()].chars().count() + 2;
+        t.type_text(&format!("\x1b[<0;{col};{}M", row + 1));
+        t.type_text(&format!("\x1b[<0;{col};{}m", row + 1));
+    };
+    t.keys(&["d"]);
+    t.wait("the question", |s| s.contains("[y Yes]"));
+    click_on("[n No]");
+    t.wait("the question answered", |s| !s.contains("[y Yes]"));
+    assert!(t.screen().contains("password:"));
+    t.keys(&["d"]);
+    t.wait("the question", |s| s.contains("[y Yes]"));
+    click_on("[y Yes]");
+    t.wait("the value deleted", |s| {
+        !s.contains("[y Yes]") && !s.contains("password:")
+    });
+    t.keys(&["q"]);
+    t.wait("quit without saving?", |s| {
+        s.contains("Quit without saving")
+    });
+    click_on("[y Yes]");
+    t.wait("the shell again", |s| !s.contains("sesame │"));
 }
 
 /// `E` edits the selected value in `$EDITOR`: a temp file in a private (0700) folder on a

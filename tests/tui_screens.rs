@@ -469,7 +469,7 @@ fn main_screens_fit_every_terminal_size() {
         snapshot(&format!("size_{size}_tree"), &screen_at(&mut m, w, h));
         press(&mut m, "?");
         let help = screen_at(&mut m, w, h);
-        assert!(help.contains("Esc, q or ? closes"), "{size}:\n{help}");
+        assert!(help.contains("[Esc Close]"), "{size}:\n{help}");
         snapshot(&format!("size_{size}_help"), &help);
         if h < 30 {
             assert!(

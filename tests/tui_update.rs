@@ -9,7 +9,7 @@ use sesame::tui::action::Action;
 use sesame::tui::model::{Confirm, Mode, Model, PromptPurpose, Source};
 use sesame::tui::rows::RowKind;
 use sesame::tui::update::{Effect, update};
-use tui_support::{demo_model, goto, press, review_model, status};
+use tui_support::{click_button, demo_model, goto, press, review_model, status};
 
 fn value(m: &Model, path: &str) -> Option<Scalar> {
     match lookup(&m.docs()[0], &TreePath::parse(path).unwrap()).ok()? {
@@ -420,6 +420,56 @@ fn quitting_asks_when_dirty() {
     assert!(exists(&m, r#"["database"]["password"]"#));
     // Ctrl-C cancels a prompt.
     press(&mut m, "a<ctrl-c>");
+    assert!(matches!(m.mode, Mode::Normal));
+}
+
+#[test]
+fn overlay_buttons_answer_as_their_keys() {
+    let mut m = demo_model();
+    // A question: the safe answer, then the other.
+    goto(&mut m, "password");
+    press(&mut m, "d");
+    assert!(click_button(&mut m, "n No").is_empty());
+    assert!(matches!(m.mode, Mode::Normal));
+    assert!(exists(&m, r#"["database"]["password"]"#));
+    press(&mut m, "d");
+    click_button(&mut m, "y Yes");
+    assert!(!exists(&m, r#"["database"]["password"]"#));
+    // A choice among several.
+    goto(&mut m, "replicas");
+    press(&mut m, "t");
+    click_button(&mut m, "s string");
+    assert!(matches!(
+        value(&m, r#"["app"]["replicas"]"#),
+        Some(Scalar::Str(_))
+    ));
+    // The save review goes back or on.
+    press(&mut m, "<ctrl-s>");
+    assert!(matches!(m.mode, Mode::ReviewSave(_)));
+    click_button(&mut m, "n Back");
+    assert!(matches!(m.mode, Mode::Normal));
+    press(&mut m, "<ctrl-s>");
+    assert_eq!(
+        click_button(&mut m, "y Save"),
+        vec![Effect::Save { force: false }]
+    );
+    // Quitting with unsaved changes: No keeps the editor open.
+    let mut m = demo_model();
+    goto(&mut m, "password");
+    press(&mut m, "dy");
+    press(&mut m, "q");
+    assert!(click_button(&mut m, "n No").is_empty());
+    assert!(!m.quit);
+    // Notices and the help close.
+    press(&mut m, "?");
+    click_button(&mut m, "Esc Close");
+    assert!(matches!(m.mode, Mode::Normal));
+    update(&mut m, Action::FileChanged);
+    update(&mut m, Action::Conflict);
+    assert_eq!(click_button(&mut m, "r Reload"), vec![Effect::Reload]);
+    let mut m = tui_support::model_of(&tui_support::tampered_demo(), false);
+    assert!(matches!(m.mode, Mode::MacWarning));
+    click_button(&mut m, "Enter Continue");
     assert!(matches!(m.mode, Mode::Normal));
 }
 

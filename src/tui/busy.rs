@@ -114,7 +114,9 @@ pub fn perform(
     let progress = session.progress();
     progress.reset();
     let frozen = terminal
-        .draw(|f| view::view(&session.model, theme, f))?
+        .draw(|f| {
+            view::view(&session.model, theme, f);
+        })?
         .buffer
         .clone();
     let started = Instant::now();

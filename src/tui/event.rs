@@ -5,6 +5,7 @@
 use crate::tui::action::Action;
 use crate::tui::keymap::Keymap;
 use crate::tui::model::Mode;
+use crate::tui::view::Buttons;
 use crossterm::event::{self, Event, KeyEventKind};
 use std::fs::File;
 use std::io;
@@ -144,8 +145,15 @@ pub fn typed(tty: &Tty, timeout: Duration) -> io::Result<Option<Typed>> {
     Ok(None)
 }
 
-/// Waits up to `timeout` for a terminal event and turns it into an action.
-pub fn next(tty: &Tty, keymap: &Keymap, mode: &Mode, timeout: Duration) -> io::Result<Input> {
+/// Waits up to `timeout` for a terminal event and turns it into an action. A click on one of
+/// `buttons` (those of the frame on screen) is the press of its key.
+pub fn next(
+    tty: &Tty,
+    keymap: &Keymap,
+    mode: &Mode,
+    buttons: &Buttons,
+    timeout: Duration,
+) -> io::Result<Input> {
     if tty.is_gone() {
         return Ok(Input::Gone);
     }
@@ -163,17 +171,25 @@ pub fn next(tty: &Tty, keymap: &Keymap, mode: &Mode, timeout: Duration) -> io::R
         Event::Key(key) if key.kind != KeyEventKind::Release => keymap.action(mode, key),
         Event::Paste(text) => Some(Action::Paste(text.into())),
         Event::Resize(w, h) => Some(Action::Resize(w, h)),
-        Event::Mouse(m) => mouse_action(m),
+        Event::Mouse(m) => mouse_action(m, keymap, mode, buttons),
         _ => None,
     };
     Ok(action.map_or(Input::Idle, Input::Action))
 }
 
-/// What a mouse event asks for: a left click, or three rows per wheel step.
-fn mouse_action(m: crossterm::event::MouseEvent) -> Option<Action> {
+/// What a mouse event asks for: a button's key, a left click, or three rows per wheel step.
+pub fn mouse_action(
+    m: crossterm::event::MouseEvent,
+    keymap: &Keymap,
+    mode: &Mode,
+    buttons: &Buttons,
+) -> Option<Action> {
     use crossterm::event::{MouseButton, MouseEventKind};
     match m.kind {
-        MouseEventKind::Down(MouseButton::Left) => Some(Action::Click(m.column, m.row)),
+        MouseEventKind::Down(MouseButton::Left) => match buttons.key_at(m.column, m.row) {
+            Some(key) => keymap.action(mode, key),
+            None => Some(Action::Click(m.column, m.row)),
+        },
         MouseEventKind::ScrollUp => Some(Action::Scroll(-3)),
         MouseEventKind::ScrollDown => Some(Action::Scroll(3)),
         _ => None,

@@ -19,8 +19,29 @@ use ratatui::widgets::Paragraph;
 /// A value shown masked: always this wide, so the mask says nothing about the length.
 pub const MASK: &str = "••••••••";
 
-/// Draws the whole screen.
-pub fn view(m: &Model, theme: &Theme, f: &mut Frame) {
+/// A place on screen where a click is a key press (a button on an overlay).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Button {
+    pub area: Rect,
+    pub key: crossterm::event::KeyEvent,
+}
+
+/// The buttons of the frame last drawn.
+#[derive(Clone, Debug, Default)]
+pub struct Buttons(pub Vec<Button>);
+
+impl Buttons {
+    /// The key of the button at a screen position.
+    pub fn key_at(&self, x: u16, y: u16) -> Option<crossterm::event::KeyEvent> {
+        self.0
+            .iter()
+            .find(|b| b.area.contains(ratatui::layout::Position { x, y }))
+            .map(|b| b.key)
+    }
+}
+
+/// Draws the whole screen; returns where its buttons are.
+pub fn view(m: &Model, theme: &Theme, f: &mut Frame) -> Buttons {
     let area = f.area();
     let [title, body, status] = Layout::vertical([
         Constraint::Length(1),
@@ -41,22 +62,38 @@ pub fn view(m: &Model, theme: &Theme, f: &mut Frame) {
         }
     }
     status_line(m, theme, f, status);
-    match &m.mode {
-        Mode::Normal | Mode::KeyManager => {}
+    let none = Vec::new;
+    Buttons(match &m.mode {
+        Mode::Normal | Mode::KeyManager => none(),
         Mode::RulePreview(p) => key_manager::rule_preview(m, p, theme, f, body),
-        Mode::Edit(state) => editor::draw_editor(m, state, theme, f, body),
-        Mode::Prompt(prompt) => editor::draw_prompt(prompt, theme, f, body),
+        Mode::Edit(state) => {
+            editor::draw_editor(m, state, theme, f, body);
+            none()
+        }
+        Mode::Prompt(prompt) => {
+            editor::draw_prompt(prompt, theme, f, body);
+            none()
+        }
         Mode::Confirm(c) => overlay::confirm(m, c, theme, f, body),
         Mode::ChangeType => overlay::change_type(m, theme, f, body),
         Mode::Help(view) => overlay::help(m, *view, theme, f, body),
-        Mode::Palette(p) => overlay::palette(m, p, theme, f, body),
+        Mode::Palette(p) => {
+            overlay::palette(m, p, theme, f, body);
+            none()
+        }
         Mode::ReviewSave(r) => overlay::review_save(m, r, theme, f, body),
         Mode::Conflict => overlay::conflict(m, theme, f, body),
         Mode::MacWarning => overlay::mac_warning(m, theme, f, body),
         Mode::Reloaded(report) => overlay::reloaded(m, report, theme, f, body),
-        Mode::Merge => merge::draw(m, theme, f, body),
-        Mode::Blame(b) => blame::draw(b, theme, f, body),
-    }
+        Mode::Merge => {
+            merge::draw(m, theme, f, body);
+            none()
+        }
+        Mode::Blame(b) => {
+            blame::draw(b, theme, f, body);
+            none()
+        }
+    })
 }
 
 fn title_bar(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {

@@ -132,8 +132,48 @@ pub fn press(m: &mut Model, script: &str) -> Vec<Effect> {
 /// Draws the model on a test terminal.
 pub fn render(m: &Model, theme: &Theme) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).unwrap();
-    t.draw(|f| view(m, theme, f)).unwrap();
+    t.draw(|f| {
+        view(m, theme, f);
+    })
+    .unwrap();
     t
+}
+
+/// Clicks, with the mouse, the button whose label contains `label` on the screen as drawn
+/// now; returns the effects. Panics when no such button is on screen.
+pub fn click_button(m: &mut Model, label: &str) -> Vec<Effect> {
+    let mut t = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).unwrap();
+    let mut buttons = Default::default();
+    t.draw(|f| buttons = view(m, &Theme::named("dark").unwrap(), f))
+        .unwrap();
+    let buf = t.backend().buffer();
+    let at = buttons_at(&buttons, buf, label);
+    let event = crossterm::event::MouseEvent {
+        kind: crossterm::event::MouseEventKind::Down(crossterm::event::MouseButton::Left),
+        column: at.0,
+        row: at.1,
+        modifiers: crossterm::event::KeyModifiers::NONE,
+    };
+    let action = sesame::tui::event::mouse_action(event, &Keymap::default(), &m.mode, &buttons)
+        .unwrap_or_else(|| panic!("the button {label:?} does nothing"));
+    update(m, action)
+}
+
+/// The middle of the button whose text contains `label`.
+fn buttons_at(
+    buttons: &sesame::tui::view::Buttons,
+    buf: &ratatui::buffer::Buffer,
+    label: &str,
+) -> (u16, u16) {
+    for b in &buttons.0 {
+        let text: String = (b.area.x..b.area.x + b.area.width)
+            .map(|x| buf[(x, b.area.y)].symbol().to_string())
+            .collect();
+        if text.contains(label) {
+            return (b.area.x + b.area.width / 2, b.area.y);
+        }
+    }
+    panic!("no button {label:?} on screen")
 }
 
 /// The screen at `width`×`height`, as text lines (after telling the model the size, as a
@@ -141,8 +181,10 @@ pub fn render(m: &Model, theme: &Theme) -> Terminal<TestBackend> {
 pub fn screen_at(m: &mut Model, width: u16, height: u16) -> String {
     update(m, sesame::tui::action::Action::Resize(width, height));
     let mut t = Terminal::new(TestBackend::new(width, height)).unwrap();
-    t.draw(|f| view(m, &Theme::named("dark").unwrap(), f))
-        .unwrap();
+    t.draw(|f| {
+        view(m, &Theme::named("dark").unwrap(), f);
+    })
+    .unwrap();
     t.backend().to_string()
 }
 

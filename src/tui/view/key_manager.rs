@@ -294,7 +294,13 @@ fn kms_details(key: &MasterKey) -> Vec<String> {
 }
 
 /// What taking a `.sops.yaml` rule's keys would change, as `updatekeys` prints it.
-pub fn rule_preview(m: &Model, p: &RulePreview, theme: &Theme, f: &mut Frame, area: Rect) {
+pub fn rule_preview(
+    m: &Model,
+    p: &RulePreview,
+    theme: &Theme,
+    f: &mut Frame,
+    area: Rect,
+) -> Vec<crate::tui::view::Button> {
     let mut lines = vec![
         Line::styled(
             format!("The creation rule in {} has:", p.config),
@@ -322,9 +328,17 @@ pub fn rule_preview(m: &Model, p: &RulePreview, theme: &Theme, f: &mut Frame, ar
         }
     }
     lines.push(Line::default());
-    lines.push(Line::styled(
-        "y or Enter stages these keys · n or Esc keeps the current ones",
-        theme.muted,
-    ));
-    crate::tui::view::overlay::popup(f, area, "Apply .sops.yaml rule", lines, theme, theme.key);
+    use crate::tui::view::overlay::{choice, popup_with};
+    popup_with(
+        f,
+        area,
+        "Apply .sops.yaml rule",
+        lines,
+        &[
+            choice('y', "Stage these keys"),
+            choice('n', "Keep the current ones"),
+        ],
+        theme,
+        theme.key,
+    )
 }

@@ -3,8 +3,9 @@
 
 use crate::tui::model::{Confirm, HelpView, Model, Palette, ReloadReport, SaveReview};
 use crate::tui::theme::Theme;
-use crate::tui::view::centered;
 use crate::tui::view::tree::{CHANGED, ENCRYPTED, PLAIN};
+use crate::tui::view::{Button, centered};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -19,14 +20,63 @@ pub fn popup(
     theme: &Theme,
     style: Style,
 ) {
+    popup_with(f, area, title, lines, &[], theme, style);
+}
+
+/// A button on an overlay: clicking it presses `key`, so a click and the key always do the
+/// same thing.
+pub struct Choice {
+    pub key: KeyCode,
+    pub label: &'static str,
+}
+
+/// `Choice { key, label }` for a character key.
+pub const fn choice(key: char, label: &'static str) -> Choice {
+    Choice {
+        key: KeyCode::Char(key),
+        label,
+    }
+}
+
+impl Choice {
+    fn text(&self) -> String {
+        let key = match self.key {
+            KeyCode::Char(c) => c.to_string(),
+            KeyCode::Enter => "Enter".into(),
+            KeyCode::Esc => "Esc".into(),
+            other => format!("{other:?}"),
+        };
+        format!("[{key} {}]", self.label)
+    }
+}
+
+/// A pop-up with `lines`, and `choices` as a row of buttons along its bottom edge (after the
+/// lines, which give way first where the screen is short). Returns where the buttons are.
+pub fn popup_with(
+    f: &mut Frame,
+    area: Rect,
+    title: &str,
+    lines: Vec<Line<'static>>,
+    choices: &[Choice],
+    theme: &Theme,
+    style: Style,
+) -> Vec<Button> {
+    const GAP: u16 = 2;
+    let labels: Vec<String> = choices.iter().map(Choice::text).collect();
+    let row_width = labels
+        .iter()
+        .map(|l| l.chars().count() as u16 + GAP)
+        .sum::<u16>();
     let w = lines
         .iter()
         .map(|l| l.width() as u16 + 4)
         .max()
         .unwrap_or(20)
+        .max(row_width + 2)
         .max(title.chars().count() as u16 + 6)
         .min(area.width.saturating_sub(2));
-    let h = (lines.len() as u16 + 2).min(area.height);
+    let button_rows = u16::from(!choices.is_empty());
+    let h = (lines.len() as u16 + 2 + button_rows).min(area.height);
     let rect = centered(area, w, h);
     f.render_widget(Clear, rect);
     let block = Block::default()
@@ -34,12 +84,33 @@ pub fn popup(
         .border_style(style)
         .title(Span::styled(format!(" {title} "), style))
         .style(theme.text);
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        rect,
-    );
+    let inner = block.inner(rect);
+    f.render_widget(block, rect);
+    let text_area = Rect {
+        height: inner.height.saturating_sub(button_rows),
+        ..inner
+    };
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text_area);
+    if choices.is_empty() || inner.height == 0 {
+        return Vec::new();
+    }
+    let y = inner.y + inner.height - 1;
+    let mut x = inner.x;
+    let mut buttons = Vec::new();
+    for (choice, label) in choices.iter().zip(labels) {
+        let width = (label.chars().count() as u16).min((inner.x + inner.width).saturating_sub(x));
+        if width == 0 {
+            break;
+        }
+        let at = Rect::new(x, y, width, 1);
+        f.render_widget(Paragraph::new(Span::styled(label, theme.selection)), at);
+        buttons.push(Button {
+            area: at,
+            key: KeyEvent::new(choice.key, KeyModifiers::NONE),
+        });
+        x = x.saturating_add(width + GAP);
+    }
+    buttons
 }
 
 fn text(s: impl Into<String>, style: Style) -> Line<'static> {
@@ -53,7 +124,7 @@ fn keys_hint(theme: &Theme, s: &str) -> Line<'static> {
 /// The keys of the screen the help was opened from: two columns where the terminal is wide
 /// enough (the left as wide as its longest line, so the right stays aligned), one below that;
 /// scrolled when it does not fit, saying so.
-pub fn help(m: &Model, view: HelpView, theme: &Theme, f: &mut Frame, area: Rect) {
+pub fn help(m: &Model, view: HelpView, theme: &Theme, f: &mut Frame, area: Rect) -> Vec<Button> {
     let (title, entries) = if view.key_manager {
         ("Help: key manager", &m.help.key_manager)
     } else {
@@ -104,25 +175,33 @@ pub fn help(m: &Model, view: HelpView, theme: &Theme, f: &mut Frame, area: Rect)
             Span::raw("changed"),
         ]));
     }
-    // Borders and the hint line take three rows.
-    let room = (area.height as usize).saturating_sub(3).max(1);
+    // Borders and the button row take three rows; when it scrolls, a line says where it is.
     let total = lines.len();
+    let fits = (area.height as usize).saturating_sub(3);
+    let room = if total > fits {
+        fits.saturating_sub(1)
+    } else {
+        fits
+    }
+    .max(1);
     let scroll = view.scroll.min(total.saturating_sub(room));
     let mut shown: Vec<Line<'static>> = lines.into_iter().skip(scroll).take(room).collect();
-    let hint = if total > room {
-        format!(
+    if total > room {
+        let hint = format!(
             "lines {}–{} of {total} · ↑↓ PgUp PgDn scroll · Esc, q or ? closes",
             scroll + 1,
             scroll + shown.len()
-        )
-    } else {
-        "Esc, q or ? closes".to_string()
+        );
+        shown.push(keys_hint(theme, &hint));
+    }
+    let close = Choice {
+        key: KeyCode::Esc,
+        label: "Close",
     };
-    shown.push(keys_hint(theme, &hint));
-    popup(f, area, title, shown, theme, theme.key);
+    popup_with(f, area, title, shown, &[close], theme, theme.key)
 }
 
-pub fn confirm(m: &Model, c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect) {
+pub fn confirm(m: &Model, c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect) -> Vec<Button> {
     let (title, question) = match c {
         Confirm::Delete(addr) => {
             let holds = match m.item(addr).and_then(|i| i.node()) {
@@ -160,22 +239,26 @@ pub fn confirm(m: &Model, c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect)
     let lines = vec![
         text(question, theme.text),
         Line::default(),
-        keys_hint(theme, "y yes · n, Esc or Enter no"),
+        keys_hint(theme, "Enter or Esc: no"),
     ];
-    popup(f, area, title, lines, theme, theme.warning);
+    let choices = [choice('y', "Yes"), choice('n', "No")];
+    popup_with(f, area, title, lines, &choices, theme, theme.warning)
 }
 
-/// `s string · i int · …` from the types' own keys.
-fn type_keys() -> String {
-    let mut parts: Vec<String> = crate::edit::value::ValueKind::ALL
+/// `[s string] [i int] …` from the types' own keys.
+fn type_choices() -> Vec<Choice> {
+    let mut choices: Vec<Choice> = crate::edit::value::ValueKind::ALL
         .iter()
-        .map(|k| format!("{} {}", k.key().0, k.key().1))
+        .map(|k| choice(k.key().0, k.key().1))
         .collect();
-    parts.push("Esc cancel".into());
-    parts.join(" · ")
+    choices.push(Choice {
+        key: KeyCode::Esc,
+        label: "cancel",
+    });
+    choices
 }
 
-pub fn change_type(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
+pub fn change_type(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) -> Vec<Button> {
     let addr = m.selected_addr().unwrap_or_default();
     let now = m
         .item(&addr)
@@ -189,13 +272,25 @@ pub fn change_type(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
             theme.text,
         ),
         text("Change it to:", theme.text),
-        Line::default(),
-        keys_hint(theme, &type_keys()),
     ];
-    popup(f, area, "Change type", lines, theme, theme.key);
+    popup_with(
+        f,
+        area,
+        "Change type",
+        lines,
+        &type_choices(),
+        theme,
+        theme.key,
+    )
 }
 
-pub fn review_save(m: &Model, review: &SaveReview, theme: &Theme, f: &mut Frame, area: Rect) {
+pub fn review_save(
+    m: &Model,
+    review: &SaveReview,
+    theme: &Theme,
+    f: &mut Frame,
+    area: Rect,
+) -> Vec<Button> {
     let (steps, older) = m.history.since_save();
     let mut lines = vec![text(
         format!(
@@ -303,18 +398,24 @@ pub fn review_save(m: &Model, review: &SaveReview, theme: &Theme, f: &mut Frame,
         },
         theme.muted,
     ));
-    lines.push(keys_hint(
+    let choices = if review.is_risky() {
+        lines.push(keys_hint(theme, "Saving asks you to type yes."));
+        [choice('y', "Save anyway"), choice('n', "Back")]
+    } else {
+        [choice('y', "Save"), choice('n', "Back")]
+    };
+    popup_with(
+        f,
+        area,
+        "Review before saving",
+        lines,
+        &choices,
         theme,
-        if review.is_risky() {
-            "y or Enter, then type yes: save anyway · n or Esc back"
-        } else {
-            "y or Enter save · n or Esc back"
-        },
-    ));
-    popup(f, area, "Review before saving", lines, theme, theme.key);
+        theme.key,
+    )
 }
 
-pub fn conflict(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
+pub fn conflict(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) -> Vec<Button> {
     let lines = vec![
         text(
             format!("{} changed on disk since it was opened.", m.file.name),
@@ -324,16 +425,37 @@ pub fn conflict(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
             "Saving now would overwrite someone else's changes.",
             theme.text,
         ),
-        Line::default(),
-        keys_hint(
-            theme,
-            "r reload (keeps your edits the disk did not touch) · o overwrite · Esc cancel",
+        text(
+            "Reload keeps your edits where the disk did not change them.",
+            theme.muted,
         ),
     ];
-    popup(f, area, "File changed on disk", lines, theme, theme.warning);
+    let choices = [
+        choice('r', "Reload"),
+        choice('o', "Overwrite"),
+        Choice {
+            key: KeyCode::Esc,
+            label: "Cancel",
+        },
+    ];
+    popup_with(
+        f,
+        area,
+        "File changed on disk",
+        lines,
+        &choices,
+        theme,
+        theme.warning,
+    )
 }
 
-pub fn reloaded(m: &Model, report: &ReloadReport, theme: &Theme, f: &mut Frame, area: Rect) {
+pub fn reloaded(
+    m: &Model,
+    report: &ReloadReport,
+    theme: &Theme,
+    f: &mut Frame,
+    area: Rect,
+) -> Vec<Button> {
     let mut lines = vec![text(
         format!(
             "{} was reloaded from disk. {} of your unsaved changes carried over.",
@@ -355,15 +477,28 @@ pub fn reloaded(m: &Model, report: &ReloadReport, theme: &Theme, f: &mut Frame, 
             theme.muted,
         ));
     }
-    lines.push(Line::default());
     lines.push(keys_hint(
         theme,
-        "Enter or Esc continues · u undoes a carried-over change",
+        "Afterwards u undoes a carried-over change.",
     ));
-    popup(f, area, "Reloaded", lines, theme, theme.warning);
+    popup_with(
+        f,
+        area,
+        "Reloaded",
+        lines,
+        &[CONTINUE],
+        theme,
+        theme.warning,
+    )
 }
 
-pub fn mac_warning(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
+/// The button of a notice.
+const CONTINUE: Choice = Choice {
+    key: KeyCode::Enter,
+    label: "Continue",
+};
+
+pub fn mac_warning(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) -> Vec<Button> {
     if let crate::tui::model::Source::Doc(d) = &m.source
         && !d.damaged().is_empty()
     {
@@ -408,8 +543,15 @@ pub fn mac_warning(m: &Model, theme: &Theme, f: &mut Frame, area: Rect) {
         ));
     }
     lines.push(Line::default());
-    lines.push(keys_hint(theme, "Enter or Esc continues"));
-    popup(f, area, "MAC mismatch", lines, theme, theme.error);
+    popup_with(
+        f,
+        area,
+        "MAC mismatch",
+        lines,
+        &[CONTINUE],
+        theme,
+        theme.error,
+    )
 }
 
 /// Values that do not decrypt: which, and what to do.
@@ -419,7 +561,7 @@ fn damaged_warning(
     theme: &Theme,
     f: &mut Frame,
     area: Rect,
-) {
+) -> Vec<Button> {
     let n = damaged.len();
     let mut lines = vec![text(
         if n == 1 {
@@ -456,9 +598,16 @@ fn damaged_warning(
             theme.text,
         ),
         Line::default(),
-        keys_hint(theme, "Enter or Esc continues"),
     ]);
-    popup(f, area, "Values do not decrypt", lines, theme, theme.error);
+    popup_with(
+        f,
+        area,
+        "Values do not decrypt",
+        lines,
+        &[CONTINUE],
+        theme,
+        theme.error,
+    )
 }
 
 /// The command palette: the query, then the matching actions with their keys, the selected
