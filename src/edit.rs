@@ -4,6 +4,7 @@
 pub mod exposure;
 pub mod merge;
 pub mod ops;
+pub mod rewrite;
 pub mod value;
 
 use crate::path::{LookupError, Step, TreePath};
@@ -38,7 +39,7 @@ pub fn same_content(a: &Node, b: &Node) -> bool {
 }
 
 /// Scalar equality by type and value; floats compare by bits so `NaN` equals itself.
-fn same_scalar(a: &crate::tree::Scalar, b: &crate::tree::Scalar) -> bool {
+pub(crate) fn same_scalar(a: &crate::tree::Scalar, b: &crate::tree::Scalar) -> bool {
     use crate::tree::Scalar::Float;
     match (a, b) {
         (Float(x), Float(y)) => x.to_bits() == y.to_bits(),

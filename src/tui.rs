@@ -145,6 +145,11 @@ fn run_loop(session: &mut Session, settings: &Settings) -> std::io::Result<Outco
                 if matches!(effect, Effect::Save { .. }) {
                     terminal.draw(|f| buttons = view::view(&session.model, &settings.theme, f))?;
                 }
+                if let Effect::EditDocument(start) = effect {
+                    let result = edit_document_outside(session, start, &mut terminal)?;
+                    actions.push(Action::EditedDocument(result));
+                    continue;
+                }
                 if let Effect::EditExternal(addr) = effect {
                     let result = edit_outside(session, &addr, &mut terminal)?;
                     actions.push(Action::EditedExternally { addr, result });
@@ -166,6 +171,29 @@ fn run_loop(session: &mut Session, settings: &Settings) -> std::io::Result<Outco
             }
         }
     }
+}
+
+/// Runs `$EDITOR` on the whole document as plain text (or on `start`, text kept from a
+/// previous try), with the terminal given over meanwhile.
+fn edit_document_outside(
+    session: &Session,
+    start: Option<crate::secret::SecretBuf>,
+    terminal: &mut terminal::Term,
+) -> std::io::Result<Result<crate::secret::SecretBuf, String>> {
+    let m = &session.model;
+    let text = match start {
+        Some(text) => text,
+        None => match crate::store::emit_plain(m.file.format, m.docs(), session.emit_options()) {
+            Ok(mut bytes) => crate::secret::SecretBuf::new(std::mem::take(&mut *bytes)),
+            Err(e) => return Ok(Err(format!("could not write the document as text: {e}"))),
+        },
+    };
+    // The file's own name, so the editor picks its syntax from the extension.
+    let name = std::path::Path::new(&m.file.name)
+        .file_name()
+        .map_or("document".into(), |n| n.to_string_lossy().into_owned());
+    let edited = terminal::away(terminal, || external::edit(&name, text.expose()))?;
+    Ok(edited.map(|mut bytes| crate::secret::SecretBuf::new(std::mem::take(&mut *bytes))))
 }
 
 /// Runs `$EDITOR` on the value at `addr`, with the terminal given over meanwhile.

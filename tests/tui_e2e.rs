@@ -1550,6 +1550,77 @@ fn a_value_is_edited_in_the_users_editor() {
     assert_eq!(String::from_utf8(value).unwrap(), "from-the-editor");
 }
 
+/// The whole document in `$EDITOR`, as `sops edit` does, after a question that says where
+/// the plaintext goes: a private folder in memory, gone when the editor returns. The save
+/// re-encrypts only what was changed there.
+#[test]
+fn the_whole_document_is_edited_in_the_users_editor() {
+    let (sb, file, mut env) = setup();
+    let before = std::fs::read_to_string(&file).unwrap();
+    let log = sb.path("editor.log");
+    let script = sb.write(
+        "fake-editor.sh",
+        format!(
+            "#!/bin/sh\nprintf '%s %s\\n' \"$1\" \"$(stat -c %a \"$(dirname \"$1\")\")\" > {log}\ncat \"$1\" >> {log}\nsed -i -e 's/hunter2/from-the-editor/' -e '$a added: 7' \"$1\"\n",
+            log = log.display()
+        ),
+    );
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    env.push(("EDITOR", script.display().to_string()));
+    let dir = sb.dir.path();
+    let t = Tmux::start(dir, &env);
+    start_sesame(&t, dir);
+    t.keys(&[":"]);
+    t.type_text("edit document");
+    t.keys(&["Enter"]);
+    t.wait("the question", |s| s.contains("Edit in $EDITOR"));
+    t.keys(&["y"]);
+    t.wait("the change", |s| {
+        s.contains("edited the document in $EDITOR")
+    });
+    t.keys(&["C-s"]);
+    t.wait("the review", |s| s.contains("Review before saving"));
+    t.keys(&["y"]);
+    t.wait("the save", |s| s.contains("saved secrets.yaml"));
+    t.quit();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let (first, text) = logged.split_once('\n').unwrap();
+    let (tmp, mode) = first.split_once(' ').unwrap();
+    assert_eq!(mode, "700", "{logged}");
+    assert!(
+        text.contains("password: hunter2") && !text.contains("ENC["),
+        "{text}"
+    );
+    if std::path::Path::new("/dev/shm").is_dir() {
+        assert!(tmp.starts_with("/dev/shm/"), "{logged}");
+    }
+    let tmp = std::path::Path::new(tmp);
+    assert!(!tmp.exists() && !tmp.parent().unwrap().exists());
+    let value = |path: &str| {
+        String::from_utf8(ok(sb.sops(&["decrypt", "--extract", path, "secrets.yaml"]))).unwrap()
+    };
+    assert_eq!(value("[\"db\"][\"password\"]"), "from-the-editor");
+    assert_eq!(
+        value("[\"added\"]").trim_end(),
+        "7",
+        "an int, as sops prints one"
+    );
+    // Only the edited value, the new key, lastmodified and the MAC differ.
+    let after = std::fs::read_to_string(&file).unwrap();
+    let changed: Vec<&str> = after
+        .lines()
+        .filter(|l| !before.lines().any(|b| b == *l))
+        .collect();
+    let expected = ["password:", "added:", "lastmodified:", "mac:"];
+    assert!(
+        changed.len() >= 3
+            && changed
+                .iter()
+                .all(|l| expected.iter().any(|e| l.trim_start().starts_with(e))),
+        "{changed:#?}"
+    );
+}
+
 /// `sesame decrypt --extract P --clip` copies the value through the terminal instead of
 /// printing it, and a detached helper clears it after `SESAME_CLIP_TIME`.
 #[test]

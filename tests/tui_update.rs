@@ -424,6 +424,76 @@ fn quitting_asks_when_dirty() {
 }
 
 #[test]
+fn the_whole_document_edited_as_text_becomes_one_undoable_change() {
+    use sesame::secret::SecretBuf;
+    use sesame::store::{EmitOptions, Format, emit_plain};
+    let mut m = demo_model();
+    assert!(press(&mut m, ":edit document<enter>").is_empty());
+    assert!(matches!(m.mode, Mode::Confirm(Confirm::EditDocument)));
+    // The question says where the plaintext goes; No (and Enter) keeps it from the disk.
+    assert!(tui_support::screen(&m).contains("private folder"));
+    assert!(press(&mut m, "<enter>").is_empty());
+    assert!(matches!(m.mode, Mode::Normal));
+    press(&mut m, ":edit document<enter>");
+    assert_eq!(press(&mut m, "y"), vec![Effect::EditDocument(None)]);
+    let before = m.docs().to_vec();
+    let plain = emit_plain(Format::Yaml, m.docs(), &EmitOptions::default()).unwrap();
+    let plain = String::from_utf8(plain.to_vec()).unwrap();
+    let host = text(&m, r#"["database"]["host"]"#);
+    let edited = plain
+        .replace(&format!("host: {host}"), "host: db.example.org")
+        .replace("app:\n", "added: 30\napp:\n");
+    assert_ne!(edited, plain);
+    update(
+        &mut m,
+        Action::EditedDocument(Ok(SecretBuf::new(edited.clone().into_bytes()))),
+    );
+    assert_eq!(text(&m, r#"["database"]["host"]"#), "db.example.org");
+    assert_eq!(value(&m, r#"["added"]"#), Some(Scalar::Int(30)));
+    // Values left alone keep their ciphertext (the save's diff is the change).
+    let cipher = |m: &Model, path: &str| match lookup(&m.docs()[0], &TreePath::parse(path).unwrap())
+    {
+        Ok(Found::Node(Node::Leaf(l))) => l.cipher.clone(),
+        _ => None,
+    };
+    assert!(cipher(&m, r#"["database"]["password"]"#).is_some());
+    assert!(cipher(&m, r#"["database"]["host"]"#).is_none());
+    // One undo takes the whole change back; one redo brings it again.
+    press(&mut m, "u");
+    assert_eq!(m.docs(), &before[..]);
+    assert!(!m.dirty());
+    press(&mut m, "<ctrl-r>");
+    assert_eq!(text(&m, r#"["database"]["host"]"#), "db.example.org");
+    assert!(exists(&m, r#"["added"]"#));
+    // Text that does not parse is kept, to edit again or discard; nothing changes.
+    let now = m.docs().to_vec();
+    update(
+        &mut m,
+        Action::EditedDocument(Ok(SecretBuf::new(b"a: [unclosed\n".to_vec()))),
+    );
+    assert!(matches!(m.mode, Mode::Confirm(Confirm::EditAgain(_))));
+    assert_eq!(m.docs(), &now[..]);
+    assert_eq!(
+        press(&mut m, "y"),
+        vec![Effect::EditDocument(Some(SecretBuf::new(
+            b"a: [unclosed\n".to_vec()
+        )))]
+    );
+    update(
+        &mut m,
+        Action::EditedDocument(Ok(SecretBuf::new(b"sops: 1\n".to_vec()))),
+    );
+    assert!(matches!(m.mode, Mode::Confirm(Confirm::EditAgain(_))));
+    press(&mut m, "n");
+    assert!(m.pending_document.is_none());
+    assert_eq!(m.docs(), &now[..]);
+    // Read-only files and presentation mode are not offered it.
+    let mut r = review_model();
+    press(&mut r, ":edit document<enter>");
+    assert!(matches!(r.mode, Mode::Normal));
+}
+
+#[test]
 fn overlay_buttons_answer_as_their_keys() {
     let mut m = demo_model();
     // A question: the safe answer, then the other.

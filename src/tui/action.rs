@@ -113,6 +113,11 @@ pub enum Action {
     Filter,
     /// Edit the selected value in `$EDITOR` (a private temp file on a RAM-backed file system).
     EditExternal,
+    /// Edit the whole document as text in `$EDITOR`, as `sops edit` does (asks first: the text
+    /// goes into a temp file).
+    EditDocument,
+    /// The text `$EDITOR` left for the whole document, or why there is none (not bindable).
+    EditedDocument(Result<crate::secret::SecretBuf, String>),
     /// The text `$EDITOR` left for the value at this address, or why there is none (not
     /// bindable).
     EditedExternally {
@@ -172,6 +177,11 @@ pub const BINDABLE: &[Bindable] = &[
         "edit_external",
         || Action::EditExternal,
         "edit the value in $EDITOR",
+    ),
+    (
+        "edit_document",
+        || Action::EditDocument,
+        "edit the whole document in $EDITOR (asks first)",
     ),
     ("reveal", || Action::Reveal, "reveal or mask the value"),
     (

@@ -25,6 +25,24 @@ fn base() -> PathBuf {
     }
 }
 
+/// Where the temp file goes, for the question asked first.
+pub fn temp_place() -> String {
+    let dir = base();
+    if dir == Path::new("/dev/shm") {
+        "in memory (/dev/shm)".into()
+    } else if std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| Path::new(&d) == dir) {
+        format!(
+            "in {} ($XDG_RUNTIME_DIR, in memory on most systems)",
+            dir.display()
+        )
+    } else {
+        format!(
+            "ON DISK in {} (this machine has no memory-backed file system for it)",
+            dir.display()
+        )
+    }
+}
+
 #[allow(unsafe_code)]
 fn writable(dir: &Path) -> bool {
     use std::os::unix::ffi::OsStrExt;

@@ -14,6 +14,9 @@ pub struct Step {
     pub touched: Addr,
     /// Everything below `touched` changed too (a new or renamed subtree).
     pub deep: bool,
+    /// Part of one change with the step before it (a document edited as a whole): undone and
+    /// redone together.
+    pub joined: bool,
 }
 
 /// The undo and redo stacks.
@@ -61,6 +64,16 @@ impl History {
 
     pub fn take_redo(&mut self) -> Option<Step> {
         self.redo.pop()
+    }
+
+    /// Drops the redo stack (the steps of a change taken back because it did not apply).
+    pub fn forget_redo(&mut self) {
+        self.redo.clear();
+    }
+
+    /// Whether the next step to redo belongs to the one just redone.
+    pub fn redo_continues(&self) -> bool {
+        self.redo.last().is_some_and(|s| s.joined)
     }
 
     pub fn redone(&mut self, step: Step) {

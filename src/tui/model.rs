@@ -179,6 +179,10 @@ pub enum Confirm {
     QuitUnsaved,
     /// A merged file was saved: stage it in Git (`git add`)?
     Stage,
+    /// Write the whole document to a temp file for `$EDITOR`?
+    EditDocument,
+    /// The document edited in `$EDITOR` could not be taken (why): edit it again?
+    EditAgain(String),
 }
 
 /// The editor's mode: modals are modes, not objects of their own.
@@ -314,6 +318,9 @@ pub struct Model {
     pub saved_leaves: Option<Vec<crate::review::leaves::Leaf>>,
     /// The key those hashes are made under, for this run only.
     pub hasher: crate::review::leaves::ValueHasher,
+    /// The text of a document edited in `$EDITOR` that could not be taken, kept (in memory)
+    /// until the user edits it again or lets it go.
+    pub pending_document: Option<crate::secret::SecretBuf>,
 }
 
 /// A copied value: when the clipboard is cleared, which path it came from, and how to
@@ -419,6 +426,7 @@ impl Model {
             clip: None,
             saved_leaves: None,
             hasher: Default::default(),
+            pending_document: None,
             mac_ignored: false,
         };
         model.rebuild_rows();

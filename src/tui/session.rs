@@ -207,6 +207,11 @@ fn names_of(seen: &(Option<PathBuf>, Option<Vec<u8>>)) -> crate::review::names::
 }
 
 impl Session {
+    /// How the file is written (indentation, from the command line).
+    pub fn emit_options(&self) -> &EmitOptions {
+        &self.emit
+    }
+
     /// Where a `.sops.yaml` for this file could appear or change, for the watcher.
     pub fn config_candidates(&self) -> Vec<PathBuf> {
         self.config_search.candidates()
@@ -253,7 +258,7 @@ impl Session {
         match effect {
             Effect::Quit => None,
             // Handled by the loop, which owns the terminal.
-            Effect::Suspend | Effect::EditExternal(_) => {
+            Effect::Suspend | Effect::EditExternal(_) | Effect::EditDocument(_) => {
                 Some(Action::Tick(std::time::Instant::now()))
             }
             Effect::Copy(addr) => {

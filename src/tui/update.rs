@@ -57,6 +57,8 @@ pub enum Effect {
     Suspend,
     /// Edit the value at this address in `$EDITOR` (the loop gives it the terminal).
     EditExternal(crate::edit::ops::Addr),
+    /// Edit the whole document in `$EDITOR`, from this text (else the document as it is).
+    EditDocument(Option<crate::secret::SecretBuf>),
 }
 
 /// Applies one action.
@@ -213,7 +215,16 @@ fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
                             vec![Effect::Quit]
                         }
                         Confirm::Stage => vec![Effect::Stage],
+                        Confirm::EditDocument => vec![Effect::EditDocument(None)],
+                        Confirm::EditAgain(_) => {
+                            vec![Effect::EditDocument(m.pending_document.take())]
+                        }
                     }
+                }
+                Action::Cancel if matches!(c, Confirm::EditAgain(_)) => {
+                    m.pending_document = None;
+                    m.info("the edited text is discarded; nothing changed");
+                    close(m)
                 }
                 Action::Cancel => close(m),
                 _ => vec![],
@@ -322,6 +333,8 @@ fn normal(m: &mut Model, action: Action) -> Vec<Effect> {
         Action::Compare => privacy::compare(m),
         Action::Duplicate => prompt::start_duplicate(m),
         Action::EditExternal => return edit::start_external(m),
+        Action::EditDocument => edit::ask_edit_document(m),
+        Action::EditedDocument(result) => edit::edited_document(m, result),
         Action::EditedExternally { addr, result } => edit::edited_externally(m, addr, result),
         Action::CopyPath => return privacy::copy(m, true),
         Action::Add => prompt::start_add(m),

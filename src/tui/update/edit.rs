@@ -5,6 +5,7 @@
 use crate::edit::ops::{Addr, Item, ItemRef, Op};
 use crate::edit::same_content;
 use crate::edit::value::{self, Typed, ValueKind};
+use crate::secret::SecretBuf;
 use crate::tree::{Entry, Leaf, List, Map, Node, Scalar};
 use crate::tui::action::Action;
 use crate::tui::history::Step;
@@ -95,6 +96,39 @@ fn apply(m: &mut Model, op: Op) -> Option<Op> {
 
 /// Applies and records one step.
 pub(super) fn commit(m: &mut Model, op: Op, label: String, touched: Addr, deep: bool) -> bool {
+    commit_step(m, op, label, touched, deep, false)
+}
+
+/// Applies `ops` as one change: recorded as steps undone and redone together, and either all
+/// applied or, when one does not fit, none (those before it are undone). Returns how many.
+pub(super) fn commit_all(m: &mut Model, ops: Vec<Op>, label: &str) -> Result<usize, String> {
+    let n = ops.len();
+    for (i, op) in ops.into_iter().enumerate() {
+        let (touched, deep) = match &op {
+            Op::Remove { at } => (at.parent(), false),
+            Op::Insert { at, .. } | Op::Replace { at, .. } => (at.clone(), true),
+        };
+        if !commit_step(m, op, label.to_string(), touched, deep, i > 0) {
+            let why = m.status.take().map(|(_, t)| t).unwrap_or_default();
+            for _ in 0..i {
+                step_history(m, false);
+            }
+            m.history.forget_redo();
+            return Err(why);
+        }
+    }
+    m.rebuild_rows();
+    Ok(n)
+}
+
+fn commit_step(
+    m: &mut Model,
+    op: Op,
+    label: String,
+    touched: Addr,
+    deep: bool,
+    joined: bool,
+) -> bool {
     // A new leaf value under the same key keeps the rows as they are; anything else (a new
     // key, an insert, a removal) rebuilds them.
     let structural = match &op {
@@ -125,6 +159,7 @@ pub(super) fn commit(m: &mut Model, op: Op, label: String, touched: Addr, deep: 
         label: label.clone(),
         touched,
         deep,
+        joined,
     });
     if structural {
         // The matches' places move with the edit: every row shows again.
@@ -259,6 +294,69 @@ pub fn start_external(m: &mut Model) -> Vec<Effect> {
             vec![]
         }
     }
+}
+
+/// `edit_document`: asks before the whole document goes into a temp file for `$EDITOR`.
+pub fn ask_edit_document(m: &mut Model) {
+    if !writable(m) {
+        return;
+    }
+    if m.privacy.no_reveal {
+        m.error(
+            "presentation mode (--no-reveal): the document is not shown, so it is not edited here",
+        );
+        return;
+    }
+    m.mode = Mode::Confirm(Confirm::EditDocument);
+}
+
+/// What `$EDITOR` left for the whole document: the least edits that lead there, as one
+/// change (unchanged values keep their ciphertext). Text that cannot be taken is kept so it
+/// can be edited again rather than lost.
+pub fn edited_document(m: &mut Model, result: Result<SecretBuf, String>) {
+    let text = match result {
+        Ok(text) => text,
+        Err(e) => {
+            m.error(e);
+            return;
+        }
+    };
+    let docs = match crate::store::parse_plain(m.file.format, text.expose()) {
+        Ok(parsed) => parsed.docs,
+        Err(e) => return edit_again(m, text, format!("it does not parse: {e}")),
+    };
+    if docs.len() != m.docs().len() {
+        let why = format!(
+            "it has {} document(s) where the file has {}; documents are added or removed on the command line",
+            docs.len(),
+            m.docs().len()
+        );
+        return edit_again(m, text, why);
+    }
+    if docs.iter().any(|d| d.get("sops").is_some()) {
+        let why = "it has a top-level key 'sops', where sops keeps its metadata".to_string();
+        return edit_again(m, text, why);
+    }
+    let ops: Vec<Op> = docs
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, new)| crate::edit::rewrite::ops(i, &m.docs()[i], new))
+        .collect();
+    if ops.is_empty() {
+        m.info("the document is unchanged");
+        return;
+    }
+    match commit_all(m, ops, "edited the document in $EDITOR") {
+        Ok(n) => m.info(format!(
+            "edited the document in $EDITOR: {n} change(s) (u undoes them together)"
+        )),
+        Err(why) => edit_again(m, text, why),
+    }
+}
+
+fn edit_again(m: &mut Model, text: SecretBuf, why: String) {
+    m.pending_document = Some(text);
+    m.mode = Mode::Confirm(Confirm::EditAgain(why));
 }
 
 /// What `$EDITOR` left: committed as the value editor commits (a text that does not fit the
@@ -450,15 +548,19 @@ pub fn set_type(m: &mut Model, kind: ValueKind) {
 }
 
 pub fn undo(m: &mut Model) {
-    step_history(m, false);
+    // A change made of several steps is undone whole.
+    while step_history(m, false) == Some(true) {}
 }
 
 pub fn redo(m: &mut Model) {
-    step_history(m, true);
+    if step_history(m, true).is_some() {
+        while m.history.redo_continues() && step_history(m, true).is_some() {}
+    }
 }
 
-/// Applies the newest undo (or redo) step and files its inverse on the other stack.
-fn step_history(m: &mut Model, forward: bool) {
+/// Applies the newest undo (or redo) step and files its inverse on the other stack; returns
+/// whether that step was joined to the one before it (`None`: nothing was done).
+fn step_history(m: &mut Model, forward: bool) -> Option<bool> {
     let (taken, verb) = if forward {
         (m.history.take_redo(), "redid")
     } else {
@@ -469,6 +571,7 @@ fn step_history(m: &mut Model, forward: bool) {
         label,
         touched,
         deep,
+        joined,
     }) = taken
     else {
         m.info(if forward {
@@ -476,23 +579,24 @@ fn step_history(m: &mut Model, forward: bool) {
         } else {
             "nothing to undo"
         });
-        return;
+        return None;
     };
     // An edit that no longer fits the tree (a bug) shows its error and the step is dropped.
-    if let Some(inverse) = apply(m, op) {
-        let step = Step {
-            op: inverse,
-            label: label.clone(),
-            touched: touched.clone(),
-            deep,
-        };
-        if forward {
-            m.history.redone(step);
-        } else {
-            m.history.undone(step);
-        }
-        m.rebuild_rows();
-        nav::show(m, &touched);
-        m.info(format!("{verb}: {label}"));
+    let inverse = apply(m, op)?;
+    let step = Step {
+        op: inverse,
+        label: label.clone(),
+        touched: touched.clone(),
+        deep,
+        joined,
+    };
+    if forward {
+        m.history.redone(step);
+    } else {
+        m.history.undone(step);
     }
+    m.rebuild_rows();
+    nav::show(m, &touched);
+    m.info(format!("{verb}: {label}"));
+    Some(joined)
 }

@@ -226,6 +226,22 @@ pub fn confirm(m: &Model, c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect)
                 m.history.since_save().0.len() + m.key_manager.plan.labels().len()
             ),
         ),
+        Confirm::EditDocument => (
+            "Edit in $EDITOR",
+            format!(
+                "Edit the whole document in $EDITOR? Its decrypted text goes into a temp file \
+                 in a private folder {}, overwritten and removed when the editor returns. \
+                 Values you leave alone keep their encryption.",
+                crate::tui::external::temp_place()
+            ),
+        ),
+        Confirm::EditAgain(why) => (
+            "Edited document",
+            format!(
+                "The edited text cannot be taken: {why}. Edit it again? No discards it and \
+                 nothing changes."
+            ),
+        ),
         Confirm::Stage => (
             "Stage",
             format!(
@@ -241,7 +257,10 @@ pub fn confirm(m: &Model, c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect)
         Line::default(),
         keys_hint(theme, "Enter or Esc: no"),
     ];
-    let choices = [choice('y', "Yes"), choice('n', "No")];
+    let choices = match c {
+        Confirm::EditAgain(_) => [choice('y', "Edit again"), choice('n', "Discard")],
+        _ => [choice('y', "Yes"), choice('n', "No")],
+    };
     popup_with(f, area, title, lines, &choices, theme, theme.warning)
 }
 
