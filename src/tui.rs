@@ -62,7 +62,7 @@ pub fn run(mut session: Session, settings: Settings) -> std::io::Result<Outcome>
     let outcome = run_loop(&mut session, &settings);
     // However the session ends, a copied value does not stay on the clipboard.
     if let Some(clip) = session.model.clip.take() {
-        clipboard::clear(&clip.copied);
+        session.clear_clipboard(&clip.copied);
     }
     outcome
 }

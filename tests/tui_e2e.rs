@@ -124,6 +124,96 @@ impl Drop for Tmux {
     }
 }
 
+/// A private X server (Xvfb, on a display it picks itself, Unix socket only), for the system
+/// clipboard; stopped on drop.
+struct Xvfb {
+    child: std::process::Child,
+    display: String,
+}
+
+impl Xvfb {
+    fn start() -> Xvfb {
+        use std::io::BufRead;
+        let mut child = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-nolisten",
+                "tcp",
+                "-screen",
+                "0",
+                "640x480x24",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("Xvfb is missing: run scripts/install-tools.sh (it installs xvfb and xclip)");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let display = format!(":{}", line.trim());
+        assert!(display.len() > 1, "Xvfb did not say its display");
+        Xvfb { child, display }
+    }
+
+    /// The CLIPBOARD selection's content as `xclip` reads it (as `target`), or `None` when
+    /// nothing holds it.
+    fn clipboard(&self, target: &str) -> Option<String> {
+        let out = Command::new("xclip")
+            .args(["-o", "-selection", "clipboard", "-t", target])
+            .env("DISPLAY", &self.display)
+            .output()
+            .expect("xclip is missing: run scripts/install-tools.sh");
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Puts `text` on the CLIPBOARD selection as another program would.
+    fn copy(&self, text: &str) {
+        use std::io::Write;
+        let mut child = Command::new("xclip")
+            .args(["-i", "-selection", "clipboard"])
+            .env("DISPLAY", &self.display)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        child.wait().unwrap();
+    }
+
+    /// Waits until the clipboard's text satisfies `check`.
+    fn wait(&self, what: &str, check: impl Fn(Option<&str>) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let held = self.clipboard("UTF8_STRING");
+            if check(held.as_deref()) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {held:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
@@ -1330,6 +1420,7 @@ fn reveals_mask_again_and_copies_clear_themselves() {
     t.keys(&["y"]);
     let s = t.wait("the countdown", |s| s.contains("clipboard clears in"));
     assert!(!s.contains("hunter2"), "copying shows nothing:\n{s}");
+    assert!(s.contains("(terminal clipboard)"), "no display here:\n{s}");
     assert_eq!(t.run(&["show-buffer"]), "hunter2");
     t.wait("the clipboard cleared", |s| {
         s.contains("the clipboard was cleared") && !s.contains("clipboard clears in")
@@ -1347,6 +1438,65 @@ fn reveals_mask_again_and_copies_clear_themselves() {
     let buffers = t.run(&["list-buffers"]);
     assert!(!buffers.contains("hunter2"), "{buffers}");
     assert!(buffers.contains("[\"db\"][\"password\"]"), "{buffers}");
+}
+
+/// With a display, `y` also puts the value on the system clipboard (here a real X server,
+/// read with xclip), marked for clipboard managers to keep out of history, and clears it
+/// there after `SESAME_CLIP_TIME` — unless something else was copied since, which stays.
+#[test]
+fn copies_reach_the_system_clipboard_and_leave_it_again() {
+    let x = Xvfb::start();
+    let (sb, _file, mut env) = setup();
+    env.push(("SESAME_CLIP_TIME", "2".into()));
+    env.push(("DISPLAY", x.display.clone()));
+    let dir = sb.dir.path();
+    let t = Tmux::start(dir, &env);
+    start_sesame(&t, dir);
+    t.keys(&["j", "j", "y"]);
+    let s = t.wait("the countdown", |s| s.contains("clipboard clears in"));
+    assert!(s.contains("system + terminal clipboards"), "{s}");
+    assert!(!s.contains("hunter2"), "{s}");
+    assert_eq!(x.clipboard("UTF8_STRING").as_deref(), Some("hunter2"));
+    let targets = x.clipboard("TARGETS").unwrap_or_default();
+    assert!(targets.contains("x-kde-passwordManagerHint"), "{targets}");
+    x.wait("the value cleared", |held| held.is_none_or(str::is_empty));
+    t.wait("the status", |s| s.contains("the clipboard was cleared"));
+    // Copied again, then the user copies something else: that stays past the deadline.
+    t.keys(&["y"]);
+    x.wait("the value copied", |held| held == Some("hunter2"));
+    x.copy("the user's own");
+    t.wait("the deadline", |s| s.contains("the clipboard was cleared"));
+    assert_eq!(
+        x.clipboard("UTF8_STRING").as_deref(),
+        Some("the user's own")
+    );
+    // Quitting clears a value still there.
+    t.keys(&["y"]);
+    x.wait("the value copied", |held| held == Some("hunter2"));
+    t.quit();
+    x.wait("the value cleared on quit", |held| held != Some("hunter2"));
+}
+
+/// `sesame decrypt --extract P --clip` with a display: the system clipboard takes the value
+/// (served by the detached helper, which clears it after `SESAME_CLIP_TIME`).
+#[test]
+fn decrypt_clip_reaches_the_system_clipboard() {
+    let x = Xvfb::start();
+    let (sb, _file, mut env) = setup();
+    env.push(("SESAME_CLIP_TIME", "2".into()));
+    env.push(("DISPLAY", x.display.clone()));
+    let dir = sb.dir.path();
+    let t = Tmux::start(dir, &env);
+    t.wait("the shell prompt", |s| s.contains('$'));
+    t.type_text(&format!(
+        "{} decrypt --extract '[\"db\"][\"password\"]' --clip secrets.yaml",
+        env!("CARGO_BIN_EXE_sesame")
+    ));
+    t.keys(&["Enter"]);
+    let s = t.wait("the note", |s| s.contains("it is cleared in 2 s"));
+    assert!(s.contains("to the system + terminal clipboards"), "{s}");
+    assert_eq!(x.clipboard("UTF8_STRING").as_deref(), Some("hunter2"));
+    x.wait("the value cleared", |held| held.is_none_or(str::is_empty));
 }
 
 /// `/` searches as the query is typed, over key paths and decrypted values: a value's match
@@ -1637,7 +1787,7 @@ fn decrypt_clip_copies_a_value_and_clears_it_later() {
     ));
     t.keys(&["Enter"]);
     let s = t.wait("the note", |s| {
-        s.contains("to the clipboard; it is cleared in 2 s")
+        s.contains("to the terminal clipboard; it is cleared in 2 s")
     });
     assert!(!s.contains("hunter2"), "not printed:\n{s}");
     assert_eq!(t.run(&["show-buffer"]), "hunter2");

@@ -750,11 +750,17 @@ fn copying_a_value_clears_the_clipboard_later_or_on_quit() {
         &mut m,
         Action::Copied {
             what,
+            to: "terminal clipboard",
             secret: Some(copied.clone()),
         },
     );
     let until = m.clip.as_ref().expect("a copied value").until;
-    assert!(status(&m).contains("clears in 45 s"), "{}", status(&m));
+    assert!(status(&m).contains("copied the value of"), "{}", status(&m));
+    assert!(
+        tui_support::screen(&m).contains("clipboard clears in 45 s"),
+        "{}",
+        tui_support::screen(&m)
+    );
     assert!(update(&mut m, Action::Tick(until - Duration::from_secs(1))).is_empty());
     assert_eq!(
         update(&mut m, Action::Tick(until)),
@@ -766,6 +772,7 @@ fn copying_a_value_clears_the_clipboard_later_or_on_quit() {
         &mut m,
         Action::Copied {
             what: "x".into(),
+            to: "terminal clipboard",
             secret: Some(copied.clone()),
         },
     );

@@ -22,11 +22,13 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
     context::write_result(flags, &input, &output)
 }
 
-/// `--clip`: the extracted value goes to the clipboard through the terminal, and a detached
-/// `sesame clip-clear` clears it when its time is up (the terminal's path, the time and a
-/// salted fingerprint of the value reach it through a pipe).
+/// `--clip`: the extracted value goes to the clipboard through the terminal (OSC 52) and to
+/// the system clipboard, and a detached `sesame clip-clear` clears both when its time is up.
+/// On X11 that helper also serves the copied text meanwhile (the X clipboard lives in a
+/// process), so it gets the value itself, through a pipe; the terminal's path, the time and a
+/// salted fingerprint of the value go the same way.
 fn clip(flags: &Flags, value: &[u8]) -> CliResult {
-    use std::io::Write;
+    use std::io::{BufRead, Write};
     use std::os::unix::process::CommandExt;
     if flags.extract.as_deref().is_none_or(str::is_empty) {
         return Err(Failure::new(
@@ -39,22 +41,29 @@ fn clip(flags: &Flags, value: &[u8]) -> CliResult {
             code::GENERIC,
             format!("could not copy to the clipboard: {e}"),
         )
-        .hint("--clip needs a terminal (it copies through it, OSC 52)")
+        .hint("--clip needs a terminal (it copies through it, OSC 52) or a display (the system clipboard)")
     };
     let privacy = sesame::tui::privacy::Privacy::from_vars(|n| std::env::var(n).ok(), false)
         .map_err(|e| Failure::new(code::GENERIC, e))?;
-    let mut tty = std::fs::OpenOptions::new()
+    let tty = std::fs::OpenOptions::new()
         .write(true)
         .open("/dev/tty")
-        .map_err(|e| fail(e.to_string()))?;
-    let tty_path = tty_name(&tty).ok_or_else(|| fail("the terminal has no name".into()))?;
-    let copied =
-        sesame::tui::clipboard::copy_to(&mut tty, value).map_err(|e| fail(e.to_string()))?;
+        .ok();
+    let tty_path = tty.as_ref().and_then(tty_name);
+    if tty_path.is_none() && !sesame::tui::clipboard::System::may_exist() {
+        return Err(fail("there is neither a terminal nor a display".into()));
+    }
+    let copied = match (tty, &tty_path) {
+        (Some(mut tty), Some(_)) => {
+            sesame::tui::clipboard::copy_to(&mut tty, value).map_err(|e| fail(e.to_string()))?
+        }
+        _ => sesame::tui::clipboard::Fingerprint::of(value),
+    };
     let me = std::env::current_exe().map_err(|e| fail(e.to_string()))?;
     let mut cmd = std::process::Command::new(me);
     cmd.arg("clip-clear")
         .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null());
     // SAFETY: setsid is async-signal-safe; the child leaves the terminal's session so that
     // closing the terminal does not stop it before it has cleared.
@@ -72,11 +81,23 @@ fn clip(flags: &Flags, value: &[u8]) -> CliResult {
             "{}\n{}\n{}",
             copied.to_hex(),
             privacy.clip_for.as_secs(),
-            tty_path
-        );
+            tty_path.as_deref().unwrap_or("-")
+        )
+        .and_then(|()| stdin.write_all(value));
     }
+    // The helper says whether the system clipboard took the value.
+    let mut said = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = std::io::BufReader::new(out).read_line(&mut said);
+    }
+    let to = match (said.trim() == "system", tty_path.is_some()) {
+        (true, true) => "the system + terminal clipboards",
+        (true, false) => "the system clipboard",
+        (false, true) => "the terminal clipboard",
+        (false, false) => return Err(fail("there is neither a terminal nor a display".into())),
+    };
     eprintln!(
-        "copied {} to the clipboard; it is cleared in {} s",
+        "copied {} to {to}; it is cleared in {} s",
         flags.extract.as_deref().unwrap_or(""),
         privacy.clip_for.as_secs()
     );
@@ -95,27 +116,53 @@ fn tty_name(f: &std::fs::File) -> Option<String> {
     }
 }
 
-/// The detached half of `--clip`: waits, then clears the clipboard through the terminal and
-/// deletes tmux paste buffers still holding the value.
+/// The detached half of `--clip`: puts the value on the system clipboard (serving it there
+/// meanwhile, on X11) and says so, waits, then clears it there if it still holds the value,
+/// through the terminal, and from tmux paste buffers still holding it.
 pub fn clip_clear() -> CliResult {
-    let mut input = String::new();
-    std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
+    use std::io::{Read, Write};
+    let mut input = Zeroizing::new(Vec::new());
+    std::io::stdin()
+        .read_to_end(&mut input)
         .map_err(|e| Failure::new(code::GENERIC, e.to_string()))?;
-    let mut lines = input.lines();
-    let (Some(fp), Some(secs), Some(tty)) = (
-        lines
+    let malformed = || Failure::new(code::GENERIC, "clip-clear: malformed input");
+    let mut parts = input.splitn(4, |&b| b == b'\n');
+    let mut line = || {
+        parts
             .next()
-            .and_then(sesame::tui::clipboard::Fingerprint::from_hex),
-        lines.next().and_then(|s| s.trim().parse::<u64>().ok()),
-        lines.next(),
-    ) else {
-        return Err(Failure::new(code::GENERIC, "clip-clear: malformed input"));
+            .and_then(|l| std::str::from_utf8(l).ok())
+            .map(str::to_string)
     };
+    let fp = line()
+        .as_deref()
+        .and_then(sesame::tui::clipboard::Fingerprint::from_hex)
+        .ok_or_else(malformed)?;
+    let secs = line()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .ok_or_else(malformed)?;
+    let tty = line().ok_or_else(malformed)?;
+    let value: &[u8] = parts.next().unwrap_or_default();
+    let mut system = sesame::tui::clipboard::System::open();
+    let served = match &mut system {
+        Some(s) if !value.is_empty() => s.copy(value).is_ok(),
+        _ => false,
+    };
+    if !served {
+        system = None;
+    }
+    // The value is not needed any more: the system clipboard holds its own copy.
+    drop(input);
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "{}", if served { "system" } else { "none" });
+    let _ = stdout.flush();
     std::thread::sleep(std::time::Duration::from_secs(secs));
+    if let Some(s) = &mut system {
+        s.clear(&fp);
+    }
     // The terminal may be closed by now; tmux's buffers are cleared all the same.
-    let mut out: Box<dyn std::io::Write> = match std::fs::OpenOptions::new().write(true).open(tty) {
-        Ok(f) => Box::new(f),
-        Err(_) => Box::new(std::io::sink()),
+    let mut out: Box<dyn Write> = match std::fs::OpenOptions::new().write(true).open(&tty) {
+        Ok(f) if tty != "-" => Box::new(f),
+        _ => Box::new(std::io::sink()),
     };
     sesame::tui::clipboard::clear_on(&mut out, &fp);
     Ok(())

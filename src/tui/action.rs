@@ -136,6 +136,8 @@ pub enum Action {
     /// bindable).
     Copied {
         what: String,
+        /// Which clipboards took it.
+        to: &'static str,
         secret: Option<crate::tui::clipboard::Fingerprint>,
     },
     /// The clipboard was cleared (not bindable).

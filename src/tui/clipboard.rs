@@ -1,8 +1,11 @@
-//! Copying to the clipboard through the terminal (OSC 52), which works over SSH and without a
-//! display server: the terminal, or tmux with `set-clipboard on` (and, passed through, the
-//! terminal outside tmux), stores what the sequence carries. Clearing writes an empty one; as
-//! tmux ignores that, its paste buffers that still hold the copied value are deleted too. What
-//! was copied is remembered only as a salted hash, to recognise it in those buffers.
+//! Copying to the clipboard, two ways at once. The system clipboard (`System`: X11 on Linux,
+//! the native one on macOS and Windows), marked as a password so clipboard managers keep it
+//! out of their history; and the terminal (OSC 52), which works over SSH and without a display
+//! server: the terminal, or tmux with `set-clipboard on` (and, passed through, the terminal
+//! outside tmux), stores what the sequence carries. Clearing empties the system clipboard if
+//! it still holds the copied value, writes an empty OSC 52 and, as tmux ignores that, deletes
+//! its paste buffers that still hold the value. What was copied is remembered only as a salted
+//! hash, to recognise it.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -62,6 +65,91 @@ fn salted(salt: &[u8], text: &[u8]) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// The system clipboard. On X11 the copied text is served from this process, so it stays open
+/// while the copy should last (the editor's run, or the helper that clears a CLI copy).
+pub struct System(arboard::Clipboard);
+
+#[cfg(target_os = "macos")]
+use arboard::SetExtApple as _;
+#[cfg(target_os = "linux")]
+use arboard::SetExtLinux as _;
+#[cfg(target_os = "windows")]
+use arboard::SetExtWindows as _;
+
+impl System {
+    /// The system clipboard, if this session has one (on Linux: a display, `DISPLAY`; a
+    /// Wayland desktop's XWayland provides it).
+    pub fn open() -> Option<System> {
+        if !System::may_exist() {
+            return None;
+        }
+        arboard::Clipboard::new().ok().map(System)
+    }
+
+    /// Whether this session may have one (without connecting to it).
+    pub fn may_exist() -> bool {
+        !cfg!(target_os = "linux") || std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
+    }
+
+    /// Puts `text` on it, marked to be kept out of clipboard history. Text only: a value that
+    /// is not UTF-8 goes through the terminal alone.
+    pub fn copy(&mut self, text: &[u8]) -> Result<(), String> {
+        let text = std::str::from_utf8(text).map_err(|_| "the value is not text".to_string())?;
+        self.0
+            .set()
+            .exclude_from_history()
+            .text(text)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Empties it if it still holds the copied value (something copied since stays).
+    pub fn clear(&mut self, copied: &Fingerprint) {
+        if let Ok(held) = self.0.get_text() {
+            let held = Zeroizing::new(held);
+            if copied.matches(held.as_bytes()) {
+                let _ = self.0.clear();
+            }
+        }
+    }
+}
+
+/// The clipboards a copy goes to: the terminal always, the system clipboard where there is
+/// one (opened on the first copy and kept for the run).
+#[derive(Default)]
+pub struct Clipboards {
+    system: Option<System>,
+    looked: bool,
+}
+
+impl Clipboards {
+    /// Copies `text` through the terminal `out` writes to and to the system clipboard; says
+    /// which took it.
+    pub fn copy(
+        &mut self,
+        out: &mut impl Write,
+        text: &[u8],
+    ) -> io::Result<(Fingerprint, &'static str)> {
+        let copied = copy_to(out, text)?;
+        if !self.looked {
+            self.looked = true;
+            self.system = System::open();
+        }
+        let reached = match self.system.as_mut().map(|s| s.copy(text)) {
+            Some(Ok(())) => "system + terminal clipboards",
+            _ => "terminal clipboard",
+        };
+        Ok((copied, reached))
+    }
+
+    /// Clears what `copy` put on both.
+    pub fn clear(&mut self, out: &mut impl Write, copied: &Fingerprint) {
+        if let Some(system) = &mut self.system {
+            system.clear(copied);
+        }
+        clear_on(out, copied);
+    }
+}
+
 /// The OSC 52 sequences that set the clipboard to `text` (empty: clear it). Inside tmux the
 /// same sequence also goes out wrapped for passthrough, for a tmux that does not take it itself.
 fn sequences(text: &[u8], in_tmux: bool) -> Zeroizing<Vec<u8>> {
@@ -82,22 +170,11 @@ fn in_tmux() -> bool {
     std::env::var_os("TMUX").is_some_and(|v| !v.is_empty())
 }
 
-/// Puts `text` on the clipboard through the editor's terminal (stdout); returns how to
-/// recognise it when clearing.
-pub fn copy(text: &[u8]) -> io::Result<Fingerprint> {
-    copy_to(&mut io::stdout().lock(), text)
-}
-
 /// Puts `text` on the clipboard through the terminal `out` writes to.
 pub fn copy_to(out: &mut impl Write, text: &[u8]) -> io::Result<Fingerprint> {
     out.write_all(&sequences(text, in_tmux()))?;
     out.flush()?;
     Ok(Fingerprint::of(text))
-}
-
-/// Clears the clipboard through the editor's terminal; see `clear_on`.
-pub fn clear(copied: &Fingerprint) {
-    clear_on(&mut io::stdout().lock(), copied);
 }
 
 /// Clears the clipboard through the terminal `out` writes to, and deletes tmux's paste buffers

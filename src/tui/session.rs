@@ -60,6 +60,8 @@ pub struct Session {
     pub digest: [u8; 32],
     /// Whether the data key's age was read from Git history yet.
     key_since_read: bool,
+    /// Where copies go (the system clipboard is kept open for the run).
+    clipboards: clipboard::Clipboards,
 }
 
 /// The variable that sets after how many days the key manager suggests a new data key.
@@ -187,6 +189,7 @@ fn session_of(mut model: Model, req: OpenRequest, digest: [u8; 32]) -> Session {
         config,
         digest,
         key_since_read: false,
+        clipboards: Default::default(),
     }
 }
 
@@ -207,6 +210,11 @@ fn names_of(seen: &(Option<PathBuf>, Option<Vec<u8>>)) -> crate::review::names::
 }
 
 impl Session {
+    /// Clears a copied value from the clipboards (if they still hold it).
+    pub fn clear_clipboard(&mut self, copied: &clipboard::Fingerprint) {
+        self.clipboards.clear(&mut std::io::stdout().lock(), copied);
+    }
+
     /// How the file is written (indentation, from the command line).
     pub fn emit_options(&self) -> &EmitOptions {
         &self.emit
@@ -267,23 +275,29 @@ impl Session {
                     Some(crate::tree::Node::Leaf(leaf)) => crate::edit::value::text_of(&leaf.value),
                     _ => return Some(Action::Failed(format!("{what} is not a value"))),
                 };
-                Some(match clipboard::copy(text.expose()) {
-                    Ok(copied) => Action::Copied {
+                let out = &mut std::io::stdout().lock();
+                Some(match self.clipboards.copy(out, text.expose()) {
+                    Ok((copied, to)) => Action::Copied {
                         what,
+                        to,
                         secret: Some(copied),
                     },
                     Err(e) => Action::Failed(format!("could not copy {what}: {e}")),
                 })
             }
-            Effect::CopyText(text) => Some(match clipboard::copy(text.as_bytes()) {
-                Ok(_) => Action::Copied {
-                    what: text,
-                    secret: None,
-                },
-                Err(e) => Action::Failed(format!("could not copy: {e}")),
-            }),
+            Effect::CopyText(text) => {
+                let out = &mut std::io::stdout().lock();
+                Some(match self.clipboards.copy(out, text.as_bytes()) {
+                    Ok((_, to)) => Action::Copied {
+                        what: text,
+                        to,
+                        secret: None,
+                    },
+                    Err(e) => Action::Failed(format!("could not copy: {e}")),
+                })
+            }
             Effect::ClearClipboard(copied) => {
-                clipboard::clear(&copied);
+                self.clear_clipboard(&copied);
                 Some(Action::ClipboardCleared)
             }
             Effect::Save { force } => Some(self.save(force)),

@@ -98,21 +98,19 @@ fn dispatch(m: &mut Model, action: Action) -> Vec<Effect> {
         Action::Tick(now) => return privacy::tick(m, now),
         // Suspending is allowed wherever nothing is being typed.
         Action::Suspend => return vec![Effect::Suspend],
-        Action::Copied { what, secret } => {
+        Action::Copied { what, to, secret } => {
             match secret {
                 Some(copied) => {
                     let until = std::time::Instant::now() + m.privacy.clip_for;
-                    m.info(format!(
-                        "copied the value of {what}; the clipboard clears in {} s",
-                        m.privacy.clip_for.as_secs()
-                    ));
+                    // The status bar counts down to the clearing.
+                    m.info(format!("copied the value of {what} ({to})"));
                     m.clip = Some(crate::tui::model::Clip {
                         until,
                         what,
                         copied,
                     });
                 }
-                None => m.info(format!("copied {what}")),
+                None => m.info(format!("copied {what} ({to})")),
             }
             return vec![];
         }
