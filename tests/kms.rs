@@ -110,6 +110,58 @@ fn kms_key_both_ways_with_the_same_metadata_as_sops() {
     assert_eq!(text(ok(sb.sops(&["decrypt", "env.yaml"]))), PLAIN);
 }
 
+/// Over HTTPS (moto behind a throwaway CA that SSL_CERT_FILE names): sesame's AWS client,
+/// rustls on ring, verifies the server as the real sops does, and each reads the other's file;
+/// without the CA the certificate is refused.
+#[test]
+fn kms_over_https_verifies_the_server() {
+    let server = common::cloud::CloudServer::start("kms_tls.py");
+    let endpoint = format!("https://localhost:{}", server.port("kms"));
+    let ca = server.file("ca.pem").display().to_string();
+    let tls = |sb: Sandbox| {
+        sb.env("AWS_ENDPOINT_URL", endpoint.as_str())
+            .env("AWS_REGION", REGION)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    };
+    let sb = tls(Sandbox::new()).env("SSL_CERT_FILE", ca.as_str());
+    let arn = create_key_over_https(&endpoint, &ca);
+    let (ours, theirs) = both_ways(&sb, &["--kms", &arn]);
+    assert_eq!(kms_fields(&ours), kms_fields(&theirs));
+    // The same request without the CA: the certificate is not trusted.
+    let untrusted = tls(Sandbox::new()).env("SSL_CERT_FILE", "/dev/null");
+    untrusted.write("ours.yaml", &ours);
+    let out = untrusted.sesame(&["decrypt", "ours.yaml"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && !err.contains("panicked"), "{err}");
+    // SSL_CERT_FILE names a file without certificates: the request is not sent, and the
+    // message says what to check.
+    assert!(err.contains("no trusted root certificate"), "{err}");
+    assert!(err.contains("SSL_CERT_FILE"), "{err}");
+}
+
+/// Creates a key on the HTTPS endpoint with boto3 (in the test venv with moto; the test
+/// helper's Rust client is built for plain HTTP) and returns its ARN.
+fn create_key_over_https(endpoint: &str, ca: &str) -> String {
+    let python = common::root().join(".tools/venv/bin/python");
+    let script = format!(
+        "import boto3; print(boto3.client('kms', endpoint_url='{endpoint}', region_name='{REGION}', \
+         aws_access_key_id='{ACCESS_KEY}', aws_secret_access_key='{SECRET_KEY}', \
+         verify='{ca}').create_key()['KeyMetadata']['Arn'])"
+    );
+    let out = std::process::Command::new(python)
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
 #[test]
 fn encryption_context_both_ways_and_checked_by_kms() {
     let server = Server::connect();

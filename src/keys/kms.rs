@@ -36,7 +36,7 @@ impl From<KmsError> for ServiceError {
                 }
                 Cause::KeyNotFound => service::Cause::KeyNotFound,
                 Cause::KeyDisabled => service::Cause::KeyDisabled,
-                Cause::Unreachable => service::Cause::Unreachable,
+                Cause::Unreachable | Cause::NoTrustedRoots => service::Cause::Unreachable,
                 Cause::Timeout => service::Cause::Timeout,
                 Cause::NotBuiltIn => service::Cause::NotBuiltIn,
                 Cause::WrongKeyOrContext | Cause::Other => service::Cause::Other,
@@ -216,11 +216,46 @@ impl Kms {
         if let Some(c) = self.clients.borrow().get(&id) {
             return Ok(c.clone());
         }
+        // The SDK's HTTPS client panics on its first request when it finds no root
+        // certificate; that is an error to report, not a crash.
+        if !plain_http_endpoint() && !has_trusted_roots() {
+            return Err(KmsError::new(
+                op,
+                spec.arn,
+                Cause::NoTrustedRoots,
+                String::new(),
+            ));
+        }
         let runtime = self.runtime(spec, op)?;
         let client = runtime.block_on(make_client(&id, self.timeout));
         self.clients.borrow_mut().insert(id, client.clone());
         Ok(client)
     }
+}
+
+#[cfg(feature = "aws-kms")]
+/// Whether the KMS endpoint is set to plain HTTP (a local test server), which needs no roots.
+fn plain_http_endpoint() -> bool {
+    ["AWS_ENDPOINT_URL_KMS", "AWS_ENDPOINT_URL"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+        .is_some_and(|u| u.starts_with("http://"))
+}
+
+#[cfg(feature = "aws-kms")]
+/// Whether the system's root certificates (or SSL_CERT_FILE / SSL_CERT_DIR) hold any, as the
+/// SDK's HTTPS client reads them.
+fn has_trusted_roots() -> bool {
+    !rustls_native_certs::load_native_certs().certs.is_empty()
+}
+
+#[cfg(feature = "aws-kms")]
+/// The AWS SDK's HTTPS client (HTTP too, for local endpoints), on rustls with ring.
+pub fn https_client() -> aws_sdk_kms::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
 
 #[cfg(feature = "aws-kms")]
@@ -232,7 +267,8 @@ async fn make_client(id: &ClientId, timeout: std::time::Duration) -> Client {
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(id.region.clone()))
-        .timeout_config(timeouts);
+        .timeout_config(timeouts)
+        .http_client(https_client());
     if !id.profile.is_empty() {
         loader = loader.profile_name(&id.profile);
     }

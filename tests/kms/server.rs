@@ -43,6 +43,7 @@ impl Server {
             .region(Region::new(REGION))
             .endpoint_url(&endpoint)
             .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test"))
+            .http_client(sesame::keys::kms::https_client())
             .build();
         Server {
             endpoint,

@@ -36,6 +36,8 @@ pub enum Cause {
     Unreachable,
     /// The KMS endpoint did not answer within the time limit.
     Timeout,
+    /// No trusted root certificate could be read, so no HTTPS endpoint can be verified.
+    NoTrustedRoots,
     /// This build of sesame has no AWS client (built without the `aws-kms` feature).
     NotBuiltIn,
     /// Anything else; the detail says what.
@@ -84,6 +86,7 @@ impl KmsError {
             }
             Cause::Unreachable => "the AWS endpoint (KMS, or STS for a role) could not be reached".into(),
             Cause::Timeout => "the AWS endpoint (KMS, or STS for a role) did not answer in time".into(),
+            Cause::NoTrustedRoots => "no trusted root certificate could be read to verify the AWS endpoint".into(),
             Cause::NotBuiltIn => "this sesame was built without AWS KMS support".into(),
             Cause::Other => "the request failed".into(),
         }
@@ -121,6 +124,7 @@ impl KmsError {
             Cause::WrongKeyOrContext => "check the ARN and the key's encryption context (context:) against the ones the file was encrypted with".into(),
             Cause::Unreachable => "check the network, the region in the ARN and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_KMS if set".into(),
             Cause::Timeout => "check the network and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_KMS if set, or raise SESAME_SERVICE_TIMEOUT (seconds)".into(),
+            Cause::NoTrustedRoots => "check SSL_CERT_FILE / SSL_CERT_DIR if set, or install the system's CA certificates (ca-certificates)".into(),
             Cause::NotBuiltIn => "use a sesame built with its default features (cargo feature aws-kms), or another key of the file".into(),
             Cause::Other => "check the AWS credentials, region and key policy".into(),
         }
