@@ -10,6 +10,8 @@ cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 # The core/front-end boundary, checked by the compiler: no editor, AWS SDK or publish.
 cargo check --lib --no-default-features --locked
+# The demo's lean build (README's first command): no AWS SDK, gRPC key service or sequoia.
+cargo clippy --bins --no-default-features --features lean --locked -- -D warnings
 ./scripts/install-tools.sh
 
 # A local AWS KMS + STS API (moto) on a free loopback port; the KMS tests find it through

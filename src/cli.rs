@@ -13,8 +13,10 @@ pub mod filestatus;
 pub mod git;
 pub mod groups;
 pub mod identity;
+#[cfg(feature = "keyservice")]
 pub mod keyservice;
 pub mod merge;
+#[cfg(feature = "publish")]
 pub mod publish;
 pub mod recipients;
 pub mod repo;

@@ -44,13 +44,22 @@ fn run(cli: Cli) -> CliResult {
         Some(Command::Set(a)) => cli::set::run_set(a, &cli.flags),
         Some(Command::Unset(a)) => cli::set::run_unset(a, &cli.flags),
         Some(Command::Rotate(a)) => cli::rotate::run(a, &cli.flags),
+        #[cfg(feature = "publish")]
         Some(Command::Publish(a)) => cli::publish::run(a, &cli.flags),
+        #[cfg(not(feature = "publish"))]
+        Some(Command::Publish(_)) => Err(cli::context::not_built_in("publish", "sesame publish")),
         Some(Command::Updatekeys(a)) => cli::updatekeys::run(a, &cli.flags),
         Some(Command::Groups { command }) => cli::groups::run(command, &cli.flags),
         Some(Command::ExecEnv(a)) => cli::exec::run_env(a, &cli.flags),
         Some(Command::ExecFile(a)) => cli::exec::run_file(a, &cli.flags),
         Some(Command::Identity { command }) => cli::identity::run(command),
+        #[cfg(feature = "keyservice")]
         Some(Command::Keyservice(a)) => cli::keyservice::run(a, &cli.flags),
+        #[cfg(not(feature = "keyservice"))]
+        Some(Command::Keyservice(_)) => Err(cli::context::not_built_in(
+            "keyservice",
+            "sesame keyservice",
+        )),
         Some(Command::Completion { shell }) => cli::completion::run(shell),
         Some(Command::Diff(a)) => cli::diff::run(a, &cli.flags),
         Some(Command::Ls(a)) => cli::repo::ls(a, &cli.flags),

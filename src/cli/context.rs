@@ -317,10 +317,25 @@ pub fn key_sources(flags: &Flags, input: &Input) -> CliResult<KeySources> {
         .map(|u| u.trim().to_string())
         .filter(|u| !u.is_empty())
         .collect();
+    #[cfg(feature = "keyservice")]
     sources
         .use_key_services(&uris, local)
         .map_err(|e| Failure::new(code::GENERIC, e))?;
+    #[cfg(not(feature = "keyservice"))]
+    if !uris.is_empty() || !local {
+        return Err(not_built_in("keyservice", "--keyservice"));
+    }
     Ok(sources)
+}
+
+/// The failure of something this build leaves out (a cargo feature of the default build).
+#[cfg(not(all(feature = "keyservice", feature = "publish")))]
+pub fn not_built_in(feature: &str, what: &str) -> Failure {
+    Failure::new(
+        code::GENERIC,
+        format!("{what} is not in this build of sesame (cargo feature {feature})"),
+    )
+    .hint("build sesame with its default features: cargo install --path . (or cargo build)")
 }
 
 /// An encrypted file opened by a subcommand, with what it was opened with.
