@@ -653,6 +653,20 @@ impl Document {
     /// get a fresh IV, and the MAC and `lastmodified` are renewed. `None` when nothing changed
     /// (a save then writes nothing).
     pub fn seal(&mut self, opts: &EmitOptions) -> Result<Option<Vec<u8>>, SealFileError> {
+        self.seal_with(opts, true)
+    }
+
+    /// `seal` for a document written once and dropped (the command line): the new
+    /// ciphertexts are not copied back into the tree for a next save that never comes.
+    pub fn seal_once(&mut self, opts: &EmitOptions) -> Result<Option<Vec<u8>>, SealFileError> {
+        self.seal_with(opts, false)
+    }
+
+    fn seal_with(
+        &mut self,
+        opts: &EmitOptions,
+        remember: bool,
+    ) -> Result<Option<Vec<u8>>, SealFileError> {
         if let Some(first) = self.damaged.first() {
             return Err(SealFileError::Damaged(first.error.to_string()));
         }
@@ -666,8 +680,10 @@ impl Document {
             self.metadata.mac_only_encrypted,
             &self.data_key,
         )?;
-        for (plain, stored) in self.docs.iter_mut().zip(&sealed.docs) {
-            edit::remember_ciphertext(plain, stored);
+        if remember {
+            for (plain, stored) in self.docs.iter_mut().zip(&sealed.docs) {
+                edit::remember_ciphertext(plain, stored);
+            }
         }
         let exposed = self.baseline.as_ref().map(|b| b.exposed(&sealed.docs));
         if self.changed {

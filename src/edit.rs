@@ -120,11 +120,10 @@ fn remember_node(plain: &mut Node, sealed: &Node) {
         }
         (Node::Leaf(p), Node::Leaf(s)) => {
             // A value stored in clear is the same text; only real ciphertext is remembered.
-            let stored = s.value.clone();
             if p.cipher.is_none()
-                && let crate::tree::Scalar::Str(enc) = &stored
+                && let crate::tree::Scalar::Str(enc) = &s.value
                 && let Some(enc) = enc.as_str().filter(|t| is_enc(t))
-                && p.value != stored
+                && p.value != s.value
             {
                 p.cipher = Some(enc.into());
             }

@@ -169,6 +169,21 @@ pub fn parse_plain(format: Format, input: &[u8]) -> Result<Parsed, StoreError> {
     }
 }
 
+/// `parse_plain` taking the plaintext: a binary file's buffer becomes its value without a
+/// copy; any other is parsed and its buffer wiped.
+pub fn parse_plain_owned(
+    format: Format,
+    mut input: Zeroizing<Vec<u8>>,
+) -> Result<Parsed, StoreError> {
+    match format {
+        Format::Binary => Ok(Parsed {
+            docs: vec![binary::parse_plain_owned(std::mem::take(&mut *input))],
+            metadata: None,
+        }),
+        _ => parse(format, &input),
+    }
+}
+
 /// Emits documents with their metadata (an encrypted file).
 pub fn emit(
     format: Format,

@@ -108,6 +108,18 @@ fn dotenv_ini_binary_and_multidoc_yaml() {
     }
 }
 
+/// A binary file past a MiB, whose MAC is hashed on a second thread while it is encrypted:
+/// sops reads it (and checks its MAC), and the other way round.
+#[test]
+fn a_large_binary_file_both_ways() {
+    let (id, r) = new_age_key();
+    let sb = Sandbox::new().env("SOPS_AGE_KEY", id);
+    let big: Vec<u8> = (0..3 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    both_ways(&sb, &big, "bin", &["--age", &r]);
+}
+
 #[test]
 fn several_age_recipients_each_decrypt() {
     let keys: Vec<(String, String)> = (0..3).map(|_| new_age_key()).collect();

@@ -154,7 +154,7 @@ fn run_new(file: &str, flags: &Flags) -> CliResult {
         })?;
     let emit = emit_options(config.as_ref(), flags);
     let bytes = doc
-        .seal(&emit)
+        .seal_once(&emit)
         .map_err(|e| Failure::new(code::ERROR_ENCRYPTING_TREE, e.to_string()))?
         .expect("a new document always has content to write");
     crate::cli::context::write_file(&path, &bytes, |e| {

@@ -33,7 +33,8 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
     if on(flags.in_place) {
         input.lock_for_update()?;
     }
-    let bytes = input.read()?;
+    // The plaintext: wiped once parsed (a binary file's buffer becomes its value).
+    let bytes = zeroize::Zeroizing::new(input.read()?);
     let already_encrypted = || {
         Failure::new(
             code::FILE_ALREADY_ENCRYPTED,
@@ -43,7 +44,7 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
             ),
         )
     };
-    let parsed = store::parse_plain(in_format, &bytes).map_err(|e| {
+    let parsed = store::parse_plain_owned(in_format, bytes).map_err(|e| {
         if matches!(e, store::StoreError::SopsEntry(_)) {
             return already_encrypted();
         }
@@ -70,7 +71,7 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
     let mut doc = new_document(flags, rule, out_format, parsed.docs, &sources)?;
     let opts = context::emit_options(config.as_ref(), flags);
     let output = doc
-        .seal(&opts)
+        .seal_once(&opts)
         .map_err(|e| Failure::new(code::ERROR_ENCRYPTING_TREE, e.to_string()))?
         .expect("a new document always has content to write");
     context::write_result(flags, &input, &output)

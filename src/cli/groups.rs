@@ -63,7 +63,7 @@ pub fn run(command: &GroupsCommand, flags: &Flags) -> CliResult {
     doc.apply_plan(&plan, &sources)
         .map_err(|e| Failure::new(code::COULD_NOT_RETRIEVE_KEY, e))?;
     let bytes = doc
-        .seal(&opts)
+        .seal_once(&opts)
         .map_err(|e| Failure::new(code::ERROR_ENCRYPTING_TREE, e.to_string()))?
         .expect("changed key groups are always written");
     context::write_result(flags, &input, &bytes)

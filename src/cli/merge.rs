@@ -191,7 +191,7 @@ pub fn reopen(rev: &Revision, sources: &KeySources) -> CliResult<Document> {
 
 /// The merged document as file bytes (lastmodified and MAC renewed).
 pub fn seal(mut doc: Document, emit: &EmitOptions, label: &str) -> CliResult<Vec<u8>> {
-    doc.seal(emit)
+    doc.seal_once(emit)
         .map_err(|e| Failure::new(code::ERROR_ENCRYPTING_TREE, format!("{label}: {e}")))?
         .ok_or_else(|| Failure::new(code::GENERIC, format!("{label}: nothing to write")))
 }

@@ -86,7 +86,7 @@ pub fn run(args: &RotateArgs, flags: &Flags) -> CliResult {
         // sops compat: a new data key that cannot be wrapped for every recipient is exit 1.
         .map_err(|e| Failure::new(code::GENERIC, e))?;
     let bytes = doc
-        .seal(&emit)
+        .seal_once(&emit)
         .map_err(|e| Failure::new(code::ERROR_ENCRYPTING_TREE, e.to_string()))?
         .expect("a rotated document is always written");
     context::write_result(flags, &input, &bytes)

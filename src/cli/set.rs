@@ -22,7 +22,7 @@ fn open(file: &str, flags: &Flags) -> CliResult<(Input, Document, store::EmitOpt
 
 fn save(input: &Input, doc: &mut Document, opts: &store::EmitOptions) -> CliResult {
     let bytes = doc
-        .seal(opts)
+        .seal_once(opts)
         .map_err(|e| Failure::new(code::ERROR_ENCRYPTING_TREE, e.to_string()))?;
     // sops compat: the write goes ahead, but a secret landing in plain text is said out loud
     // (found from the seal's own output, so no second encryption pass).

@@ -133,7 +133,7 @@ fn update(file: &str, yes: bool, flags: &Flags) -> CliResult {
     doc.apply_plan(&plan, &sources)
         .map_err(|e| Failure::new(code::COULD_NOT_RETRIEVE_KEY, e))?;
     let bytes = doc
-        .seal(&emit)
+        .seal_once(&emit)
         .map_err(|e| Failure::new(code::ERROR_DUMPING_TREE, e.to_string()))?
         .expect("changed key groups are always written");
     context::write_file(&name, &bytes, |e| {

@@ -121,11 +121,7 @@ impl<'a> Walk<'a> {
     }
 
     fn aad(&self) -> &[u8] {
-        if self.aad.is_empty() {
-            b":"
-        } else {
-            self.aad.as_bytes()
-        }
+        aad_of(&self.aad)
     }
 
     /// The path as `["a"]["b"]`, the syntax of `--extract` and `set`.
@@ -199,6 +195,15 @@ impl<'a> Walk<'a> {
                 None => self.hasher.update(bytes),
             }
         }
+    }
+}
+
+/// The AAD of a value: its path's keys, each followed by `:`, or `:` at the root.
+fn aad_of(path: &str) -> &[u8] {
+    if path.is_empty() {
+        b":"
+    } else {
+        path.as_bytes()
     }
 }
 
@@ -563,6 +568,30 @@ fn decrypt_value(walk: &Walk, stored: &str) -> Result<Plain, SealError> {
     }))
 }
 
+/// Values at least this long are hashed for the MAC on another thread while they are encrypted.
+const PARALLEL_HASH_MIN: usize = 1 << 20;
+
+/// Encrypts a (large, non-empty) value while a scoped thread adds it to the MAC.
+fn hash_beside_encrypting(walk: &mut Walk, bytes: &[u8], kind: ValueType) -> String {
+    let Walk {
+        hasher,
+        mac_bytes,
+        cipher,
+        aad,
+        ..
+    } = walk;
+    let aad = aad_of(aad);
+    std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| match mac_bytes {
+            Some(buf) => buf.extend_from_slice(bytes),
+            None => hasher.update(bytes),
+        });
+        let enc = cipher.encrypt(bytes, kind, aad);
+        hashing.join().expect("the MAC thread does not panic");
+        enc
+    })
+}
+
 /// Encrypts every selected value of `docs`, reusing each leaf's remembered ciphertext when it
 /// has one, and computes the MAC.
 pub fn encrypt_docs(
@@ -682,6 +711,11 @@ fn encrypt_node(walk: &mut Walk, node: &Node, matched: bool) -> Result<Node, Sea
         });
     };
     let encrypted = walk.should_encrypt(matched, false);
+    if encrypted && leaf.cipher.is_none() && bytes.len() >= PARALLEL_HASH_MIN {
+        // A large value (a binary file): its MAC input is hashed on a second core while
+        // the first encrypts it.
+        return Ok(Node::string(hash_beside_encrypting(walk, &bytes, kind)));
+    }
     walk.hash(encrypted, &bytes);
     if !encrypted {
         return Ok(Node::scalar(leaf.value.clone()));

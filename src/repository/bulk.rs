@@ -158,7 +158,7 @@ pub fn apply(p: &Pending, sources: &KeySources, emit: &EmitOptions) -> Result<Ve
     }
     doc.apply_plan(&p.plan, sources).map_err(|e| fail(&e))?;
     let bytes = doc
-        .seal(emit)
+        .seal_once(emit)
         .map_err(|e| fail(&e))?
         .ok_or_else(|| fail(&"nothing to write"))?;
     crate::fs::write_atomic(&p.path, &bytes).map_err(|e| fail(&e))

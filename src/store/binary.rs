@@ -9,8 +9,13 @@ use crate::tree::{Map, MapItem, Node, Scalar};
 
 /// A plain file as a tree: `{"data": <the raw bytes>}`.
 pub fn parse_plain(input: &[u8]) -> Map {
+    parse_plain_owned(input.to_vec())
+}
+
+/// `parse_plain` keeping the buffer itself as the value (no copy of a large file).
+pub fn parse_plain_owned(input: Vec<u8>) -> Map {
     let mut map = Map::new();
-    map.push("data", Node::string(SecretBuf::new(input.to_vec())));
+    map.push("data", Node::string(SecretBuf::new(input)));
     map
 }
 
