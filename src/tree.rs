@@ -100,6 +100,36 @@ impl Map {
         Map::default()
     }
 
+    /// About how many bytes this map takes written out (keys, string values, comments, a
+    /// little per item): what an emitter reserves, so a large file's output is not grown by
+    /// doubling (each step a copy and fresh pages).
+    pub fn size_estimate(&self) -> usize {
+        fn node(n: &Node) -> usize {
+            match n {
+                Node::Map(m) => m.size_estimate(),
+                Node::List(l) => l
+                    .items
+                    .iter()
+                    .map(|i| match i {
+                        ListItem::Node(n) => node(n) + 16,
+                        ListItem::Comment(c) => c.text.len() + 8,
+                    })
+                    .sum(),
+                Node::Leaf(l) => match &l.value {
+                    Scalar::Str(s) => s.len() + 4,
+                    _ => 16,
+                },
+            }
+        }
+        self.items
+            .iter()
+            .map(|i| match i {
+                MapItem::Entry(e) => e.key.len() + node(&e.value) + 16,
+                MapItem::Comment(c) => c.text.len() + 8,
+            })
+            .sum()
+    }
+
     /// The value of the first entry named `key`.
     pub fn get(&self, key: &str) -> Option<&Node> {
         self.entries().find(|e| e.key == key).map(|e| &e.value)

@@ -102,7 +102,7 @@ pub fn emit(docs: &[Map], metadata: Option<&Map>, indent: i64) -> Result<Emitted
     let fail = |e: String| StoreError::Emit(format!("Error marshaling to json: {e}"));
     // sops builds the compact text first, so an unwritable value wins over a bad indent.
     let unit = write::indent_unit(indent);
-    let mut w = write::Writer::new(unit.clone().unwrap_or_default(), 4096);
+    let mut w = write::Writer::new(unit.clone().unwrap_or_default(), 4096 + doc.size_estimate());
     let span = w.map(doc, 0, metadata.map(|m| ("sops", m))).map_err(fail)?;
     unit.map_err(fail)?;
     w.out.push(b'\n');

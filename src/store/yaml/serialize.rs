@@ -31,7 +31,10 @@ pub(super) fn emit_documents(
     indent: i64,
 ) -> Result<Emitted, StoreError> {
     let mut s = Serializer {
-        em: Emitter::new(indentation(indent)?, 4096),
+        em: Emitter::new(
+            indentation(indent)?,
+            4096 + docs.iter().map(Map::size_estimate).sum::<usize>(),
+        ),
         depth: 0,
     };
     s.em.emit(Ev::new(EvKind::StreamStart))?;
