@@ -101,18 +101,31 @@ impl Tmux {
     /// Polls the screen until `check` holds, failing with the last screen after 20 s.
     #[track_caller]
     fn wait(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
+        poll(what, Duration::from_millis(25), || {
             let s = self.screen();
             if check(&s) {
-                return s;
+                Ok(s)
+            } else {
+                Err(format!("screen:\n{s}"))
             }
-            assert!(
+        })
+    }
+}
+
+/// Calls `probe` every `every` until it gives a value; after 20 s fails with `what` and what
+/// the last call saw.
+#[track_caller]
+fn poll<T>(what: &str, every: Duration, mut probe: impl FnMut() -> Result<T, String>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match probe() {
+            Ok(v) => return v,
+            Err(seen) => assert!(
                 Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(25));
+                "timed out waiting for {what}; {seen}"
+            ),
         }
+        std::thread::sleep(every);
     }
 }
 
@@ -191,19 +204,16 @@ impl Xvfb {
     }
 
     /// Waits until the clipboard's text satisfies `check`.
+    #[track_caller]
     fn wait(&self, what: &str, check: impl Fn(Option<&str>) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
+        poll(what, Duration::from_millis(100), || {
             let held = self.clipboard("UTF8_STRING");
             if check(held.as_deref()) {
-                return;
+                Ok(())
+            } else {
+                Err(format!("the clipboard holds {held:?}"))
             }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}: {held:?}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        })
     }
 }
 
