@@ -43,6 +43,17 @@ enum Step<'a> {
     Index(usize),
 }
 
+/// A path as `["a"][0]`, made only for a value that is reported.
+fn path_text(steps: &[Step]) -> String {
+    steps
+        .iter()
+        .map(|s| match s {
+            Step::Key(k) => format!("[{k:?}]"),
+            Step::Index(i) => format!("[{i}]"),
+        })
+        .collect()
+}
+
 impl Baseline {
     /// The baseline of decrypted documents whose encrypted leaves still carry their ciphertext
     /// (as opened, or just sealed).
@@ -98,7 +109,7 @@ impl Baseline {
                             .encrypted
                             .contains(&key.hash_one(ValueKey(&leaf.value)))
                     {
-                        out.push(format!("{prefix}{}", names.concat()));
+                        out.push(format!("{prefix}{}", path_text(names)));
                     }
                 },
             );
@@ -107,17 +118,17 @@ impl Baseline {
     }
 }
 
-/// Calls `f(path hash, path names, leaf)` for every non-null leaf of `map`.
-fn walk_map(
+/// Calls `f(path hash, path steps, leaf)` for every non-null leaf of `map`.
+fn walk_map<'a>(
     key: &RandomState,
-    map: &Map,
+    map: &'a Map,
     path: u64,
-    names: &mut Vec<String>,
-    f: &mut impl FnMut(u64, &[String], &crate::tree::Leaf),
+    names: &mut Vec<Step<'a>>,
+    f: &mut impl FnMut(u64, &[Step<'a>], &crate::tree::Leaf),
 ) {
     for item in &map.items {
         if let MapItem::Entry(e) = item {
-            names.push(format!("[{:?}]", e.key));
+            names.push(Step::Key(&e.key));
             walk_node(
                 key,
                 &e.value,
@@ -130,12 +141,12 @@ fn walk_map(
     }
 }
 
-fn walk_node(
+fn walk_node<'a>(
     key: &RandomState,
-    node: &Node,
+    node: &'a Node,
     path: u64,
-    names: &mut Vec<String>,
-    f: &mut impl FnMut(u64, &[String], &crate::tree::Leaf),
+    names: &mut Vec<Step<'a>>,
+    f: &mut impl FnMut(u64, &[Step<'a>], &crate::tree::Leaf),
 ) {
     match node {
         Node::Leaf(l) if l.value != Scalar::Null => f(path, names, l),
@@ -144,7 +155,7 @@ fn walk_node(
         Node::List(l) => {
             for (i, item) in l.items.iter().enumerate() {
                 if let ListItem::Node(n) = item {
-                    names.push(format!("[{i}]"));
+                    names.push(Step::Index(i));
                     walk_node(key, n, key.hash_one((path, Step::Index(i))), names, f);
                     names.pop();
                 }

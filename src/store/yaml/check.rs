@@ -295,13 +295,17 @@ fn duplicate_keys(stream: &Stream<'_>, content: &[usize]) -> Duplicates {
     let nodes = &stream.nodes;
     let id = |k: usize| (nodes[k].kind as u8, nodes[k].value.as_ref());
     let n = content.len() / 2;
+    let mut out = Duplicates::default();
+    // Nearly every map has no duplicate: one set of its keys says so, without a list per key.
+    // foldhash is seeded at random per process, so crafted keys cannot be made to collide.
+    let mut seen: HashSet<(u8, &str), foldhash::fast::RandomState> =
+        HashSet::with_capacity_and_hasher(n, Default::default());
+    if (0..n).all(|i| seen.insert(id(content[2 * i]))) {
+        return out;
+    }
     let mut positions: HashMap<(u8, &str), Vec<usize>> = HashMap::with_capacity(n);
     for i in 0..n {
         positions.entry(id(content[2 * i])).or_default().push(i);
-    }
-    let mut out = Duplicates::default();
-    if positions.len() == n {
-        return out;
     }
     for i in 0..n {
         let ki = content[2 * i];
