@@ -172,10 +172,38 @@ def main():
         cmd = lambda exe: [exe, "encrypt", "--age", RECIPIENT, "--input-type", "binary", blob]
         row("binary encrypt, 10 MiB", best(cmd(SOPS), env, 3), best(cmd(SESAME), env, 3),
             floor["binary_encrypt_10mib_s"])
+    scaling(quick)
     editor()
     crafted()
     git_review()
     repository()
+
+
+def scaling(quick):
+    """sesame alone on 100,000 and 1,000,000 leaves (the real sops would take minutes on the
+    larger): decrypt and encrypt per leaf should cost the same at both sizes."""
+    sizes = (10000, 100000) if quick else (100000, 1000000)
+    with tempfile.TemporaryDirectory() as tmp:
+        keyfile = os.path.join(tmp, "keys.txt")
+        with open(keyfile, "w") as f:
+            f.write(IDENTITY + "\n")
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": tmp, "SOPS_AGE_KEY_FILE": keyfile}
+        per_leaf = {}
+        for n in sizes:
+            plain = os.path.join(tmp, f"plain-{n}.yaml")
+            enc = os.path.join(tmp, f"enc-{n}.yaml")
+            generate(n, plain)
+            with open(enc, "wb") as out:
+                subprocess.run([SESAME, "encrypt", "--age", RECIPIENT, plain], env=env, stdout=out, check=True)
+            _, c_enc, _ = best([SESAME, "encrypt", "--age", RECIPIENT, plain], env, 3)
+            _, c_dec, m_dec = best([SESAME, "decrypt", enc], env, 3)
+            per_leaf[n] = (c_enc / n, c_dec / n, m_dec / 1024)
+        (a, b) = sizes
+        print(
+            f"\nscaling {a} -> {b} leaves (sesame): encrypt {per_leaf[a][0] * 1e6:.2f} -> {per_leaf[b][0] * 1e6:.2f} us/leaf, "
+            f"decrypt {per_leaf[a][1] * 1e6:.2f} -> {per_leaf[b][1] * 1e6:.2f} us/leaf "
+            f"(peak {per_leaf[a][2]:.0f} -> {per_leaf[b][2]:.0f} MiB)"
+        )
 
 
 def crafted():

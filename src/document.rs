@@ -889,7 +889,10 @@ fn detect_indent(format: Format, bytes: &[u8], meta: Option<&MetadataSource>) ->
             (n > 0).then_some(n as i64)
         }
         Format::Json | Format::Binary => {
-            let line = bytes.split(|b| *b == b'\n').nth(1)?;
+            // The second line's start: its end is never looked for (a binary file's whole
+            // data is one line of many megabytes).
+            let first_end = bytes.iter().position(|b| *b == b'\n')?;
+            let line = &bytes[first_end + 1..];
             if line.first() == Some(&b'\t') {
                 Some(-1)
             } else {
