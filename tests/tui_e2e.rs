@@ -88,6 +88,14 @@ impl Tmux {
         self.wait("the shell again", |s| !s.contains("sesame │"));
     }
 
+    /// Ctrl-S, then yes on the review, waiting for `secrets.yaml` to be saved.
+    fn save(&self) {
+        self.keys(&["C-s"]);
+        self.wait("the review", |s| s.contains("Review before saving"));
+        self.keys(&["y"]);
+        self.wait("the save", |s| s.contains("saved secrets.yaml"));
+    }
+
     fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", "t"])
     }
@@ -690,10 +698,7 @@ fn add_and_remove_a_vault_key_in_the_key_manager() {
     });
     t.keys(&["g", "j", "j", "d"]);
     t.wait("the removal staged", |s| s.contains("1. remove hc_vault"));
-    t.keys(&["C-s"]);
-    t.wait("the review", |s| s.contains("Review before saving"));
-    t.keys(&["y"]);
-    t.wait("the save", |s| s.contains("saved secrets.yaml"));
+    t.save();
     t.quit();
     let text = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
     assert!(!text.contains("hc_vault"), "{text}");
@@ -837,10 +842,7 @@ fn add_and_remove_gcp_azure_huaweicloud_and_plugin_keys_in_the_key_manager() {
     }
     let s = t.wait("four removals", |s| s.contains("4. remove"));
     assert!(!s.contains("5. remove"), "{s}");
-    t.keys(&["C-s"]);
-    t.wait("the review", |s| s.contains("Review before saving"));
-    t.keys(&["y"]);
-    t.wait("the save", |s| s.contains("saved secrets.yaml"));
+    t.save();
     t.quit();
     let text = String::from_utf8(std::fs::read(&file).unwrap()).unwrap();
     for gone in [
@@ -1679,10 +1681,7 @@ fn a_value_is_edited_in_the_users_editor() {
     t.wait("the value changed", |s| {
         s.contains("changed [\"db\"][\"password\"]")
     });
-    t.keys(&["C-s"]);
-    t.wait("the review", |s| s.contains("Review before saving"));
-    t.keys(&["y"]);
-    t.wait("the save", |s| s.contains("saved secrets.yaml"));
+    t.save();
     t.quit();
     let logged = std::fs::read_to_string(&log).unwrap();
     let mut words = logged.split_whitespace();
@@ -1738,10 +1737,7 @@ fn the_whole_document_is_edited_in_the_users_editor() {
     t.wait("the change", |s| {
         s.contains("edited the document in $EDITOR")
     });
-    t.keys(&["C-s"]);
-    t.wait("the review", |s| s.contains("Review before saving"));
-    t.keys(&["y"]);
-    t.wait("the save", |s| s.contains("saved secrets.yaml"));
+    t.save();
     t.quit();
     let logged = std::fs::read_to_string(&log).unwrap();
     let (first, text) = logged.split_once('\n').unwrap();
