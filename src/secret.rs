@@ -43,6 +43,11 @@ impl SecretBuf {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Zeroizes the bytes now (as a drop would), leaving the buffer empty.
+    pub fn wipe(&mut self) {
+        self.0.zeroize();
+    }
 }
 
 impl From<String> for SecretBuf {

@@ -48,6 +48,28 @@ pub enum Node {
     Leaf(Leaf),
 }
 
+impl Node {
+    /// See `Map::wipe_secrets`.
+    pub fn wipe_secrets(&mut self) {
+        match self {
+            Node::Map(m) => m.wipe_secrets(),
+            Node::List(l) => {
+                for item in &mut l.items {
+                    match item {
+                        ListItem::Node(n) => n.wipe_secrets(),
+                        ListItem::Comment(c) => c.text.wipe(),
+                    }
+                }
+            }
+            Node::Leaf(leaf) => {
+                if let Scalar::Str(s) = &mut leaf.value {
+                    s.wipe();
+                }
+            }
+        }
+    }
+}
+
 /// A scalar value plus, in an opened document, the ciphertext it was read from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Leaf {
@@ -98,6 +120,18 @@ impl std::fmt::Debug for Scalar {
 impl Map {
     pub fn new() -> Self {
         Map::default()
+    }
+
+    /// Zeroizes every plaintext in the map (string values and comments), as dropping it
+    /// would, without freeing anything: for a process that is about to exit and leaves the
+    /// freeing to the OS.
+    pub fn wipe_secrets(&mut self) {
+        for item in &mut self.items {
+            match item {
+                MapItem::Entry(e) => e.value.wipe_secrets(),
+                MapItem::Comment(c) => c.text.wipe(),
+            }
+        }
     }
 
     /// About how many bytes this map takes written out (keys, string values, comments, a

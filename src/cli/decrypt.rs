@@ -184,12 +184,14 @@ fn plaintext(args: &FileArgs, flags: &Flags) -> CliResult<Zeroizing<Vec<u8>>> {
     let context::Opened {
         doc, emit: opts, ..
     } = context::open(input, flags, true)?;
-    match &extract {
+    let plain = match &extract {
         Some(path) => extract_value(&doc, path, out_format, &opts),
         None => doc
             .plain_bytes(out_format, &opts)
             .map_err(|e| dump_failure(e, out_format)),
-    }
+    };
+    doc.wipe_and_leak();
+    plain
 }
 
 /// Several files: one stream, each file's plaintext followed by `---` before the next (as

@@ -347,8 +347,8 @@ fn decrypt_comment(walk: &mut Walk, c: Comment, matched: bool, bad: &mut usize) 
     let stored = c.text.to_lossy().into_owned();
     match walk.cipher.decrypt(&stored, walk.aad()) {
         // sops 3.13: an inline comment stays inline.
-        Ok((plain, _)) => Comment {
-            text: SecretBuf::new(plain.to_vec()),
+        Ok((mut plain, _)) => Comment {
+            text: SecretBuf::new(std::mem::take(&mut *plain)),
             inline: c.inline,
             cipher: Some(stored.into()),
         },
@@ -524,7 +524,7 @@ enum Plain {
 
 /// Decrypts one stored `ENC[...]` text.
 fn decrypt_value(walk: &Walk, stored: &str) -> Result<Plain, SealError> {
-    let (plain, kind) =
+    let (mut plain, kind) =
         walk.cipher
             .decrypt(stored, walk.aad())
             .map_err(|source| SealError::Decrypt {
@@ -537,7 +537,8 @@ fn decrypt_value(walk: &Walk, stored: &str) -> Result<Plain, SealError> {
     };
     let text = || std::str::from_utf8(&plain).ok();
     Ok(Plain::Value(match kind {
-        ValueType::Str => Scalar::Str(SecretBuf::new(plain.to_vec())),
+        // The decrypted buffer itself becomes the value (no second copy of the plaintext).
+        ValueType::Str => Scalar::Str(SecretBuf::new(std::mem::take(&mut *plain))),
         ValueType::Int => Scalar::Int(
             text()
                 .and_then(gotext::parse_int)
@@ -558,7 +559,9 @@ fn decrypt_value(walk: &Walk, stored: &str) -> Result<Plain, SealError> {
                 .and_then(gotext::parse_time)
                 .ok_or_else(|| bad_plain("time"))?,
         ),
-        ValueType::Comment => return Ok(Plain::Comment(SecretBuf::new(plain.to_vec()))),
+        ValueType::Comment => {
+            return Ok(Plain::Comment(SecretBuf::new(std::mem::take(&mut *plain))));
+        }
         ValueType::Bytes => {
             return Err(SealError::Unsupported {
                 path: walk.path(),
