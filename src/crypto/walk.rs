@@ -7,7 +7,7 @@ use crate::crypto::mac::MacHasher;
 use crate::gotext;
 use crate::rules::Selector;
 use crate::secret::SecretBuf;
-use crate::tree::{Comment, Entry, Leaf, List, ListItem, Map, MapItem, Node, Scalar};
+use crate::tree::{Comment, Entry, List, ListItem, Map, MapItem, Node, Scalar};
 use std::borrow::Cow;
 
 /// A value that could not be decrypted or encrypted, with the key path where it sits.
@@ -240,7 +240,7 @@ pub fn decrypt_docs(
 }
 
 fn decrypt_docs_on(
-    docs: Vec<Map>,
+    mut docs: Vec<Map>,
     selector: &Selector,
     key: &DataKey,
     opts: DecryptOptions,
@@ -253,14 +253,13 @@ fn decrypt_docs_on(
     }
     let mut walk = Walk::for_decrypt(selector, key, opts);
     let mut undecryptable = 0;
-    let mut out = Vec::with_capacity(docs.len());
     let mut damaged = Vec::new();
-    for (i, doc) in docs.into_iter().enumerate() {
-        out.push(decrypt_map(&mut walk, doc, false, &mut undecryptable)?);
+    for (i, doc) in docs.iter_mut().enumerate() {
+        decrypt_items(&mut walk, &mut doc.items, false, &mut undecryptable)?;
         damaged.extend(walk.damaged.drain(..).map(|d| DamagedValue { doc: i, ..d }));
     }
     Ok(Opened {
-        docs: out,
+        docs,
         mac: walk.hasher.finish(),
         undecryptable_comments: undecryptable,
         damaged,
@@ -270,39 +269,34 @@ fn decrypt_docs_on(
 /// Documents with fewer top-level entries are decrypted on one thread.
 const PARALLEL_MIN_ENTRIES: usize = 64;
 
-/// With a path rule every top-level entry decrypts independently: chunks of entries are
-/// decrypted on several threads, each collecting its MAC input, which is then hashed in
-/// document order.
+/// With a path rule every top-level entry decrypts independently: slices of entries are
+/// decrypted in place on several threads, each collecting its MAC input, which is then hashed
+/// in document order.
 fn decrypt_docs_parallel(
-    docs: Vec<Map>,
+    mut docs: Vec<Map>,
     selector: &Selector,
     key: &DataKey,
     opts: DecryptOptions,
     threads: usize,
 ) -> Result<Opened, SealError> {
-    let mut out = Vec::with_capacity(docs.len());
     let mut undecryptable = 0;
     let mut damaged = Vec::new();
     let mut hasher = MacHasher::new(opts.mac_only);
-    for (doc_index, doc) in docs.into_iter().enumerate() {
+    for (doc_index, doc) in docs.iter_mut().enumerate() {
         let per_chunk = doc.items.len().div_ceil(threads).max(1);
-        let mut chunks: Vec<Vec<MapItem>> = Vec::new();
-        let mut items = doc.items.into_iter().peekable();
-        while items.peek().is_some() {
-            chunks.push(items.by_ref().take(per_chunk).collect());
-        }
-        type Chunk = (Map, usize, zeroize::Zeroizing<Vec<u8>>, Vec<DamagedValue>);
+        type Chunk = (usize, zeroize::Zeroizing<Vec<u8>>, Vec<DamagedValue>);
         let results: Vec<Result<Chunk, SealError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = chunks
-                .into_iter()
+            let handles: Vec<_> = doc
+                .items
+                .chunks_mut(per_chunk)
                 .map(|items| {
                     scope.spawn(move || {
                         let mut walk = Walk::for_decrypt(selector, key, opts);
                         walk.mac_bytes = Some(zeroize::Zeroizing::new(Vec::new()));
                         let mut bad = 0;
-                        let map = decrypt_map(&mut walk, Map { items }, false, &mut bad)?;
+                        decrypt_items(&mut walk, items, false, &mut bad)?;
                         let bytes = walk.mac_bytes.take().unwrap_or_default();
-                        Ok((map, bad, bytes, walk.damaged))
+                        Ok((bad, bytes, walk.damaged))
                     })
                 })
                 .collect();
@@ -311,11 +305,10 @@ fn decrypt_docs_parallel(
                 .map(|h| h.join().expect("a decrypt thread panicked"))
                 .collect()
         });
-        let mut merged = Map::new();
-        for result in results {
-            let (map, bad, bytes, chunk_damaged) = result?;
+        for (chunk, result) in results.into_iter().enumerate() {
+            let (bad, bytes, chunk_damaged) = result?;
             // A chunk counts its top-level items from zero.
-            let offset = merged.items.len();
+            let offset = chunk * per_chunk;
             damaged.extend(chunk_damaged.into_iter().map(|mut d| {
                 d.doc = doc_index;
                 if let Some(first) = d.items.first_mut() {
@@ -323,138 +316,116 @@ fn decrypt_docs_parallel(
                 }
                 d
             }));
-            merged.items.extend(map.items);
             undecryptable += bad;
             hasher.update(&bytes);
         }
-        out.push(merged);
     }
     let mac = hasher.finish();
     Ok(Opened {
-        docs: out,
+        docs,
         mac,
         undecryptable_comments: undecryptable,
         damaged,
     })
 }
 
-fn decrypt_comment(walk: &mut Walk, c: Comment, matched: bool, bad: &mut usize) -> Comment {
+fn decrypt_comment(walk: &mut Walk, c: &mut Comment, matched: bool, bad: &mut usize) {
     // sops compat: while decrypting, the comment context holds the comments as stored.
     walk.note_comment(c.text.expose());
     if c.text.is_empty() || !walk.should_encrypt(matched, true) {
-        return c;
+        return;
     }
     let stored = c.text.to_lossy().into_owned();
     match walk.cipher.decrypt(&stored, walk.aad()) {
         // sops 3.13: an inline comment stays inline.
-        Ok((mut plain, _)) => Comment {
-            text: SecretBuf::new(std::mem::take(&mut *plain)),
-            inline: c.inline,
-            cipher: Some(stored.into()),
-        },
-        Err(_) => {
-            // sops compat: a comment that does not decrypt is kept as it is (sops only warns).
-            *bad += 1;
-            c
+        Ok((mut plain, _)) => {
+            c.text = SecretBuf::new(std::mem::take(&mut *plain));
+            c.cipher = Some(stored.into());
         }
+        // sops compat: a comment that does not decrypt is kept as it is (sops only warns).
+        Err(_) => *bad += 1,
     }
 }
 
-fn decrypt_map(
+/// Decrypts a map's items in place (a whole map, or a slice of a document's top level).
+fn decrypt_items(
     walk: &mut Walk,
-    map: Map,
+    items: &mut [MapItem],
     matched: bool,
     bad: &mut usize,
-) -> Result<Map, SealError> {
+) -> Result<(), SealError> {
     walk.open_group();
     walk.positions.push(0);
-    let mut items = Vec::with_capacity(map.items.len());
-    for (position, item) in map.items.into_iter().enumerate() {
+    for (position, item) in items.iter_mut().enumerate() {
         match item {
-            MapItem::Comment(c) => {
-                items.push(MapItem::Comment(decrypt_comment(walk, c, matched, bad)))
-            }
+            MapItem::Comment(c) => decrypt_comment(walk, c, matched, bad),
             MapItem::Entry(Entry { key, value }) => {
                 walk.set_position(position);
-                let child_matched = matched || walk.selector.key_matches(&key);
-                walk.push_key(&key);
-                let value = match decrypt_node(walk, value, child_matched, bad)? {
-                    Decrypted::Node(n) => n,
-                    Decrypted::Comment(_) => {
-                        return Err(SealError::BadPlaintext {
-                            path: walk.path(),
-                            kind: "value (it is a comment)",
-                        });
-                    }
-                };
+                let child_matched = matched || walk.selector.key_matches(key);
+                walk.push_key(key);
+                if decrypt_node(walk, value, child_matched, bad)?.is_some() {
+                    return Err(SealError::BadPlaintext {
+                        path: walk.path(),
+                        kind: "value (it is a comment)",
+                    });
+                }
                 walk.pop_key();
                 walk.clear_group();
-                items.push(MapItem::Entry(Entry { key, value }));
             }
         }
     }
     walk.positions.pop();
     walk.close_group();
-    Ok(Map { items })
+    Ok(())
 }
 
 fn decrypt_list(
     walk: &mut Walk,
-    list: List,
+    list: &mut List,
     matched: bool,
     bad: &mut usize,
-) -> Result<List, SealError> {
+) -> Result<(), SealError> {
     walk.open_group();
     walk.positions.push(0);
-    let mut items = Vec::with_capacity(list.items.len());
-    for (position, item) in list.items.into_iter().enumerate() {
-        match item {
+    for (position, item) in list.items.iter_mut().enumerate() {
+        let turned = match item {
             ListItem::Comment(c) => {
-                items.push(ListItem::Comment(decrypt_comment(walk, c, matched, bad)))
+                decrypt_comment(walk, c, matched, bad);
+                None
             }
             ListItem::Node(n) => {
                 walk.set_position(position);
-                // sops compat: an encrypted list comment is stored as a string element and turns
-                // back into a comment here; it is not part of the MAC nor of the comment context.
-                match decrypt_node(walk, n, matched, bad)? {
-                    Decrypted::Node(n) => items.push(ListItem::Node(n)),
-                    Decrypted::Comment(c) => items.push(ListItem::Comment(c)),
-                }
+                let turned = decrypt_node(walk, n, matched, bad)?;
                 walk.clear_group();
+                turned
             }
+        };
+        // sops compat: an encrypted list comment is stored as a string element and turns back
+        // into a comment here; it is not part of the MAC nor of the comment context.
+        if let Some(comment) = turned {
+            *item = ListItem::Comment(comment);
         }
     }
     walk.positions.pop();
     walk.close_group();
-    Ok(List { items })
+    Ok(())
 }
 
-enum Decrypted {
-    Node(Node),
-    Comment(Comment),
-}
-
+/// Decrypts a node in place. A stored text that turns out to be an encrypted list comment is
+/// returned for the list to put in the node's place.
 fn decrypt_node(
     walk: &mut Walk,
-    node: Node,
+    node: &mut Node,
     matched: bool,
     bad: &mut usize,
-) -> Result<Decrypted, SealError> {
+) -> Result<Option<Comment>, SealError> {
     let leaf = match node {
-        Node::Map(m) => {
-            return Ok(Decrypted::Node(Node::Map(decrypt_map(
-                walk, m, matched, bad,
-            )?)));
-        }
-        Node::List(l) => {
-            return Ok(Decrypted::Node(Node::List(decrypt_list(
-                walk, l, matched, bad,
-            )?)));
-        }
+        Node::Map(m) => return decrypt_items(walk, &mut m.items, matched, bad).map(|()| None),
+        Node::List(l) => return decrypt_list(walk, l, matched, bad).map(|()| None),
         Node::Leaf(leaf) => leaf,
     };
     if matches!(leaf.value, Scalar::Null) {
-        return Ok(Decrypted::Node(Node::Leaf(leaf)));
+        return Ok(None);
     }
     let encrypted = walk.should_encrypt(matched, false);
     if !encrypted {
@@ -465,15 +436,17 @@ fn decrypt_node(
             });
         };
         walk.hash(false, &bytes);
-        return Ok(Decrypted::Node(Node::Leaf(leaf)));
+        return Ok(None);
     }
-    let stored = match leaf.value {
+    let stored = match &mut leaf.value {
         // An ENC string is ASCII; taking the buffer keeps the stored text without a copy.
-        Scalar::Str(s) => String::from_utf8(s.into_bytes()).map_err(|_| SealError::Decrypt {
-            path: walk.path(),
-            source: CipherError::Malformed,
-        })?,
-        ref other => {
+        Scalar::Str(s) => {
+            String::from_utf8(std::mem::take(s).into_bytes()).map_err(|_| SealError::Decrypt {
+                path: walk.path(),
+                source: CipherError::Malformed,
+            })?
+        }
+        other => {
             return Err(SealError::NotEncrypted {
                 path: walk.path(),
                 kind: other.type_name(),
@@ -482,10 +455,10 @@ fn decrypt_node(
     };
     if stored.is_empty() {
         walk.hash(true, b"");
-        return Ok(Decrypted::Node(Node::string("")));
+        return Ok(None);
     }
     match decrypt_value(walk, &stored) {
-        Ok(Plain::Comment(comment)) => Ok(Decrypted::Comment(Comment {
+        Ok(Plain::Comment(comment)) => Ok(Some(Comment {
             text: comment,
             inline: false,
             cipher: Some(stored.into()),
@@ -494,10 +467,9 @@ fn decrypt_node(
             // The MAC covers the canonical form, not the stored bytes (sops re-serializes).
             let (bytes, _) = canonical(&value).expect("decrypted values are never null");
             walk.hash(true, &bytes);
-            Ok(Decrypted::Node(Node::Leaf(Leaf {
-                value,
-                cipher: walk.remember.then(|| stored.into_boxed_str()),
-            })))
+            leaf.value = value;
+            leaf.cipher = walk.remember.then(|| stored.into_boxed_str());
+            Ok(None)
         }
         Err(error) if walk.keep_damaged => {
             // Kept as stored; the MAC can no longer be checked, which the damage explains.
@@ -506,11 +478,9 @@ fn decrypt_node(
                 items: walk.positions.clone(),
                 error,
             });
-            let cipher = stored.clone().into_boxed_str();
-            Ok(Decrypted::Node(Node::Leaf(Leaf {
-                value: Scalar::Str(SecretBuf::new(stored.into_bytes())),
-                cipher: Some(cipher),
-            })))
+            leaf.cipher = Some(stored.clone().into_boxed_str());
+            leaf.value = Scalar::Str(SecretBuf::new(stored.into_bytes()));
+            Ok(None)
         }
         Err(error) => Err(error),
     }
@@ -738,7 +708,7 @@ fn encrypt_node(walk: &mut Walk, node: &Node, matched: bool) -> Result<Node, Sea
 mod tests {
     use super::*;
     use crate::rules::{Rule, RuleKind};
-    use crate::tree::List;
+    use crate::tree::{Leaf, List};
 
     fn big_doc() -> Map {
         let mut doc = Map::new();
