@@ -132,3 +132,58 @@ fn a_second_save_keeps_what_the_first_encrypted() {
     assert!(gone.iter().any(|l| l.contains("user:")));
     assert!(gone.iter().any(|l| l.contains("mac:")));
 }
+
+#[test]
+fn sealing_once_writes_what_seal_writes_and_keeps_no_plaintext() {
+    // The command line's one-shot seal drops the plaintext as soon as it is encrypted; what it
+    // writes is what the editor's seal writes (the same values decrypt, sops reads it).
+    let mut once = open();
+    once.touch();
+    let out = once.seal_once(&EmitOptions::default()).unwrap().unwrap();
+    assert!(
+        once.docs().is_empty(),
+        "the plaintext tree outlived seal_once"
+    );
+    let sb = Sandbox::new().env("SOPS_AGE_KEY", demo::KEY);
+    sb.write("once.yaml", &out);
+    let theirs = ok(sb.sops(&["decrypt", "once.yaml"]));
+    let mut kept = open();
+    kept.touch();
+    let again = kept.seal(&EmitOptions::default()).unwrap().unwrap();
+    sb.write("kept.yaml", &again);
+    assert_eq!(theirs, ok(sb.sops(&["decrypt", "kept.yaml"])));
+    assert!(!kept.docs().is_empty());
+}
+
+#[test]
+fn wiping_a_tree_empties_every_plaintext_and_keeps_its_shape() {
+    let doc = open();
+    let mut tree = doc.docs()[0].clone();
+    fn texts(n: &Node, out: &mut Vec<usize>) {
+        match n {
+            Node::Map(m) => m.items.iter().for_each(|i| match i {
+                sesame::tree::MapItem::Entry(e) => texts(&e.value, out),
+                sesame::tree::MapItem::Comment(c) => out.push(c.text.len()),
+            }),
+            Node::List(l) => l.items.iter().for_each(|i| match i {
+                sesame::tree::ListItem::Node(n) => texts(n, out),
+                sesame::tree::ListItem::Comment(c) => out.push(c.text.len()),
+            }),
+            Node::Leaf(leaf) => {
+                if let sesame::tree::Scalar::Str(s) = &leaf.value {
+                    out.push(s.len());
+                }
+            }
+        }
+    }
+    let mut before = Vec::new();
+    texts(&Node::Map(tree.clone()), &mut before);
+    assert!(before.iter().filter(|&&n| n > 0).count() >= 5, "{before:?}");
+    tree.wipe_secrets();
+    let mut after = Vec::new();
+    texts(&Node::Map(tree.clone()), &mut after);
+    assert_eq!(after.len(), before.len());
+    assert!(after.iter().all(|&n| n == 0), "{after:?}");
+    let keys = |m: &sesame::tree::Map| m.entries().map(|e| e.key.clone()).collect::<Vec<_>>();
+    assert_eq!(keys(&tree), keys(&doc.docs()[0]));
+}

@@ -15,7 +15,7 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
     }
     let input = Input::resolve(args.file.as_deref(), flags)?;
     context::check_output_flags(flags, &input)?;
-    let output = plaintext(args, flags)?;
+    let output = plaintext(args, flags, true)?;
     if flags.clip {
         return clip(flags, &output);
     }
@@ -168,8 +168,10 @@ pub fn clip_clear() -> CliResult {
     Ok(())
 }
 
-/// One file's plaintext (or the value `--extract` names).
-fn plaintext(args: &FileArgs, flags: &Flags) -> CliResult<Zeroizing<Vec<u8>>> {
+/// One file's plaintext (or the value `--extract` names). `last`: nothing is opened after
+/// this file, so its tree is wiped in place and its memory left to the OS at exit (with
+/// several files, each is freed before the next is opened).
+fn plaintext(args: &FileArgs, flags: &Flags, last: bool) -> CliResult<Zeroizing<Vec<u8>>> {
     let input = Input::resolve(args.file.as_deref(), flags)?;
     let out_format = input.format(flags.output_type.as_deref());
     let extract = match flags.extract.as_deref().filter(|e| !e.is_empty()) {
@@ -190,7 +192,9 @@ fn plaintext(args: &FileArgs, flags: &Flags) -> CliResult<Zeroizing<Vec<u8>>> {
             .plain_bytes(out_format, &opts)
             .map_err(|e| dump_failure(e, out_format)),
     };
-    doc.wipe_and_leak();
+    if last {
+        doc.wipe_and_leak();
+    }
     plain
 }
 
@@ -217,7 +221,7 @@ fn run_several(args: &FileArgs, flags: &Flags) -> CliResult {
             file: Some(file.clone()),
             extra: Vec::new(),
         };
-        stream.extend_from_slice(&plaintext(&one, flags)?);
+        stream.extend_from_slice(&plaintext(&one, flags, false)?);
     }
     let first = Input::resolve(args.file.as_deref(), flags)?;
     context::write_result(flags, &first, &stream)
