@@ -12,8 +12,8 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 /// proxy's log).
 pub struct CloudServer {
     child: Child,
-    /// Held open: the server exits when it closes.
-    _stdin: ChildStdin,
+    /// Held open: the server exits when it closes (and stops its own children first).
+    stdin: Option<ChildStdin>,
     ports: Vec<(String, u16)>,
     pub state: tempfile::TempDir,
 }
@@ -56,7 +56,7 @@ impl CloudServer {
             .collect();
         CloudServer {
             child,
-            _stdin: stdin,
+            stdin: Some(stdin),
             ports,
             state,
         }
@@ -109,6 +109,16 @@ impl CloudServer {
 
 impl Drop for CloudServer {
     fn drop(&mut self) {
+        // Closing stdin lets the server stop what it started (kms_tls.py's moto_server); a
+        // kill would orphan that. Killed after a few seconds all the same.
+        drop(self.stdin.take());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -31,7 +31,14 @@ while True:
         if time.time() > deadline or child.poll() is not None:
             sys.exit("moto_server did not start")
         time.sleep(0.1)
+
+
+def stop_moto():
+    child.kill()
+    child.wait()
+
+
 try:
-    support.announce(kms=port)
+    support.announce(before_exit=stop_moto, kms=port)
 finally:
     child.kill()

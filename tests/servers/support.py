@@ -164,9 +164,12 @@ def serve_in_thread(server):
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
 
-def announce(**ports):
+def announce(before_exit=None, **ports):
     """Tells the test harness where everything listens, then waits until stdin closes (the
-    harness dropping its handle), so a server never outlives its test."""
+    harness dropping its handle), so a server never outlives its test. `before_exit` runs
+    then: `os._exit` skips `finally` blocks, so a child process must be stopped here."""
     print(json.dumps(ports), flush=True)
     sys.stdin.read()
+    if before_exit is not None:
+        before_exit()
     os._exit(0)
