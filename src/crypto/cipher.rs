@@ -207,10 +207,10 @@ impl ValueCipher {
         let tag_len = B64
             .decode_slice(parts.tag, &mut tag_buf)
             .map_err(|_| CipherError::Base64("tag"))?;
-        if tag_len != 16 {
+        if tag_len != TAG_LEN {
             return Err(CipherError::BadLength);
         }
-        let tag = Tag::from_slice(&tag_buf[..16]);
+        let tag = Tag::from_slice(&tag_buf[..TAG_LEN]);
         let ok = match iv.len() {
             32 => self.gcm32.decrypt_in_place_detached(
                 GenericArray::from_slice(iv),
@@ -260,8 +260,11 @@ impl ValueCipher {
 
         // Exactly the text's length: a large value's buffer must not double for the last few
         // bytes (that copied a 13 MiB text and touched twice its memory).
-        let around = "ENC[AES256_GCM,data:,iv:,tag:,type:]".len() + 44 + 24 + kind.name().len();
-        let mut out = String::with_capacity(around + plaintext.len().div_ceil(3) * 4);
+        let b64_len = |n| base64::encoded_len(n, true).expect("a length that fits in memory");
+        let around = "ENC[AES256_GCM,data:,iv:,tag:,type:]".len() + kind.name().len();
+        let mut out = String::with_capacity(
+            around + b64_len(plaintext.len()) + b64_len(iv.len()) + b64_len(TAG_LEN),
+        );
         out.push_str("ENC[AES256_GCM,data:");
         let mut scratch = [0u8; CHUNK];
         for chunk in plaintext.chunks(CHUNK) {
@@ -297,6 +300,9 @@ impl ValueCipher {
 /// last chunk is partial for GHASH and the counter) and of 3-byte base64 groups (so the chunks'
 /// base64 texts join without padding).
 const CHUNK: usize = 3 * 1024;
+
+/// The length of a GCM tag as sops stores it.
+const TAG_LEN: usize = 16;
 
 /// GCM's final GHASH block: the AAD and text lengths in bits, big-endian.
 fn length_block(aad_len: usize, text_len: usize) -> ghash::Block {
