@@ -687,6 +687,12 @@ impl Document {
             return Ok(None);
         }
         let selector = Selector::new(&self.metadata.effective_rule());
+        if !remember
+            && self.format == Format::Binary
+            && let Some(bytes) = self.seal_binary_once(&selector, opts)?
+        {
+            return Ok(Some(bytes));
+        }
         let sealed = walk::encrypt_docs(
             &self.docs,
             &selector,
@@ -700,16 +706,79 @@ impl Document {
         } else {
             self.docs = Vec::new();
         }
-        let exposed = self.baseline.as_ref().map(|b| b.exposed(&sealed.docs));
+        self.write_sealed(&sealed.docs, sealed.mac, opts).map(Some)
+    }
+
+    /// `seal_once` of a binary file's one new value: its ciphertext is written straight into
+    /// the file text (the JSON envelope, whose `data` comes before the metadata), so a large
+    /// file is not held a third time as a copy of its ciphertext. `None` when the document is
+    /// not one such value.
+    fn seal_binary_once(
+        &mut self,
+        selector: &Selector,
+        opts: &EmitOptions,
+    ) -> Result<Option<Vec<u8>>, SealFileError> {
+        let [doc] = &self.docs[..] else {
+            return Ok(None);
+        };
+        let [MapItem::Entry(entry)] = &doc.items[..] else {
+            return Ok(None);
+        };
+        // The envelope with the value empty, to find where its text goes.
+        let mut stand_in = Map::new();
+        stand_in.push(entry.key.clone(), Node::string(""));
+        let stand_in = [stand_in];
+        let emit_opts = self.emit_options(opts);
+        let bare = store::emit(self.format, &stand_in, None, &emit_opts)?.bytes;
+        let Some(at) = store::binary::empty_value_at(&bare) else {
+            return Ok(None);
+        };
+        // Room for the metadata: its current text and some (a new MAC and date are longer).
+        let current = self.metadata.to_tree(self.field_order);
+        let room = store::emit(self.format, &stand_in, Some(&current), &emit_opts)?
+            .bytes
+            .len()
+            + 1024;
+        let Some(sealed) = walk::seal_lone_string(
+            doc,
+            selector,
+            self.metadata.mac_only_encrypted,
+            &self.data_key,
+            &bare[..at],
+            room,
+        ) else {
+            return Ok(None);
+        };
+        self.docs = Vec::new();
+        let envelope = self.write_sealed(&stand_in, sealed.mac, opts)?;
+        debug_assert_eq!(
+            envelope[..at],
+            bare[..at],
+            "data comes first in the envelope"
+        );
+        let mut text = sealed.text.into_bytes();
+        text.extend_from_slice(&envelope[at..]);
+        Ok(Some(text))
+    }
+
+    /// The file text of sealed documents: renews `lastmodified` and the MAC when the values
+    /// changed, emits, and reuses the file's own metadata text when only those two changed.
+    fn write_sealed(
+        &mut self,
+        sealed: &[Map],
+        mac: String,
+        opts: &EmitOptions,
+    ) -> Result<Vec<u8>, SealFileError> {
+        let exposed = self.baseline.as_ref().map(|b| b.exposed(sealed));
         if self.changed {
             let lastmodified = gotext::now_seconds();
-            let mac = mac::encrypt_mac(&self.data_key, &sealed.mac, &lastmodified);
+            let mac = mac::encrypt_mac(&self.data_key, &mac, &lastmodified);
             self.metadata.lastmodified = lastmodified;
             self.metadata.mac = mac;
         }
         let opts = self.emit_options(opts);
         let tree = self.metadata.to_tree(self.field_order);
-        let emitted = store::emit(self.format, &sealed.docs, Some(&tree), &opts)?;
+        let emitted = store::emit(self.format, sealed, Some(&tree), &opts)?;
         let reindented = opts.indent_given && self.own_indent != opts.indent_of(self.format);
         let reusable = if reindented {
             None
@@ -727,7 +796,7 @@ impl Document {
         self.keys_changed = false;
         self.baseline = None;
         self.last_exposed = exposed.unwrap_or_default();
-        Ok(Some(bytes))
+        Ok(bytes)
     }
 
     /// Takes the baseline for `exposed_in` before the first edit.
@@ -915,5 +984,55 @@ fn detect_indent(format: Format, bytes: &[u8], meta: Option<&MetadataSource>) ->
             }
         }
         Format::Dotenv | Format::Ini => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::FixedEnv;
+    use crate::keys::{KeyKind, MasterKey};
+    use crate::tree::Scalar;
+
+    fn binary_file(docs: Vec<Map>) -> Document {
+        let mut key = MasterKey::new(KeyKind::Age);
+        key.set_text(
+            "recipient",
+            "age1lzd99uklcjnc0e7d860axevet2cz99ce9pq6tzuzd05l5nr28ams36nvun",
+        );
+        let settings = NewFile {
+            key_groups: vec![KeyGroup { keys: vec![key] }],
+            ..NewFile::default()
+        };
+        let sources = KeySources::new(Box::new(FixedEnv::default()));
+        Document::create(Format::Binary, docs, settings, &sources).unwrap()
+    }
+
+    #[test]
+    fn only_one_new_string_is_sealed_straight_into_the_envelope() {
+        let opts = EmitOptions::default();
+        let data = |value: Node| {
+            let mut map = Map::new();
+            map.push("data", value);
+            map
+        };
+        let mut doc = binary_file(vec![data(Node::string("payload"))]);
+        let selector = Selector::new(&doc.metadata.effective_rule());
+        let text = doc.seal_binary_once(&selector, &opts).unwrap().unwrap();
+        assert!(text.starts_with(b"{\n\t\"data\": \"ENC[AES256_GCM,data:"));
+        assert!(doc.docs.is_empty(), "the plaintext outlived the seal");
+        // Any other shape is left to the tree walk.
+        let mut two = data(Node::string("a"));
+        two.push("other", Node::string("b"));
+        for docs in [
+            vec![data(Node::string(""))],
+            vec![data(Node::scalar(Scalar::Int(1)))],
+            vec![two],
+            vec![data(Node::string("a")), data(Node::string("b"))],
+        ] {
+            let mut doc = binary_file(docs.clone());
+            assert!(doc.seal_binary_once(&selector, &opts).unwrap().is_none());
+            assert_eq!(doc.docs, docs, "a refused document is left as it was");
+        }
     }
 }

@@ -244,6 +244,23 @@ impl ValueCipher {
         aad: &[u8],
         iv: &[u8; 32],
     ) -> String {
+        // Exactly the text's length: a large value's buffer must not double for the last few
+        // bytes (that copied a 13 MiB text and touched twice its memory).
+        let mut out = String::with_capacity(encrypted_len(plaintext.len(), kind));
+        self.encrypt_with_iv_into(plaintext, kind, aad, iv, &mut out);
+        out
+    }
+
+    /// `encrypt_with_iv` appending the `ENC[...]` text to `out` (a file text being written, so
+    /// a large value is encrypted in place in the file rather than copied into it).
+    pub fn encrypt_with_iv_into(
+        &self,
+        plaintext: &[u8],
+        kind: ValueType,
+        aad: &[u8],
+        iv: &[u8; 32],
+        out: &mut String,
+    ) {
         // The initial counter block J0 of an IV that is not 12 bytes: GHASH of the IV, then
         // of its length in bits.
         let mut j0 = self.ghash.clone();
@@ -258,13 +275,7 @@ impl ValueCipher {
         let mut tag = self.ghash.clone();
         tag.update_padded(aad);
 
-        // Exactly the text's length: a large value's buffer must not double for the last few
-        // bytes (that copied a 13 MiB text and touched twice its memory).
-        let b64_len = |n| base64::encoded_len(n, true).expect("a length that fits in memory");
-        let around = "ENC[AES256_GCM,data:,iv:,tag:,type:]".len() + kind.name().len();
-        let mut out = String::with_capacity(
-            around + b64_len(plaintext.len()) + b64_len(iv.len()) + b64_len(TAG_LEN),
-        );
+        out.reserve_exact(encrypted_len(plaintext.len(), kind));
         out.push_str("ENC[AES256_GCM,data:");
         let mut scratch = [0u8; CHUNK];
         for chunk in plaintext.chunks(CHUNK) {
@@ -272,7 +283,7 @@ impl ValueCipher {
             ctr.apply_keystream_b2b(chunk, sealed)
                 .expect("the scratch chunk has the plaintext chunk's length");
             tag.update_padded(sealed);
-            B64.encode_string(&sealed[..], &mut out);
+            B64.encode_string(&sealed[..], out);
         }
         tag.update(&[length_block(aad.len(), plaintext.len())]);
         let mut tag = tag.finalize();
@@ -280,19 +291,24 @@ impl ValueCipher {
             *t ^= m;
         }
         out.push_str(",iv:");
-        B64.encode_string(iv, &mut out);
+        B64.encode_string(iv, out);
         out.push_str(",tag:");
-        B64.encode_string(tag, &mut out);
+        B64.encode_string(tag, out);
         out.push_str(",type:");
         out.push_str(kind.name());
         out.push(']');
-        out
     }
 
     /// Encrypts with a fresh random IV.
     pub fn encrypt(&self, plaintext: &[u8], kind: ValueType, aad: &[u8]) -> String {
         let iv = self.ivs.borrow_mut().take();
         self.encrypt_with_iv(plaintext, kind, aad, &iv)
+    }
+
+    /// `encrypt` appending to `out` (see `encrypt_with_iv_into`).
+    pub fn encrypt_into(&self, plaintext: &[u8], kind: ValueType, aad: &[u8], out: &mut String) {
+        let iv = self.ivs.borrow_mut().take();
+        self.encrypt_with_iv_into(plaintext, kind, aad, &iv, out);
     }
 }
 
@@ -303,6 +319,16 @@ const CHUNK: usize = 3 * 1024;
 
 /// The length of a GCM tag as sops stores it.
 const TAG_LEN: usize = 16;
+
+/// The length of the `ENC[...]` text of a `plaintext_len`-byte value (with sops's 32-byte IV).
+pub fn encrypted_len(plaintext_len: usize, kind: ValueType) -> usize {
+    let b64_len = |n| base64::encoded_len(n, true).expect("a length that fits in memory");
+    "ENC[AES256_GCM,data:,iv:,tag:,type:]".len()
+        + kind.name().len()
+        + b64_len(plaintext_len)
+        + b64_len(32)
+        + b64_len(TAG_LEN)
+}
 
 /// GCM's final GHASH block: the AAD and text lengths in bits, big-endian.
 fn length_block(aad_len: usize, text_len: usize) -> ghash::Block {

@@ -1,13 +1,13 @@
 //! The tree walk that decrypts or encrypts every value a file's rule selects and computes the
 //! MAC on the way: AAD from the key path, comment contexts for the comment rules.
 
-use crate::crypto::cipher::{CipherError, ValueCipher, ValueType};
+use crate::crypto::cipher::{self, CipherError, ValueCipher, ValueType};
 use crate::crypto::data_key::DataKey;
 use crate::crypto::mac::MacHasher;
 use crate::gotext;
 use crate::rules::Selector;
 use crate::secret::SecretBuf;
-use crate::tree::{Comment, Entry, List, ListItem, Map, MapItem, Node, Scalar};
+use crate::tree::{Comment, Entry, Leaf, List, ListItem, Map, MapItem, Node, Scalar};
 use std::borrow::Cow;
 
 /// A value that could not be decrypted or encrypted, with the key path where it sits.
@@ -544,8 +544,8 @@ fn decrypt_value(walk: &Walk, stored: &str) -> Result<Plain, SealError> {
 /// Values at least this long are hashed for the MAC on another thread while they are encrypted.
 const PARALLEL_HASH_MIN: usize = 1 << 20;
 
-/// Encrypts a (large, non-empty) value while a scoped thread adds it to the MAC.
-fn hash_beside_encrypting(walk: &mut Walk, bytes: &[u8], kind: ValueType) -> String {
+/// Encrypts a (large, non-empty) value onto `out` while a scoped thread adds it to the MAC.
+fn hash_beside_encrypting(walk: &mut Walk, bytes: &[u8], kind: ValueType, out: &mut String) {
     let Walk {
         hasher,
         mac_bytes,
@@ -559,9 +559,63 @@ fn hash_beside_encrypting(walk: &mut Walk, bytes: &[u8], kind: ValueType) -> Str
             Some(buf) => buf.extend_from_slice(bytes),
             None => hasher.update(bytes),
         });
-        let enc = cipher.encrypt(bytes, kind, aad);
+        cipher.encrypt_into(bytes, kind, aad, out);
         hashing.join().expect("the MAC thread does not panic");
-        enc
+    })
+}
+
+/// A sealed document of one value written straight into its file text (see
+/// `seal_lone_string`).
+pub struct SealedText {
+    /// The text given as `head`, then the value's `ENC[...]` text.
+    pub text: String,
+    pub mac: String,
+}
+
+/// Seals a document whose only entry is a string to be newly encrypted (a binary file) without
+/// a copy of its ciphertext: the `ENC[...]` text is appended to `head`, the file text before
+/// the value, in a buffer with `room` to spare for the rest of the file, while a second thread
+/// hashes the value for the MAC. `None` when the document is not of that shape (then
+/// `encrypt_docs` applies).
+pub fn seal_lone_string(
+    doc: &Map,
+    selector: &Selector,
+    mac_only: bool,
+    key: &DataKey,
+    head: &[u8],
+    room: usize,
+) -> Option<SealedText> {
+    let [MapItem::Entry(Entry { key: name, value })] = &doc.items[..] else {
+        return None;
+    };
+    let Node::Leaf(Leaf {
+        value: Scalar::Str(value),
+        cipher: None,
+    }) = value
+    else {
+        return None;
+    };
+    let head = std::str::from_utf8(head).ok()?;
+    let mut walk = Walk::new(selector, mac_only, key);
+    walk.open_group();
+    if value.is_empty() || !walk.should_encrypt(selector.key_matches(name), false) {
+        return None;
+    }
+    walk.push_key(name);
+    let kind = ValueType::Str;
+    let mut text =
+        String::with_capacity(head.len() + cipher::encrypted_len(value.len(), kind) + room);
+    text.push_str(head);
+    let bytes = value.expose();
+    if bytes.len() >= PARALLEL_HASH_MIN {
+        hash_beside_encrypting(&mut walk, bytes, kind, &mut text);
+    } else {
+        walk.hash(true, bytes);
+        walk.cipher.encrypt_into(bytes, kind, walk.aad(), &mut text);
+    }
+    Some(SealedText {
+        text,
+        mac: walk.hasher.finish(),
     })
 }
 
@@ -687,7 +741,9 @@ fn encrypt_node(walk: &mut Walk, node: &Node, matched: bool) -> Result<Node, Sea
     if encrypted && leaf.cipher.is_none() && bytes.len() >= PARALLEL_HASH_MIN {
         // A large value (a binary file): its MAC input is hashed on a second core while
         // the first encrypts it.
-        return Ok(Node::string(hash_beside_encrypting(walk, &bytes, kind)));
+        let mut enc = String::new();
+        hash_beside_encrypting(walk, &bytes, kind, &mut enc);
+        return Ok(Node::string(enc));
     }
     walk.hash(encrypted, &bytes);
     if !encrypted {

@@ -29,6 +29,13 @@ pub fn emit(docs: &[Map], metadata: Option<&Map>, indent: i64) -> Result<Emitted
     json::emit(docs, metadata, indent)
 }
 
+/// Where the text of the one value goes in an envelope emitted with that value empty and no
+/// metadata: just after the opening quote of its `""`, the last one in the text (a key may
+/// hold an escaped quote, the value comes after it).
+pub fn empty_value_at(envelope: &[u8]) -> Option<usize> {
+    memchr::memmem::rfind(envelope, b"\"\"").map(|at| at + 1)
+}
+
 /// The raw bytes of the `data` string, as decrypted output.
 pub fn emit_plain(docs: &[Map]) -> Result<Vec<u8>, StoreError> {
     let fail = |what: &str| StoreError::Emit(format!("error emitting binary store: {what}"));
@@ -82,6 +89,18 @@ mod tests {
             err.to_string()
                 .ends_with("there must be exactly one tree branch")
         );
+    }
+
+    #[test]
+    fn the_value_goes_after_the_opening_quote_of_the_empty_string() {
+        for indent in [-1, 0, 4] {
+            let mut doc = Map::new();
+            doc.push("q\"", Node::string(""));
+            let out = emit(&[doc], None, indent).unwrap().bytes;
+            let at = empty_value_at(&out).unwrap();
+            assert!(out[..at].ends_with(b"\"q\\\"\": \""), "indent {indent}");
+            assert!(out[at..].starts_with(b"\"\n}"), "indent {indent}");
+        }
     }
 
     #[test]
