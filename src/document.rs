@@ -240,6 +240,85 @@ pub fn inspect(format: Format, bytes: &[u8]) -> Result<(store::Parsed, Metadata)
     Ok((parsed, metadata))
 }
 
+/// `Document::open`'s work while the file is parsed: reads the metadata and unwraps the data
+/// key; without `keep_ciphertext` it also decrypts the values as the parser hands them on, so
+/// each stored text is dropped before the next slice of the file is read. A document that
+/// keeps its stored texts would save nothing that way, and is decrypted once parsed, after
+/// the input is freed.
+struct Opening<'s> {
+    sources: &'s KeySources,
+    opts: OpenOptions,
+    unlocked: Option<Unlocked>,
+    /// The first error, reported once parsing is done (a parse error wins, as before any
+    /// key is asked for).
+    failed: Option<OpenError>,
+}
+
+struct Unlocked {
+    metadata: Metadata,
+    data_key: DataKey,
+    selector: Selector,
+    decryptor: walk::Decryptor,
+}
+
+impl Opening<'_> {
+    fn unlock(&self, source: &MetadataSource) -> Result<Unlocked, OpenError> {
+        let metadata = Metadata::from_tree(&source.tree)?;
+        let data_key = groups::unwrap_data_key(
+            &metadata.key_groups,
+            metadata.shamir_threshold,
+            self.sources,
+        )
+        .map_err(|r| OpenError::Keys(Box::new(r)))?;
+        let selector = Selector::new(&metadata.effective_rule());
+        let decryptor = walk::Decryptor::new(walk::DecryptOptions {
+            mac_only: metadata.mac_only_encrypted,
+            remember_ciphertext: self.opts.keep_ciphertext,
+            keep_damaged: self.opts.keep_damaged,
+        });
+        Ok(Unlocked {
+            metadata,
+            data_key,
+            selector,
+            decryptor,
+        })
+    }
+}
+
+impl store::Reading for Opening<'_> {
+    fn start(&mut self, metadata: Option<&MetadataSource>) -> bool {
+        let unlocked = match metadata {
+            Some(source) => self.unlock(source),
+            None => Err(MetadataError::NotFound.into()),
+        };
+        match unlocked {
+            Ok(u) => self.unlocked = Some(u),
+            Err(e) => self.failed = Some(e),
+        }
+        self.unlocked.is_some() && !self.opts.keep_ciphertext
+    }
+
+    fn takes_slices(&self) -> bool {
+        // Comment rules make a value depend on the comments before it.
+        self.unlocked
+            .as_ref()
+            .is_some_and(|u| !u.selector.uses_comments())
+    }
+
+    fn items(&mut self, doc: usize, items: &mut [MapItem]) -> bool {
+        let Some(u) = &mut self.unlocked else {
+            return false;
+        };
+        match u.decryptor.items(&u.selector, &u.data_key, doc, items) {
+            Ok(()) => true,
+            Err(e) => {
+                self.failed = Some(e.into());
+                false
+            }
+        }
+    }
+}
+
 impl Document {
     /// Decrypts an encrypted file in memory and verifies its MAC.
     pub fn open(
@@ -248,39 +327,44 @@ impl Document {
         sources: &KeySources,
         opts: OpenOptions,
     ) -> Result<Document, OpenError> {
-        let (parsed, metadata) = inspect(format, &bytes)?;
-        // Keep only what a save needs of the input, and free it before decrypting.
-        let own_indent = detect_indent(format, &bytes, parsed.metadata.as_ref());
-        let source = parsed.metadata.as_ref().map(|m| Source {
+        let mut opening = Opening {
+            sources,
+            opts,
+            unlocked: None,
+            failed: None,
+        };
+        let parsed = store::parse_reading(format, &bytes, &mut opening)?;
+        if let Some(failed) = opening.failed {
+            return Err(failed);
+        }
+        let (Some(unlocked), Some(meta)) = (opening.unlocked, parsed.metadata.as_ref()) else {
+            return Err(MetadataError::NotFound.into());
+        };
+        let Unlocked {
+            metadata,
+            data_key,
+            selector,
+            mut decryptor,
+        } = unlocked;
+        // Keep only what a save needs of the input.
+        let own_indent = detect_indent(format, &bytes, Some(meta));
+        let source = Some(Source {
             // sops drops what it would not write itself (an old file's `kms: []`, unknown
             // fields) on every save, so such a block is written anew rather than reused.
-            text: same_fields(&m.tree, &metadata.to_tree(FieldOrder::Sorted))
-                .then(|| MetadataText::from_source(&bytes, m))
+            text: same_fields(&meta.tree, &metadata.to_tree(FieldOrder::Sorted))
+                .then(|| MetadataText::from_source(&bytes, meta))
                 .flatten(),
             original: metadata.clone(),
         });
-        let field_order = field_order(
-            format,
-            parsed
-                .metadata
-                .as_ref()
-                .map_or(FieldOrder::Sorted, |m| FieldOrder::of(&m.tree)),
-        );
+        let field_order = field_order(format, FieldOrder::of(&meta.tree));
         drop(bytes);
-        let data_key =
-            groups::unwrap_data_key(&metadata.key_groups, metadata.shamir_threshold, sources)
-                .map_err(|r| OpenError::Keys(Box::new(r)))?;
-        let selector = Selector::new(&metadata.effective_rule());
-        let mut opened = walk::decrypt_docs(
-            parsed.docs,
-            &selector,
-            &data_key,
-            walk::DecryptOptions {
-                mac_only: metadata.mac_only_encrypted,
-                remember_ciphertext: opts.keep_ciphertext,
-                keep_damaged: opts.keep_damaged,
-            },
-        )?;
+        let mut docs = parsed.docs;
+        if opts.keep_ciphertext {
+            for (i, doc) in docs.iter_mut().enumerate() {
+                decryptor.items(&selector, &data_key, i, &mut doc.items)?;
+            }
+        }
+        let mut opened = decryptor.finish(docs);
         // The MAC is checked even when ignored, so a front end can warn about it.
         let checked = match mac::decrypt_mac(&data_key, &metadata.mac, &metadata.lastmodified) {
             Err(e) => Err(OpenError::MacUndecryptable(e)),

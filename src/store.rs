@@ -7,7 +7,7 @@ pub mod ini;
 pub mod json;
 pub mod yaml;
 
-use crate::tree::{Map, Node};
+use crate::tree::{Map, MapItem, Node};
 use std::ops::Range;
 use zeroize::Zeroizing;
 
@@ -145,6 +145,40 @@ pub enum StoreError {
     /// list): a plain file with it cannot be encrypted, as sops says.
     #[error("{0}")]
     SopsEntry(String),
+}
+
+/// What works on a file's documents while they are parsed (see `parse_reading`).
+pub trait Reading {
+    /// Gets the file's metadata before any item; `false` to only parse on.
+    fn start(&mut self, metadata: Option<&MetadataSource>) -> bool;
+    /// Whether a document may come in several slices (else each comes whole).
+    fn takes_slices(&self) -> bool;
+    /// The next top-level items of document `doc` (documents in order, each one's items in
+    /// order), to change in place; `false` ends the visits (parsing goes on).
+    fn items(&mut self, doc: usize, items: &mut [MapItem]) -> bool;
+}
+
+/// `parse`, with `reader` working on the documents as they are read: a large YAML file's
+/// top level comes in slices as its tree is built, so a reader that decrypts them replaces
+/// each stored text before the next slice is made (the stored texts are never all held at
+/// once next to the parser's nodes and the input). Other formats come whole once parsed.
+pub fn parse_reading(
+    format: Format,
+    input: &[u8],
+    reader: &mut dyn Reading,
+) -> Result<Parsed, StoreError> {
+    if format == Format::Yaml {
+        return yaml::parse_reading(input, reader);
+    }
+    let mut parsed = parse(format, input)?;
+    if reader.start(parsed.metadata.as_ref()) {
+        for (i, doc) in parsed.docs.iter_mut().enumerate() {
+            if !reader.items(i, &mut doc.items) {
+                break;
+            }
+        }
+    }
+    Ok(parsed)
 }
 
 /// Parses a file that may hold sops metadata (an encrypted file, or a plain one to encrypt).

@@ -146,6 +146,30 @@ fn ssh_recipients() {
     }
 }
 
+/// YAML with thousands of top-level entries, which sesame decrypts a slice at a time while it
+/// reads the file: both ways, whole and with a rule that leaves some entries in clear.
+#[test]
+fn a_large_yaml_file_both_ways() {
+    let (id, r) = new_age_key();
+    let sb = Sandbox::new().env("SOPS_AGE_KEY", id);
+    let mut text = String::from("# generated\n");
+    for i in 0..3000 {
+        match i % 4 {
+            0 => text.push_str(&format!("k{i}: value {i} # note {i}\n")),
+            1 => text.push_str(&format!("k{i}:\n    inner: {i}\n    on: true\n")),
+            2 => text.push_str(&format!("# about k{i}\nk{i}:\n    - {i}.5\n    - x\n")),
+            _ => text.push_str(&format!("k{i}: \"\"\n")),
+        }
+    }
+    both_ways(&sb, text.as_bytes(), "yaml", &["--age", &r]);
+    both_ways(
+        &sb,
+        text.as_bytes(),
+        "yaml",
+        &["--age", &r, "--unencrypted-regex", "^k1"],
+    );
+}
+
 #[test]
 fn every_selection_rule() {
     let (id, r) = new_age_key();

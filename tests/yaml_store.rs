@@ -356,3 +356,129 @@ fn deep_nesting_is_bounded_and_fits_the_command_stack() {
         assert!(emit_value(&node, 2).is_err());
     });
 }
+
+/// Records what `parse_reading` hands a reader, and marks each entry it gets in place.
+struct Recorder {
+    slices: bool,
+    keep_going: bool,
+    started_with: Option<Option<sesame::store::MetadataSource>>,
+    got: Vec<(usize, Vec<MapItem>)>,
+}
+
+impl Recorder {
+    fn new(slices: bool, keep_going: bool) -> Recorder {
+        Recorder {
+            slices,
+            keep_going,
+            started_with: None,
+            got: Vec::new(),
+        }
+    }
+}
+
+impl sesame::store::Reading for Recorder {
+    fn start(&mut self, metadata: Option<&sesame::store::MetadataSource>) -> bool {
+        assert!(self.started_with.is_none(), "started twice");
+        self.started_with = Some(metadata.cloned());
+        true
+    }
+    fn takes_slices(&self) -> bool {
+        self.slices
+    }
+    fn items(&mut self, doc: usize, items: &mut [MapItem]) -> bool {
+        assert!(self.started_with.is_some(), "items before the metadata");
+        self.got.push((doc, items.to_vec()));
+        for item in items {
+            if let MapItem::Entry(e) = item {
+                e.value = Node::string("seen");
+            }
+        }
+        self.keep_going
+    }
+}
+
+#[test]
+fn a_reader_gets_the_metadata_first_then_each_top_level_item_once() {
+    // 1,000 top-level entries with comments, an alias in the last slice to an anchor in the
+    // first, the metadata in the middle and another `sops` entry in a second document: in slices (about 256 items each) or whole documents, the
+    // reader sees every item once, in order, never a `sops` entry, and changes them in place.
+    let mut text = String::from("# head\nfirst: &shared {x: 1, y: [2]}\n");
+    for i in 0..1000 {
+        if i % 100 == 0 {
+            text.push_str(&format!("# before {i}\n"));
+        }
+        if i == 500 {
+            text.push_str("sops:\n    mac: m\n    version: 3.9.0\n");
+        }
+        text.push_str(&format!("k{i}: v{i} # line {i}\n"));
+    }
+    text.push_str("last: *shared\n# foot\n---\nsops: {x: 1}\nother: 2\n");
+    let plain = parse(text.as_bytes()).unwrap();
+    for slices in [true, false] {
+        let mut reader = Recorder::new(slices, true);
+        let parsed =
+            sesame::store::parse_reading(sesame::store::Format::Yaml, text.as_bytes(), &mut reader)
+                .unwrap();
+        let started = reader.started_with.unwrap().unwrap();
+        let expected = plain.metadata.as_ref().unwrap();
+        assert_eq!(started.tree, expected.tree);
+        assert_eq!(parsed.metadata.unwrap().tree, expected.tree);
+        let doc0: Vec<&(usize, Vec<MapItem>)> = reader.got.iter().filter(|g| g.0 == 0).collect();
+        // About 2,000 items (each entry has a line comment), 256 or so at a time.
+        let n = plain.docs[0].items.len();
+        let expected = if slices {
+            n / 258..=n.div_ceil(256)
+        } else {
+            1..=1
+        };
+        assert!(expected.contains(&doc0.len()), "{} slices", doc0.len());
+        for (doc, want) in plain.docs.iter().enumerate() {
+            let seen: Vec<MapItem> = reader
+                .got
+                .iter()
+                .filter(|g| g.0 == doc)
+                .flat_map(|g| g.1.clone())
+                .collect();
+            assert_eq!(seen, want.items, "doc {doc}, slices: {slices}");
+            let marked = parsed.docs[doc]
+                .entries()
+                .all(|e| e.value == Node::string("seen"));
+            assert!(marked, "doc {doc} was not changed in place");
+        }
+    }
+    // A reader that stops is given nothing more; the parse still completes.
+    let mut reader = Recorder::new(true, false);
+    let parsed =
+        sesame::store::parse_reading(sesame::store::Format::Yaml, text.as_bytes(), &mut reader)
+            .unwrap();
+    assert_eq!(reader.got.len(), 1);
+    assert_eq!(parsed.docs.len(), 2);
+    assert_eq!(parsed.docs[0].items.len(), plain.docs[0].items.len());
+}
+
+#[test]
+fn metadata_that_cannot_be_read_ahead_is_read_as_before() {
+    // Two `sops` entries, or one that is not a mapping: the same errors as `parse`.
+    for text in [
+        "a: 1\nsops: {mac: m}\nsops: {mac: n}\n",
+        "a: 1\nsops: 3\n",
+        "a: 1\nsops: [1]\n",
+    ] {
+        let mut reader = Recorder::new(true, true);
+        let theirs = parse(text.as_bytes()).unwrap_err().to_string();
+        let ours =
+            sesame::store::parse_reading(sesame::store::Format::Yaml, text.as_bytes(), &mut reader)
+                .unwrap_err()
+                .to_string();
+        assert_eq!(ours, theirs, "{text:?}");
+    }
+    // No metadata to read ahead: the reader starts once the documents are built, and gets
+    // each whole.
+    let text = "a: 1\nb: 2\n---\nc: 3\n";
+    let mut reader = Recorder::new(true, true);
+    sesame::store::parse_reading(sesame::store::Format::Yaml, text.as_bytes(), &mut reader)
+        .unwrap();
+    assert!(matches!(reader.started_with, Some(None)));
+    let sizes: Vec<(usize, usize)> = reader.got.iter().map(|g| (g.0, g.1.len())).collect();
+    assert_eq!(sizes, [(0, 2), (1, 1)]);
+}

@@ -228,105 +228,116 @@ fn canonical(value: &Scalar) -> Option<(Cow<'_, [u8]>, ValueType)> {
     })
 }
 
-/// Decrypts every selected value of `docs`, computing the MAC over all values.
-pub fn decrypt_docs(
-    docs: Vec<Map>,
-    selector: &Selector,
-    key: &DataKey,
-    opts: DecryptOptions,
-) -> Result<Opened, SealError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    decrypt_docs_on(docs, selector, key, opts, threads)
-}
-
-fn decrypt_docs_on(
-    mut docs: Vec<Map>,
-    selector: &Selector,
-    key: &DataKey,
-    opts: DecryptOptions,
-    threads: usize,
-) -> Result<Opened, SealError> {
-    let big = docs.iter().any(|d| d.items.len() >= PARALLEL_MIN_ENTRIES);
-    // Comment rules make a value depend on the comments before it, so they stay sequential.
-    if threads > 1 && big && !selector.uses_comments() {
-        return decrypt_docs_parallel(docs, selector, key, opts, threads);
-    }
-    let mut walk = Walk::for_decrypt(selector, key, opts);
-    let mut undecryptable = 0;
-    let mut damaged = Vec::new();
-    for (i, doc) in docs.iter_mut().enumerate() {
-        decrypt_items(&mut walk, &mut doc.items, false, &mut undecryptable)?;
-        damaged.extend(walk.damaged.drain(..).map(|d| DamagedValue { doc: i, ..d }));
-    }
-    Ok(Opened {
-        docs,
-        mac: walk.hasher.finish(),
-        undecryptable_comments: undecryptable,
-        damaged,
-    })
-}
-
-/// Documents with fewer top-level entries are decrypted on one thread.
+/// Slices of fewer top-level entries are decrypted on one thread.
 const PARALLEL_MIN_ENTRIES: usize = 64;
 
-/// With a path rule every top-level entry decrypts independently: slices of entries are
-/// decrypted in place on several threads, each collecting its MAC input, which is then hashed
-/// in document order.
-fn decrypt_docs_parallel(
-    mut docs: Vec<Map>,
-    selector: &Selector,
-    key: &DataKey,
+/// Decrypts documents in place a slice of top-level items at a time, in document order, so a
+/// reader can decrypt what it has read before it reads on (a large file's stored texts are
+/// then never all held at once). With a path rule every top-level entry decrypts on its own,
+/// so a slice is split among threads, each collecting its MAC input, which is then hashed in
+/// document order; comment rules make a value depend on the comments before it, so each
+/// document must then come as one slice (see `Selector::uses_comments`), decrypted on one
+/// thread.
+pub struct Decryptor {
     opts: DecryptOptions,
     threads: usize,
-) -> Result<Opened, SealError> {
-    let mut undecryptable = 0;
-    let mut damaged = Vec::new();
-    let mut hasher = MacHasher::new(opts.mac_only);
-    for (doc_index, doc) in docs.iter_mut().enumerate() {
-        let per_chunk = doc.items.len().div_ceil(threads).max(1);
-        type Chunk = (usize, zeroize::Zeroizing<Vec<u8>>, Vec<DamagedValue>);
-        let results: Vec<Result<Chunk, SealError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = doc
-                .items
-                .chunks_mut(per_chunk)
-                .map(|items| {
-                    scope.spawn(move || {
-                        let mut walk = Walk::for_decrypt(selector, key, opts);
-                        walk.mac_bytes = Some(zeroize::Zeroizing::new(Vec::new()));
-                        let mut bad = 0;
-                        decrypt_items(&mut walk, items, false, &mut bad)?;
-                        let bytes = walk.mac_bytes.take().unwrap_or_default();
-                        Ok((bad, bytes, walk.damaged))
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a decrypt thread panicked"))
-                .collect()
-        });
-        for (chunk, result) in results.into_iter().enumerate() {
-            let (bad, bytes, chunk_damaged) = result?;
-            // A chunk counts its top-level items from zero.
-            let offset = chunk * per_chunk;
-            damaged.extend(chunk_damaged.into_iter().map(|mut d| {
-                d.doc = doc_index;
+    hasher: MacHasher,
+    undecryptable: usize,
+    damaged: Vec<DamagedValue>,
+    /// The document being decrypted and how many of its top-level items came before.
+    doc: usize,
+    seen: usize,
+}
+
+impl Decryptor {
+    pub fn new(opts: DecryptOptions) -> Self {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Decryptor::on(opts, threads)
+    }
+
+    fn on(opts: DecryptOptions, threads: usize) -> Self {
+        Decryptor {
+            opts,
+            threads,
+            hasher: MacHasher::new(opts.mac_only),
+            undecryptable: 0,
+            damaged: Vec::new(),
+            doc: 0,
+            seen: 0,
+        }
+    }
+
+    /// Decrypts the next top-level items of document `doc` in place (the file's selector and
+    /// data key are the same at every call).
+    pub fn items(
+        &mut self,
+        selector: &Selector,
+        key: &DataKey,
+        doc: usize,
+        items: &mut [MapItem],
+    ) -> Result<(), SealError> {
+        if doc != self.doc {
+            self.doc = doc;
+            self.seen = 0;
+        }
+        let offset = self.seen;
+        self.seen += items.len();
+        let threads = if !selector.uses_comments() && items.len() >= PARALLEL_MIN_ENTRIES {
+            self.threads
+        } else {
+            1
+        };
+        let per_thread = items.len().div_ceil(threads).max(1);
+        let opts = self.opts;
+        let one_slice = |items: &mut [MapItem]| {
+            let mut walk = Walk::for_decrypt(selector, key, opts);
+            walk.mac_bytes = Some(zeroize::Zeroizing::new(Vec::new()));
+            let mut bad = 0;
+            decrypt_items(&mut walk, items, false, &mut bad)?;
+            let bytes = walk.mac_bytes.take().unwrap_or_default();
+            Ok((bad, bytes, walk.damaged))
+        };
+        type Slice = (usize, zeroize::Zeroizing<Vec<u8>>, Vec<DamagedValue>);
+        let results: Vec<Result<Slice, SealError>> = if threads == 1 {
+            vec![one_slice(items)]
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = items
+                    .chunks_mut(per_thread)
+                    .map(|items| scope.spawn(move || one_slice(items)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("a decrypt thread panicked"))
+                    .collect()
+            })
+        };
+        for (slice, result) in results.into_iter().enumerate() {
+            let (bad, bytes, damaged) = result?;
+            // A slice counts its top-level items from zero.
+            let offset = offset + slice * per_thread;
+            self.damaged.extend(damaged.into_iter().map(|mut d| {
+                d.doc = doc;
                 if let Some(first) = d.items.first_mut() {
                     *first += offset;
                 }
                 d
             }));
-            undecryptable += bad;
-            hasher.update(&bytes);
+            self.undecryptable += bad;
+            self.hasher.update(&bytes);
+        }
+        Ok(())
+    }
+
+    /// The decrypted documents with their MAC and what did not decrypt.
+    pub fn finish(self, docs: Vec<Map>) -> Opened {
+        Opened {
+            docs,
+            mac: self.hasher.finish(),
+            undecryptable_comments: self.undecryptable,
+            damaged: self.damaged,
         }
     }
-    let mac = hasher.finish();
-    Ok(Opened {
-        docs,
-        mac,
-        undecryptable_comments: undecryptable,
-        damaged,
-    })
 }
 
 fn decrypt_comment(walk: &mut Walk, c: &mut Comment, matched: bool, bad: &mut usize) {
@@ -766,6 +777,21 @@ mod tests {
     use crate::rules::{Rule, RuleKind};
     use crate::tree::{Leaf, List};
 
+    /// Decrypts whole documents on `threads` threads.
+    fn decrypt_docs_on(
+        mut docs: Vec<Map>,
+        selector: &Selector,
+        key: &DataKey,
+        opts: DecryptOptions,
+        threads: usize,
+    ) -> Result<Opened, SealError> {
+        let mut decryptor = Decryptor::on(opts, threads);
+        for (i, doc) in docs.iter_mut().enumerate() {
+            decryptor.items(selector, key, i, &mut doc.items)?;
+        }
+        Ok(decryptor.finish(docs))
+    }
+
     fn big_doc() -> Map {
         let mut doc = Map::new();
         doc.items.push(MapItem::Comment(Comment::new(" top")));
@@ -920,6 +946,46 @@ mod tests {
             let leaf = leaf.expect("the damaged leaf is where the walk says");
             assert_eq!(stored(leaf), moved.as_bytes());
             assert_eq!(leaf.cipher.as_deref(), Some(moved.as_str()));
+        }
+    }
+
+    #[test]
+    fn documents_decrypted_in_slices_are_decrypted_as_whole_ones() {
+        // A reader hands the top level on in slices as it parses: every slicing must give the
+        // documents, MAC and damaged value positions of decrypting each document at once.
+        let key = DataKey::generate();
+        let selector = Selector::new(&Rule::default_suffix());
+        let plain = vec![big_doc(), big_doc()];
+        let mut sealed = encrypt_docs(&plain, &selector, false, &key).unwrap();
+        let moved = match sealed.docs[0].get("key0") {
+            Some(Node::Leaf(l)) => String::from_utf8(stored(l).to_vec()).unwrap(),
+            _ => unreachable!(),
+        };
+        assert!(damage(&mut sealed.docs[1], &mut 150, &moved));
+        let opts = DecryptOptions {
+            keep_damaged: true,
+            ..Default::default()
+        };
+        let whole = decrypt_docs_on(sealed.docs.clone(), &selector, &key, opts, 1).unwrap();
+        let positions = |o: &Opened| -> Vec<(usize, Vec<usize>)> {
+            o.damaged.iter().map(|d| (d.doc, d.items.clone())).collect()
+        };
+        assert_eq!(positions(&whole).len(), 1);
+        for threads in [1, 2] {
+            for size in [1, 7, 64, 150, 500] {
+                let mut decryptor = Decryptor::on(opts, threads);
+                let mut docs = sealed.docs.clone();
+                for (i, doc) in docs.iter_mut().enumerate() {
+                    for slice in doc.items.chunks_mut(size) {
+                        decryptor.items(&selector, &key, i, slice).unwrap();
+                    }
+                }
+                let sliced = decryptor.finish(docs);
+                let at = format!("slices of {size} on {threads} thread(s)");
+                assert_eq!(sliced.docs, whole.docs, "{at}");
+                assert_eq!(sliced.mac, whole.mac, "{at}");
+                assert_eq!(positions(&sliced), positions(&whole), "{at}");
+            }
         }
     }
 }

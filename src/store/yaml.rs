@@ -31,7 +31,7 @@ mod scan_scalar;
 mod scanner;
 mod serialize;
 
-use crate::store::{Emitted, MetadataSource, Parsed, StoreError};
+use crate::store::{Emitted, MetadataSource, Parsed, Reading, StoreError};
 use crate::tree::{Map, MapItem, Node};
 use compose::{Kind, Stream};
 use std::ops::Range;
@@ -42,6 +42,36 @@ const SOPS_KEY: &str = "sops";
 /// Parses a YAML stream. Doc 0's top-level `sops` entry (if present and a mapping) becomes
 /// `Parsed::metadata` (tree = its value as a Map); `sops` entries are removed from every document.
 pub fn parse(input: &[u8]) -> Result<Parsed, StoreError> {
+    parse_reading(input, &mut JustParse)
+}
+
+/// A reader that reads nothing.
+struct JustParse;
+
+impl Reading for JustParse {
+    fn start(&mut self, _: Option<&MetadataSource>) -> bool {
+        false
+    }
+    fn takes_slices(&self) -> bool {
+        false
+    }
+    fn items(&mut self, _: usize, _: &mut [MapItem]) -> bool {
+        false
+    }
+}
+
+/// Top-level items handed to a reader at a time: a sixteenth of the document, so at most
+/// that much of it is held as stored text, and enough for each thread of a decrypting
+/// reader to take a share.
+fn slice_size(top_level: usize) -> usize {
+    (top_level / 16).max(256)
+}
+
+/// `parse` with a reader (see `store::parse_reading`). When doc 0's metadata can be read
+/// ahead of its values (one `sops` mapping in a top-level mapping), the reader starts before
+/// the trees are built and gets their top levels in slices as they are made; otherwise it
+/// starts once they are built and gets whole documents.
+pub fn parse_reading(input: &[u8], reader: &mut dyn Reading) -> Result<Parsed, StoreError> {
     if input.is_empty() {
         return Ok(Parsed::default());
     }
@@ -54,10 +84,26 @@ pub fn parse(input: &[u8]) -> Result<Parsed, StoreError> {
     }
 
     let mut converter = load::Converter::new(&stream);
+    let ahead = metadata_ahead(&mut converter, &stream, &decoded);
+    let started = ahead.is_some() && reader.start(ahead.as_ref());
+    let in_slices = started && reader.takes_slices();
+    let mut visiting = started;
     let mut docs = Vec::with_capacity(stream.docs.len());
     let mut metadata = None;
     for (i, doc) in stream.docs.iter().enumerate() {
-        let mut map = converter.document(doc.node).map_err(StoreError::Parse)?;
+        let mut map = if in_slices {
+            let root = stream.content(doc.node).first().copied();
+            let top_level = root.map_or(0, |r| stream.content(r).len() / 2);
+            let mut each = |items: &mut [MapItem]| {
+                if visiting {
+                    visiting = reader.items(i, items);
+                }
+            };
+            converter.document_in_slices(doc.node, slice_size(top_level), &mut each)
+        } else {
+            converter.document(doc.node)
+        }
+        .map_err(StoreError::Parse)?;
         let mut found = take_sops(&mut map);
         if i == 0 && !found.is_empty() {
             if found.len() > 1 {
@@ -69,20 +115,74 @@ pub fn parse(input: &[u8]) -> Result<Parsed, StoreError> {
                 ));
             };
             load::strip_comments(&mut tree);
-            let mut source = MetadataSource {
-                tree,
-                span: None,
-                lastmodified: None,
-                mac: None,
-            };
-            if !decoded.transcoded {
-                locate_metadata(&stream, *doc, &decoded.text, decoded.base, &mut source);
-            }
-            metadata = Some(source);
+            metadata = Some(source_of(tree, &stream, *doc, &decoded));
+        }
+        if started && !in_slices && visiting {
+            visiting = reader.items(i, &mut map.items);
         }
         docs.push(map);
     }
+    if ahead.is_some() {
+        metadata = ahead;
+    } else if reader.start(metadata.as_ref()) {
+        for (i, doc) in docs.iter_mut().enumerate() {
+            if !reader.items(i, &mut doc.items) {
+                break;
+            }
+        }
+    }
     Ok(Parsed { docs, metadata })
+}
+
+/// Doc 0's metadata read before its values: when its root is a mapping with exactly one
+/// `sops` key, whose value is a mapping. Anything else is left to the whole conversion, which
+/// finds the same metadata or reports the problem.
+fn metadata_ahead(
+    converter: &mut load::Converter,
+    stream: &Stream<'_>,
+    decoded: &input::Input<'_>,
+) -> Option<MetadataSource> {
+    let doc = *stream.docs.first()?;
+    let &[root] = stream.content(doc.node) else {
+        return None;
+    };
+    if stream.nodes[root].kind != Kind::Mapping {
+        return None;
+    }
+    let mut found = stream
+        .content(root)
+        .chunks(2)
+        .filter(|pair| converter.key(pair[0]).is_ok_and(|k| k == SOPS_KEY));
+    let (Some(pair), None) = (found.next(), found.next()) else {
+        return None;
+    };
+    if stream.nodes[pair[1]].kind != Kind::Mapping {
+        return None;
+    }
+    let Ok(Node::Map(mut tree)) = converter.value(pair[1], false) else {
+        return None;
+    };
+    load::strip_comments(&mut tree);
+    Some(source_of(tree, stream, doc, decoded))
+}
+
+/// The metadata tree with where its text sits in the input.
+fn source_of(
+    tree: Map,
+    stream: &Stream<'_>,
+    doc: compose::Doc,
+    decoded: &input::Input<'_>,
+) -> MetadataSource {
+    let mut source = MetadataSource {
+        tree,
+        span: None,
+        lastmodified: None,
+        mac: None,
+    };
+    if !decoded.transcoded {
+        locate_metadata(stream, doc, &decoded.text, decoded.base, &mut source);
+    }
+    source
 }
 
 /// Emits documents; when `metadata` is Some, appends it as the last top-level `sops:` entry of
@@ -135,7 +235,7 @@ fn locate_metadata(
     }
     let is_key = |id: usize, name: &str| {
         let n = &nodes[id];
-        n.kind == Kind::Scalar && n.value == name && stream.short_tag(id) == "!!str"
+        n.kind == Kind::Scalar && stream.value(id) == name && stream.short_tag(id) == "!!str"
     };
     let content = stream.content(root);
     let Some(pos) = content.chunks(2).position(|p| is_key(p[0], SOPS_KEY)) else {
@@ -149,7 +249,7 @@ fn locate_metadata(
             if value.kind != Kind::Scalar {
                 continue;
             }
-            let range = base + value.start..base + value.end;
+            let range = base + value.start()..base + value.end();
             if is_key(pair[0], "lastmodified") {
                 out.lastmodified = Some(range);
             } else if is_key(pair[0], "mac") {
@@ -161,7 +261,8 @@ fn locate_metadata(
     if !last || r.flow || kn.column != 0 || vn.kind != Kind::Mapping || vn.flow {
         return;
     }
-    out.span = block_span(text, kn.start, vn.end, doc.end).map(|s| s.start + base..s.end + base);
+    out.span =
+        block_span(text, kn.start(), vn.end(), doc.end).map(|s| s.start + base..s.end + base);
 }
 
 /// From `start` to the end of the line holding `value_end`, provided only blank space follows

@@ -134,13 +134,14 @@ impl Checker<'_, '_> {
         match n.kind {
             Kind::Alias => {
                 if !self.active.insert(id) {
-                    return Err(format!("yaml: anchor '{}' value contains itself", n.value));
+                    let name = self.stream.value(id);
+                    return Err(format!("yaml: anchor '{name}' value contains itself"));
                 }
                 self.alias_depth += 1;
-                let ok = if n.alias == NO_NODE {
+                let ok = if n.alias() == NO_NODE {
                     true
                 } else {
-                    self.unmarshal(n.alias, target)?
+                    self.unmarshal(n.alias(), target)?
                 };
                 self.alias_depth -= 1;
                 self.active.remove(&id);
@@ -179,8 +180,9 @@ impl Checker<'_, '_> {
         let tag = self.stream.tag(id);
         let is_str = tag == "!!str";
         if !is_str && tag == "!!binary" {
-            let cleaned: String = n
-                .value
+            let cleaned: String = self
+                .stream
+                .value(id)
                 .chars()
                 .filter(|c| !matches!(c, '\n' | '\r'))
                 .collect();
@@ -192,7 +194,7 @@ impl Checker<'_, '_> {
             }
         } else if !is_str
             && n.tagged
-            && let Err(msg) = resolve_tagged(tag, &n.value)
+            && let Err(msg) = resolve_tagged(tag, self.stream.value(id))
         {
             // The message names the value; keep only the tags.
             let redacted = msg.split('`').step_by(2).collect::<Vec<_>>().join("value");
@@ -207,7 +209,9 @@ impl Checker<'_, '_> {
 
     fn is_merge(&self, id: usize) -> bool {
         let n = &self.stream.nodes[id];
-        n.kind == Kind::Scalar && n.value == "<<" && matches!(self.stream.tag(id), "" | "!!merge")
+        n.kind == Kind::Scalar
+            && self.stream.value(id) == "<<"
+            && matches!(self.stream.tag(id), "" | "!!merge")
     }
 
     fn mapping(&mut self, id: usize) -> Result<bool, String> {
@@ -238,7 +242,7 @@ impl Checker<'_, '_> {
             }
             let kn = &nodes[k];
             let key_kind = match kn.kind {
-                Kind::Alias if kn.alias != NO_NODE => nodes[kn.alias].kind,
+                Kind::Alias if kn.alias() != NO_NODE => nodes[kn.alias()].kind,
                 other => other,
             };
             if matches!(key_kind, Kind::Mapping | Kind::Sequence) {
@@ -263,7 +267,7 @@ impl Checker<'_, '_> {
             let n = &nodes[id];
             match n.kind {
                 Kind::Mapping => true,
-                Kind::Alias => n.alias == NO_NODE || nodes[n.alias].kind == Kind::Mapping,
+                Kind::Alias => n.alias() == NO_NODE || nodes[n.alias()].kind == Kind::Mapping,
                 _ => false,
             }
         };
@@ -293,7 +297,7 @@ impl Checker<'_, '_> {
 /// at most `MAX_REPORTED`).
 fn duplicate_keys(stream: &Stream<'_>, content: &[usize]) -> Duplicates {
     let nodes = &stream.nodes;
-    let id = |k: usize| (nodes[k].kind as u8, nodes[k].value.as_ref());
+    let id = |k: usize| (nodes[k].kind as u8, stream.value(k));
     let n = content.len() / 2;
     let mut out = Duplicates::default();
     // Nearly every map has no duplicate: one set of its keys says so, without a list per key.
@@ -320,7 +324,7 @@ fn duplicate_keys(stream: &Stream<'_>, content: &[usize]) -> Duplicates {
             out.lines.push(format!(
                 "line {}: mapping key {} already defined at line {}",
                 nodes[kj].line,
-                go_quote(&nodes[ki].value),
+                go_quote(stream.value(ki)),
                 nodes[ki].line
             ));
         }

@@ -41,7 +41,26 @@ impl<'s, 'a> Converter<'s, 'a> {
     /// The tree of one document. Errors are sops's messages.
     pub fn document(&mut self, doc: usize) -> CResult<Map> {
         let mut items = Vec::new();
-        self.branch(doc, &mut items, false)?;
+        self.branch(doc, &mut items, false, None)?;
+        Ok(Map { items })
+    }
+
+    /// `document`, handing its top-level items to `each` a slice of about `size` at a time as
+    /// they are made (the items stay in the map), without its top-level `sops` entries.
+    pub fn document_in_slices(
+        &mut self,
+        doc: usize,
+        size: usize,
+        each: &mut dyn FnMut(&mut [MapItem]),
+    ) -> CResult<Map> {
+        let mut items = Vec::new();
+        let mut slices = Slices {
+            size,
+            handed: 0,
+            each,
+        };
+        self.branch(doc, &mut items, false, Some(&mut slices))?;
+        (slices.each)(&mut items[slices.handed..]);
         Ok(Map { items })
     }
 
@@ -56,14 +75,21 @@ impl<'s, 'a> Converter<'s, 'a> {
     /// Follows an alias, guarding against cycles.
     fn enter_alias(&mut self, id: usize) -> CResult<usize> {
         let n = &self.stream.nodes[id];
-        if n.alias == NO_NODE || !self.active_aliases.insert(id) {
-            return Err(format!("yaml: anchor '{}' value contains itself", n.value));
+        if n.alias() == NO_NODE || !self.active_aliases.insert(id) {
+            let name = self.stream.value(id);
+            return Err(format!("yaml: anchor '{name}' value contains itself"));
         }
-        Ok(n.alias)
+        Ok(n.alias())
     }
 
-    /// sops `appendYamlNodeToTreeBranch`.
-    fn branch(&mut self, id: usize, out: &mut Vec<MapItem>, handled: bool) -> CResult<()> {
+    /// sops `appendYamlNodeToTreeBranch`. `slices` is given for a document's top level.
+    fn branch(
+        &mut self,
+        id: usize,
+        out: &mut Vec<MapItem>,
+        handled: bool,
+        mut slices: Option<&mut Slices>,
+    ) -> CResult<()> {
         let n = &self.stream.nodes[id];
         if !handled {
             map_comments(n.head(), false, out);
@@ -72,7 +98,7 @@ impl<'s, 'a> Converter<'s, 'a> {
         match n.kind {
             Kind::Document => {
                 for &child in self.stream.content(id) {
-                    self.branch(child, out, false)?;
+                    self.branch(child, out, false, slices.as_deref_mut())?;
                 }
             }
             Kind::Sequence => {
@@ -84,7 +110,11 @@ impl<'s, 'a> Converter<'s, 'a> {
             }
             Kind::Mapping => {
                 for pair in self.stream.content(id).chunks(2) {
+                    let start = out.len();
                     self.pair(pair[0], pair[1], out)?;
+                    if let Some(slices) = slices.as_deref_mut() {
+                        slices.entry_made(out, start);
+                    }
                 }
             }
             Kind::Scalar => {
@@ -98,7 +128,7 @@ impl<'s, 'a> Converter<'s, 'a> {
             }
             Kind::Alias => {
                 let target = self.enter_alias(id)?;
-                let r = self.branch(target, out, false);
+                let r = self.branch(target, out, false, slices);
                 self.active_aliases.remove(&id);
                 r?;
             }
@@ -176,7 +206,7 @@ impl<'s, 'a> Converter<'s, 'a> {
             }
             Kind::Mapping => {
                 let mut items = Vec::with_capacity(self.stream.content(id).len() / 2);
-                self.branch(id, &mut items, handled)?;
+                self.branch(id, &mut items, handled, None)?;
                 Ok(Node::Map(Map { items }))
             }
             Kind::Scalar => Ok(Node::Leaf(Leaf {
@@ -196,15 +226,14 @@ impl<'s, 'a> Converter<'s, 'a> {
     /// A scalar as go-yaml decodes it into `interface{}`; sops ignores decoding errors, which
     /// leave the value null.
     fn scalar(&self, id: usize) -> Scalar {
-        let n = &self.stream.nodes[id];
-        let text = || Scalar::Str(SecretBuf::from(n.value.as_ref()));
+        let value = self.stream.value(id);
+        let text = || Scalar::Str(SecretBuf::from(value));
         let tag = self.stream.tag(id);
         if tag == "!!str" {
             return text();
         }
         if tag == "!!binary" {
-            let cleaned: String = n
-                .value
+            let cleaned: String = value
                 .chars()
                 .filter(|c| !matches!(c, '\n' | '\r'))
                 .collect();
@@ -214,9 +243,9 @@ impl<'s, 'a> Converter<'s, 'a> {
             };
         }
         let resolved = if tag.is_empty() {
-            resolve_plain(&n.value)
+            resolve_plain(value)
         } else {
-            match resolve_tagged(tag, &n.value) {
+            match resolve_tagged(tag, value) {
                 Ok(r) => r,
                 Err(_) => return Scalar::Null,
             }
@@ -233,11 +262,11 @@ impl<'s, 'a> Converter<'s, 'a> {
     }
 
     /// A mapping key, which sops requires to be a string.
-    fn key(&self, id: usize) -> CResult<String> {
+    pub fn key(&self, id: usize) -> CResult<String> {
         let mut n = &self.stream.nodes[id];
         let mut target = id;
-        while n.kind == Kind::Alias && n.alias != NO_NODE {
-            target = n.alias;
+        while n.kind == Kind::Alias && n.alias() != NO_NODE {
+            target = n.alias();
             n = &self.stream.nodes[target];
         }
         if n.kind != Kind::Scalar {
@@ -257,8 +286,9 @@ impl<'s, 'a> Converter<'s, 'a> {
         }
         // Keys are nearly always strings: skip building a secret buffer for them.
         let tag = self.stream.tag(target);
-        if tag == "!!str" || (tag.is_empty() && resolve_plain(&n.value) == Resolved::Str) {
-            return Ok(n.value.to_string());
+        let value = self.stream.value(target);
+        if tag == "!!str" || (tag.is_empty() && resolve_plain(value) == Resolved::Str) {
+            return Ok(value.to_string());
         }
         match self.scalar(target) {
             Scalar::Str(s) => Ok(s.to_lossy().into_owned()),
@@ -269,6 +299,33 @@ impl<'s, 'a> Converter<'s, 'a> {
                      supported"
                 ))
             }
+        }
+    }
+}
+
+/// A document's top-level items handed on in slices as they are made (see
+/// `Converter::document_in_slices`).
+struct Slices<'e> {
+    size: usize,
+    /// Items before this one have been handed on.
+    handed: usize,
+    each: &'e mut dyn FnMut(&mut [MapItem]),
+}
+
+impl Slices<'_> {
+    /// After the items from `start` on were made for one entry: drops a `sops` entry (the
+    /// metadata, read apart; `parse` removes it from every document) and hands on a slice
+    /// once there are enough items.
+    fn entry_made(&mut self, out: &mut Vec<MapItem>, start: usize) {
+        if let Some(at) = out[start..]
+            .iter()
+            .position(|i| matches!(i, MapItem::Entry(e) if e.key == super::SOPS_KEY))
+        {
+            out.remove(start + at);
+        }
+        if out.len() - self.handed >= self.size {
+            (self.each)(&mut out[self.handed..]);
+            self.handed = out.len();
         }
     }
 }
