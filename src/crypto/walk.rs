@@ -301,15 +301,20 @@ impl Decryptor {
         let results: Vec<Result<Slice, SealError>> = if threads == 1 {
             vec![one_slice(items)]
         } else {
+            // The first share on this thread: one thread (and allocator heap) fewer.
             std::thread::scope(|scope| {
-                let handles: Vec<_> = items
-                    .chunks_mut(per_thread)
+                let mut shares = items.chunks_mut(per_thread);
+                let first = shares.next().expect("a slice of at least one item");
+                let others: Vec<_> = shares
                     .map(|items| scope.spawn(move || one_slice(items)))
                     .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("a decrypt thread panicked"))
-                    .collect()
+                let mut results = vec![one_slice(first)];
+                results.extend(
+                    others
+                        .into_iter()
+                        .map(|h| h.join().expect("a decrypt thread panicked")),
+                );
+                results
             })
         };
         for (slice, result) in results.into_iter().enumerate() {
