@@ -240,6 +240,59 @@ pub fn inspect(format: Format, bytes: &[u8]) -> Result<(store::Parsed, Metadata)
     Ok((parsed, metadata))
 }
 
+/// A sealed file, ready to write: its text, or a binary file's JSON envelope around its value,
+/// which is encrypted as it is written (a large file's text is never held whole).
+pub enum SealedFile {
+    Text(Vec<u8>),
+    Envelope {
+        head: Vec<u8>,
+        /// Boxed: it holds the cipher's key schedules.
+        value: Box<walk::LoneValue>,
+        tail: Vec<u8>,
+    },
+}
+
+impl SealedFile {
+    /// The length of the file.
+    pub fn len(&self) -> usize {
+        match self {
+            SealedFile::Text(text) => text.len(),
+            SealedFile::Envelope { head, value, tail } => {
+                head.len() + value.text_len() + tail.len()
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes the file.
+    pub fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match self {
+            SealedFile::Text(text) => out.write_all(text),
+            SealedFile::Envelope { head, value, tail } => {
+                out.write_all(head)?;
+                value.write_text(out)?;
+                out.write_all(tail)
+            }
+        }
+    }
+
+    /// The file's text.
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self {
+            SealedFile::Text(text) => text,
+            file => {
+                let mut text = Vec::with_capacity(file.len());
+                file.write_to(&mut text)
+                    .expect("writing to memory does not fail");
+                text
+            }
+        }
+    }
+}
+
 /// `Document::open`'s work while the file is parsed: reads the metadata and unwraps the data
 /// key; without `keep_ciphertext` it also decrypts the values as the parser hands them on, so
 /// each stored text is dropped before the next slice of the file is read. A document that
@@ -748,7 +801,7 @@ impl Document {
     /// get a fresh IV, and the MAC and `lastmodified` are renewed. `None` when nothing changed
     /// (a save then writes nothing).
     pub fn seal(&mut self, opts: &EmitOptions) -> Result<Option<Vec<u8>>, SealFileError> {
-        self.seal_with(opts, true)
+        Ok(self.seal_with(opts, true)?.map(SealedFile::into_bytes))
     }
 
     /// `seal` for a document written once and dropped (the command line): the new
@@ -756,6 +809,15 @@ impl Document {
     /// the plaintext is wiped as soon as it is encrypted (before the file text is built, so a
     /// large value is not held three times); the document has no documents left after it.
     pub fn seal_once(&mut self, opts: &EmitOptions) -> Result<Option<Vec<u8>>, SealFileError> {
+        Ok(self.seal_once_to_write(opts)?.map(SealedFile::into_bytes))
+    }
+
+    /// `seal_once` giving the file to write rather than its text: a binary file's value is
+    /// encrypted as it is written, so its text is never held whole.
+    pub fn seal_once_to_write(
+        &mut self,
+        opts: &EmitOptions,
+    ) -> Result<Option<SealedFile>, SealFileError> {
         self.seal_with(opts, false)
     }
 
@@ -763,7 +825,7 @@ impl Document {
         &mut self,
         opts: &EmitOptions,
         remember: bool,
-    ) -> Result<Option<Vec<u8>>, SealFileError> {
+    ) -> Result<Option<SealedFile>, SealFileError> {
         if let Some(first) = self.damaged.first() {
             return Err(SealFileError::Damaged(first.error.to_string()));
         }
@@ -773,9 +835,9 @@ impl Document {
         let selector = Selector::new(&self.metadata.effective_rule());
         if !remember
             && self.format == Format::Binary
-            && let Some(bytes) = self.seal_binary_once(&selector, opts)?
+            && let Some(file) = self.seal_binary_once(&selector, opts)?
         {
-            return Ok(Some(bytes));
+            return Ok(Some(file));
         }
         let sealed = walk::encrypt_docs(
             &self.docs,
@@ -790,18 +852,18 @@ impl Document {
         } else {
             self.docs = Vec::new();
         }
-        self.write_sealed(&sealed.docs, sealed.mac, opts).map(Some)
+        let text = self.write_sealed(&sealed.docs, sealed.mac, opts)?;
+        Ok(Some(SealedFile::Text(text)))
     }
 
-    /// `seal_once` of a binary file's one new value: its ciphertext is written straight into
-    /// the file text (the JSON envelope, whose `data` comes before the metadata), so a large
-    /// file is not held a third time as a copy of its ciphertext. `None` when the document is
-    /// not one such value.
+    /// `seal_once` of a binary file's one new value: the JSON envelope (whose `data` comes
+    /// before the metadata) is made around a value encrypted as the file is written. `None`
+    /// when the document is not one such value.
     fn seal_binary_once(
         &mut self,
         selector: &Selector,
         opts: &EmitOptions,
-    ) -> Result<Option<Vec<u8>>, SealFileError> {
+    ) -> Result<Option<SealedFile>, SealFileError> {
         let [doc] = &self.docs[..] else {
             return Ok(None);
         };
@@ -812,37 +874,28 @@ impl Document {
         let mut stand_in = Map::new();
         stand_in.push(entry.key.clone(), Node::string(""));
         let stand_in = [stand_in];
-        let emit_opts = self.emit_options(opts);
-        let bare = store::emit(self.format, &stand_in, None, &emit_opts)?.bytes;
+        let bare = store::emit(self.format, &stand_in, None, &self.emit_options(opts))?.bytes;
         let Some(at) = store::binary::empty_value_at(&bare) else {
             return Ok(None);
         };
-        // Room for the metadata: its current text and some (a new MAC and date are longer).
-        let current = self.metadata.to_tree(self.field_order);
-        let room = store::emit(self.format, &stand_in, Some(&current), &emit_opts)?
-            .bytes
-            .len()
-            + 1024;
-        let Some(sealed) = walk::seal_lone_string(
-            doc,
-            selector,
-            self.metadata.mac_only_encrypted,
-            &self.data_key,
-            &bare[..at],
-            room,
-        ) else {
+        let mac_only = self.metadata.mac_only_encrypted;
+        let doc = &mut self.docs[0];
+        let Some(value) = walk::seal_lone_string(doc, selector, mac_only, &self.data_key) else {
             return Ok(None);
         };
         self.docs = Vec::new();
-        let envelope = self.write_sealed(&stand_in, sealed.mac, opts)?;
+        let mut envelope = self.write_sealed(&stand_in, value.mac.clone(), opts)?;
         debug_assert_eq!(
             envelope[..at],
             bare[..at],
             "data comes first in the envelope"
         );
-        let mut text = sealed.text.into_bytes();
-        text.extend_from_slice(&envelope[at..]);
-        Ok(Some(text))
+        let tail = envelope.split_off(at);
+        Ok(Some(SealedFile::Envelope {
+            head: envelope,
+            value: Box::new(value),
+            tail,
+        }))
     }
 
     /// The file text of sealed documents: renews `lastmodified` and the MAC when the values
@@ -1102,7 +1155,11 @@ mod tests {
         };
         let mut doc = binary_file(vec![data(Node::string("payload"))]);
         let selector = Selector::new(&doc.metadata.effective_rule());
-        let text = doc.seal_binary_once(&selector, &opts).unwrap().unwrap();
+        let text = doc
+            .seal_binary_once(&selector, &opts)
+            .unwrap()
+            .unwrap()
+            .into_bytes();
         assert!(text.starts_with(b"{\n\t\"data\": \"ENC[AES256_GCM,data:"));
         assert!(doc.docs.is_empty(), "the plaintext outlived the seal");
         // Any other shape is left to the tree walk.

@@ -72,6 +72,9 @@ fn folder_of(file: &Path) -> PathBuf {
     }
 }
 
+/// Bytes gathered per write to a file or stdout when a file is written as it is made.
+pub const WRITE_BUFFER: usize = 64 * 1024;
+
 /// Where a temp file name ends: `.gitignore` can hold `*.sesame-tmp` (a temp file only
 /// survives a kill, and the next write next to it removes it).
 pub const TEMP_SUFFIX: &str = ".sesame-tmp";
@@ -83,6 +86,15 @@ pub const TEMP_SUFFIX: &str = ".sesame-tmp";
 /// cannot take a temp file, a writable file is rewritten in place, as sops does. Returns what
 /// could not be kept (owner, hard links), for a warning.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<Vec<String>> {
+    write_atomic_with(path, |out| out.write_all(bytes))
+}
+
+/// `write_atomic` of what `write` writes, through a buffer: a large file is written as it is
+/// made, never held whole. If `write` fails the target is left as it was.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<Vec<String>> {
     let target = resolve_links(path)?;
     let dir = folder_of(&target);
     let name = target
@@ -97,10 +109,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<Vec<String>> {
         ));
     }
     remove_stale_temps(&dir, &name);
-    let (mut file, tmp) = match create_temp(&dir, &name) {
+    let (file, tmp) = match create_temp(&dir, &name) {
         Ok(created) => created,
         Err(e) if e.kind() == io::ErrorKind::PermissionDenied && existing.is_some() => {
-            write_in_place(&target, bytes)?;
+            // Made whole first: a failed `write` must not leave the file half rewritten.
+            let mut bytes = Vec::new();
+            write(&mut bytes)?;
+            write_in_place(&target, &bytes)?;
             return Ok(vec![format!(
                 "{} does not let you create files, so {name} was rewritten in place (not atomically)",
                 dir.display()
@@ -110,7 +125,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<Vec<String>> {
     };
     let mut notes = Vec::new();
     let result = (|| {
-        file.write_all(bytes)?;
+        let mut buffered = io::BufWriter::with_capacity(WRITE_BUFFER, &file);
+        write(&mut buffered)?;
+        buffered.flush()?;
+        drop(buffered);
         if let Some(meta) = &existing {
             fs::set_permissions(&tmp, meta.permissions())?;
             notes.extend(keep_owner(&file, meta, &name));

@@ -151,6 +151,15 @@ pub fn check_output_flags(flags: &Flags, input: &Input) -> CliResult {
 /// Writes a result where the flags say: back in place, `--output`, or stdout. Files are written
 /// atomically and only once the whole output exists.
 pub fn write_result(flags: &Flags, input: &Input, bytes: &[u8]) -> CliResult {
+    write_result_with(flags, input, |out| out.write_all(bytes))
+}
+
+/// `write_result` of what `write` writes as it makes it (see `sesame::fs::write_atomic_with`).
+pub fn write_result_with(
+    flags: &Flags,
+    input: &Input,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> CliResult {
     let target = if on(flags.in_place) {
         input.path.clone()
     } else {
@@ -161,15 +170,18 @@ pub fn write_result(flags: &Flags, input: &Input, bytes: &[u8]) -> CliResult {
             .map(PathBuf::from)
     };
     match target {
-        Some(path) => write_file(&path, bytes, |e| {
+        Some(path) => write_file_with(&path, write, |e| {
             Failure::new(
                 code::COULD_NOT_WRITE_OUTPUT_FILE,
                 format!("Could not write output file {}: {e}", path.display()),
             )
         }),
         None => {
-            let mut out = std::io::stdout().lock();
-            match out.write_all(bytes).and_then(|_| out.flush()) {
+            let mut out = std::io::BufWriter::with_capacity(
+                sesame::fs::WRITE_BUFFER,
+                std::io::stdout().lock(),
+            );
+            match write(&mut out).and_then(|_| out.flush()) {
                 Ok(()) => Ok(()),
                 // A closed pipe (`| head`) is not an error.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -189,7 +201,16 @@ pub fn write_file(
     bytes: &[u8],
     failure: impl FnOnce(std::io::Error) -> Failure,
 ) -> CliResult {
-    for note in sesame::fs::write_atomic(path, bytes).map_err(failure)? {
+    write_file_with(path, |out| out.write_all(bytes), failure)
+}
+
+/// `write_file` of what `write` writes as it makes it.
+fn write_file_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    failure: impl FnOnce(std::io::Error) -> Failure,
+) -> CliResult {
+    for note in sesame::fs::write_atomic_with(path, write).map_err(failure)? {
         eprintln!("warning: {note}");
     }
     Ok(())

@@ -70,11 +70,11 @@ pub fn run(args: &FileArgs, flags: &Flags) -> CliResult {
 
     let mut doc = new_document(flags, rule, out_format, parsed.docs, &sources)?;
     let opts = context::emit_options(config.as_ref(), flags);
-    let output = doc
-        .seal_once(&opts)
+    let file = doc
+        .seal_once_to_write(&opts)
         .map_err(|e| Failure::new(code::ERROR_ENCRYPTING_TREE, e.to_string()))?
         .expect("a new document always has content to write");
-    context::write_result(flags, &input, &output)
+    context::write_result_with(flags, &input, |out| file.write_to(out))
 }
 
 /// A new document of `docs` for the recipients, threshold and selection rule that the flags

@@ -232,11 +232,8 @@ impl ValueCipher {
 
     /// Encrypts plaintext bytes with the given IV and AAD into an `ENC[...]` string.
     ///
-    /// This is AES-256-GCM with a 32-byte IV exactly as `gcm32` computes it (NIST SP 800-38D),
-    /// done in one pass a chunk at a time: each chunk is encrypted into a small scratch
-    /// buffer, added to the tag and base64-encoded onto the output while it is in cache, so
-    /// neither the plaintext nor the ciphertext is ever copied whole (a 10 MiB binary file
-    /// used to need two more 10 MiB buffers).
+    /// This is AES-256-GCM with a 32-byte IV exactly as `gcm32` computes it, in one pass (see
+    /// `Encryption`).
     pub fn encrypt_with_iv(
         &self,
         plaintext: &[u8],
@@ -251,8 +248,7 @@ impl ValueCipher {
         out
     }
 
-    /// `encrypt_with_iv` appending the `ENC[...]` text to `out` (a file text being written, so
-    /// a large value is encrypted in place in the file rather than copied into it).
+    /// `encrypt_with_iv` appending the `ENC[...]` text to `out`.
     pub fn encrypt_with_iv_into(
         &self,
         plaintext: &[u8],
@@ -261,6 +257,25 @@ impl ValueCipher {
         iv: &[u8; 32],
         out: &mut String,
     ) {
+        out.reserve_exact(encrypted_len(plaintext.len(), kind));
+        let mut encryption = self.begin_with_iv(kind, aad, iv, out);
+        encryption.update(plaintext, out);
+        encryption.finish(out);
+    }
+
+    /// Starts encrypting a value a piece at a time, with a fresh random IV (see `Encryption`).
+    pub fn begin(&self, kind: ValueType, aad: &[u8], out: &mut String) -> Encryption<'_> {
+        let iv = self.ivs.borrow_mut().take();
+        self.begin_with_iv(kind, aad, &iv, out)
+    }
+
+    fn begin_with_iv(
+        &self,
+        kind: ValueType,
+        aad: &[u8],
+        iv: &[u8; 32],
+        out: &mut String,
+    ) -> Encryption<'_> {
         // The initial counter block J0 of an IV that is not 12 bytes: GHASH of the IV, then
         // of its length in bits.
         let mut j0 = self.ghash.clone();
@@ -274,31 +289,18 @@ impl ValueCipher {
         ctr.apply_keystream(&mut mask);
         let mut tag = self.ghash.clone();
         tag.update_padded(aad);
-
-        out.reserve_exact(encrypted_len(plaintext.len(), kind));
         out.push_str("ENC[AES256_GCM,data:");
-        let mut scratch = [0u8; CHUNK];
-        for chunk in plaintext.chunks(CHUNK) {
-            let sealed = &mut scratch[..chunk.len()];
-            ctr.apply_keystream_b2b(chunk, sealed)
-                .expect("the scratch chunk has the plaintext chunk's length");
-            tag.update_padded(sealed);
-            B64.encode_string(&sealed[..], out);
+        Encryption {
+            ctr,
+            tag,
+            mask,
+            iv: *iv,
+            kind,
+            aad_len: aad.len(),
+            len: 0,
+            ended: false,
         }
-        tag.update(&[length_block(aad.len(), plaintext.len())]);
-        let mut tag = tag.finalize();
-        for (t, m) in tag.iter_mut().zip(mask.iter()) {
-            *t ^= m;
-        }
-        out.push_str(",iv:");
-        B64.encode_string(iv, out);
-        out.push_str(",tag:");
-        B64.encode_string(tag, out);
-        out.push_str(",type:");
-        out.push_str(kind.name());
-        out.push(']');
     }
-
     /// Encrypts with a fresh random IV.
     pub fn encrypt(&self, plaintext: &[u8], kind: ValueType, aad: &[u8]) -> String {
         let iv = self.ivs.borrow_mut().take();
@@ -312,10 +314,63 @@ impl ValueCipher {
     }
 }
 
-/// Plaintext handled per step of `encrypt_with_iv`: a whole number of AES blocks (so only the
+/// One value being encrypted with sops's 32-byte IV (GCM as `gcm32` computes it, NIST SP
+/// 800-38D) a piece at a time, its `ENC[...]` text appended to a buffer as it is made: each
+/// `CHUNK` is encrypted into a small scratch buffer, added to the tag and base64-encoded while
+/// it is in cache, so neither the plaintext nor the ciphertext is ever copied whole, and a
+/// large value can be written out piece by piece. Pieces given to `update` are whole `CHUNK`s
+/// but for the last one.
+pub struct Encryption<'c> {
+    ctr: ctr::Ctr32BE<&'c Aes256>,
+    tag: GHash,
+    mask: ghash::Block,
+    iv: [u8; 32],
+    kind: ValueType,
+    aad_len: usize,
+    len: usize,
+    /// A piece that was not whole chunks came: it was the last.
+    ended: bool,
+}
+
+impl Encryption<'_> {
+    /// Encrypts the next piece of the value, appending its text to `out`.
+    pub fn update(&mut self, plaintext: &[u8], out: &mut String) {
+        assert!(!self.ended, "only the last piece may be a partial chunk");
+        self.ended = !plaintext.len().is_multiple_of(CHUNK);
+        self.len += plaintext.len();
+        let mut scratch = [0u8; CHUNK];
+        for chunk in plaintext.chunks(CHUNK) {
+            let sealed = &mut scratch[..chunk.len()];
+            self.ctr
+                .apply_keystream_b2b(chunk, sealed)
+                .expect("the scratch chunk has the plaintext chunk's length");
+            self.tag.update_padded(sealed);
+            B64.encode_string(&sealed[..], out);
+        }
+    }
+
+    /// Appends the rest of the text: IV, tag and type.
+    pub fn finish(self, out: &mut String) {
+        let mut tag = self.tag;
+        tag.update(&[length_block(self.aad_len, self.len)]);
+        let mut tag = tag.finalize();
+        for (t, m) in tag.iter_mut().zip(self.mask.iter()) {
+            *t ^= m;
+        }
+        out.push_str(",iv:");
+        B64.encode_string(self.iv, out);
+        out.push_str(",tag:");
+        B64.encode_string(tag, out);
+        out.push_str(",type:");
+        out.push_str(self.kind.name());
+        out.push(']');
+    }
+}
+
+/// Plaintext handled per step of an `Encryption`: a whole number of AES blocks (so only the
 /// last chunk is partial for GHASH and the counter) and of 3-byte base64 groups (so the chunks'
 /// base64 texts join without padding).
-const CHUNK: usize = 3 * 1024;
+pub(crate) const CHUNK: usize = 3 * 1024;
 
 /// The length of a GCM tag as sops stores it.
 const TAG_LEN: usize = 16;
@@ -435,6 +490,16 @@ mod tests {
                 got.len(),
                 "length {len}: the text was reallocated"
             );
+            // A piece at a time (whole chunks but the last), as a large file is written.
+            for piece in [CHUNK, 2 * CHUNK, 16 * CHUNK] {
+                let mut text = String::new();
+                let mut encryption = cipher.begin_with_iv(ValueType::Bytes, &aad, &iv, &mut text);
+                for part in plain.chunks(piece) {
+                    encryption.update(part, &mut text);
+                }
+                encryption.finish(&mut text);
+                assert!(text == expected, "length {len} in pieces of {piece}");
+            }
         }
     }
 

@@ -580,28 +580,51 @@ fn hash_beside_encrypting(walk: &mut Walk, bytes: &[u8], kind: ValueType, out: &
     })
 }
 
-/// A sealed document of one value written straight into its file text (see
-/// `seal_lone_string`).
-pub struct SealedText {
-    /// The text given as `head`, then the value's `ENC[...]` text.
-    pub text: String,
+/// The one value of a document sealed by `seal_lone_string`: its MAC is known, its `ENC[...]`
+/// text is made as it is written.
+pub struct LoneValue {
+    value: SecretBuf,
+    aad: Vec<u8>,
+    cipher: ValueCipher,
+    /// The document's MAC.
     pub mac: String,
 }
 
-/// Seals a document whose only entry is a string to be newly encrypted (a binary file) without
-/// a copy of its ciphertext: the `ENC[...]` text is appended to `head`, the file text before
-/// the value, in a buffer with `room` to spare for the rest of the file, while a second thread
-/// hashes the value for the MAC. `None` when the document is not of that shape (then
-/// `encrypt_docs` applies).
+/// Plaintext encrypted and written per step of `LoneValue::write_text` (whole chunks of the
+/// cipher).
+const WRITE_PIECE: usize = 16 * cipher::CHUNK;
+
+impl LoneValue {
+    /// The length of the `ENC[...]` text.
+    pub fn text_len(&self) -> usize {
+        cipher::encrypted_len(self.value.len(), ValueType::Str)
+    }
+
+    /// Writes the `ENC[...]` text, encrypting the value a piece at a time.
+    pub fn write_text(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let mut text = String::with_capacity(WRITE_PIECE / 3 * 4 + 256);
+        let mut encryption = self.cipher.begin(ValueType::Str, &self.aad, &mut text);
+        for piece in self.value.expose().chunks(WRITE_PIECE) {
+            encryption.update(piece, &mut text);
+            out.write_all(text.as_bytes())?;
+            text.clear();
+        }
+        encryption.finish(&mut text);
+        out.write_all(text.as_bytes())
+    }
+}
+
+/// Takes the value out of a document whose only entry is a string to be newly encrypted (a
+/// binary file), to seal it without its ciphertext ever being held whole: the MAC is computed
+/// now, the `ENC[...]` text as it is written (`LoneValue::write_text`). `None`, the document
+/// untouched, when it is not of that shape (then `encrypt_docs` applies).
 pub fn seal_lone_string(
-    doc: &Map,
+    doc: &mut Map,
     selector: &Selector,
     mac_only: bool,
     key: &DataKey,
-    head: &[u8],
-    room: usize,
-) -> Option<SealedText> {
-    let [MapItem::Entry(Entry { key: name, value })] = &doc.items[..] else {
+) -> Option<LoneValue> {
+    let [MapItem::Entry(Entry { key: name, value })] = &mut doc.items[..] else {
         return None;
     };
     let Node::Leaf(Leaf {
@@ -611,27 +634,18 @@ pub fn seal_lone_string(
     else {
         return None;
     };
-    let head = std::str::from_utf8(head).ok()?;
     let mut walk = Walk::new(selector, mac_only, key);
     walk.open_group();
     if value.is_empty() || !walk.should_encrypt(selector.key_matches(name), false) {
         return None;
     }
     walk.push_key(name);
-    let kind = ValueType::Str;
-    let mut text =
-        String::with_capacity(head.len() + cipher::encrypted_len(value.len(), kind) + room);
-    text.push_str(head);
-    let bytes = value.expose();
-    if bytes.len() >= PARALLEL_HASH_MIN {
-        hash_beside_encrypting(&mut walk, bytes, kind, &mut text);
-    } else {
-        walk.hash(true, bytes);
-        walk.cipher.encrypt_into(bytes, kind, walk.aad(), &mut text);
-    }
-    Some(SealedText {
-        text,
+    walk.hash(true, value.expose());
+    Some(LoneValue {
+        value: std::mem::take(value),
+        aad: walk.aad().to_vec(),
         mac: walk.hasher.finish(),
+        cipher: walk.cipher,
     })
 }
 
