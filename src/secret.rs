@@ -21,6 +21,11 @@ impl SecretBuf {
         &self.0
     }
 
+    /// The bytes, to change in place (decrypted where they lie).
+    pub fn expose_mut(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
+
     /// Takes the bytes out (for text that is not secret, like stored ciphertext).
     pub fn into_bytes(mut self) -> Vec<u8> {
         std::mem::take(&mut self.0)
@@ -70,7 +75,11 @@ impl From<Vec<u8>> for SecretBuf {
 
 impl Drop for SecretBuf {
     fn drop(&mut self) {
-        self.0.zeroize();
+        // A buffer that was moved out (most decrypted values pass through one) holds nothing:
+        // skipping it saves a call per value.
+        if self.0.capacity() > 0 {
+            self.0.zeroize();
+        }
     }
 }
 

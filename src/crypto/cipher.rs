@@ -2,6 +2,7 @@
 //! text form of an encrypted value.
 
 use crate::crypto::data_key::DataKey;
+use crate::secret::SecretBuf;
 use aes::Aes256;
 use aes::cipher::{BlockEncrypt, InnerIvInit, StreamCipher};
 use aes_gcm::aead::consts::U32;
@@ -186,15 +187,11 @@ impl ValueCipher {
     }
 
     /// Decrypts an `ENC[...]` string with its AAD, giving the plaintext bytes and the type tag.
-    pub fn decrypt(
-        &self,
-        enc: &str,
-        aad: &[u8],
-    ) -> Result<(Zeroizing<Vec<u8>>, ValueType), CipherError> {
+    pub fn decrypt(&self, enc: &str, aad: &[u8]) -> Result<(SecretBuf, ValueType), CipherError> {
         let parts = parse_enc(enc)?;
         let kind = ValueType::from_name(parts.kind)
             .ok_or_else(|| CipherError::UnknownType(parts.kind.to_string()))?;
-        let mut buf = Zeroizing::new(
+        let mut buf = SecretBuf::new(
             B64.decode(parts.data)
                 .map_err(|_| CipherError::Base64("data"))?,
         );
@@ -215,13 +212,13 @@ impl ValueCipher {
             32 => self.gcm32.decrypt_in_place_detached(
                 GenericArray::from_slice(iv),
                 aad,
-                &mut buf,
+                buf.expose_mut(),
                 tag,
             ),
             12 => self.gcm12.decrypt_in_place_detached(
                 GenericArray::from_slice(iv),
                 aad,
-                &mut buf,
+                buf.expose_mut(),
                 tag,
             ),
             _ => return Err(CipherError::BadLength),
@@ -398,7 +395,7 @@ pub fn decrypt(
     key: &DataKey,
     enc: &str,
     aad: &[u8],
-) -> Result<(Zeroizing<Vec<u8>>, ValueType), CipherError> {
+) -> Result<(SecretBuf, ValueType), CipherError> {
     ValueCipher::new(key).decrypt(enc, aad)
 }
 
@@ -518,7 +515,7 @@ mod tests {
             "ENC[AES256_GCM,data:Bw6XMS+wBQ==,iv:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=,tag:gzuLn2ak2Q6j3TRQRjLoaA==,type:str]"
         );
         let (plain, kind) = decrypt(&kat_key(), &enc, b"password:").unwrap();
-        assert_eq!(&plain[..], b"hunter2");
+        assert_eq!(plain.expose(), b"hunter2");
         assert_eq!(kind, ValueType::Str);
     }
 
@@ -528,7 +525,7 @@ mod tests {
         let key = DataKey::from_slice(&[b'f'; 32]).unwrap();
         let enc = "ENC[AES256_GCM,data:oYyi,iv:MyIDYbT718JRr11QtBkcj3Dwm4k1aCGZBVeZf0EyV8o=,tag:t5z2Z023Up0kxwCgw1gNxg==,type:str]";
         let (plain, _) = decrypt(&key, enc, b"bar:").unwrap();
-        assert_eq!(&plain[..], b"foo");
+        assert_eq!(plain.expose(), b"foo");
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub fn decrypt_mac(key: &DataKey, stored: &str, lastmodified: &str) -> Result<St
         return Ok(String::new());
     }
     let (plain, _) = cipher::decrypt(key, stored, mac_aad(lastmodified).as_bytes())?;
-    Ok(String::from_utf8_lossy(&plain).into_owned())
+    Ok(plain.to_lossy().into_owned())
 }
 
 #[cfg(test)]

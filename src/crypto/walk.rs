@@ -354,8 +354,8 @@ fn decrypt_comment(walk: &mut Walk, c: &mut Comment, matched: bool, bad: &mut us
     let stored = c.text.to_lossy().into_owned();
     match walk.cipher.decrypt(&stored, walk.aad()) {
         // sops 3.13: an inline comment stays inline.
-        Ok((mut plain, _)) => {
-            c.text = SecretBuf::new(std::mem::take(&mut *plain));
+        Ok((plain, _)) => {
+            c.text = plain;
             c.cipher = Some(stored.into());
         }
         // sops compat: a comment that does not decrypt is kept as it is (sops only warns).
@@ -510,7 +510,7 @@ enum Plain {
 
 /// Decrypts one stored `ENC[...]` text.
 fn decrypt_value(walk: &Walk, stored: &str) -> Result<Plain, SealError> {
-    let (mut plain, kind) =
+    let (plain, kind) =
         walk.cipher
             .decrypt(stored, walk.aad())
             .map_err(|source| SealError::Decrypt {
@@ -521,10 +521,10 @@ fn decrypt_value(walk: &Walk, stored: &str) -> Result<Plain, SealError> {
         path: walk.path(),
         kind,
     };
-    let text = || std::str::from_utf8(&plain).ok();
+    let text = || plain.as_str();
     Ok(Plain::Value(match kind {
         // The decrypted buffer itself becomes the value (no second copy of the plaintext).
-        ValueType::Str => Scalar::Str(SecretBuf::new(std::mem::take(&mut *plain))),
+        ValueType::Str => Scalar::Str(plain),
         ValueType::Int => Scalar::Int(
             text()
                 .and_then(gotext::parse_int)
@@ -546,7 +546,7 @@ fn decrypt_value(walk: &Walk, stored: &str) -> Result<Plain, SealError> {
                 .ok_or_else(|| bad_plain("time"))?,
         ),
         ValueType::Comment => {
-            return Ok(Plain::Comment(SecretBuf::new(std::mem::take(&mut *plain))));
+            return Ok(Plain::Comment(plain));
         }
         ValueType::Bytes => {
             return Err(SealError::Unsupported {
