@@ -17,20 +17,25 @@ SOPS = os.path.join(ROOT, ".tools", "bin", "sops")
 SESAME = os.path.join(ROOT, "target", "release", "sesame")
 
 
+MEASURE = os.path.join(ROOT, "target", "release", "examples", "measure")
+
+
 def run_measured(cmd, env, cwd=None, stdin=None):
     """One run: (wall s, CPU s = user + system of the process and its children, peak RSS KiB).
     CPU time is what the ratios compare: the machines are shared, so wall time also counts
-    other people's work."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=stdin, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
+    other people's work. The command runs under examples/measure.rs: measured from this
+    Python process, a command's peak memory would read as at least Python's own (see there)."""
+    proc = subprocess.Popen([MEASURE] + cmd, env=env, cwd=cwd, stdin=stdin,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = proc.communicate()[1].decode(errors="replace")
+    lines = err.strip().splitlines()
+    try:
+        result = json.loads(lines[-1])
+    except (IndexError, ValueError):
         sys.exit(f"command failed: {' '.join(cmd)}\n{err}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    if proc.returncode != 0 or result["status"] != 0:
+        sys.exit(f"command failed: {' '.join(cmd)}\n{err}")
+    return result["wall_s"], result["cpu_s"], result["maxrss_kib"]
 
 
 def best(cmd, env, runs, before=None, cwd=None):
@@ -122,6 +127,8 @@ def main():
     sizes = [100, 1000, 10000] if quick else [100, 1000, 10000, 100000]
     big = sizes[-1]
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--example", "measure"], cwd=ROOT,
+                   check=True)
     if not os.path.exists(SOPS):
         subprocess.run([os.path.join(ROOT, "scripts", "install-tools.sh")], check=True)
     floor = floors()
