@@ -149,10 +149,16 @@ fn metadata_ahead(
     if stream.nodes[root].kind != Kind::Mapping {
         return None;
     }
+    // Only a key written `sops`, an alias or a tagged key can convert to `sops`: the others
+    // (nearly all) are not converted here.
+    let may_be_sops = |k: usize| {
+        let n = &stream.nodes[k];
+        n.kind == Kind::Alias || n.tagged || stream.value(k) == SOPS_KEY
+    };
     let mut found = stream
         .content(root)
         .chunks(2)
-        .filter(|pair| converter.key(pair[0]).is_ok_and(|k| k == SOPS_KEY));
+        .filter(|pair| may_be_sops(pair[0]) && converter.key(pair[0]).is_ok_and(|k| k == SOPS_KEY));
     let (Some(pair), None) = (found.next(), found.next()) else {
         return None;
     };
