@@ -241,23 +241,10 @@ impl ValueCipher {
         // Exactly the text's length: a large value's buffer must not double for the last few
         // bytes (that copied a 13 MiB text and touched twice its memory).
         let mut out = String::with_capacity(encrypted_len(plaintext.len(), kind));
-        self.encrypt_with_iv_into(plaintext, kind, aad, iv, &mut out);
+        let mut encryption = self.begin_with_iv(kind, aad, iv, &mut out);
+        encryption.update(plaintext, &mut out);
+        encryption.finish(&mut out);
         out
-    }
-
-    /// `encrypt_with_iv` appending the `ENC[...]` text to `out`.
-    pub fn encrypt_with_iv_into(
-        &self,
-        plaintext: &[u8],
-        kind: ValueType,
-        aad: &[u8],
-        iv: &[u8; 32],
-        out: &mut String,
-    ) {
-        out.reserve_exact(encrypted_len(plaintext.len(), kind));
-        let mut encryption = self.begin_with_iv(kind, aad, iv, out);
-        encryption.update(plaintext, out);
-        encryption.finish(out);
     }
 
     /// Starts encrypting a value a piece at a time, with a fresh random IV (see `Encryption`).
@@ -302,12 +289,6 @@ impl ValueCipher {
     pub fn encrypt(&self, plaintext: &[u8], kind: ValueType, aad: &[u8]) -> String {
         let iv = self.ivs.borrow_mut().take();
         self.encrypt_with_iv(plaintext, kind, aad, &iv)
-    }
-
-    /// `encrypt` appending to `out` (see `encrypt_with_iv_into`).
-    pub fn encrypt_into(&self, plaintext: &[u8], kind: ValueType, aad: &[u8], out: &mut String) {
-        let iv = self.ivs.borrow_mut().take();
-        self.encrypt_with_iv_into(plaintext, kind, aad, &iv, out);
     }
 }
 

@@ -560,8 +560,8 @@ fn decrypt_value(walk: &Walk, stored: &str) -> Result<Plain, SealError> {
 /// Values at least this long are hashed for the MAC on another thread while they are encrypted.
 const PARALLEL_HASH_MIN: usize = 1 << 20;
 
-/// Encrypts a (large, non-empty) value onto `out` while a scoped thread adds it to the MAC.
-fn hash_beside_encrypting(walk: &mut Walk, bytes: &[u8], kind: ValueType, out: &mut String) {
+/// Encrypts a (large, non-empty) value while a scoped thread adds it to the MAC.
+fn hash_beside_encrypting(walk: &mut Walk, bytes: &[u8], kind: ValueType) -> String {
     let Walk {
         hasher,
         mac_bytes,
@@ -575,8 +575,9 @@ fn hash_beside_encrypting(walk: &mut Walk, bytes: &[u8], kind: ValueType, out: &
             Some(buf) => buf.extend_from_slice(bytes),
             None => hasher.update(bytes),
         });
-        cipher.encrypt_into(bytes, kind, aad, out);
+        let enc = cipher.encrypt(bytes, kind, aad);
         hashing.join().expect("the MAC thread does not panic");
+        enc
     })
 }
 
@@ -771,9 +772,7 @@ fn encrypt_node(walk: &mut Walk, node: &Node, matched: bool) -> Result<Node, Sea
     if encrypted && leaf.cipher.is_none() && bytes.len() >= PARALLEL_HASH_MIN {
         // A large value (a binary file): its MAC input is hashed on a second core while
         // the first encrypts it.
-        let mut enc = String::new();
-        hash_beside_encrypting(walk, &bytes, kind, &mut enc);
-        return Ok(Node::string(enc));
+        return Ok(Node::string(hash_beside_encrypting(walk, &bytes, kind)));
     }
     walk.hash(encrypted, &bytes);
     if !encrypted {
