@@ -305,6 +305,9 @@ struct Opening<'s> {
     /// The first error, reported once parsing is done (a parse error wins, as before any
     /// key is asked for).
     failed: Option<OpenError>,
+    /// The metadata the reading started with: a parser that gives up reading in one pass
+    /// starts again with the same metadata, and the key is not asked for twice.
+    started_with: Option<Map>,
 }
 
 struct Unlocked {
@@ -324,11 +327,7 @@ impl Opening<'_> {
         )
         .map_err(|r| OpenError::Keys(Box::new(r)))?;
         let selector = Selector::new(&metadata.effective_rule());
-        let decryptor = walk::Decryptor::new(walk::DecryptOptions {
-            mac_only: metadata.mac_only_encrypted,
-            remember_ciphertext: self.opts.keep_ciphertext,
-            keep_damaged: self.opts.keep_damaged,
-        });
+        let decryptor = decryptor(&self.opts, &metadata);
         Ok(Unlocked {
             metadata,
             data_key,
@@ -338,15 +337,35 @@ impl Opening<'_> {
     }
 }
 
+fn decryptor(opts: &OpenOptions, metadata: &Metadata) -> walk::Decryptor {
+    walk::Decryptor::new(walk::DecryptOptions {
+        mac_only: metadata.mac_only_encrypted,
+        remember_ciphertext: opts.keep_ciphertext,
+        keep_damaged: opts.keep_damaged,
+    })
+}
+
 impl store::Reading for Opening<'_> {
     fn start(&mut self, metadata: Option<&MetadataSource>) -> bool {
-        let unlocked = match metadata {
-            Some(source) => self.unlock(source),
-            None => Err(MetadataError::NotFound.into()),
-        };
-        match unlocked {
-            Ok(u) => self.unlocked = Some(u),
-            Err(e) => self.failed = Some(e),
+        let tree = metadata.map(|m| &m.tree);
+        if tree.is_some() && tree == self.started_with.as_ref() {
+            // The same file read again from its start: its values are decrypted anew.
+            if let Some(u) = &mut self.unlocked {
+                u.decryptor = decryptor(&self.opts, &u.metadata);
+                self.failed = None;
+            }
+        } else {
+            self.started_with = tree.cloned();
+            self.unlocked = None;
+            self.failed = None;
+            let unlocked = match metadata {
+                Some(source) => self.unlock(source),
+                None => Err(MetadataError::NotFound.into()),
+            };
+            match unlocked {
+                Ok(u) => self.unlocked = Some(u),
+                Err(e) => self.failed = Some(e),
+            }
         }
         self.unlocked.is_some() && !self.opts.keep_ciphertext
     }
@@ -385,6 +404,7 @@ impl Document {
             opts,
             unlocked: None,
             failed: None,
+            started_with: None,
         };
         let parsed = store::parse_reading(format, &bytes, &mut opening)?;
         if let Some(failed) = opening.failed {

@@ -149,7 +149,9 @@ pub enum StoreError {
 
 /// What works on a file's documents while they are parsed (see `parse_reading`).
 pub trait Reading {
-    /// Gets the file's metadata before any item; `false` to only parse on.
+    /// Gets the file's metadata before any item; `false` to only parse on. Called again with
+    /// the same metadata when a parser gives up a first reading and reads the file anew: the
+    /// visits start over (the reader keeps what it worked out from the metadata alone).
     fn start(&mut self, metadata: Option<&MetadataSource>) -> bool;
     /// Whether a document may come in several slices (else each comes whole).
     fn takes_slices(&self) -> bool;

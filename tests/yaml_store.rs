@@ -378,7 +378,14 @@ impl Recorder {
 
 impl sesame::store::Reading for Recorder {
     fn start(&mut self, metadata: Option<&sesame::store::MetadataSource>) -> bool {
-        assert!(self.started_with.is_none(), "started twice");
+        // A parser that gives up reading in one pass starts again, with the same metadata
+        // (the visits start over) or, when what it read from the file's end was not the
+        // metadata, with what it then finds.
+        if let Some(Some(before)) = &self.started_with
+            && metadata.is_some_and(|m| m.tree == before.tree)
+        {
+            self.got.clear();
+        }
         self.started_with = Some(metadata.cloned());
         true
     }

@@ -34,6 +34,9 @@ mod serialize;
 use crate::store::{Emitted, MetadataSource, Parsed, Reading, StoreError};
 use crate::tree::{Map, MapItem, Node};
 use compose::{Kind, Stream};
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::hash::BuildHasher;
 use std::ops::Range;
 
 /// The top-level key holding sops metadata.
@@ -76,6 +79,9 @@ pub fn parse_reading(input: &[u8], reader: &mut dyn Reading) -> Result<Parsed, S
         return Ok(Parsed::default());
     }
     let decoded = input::decode(input).map_err(|m| StoreError::Parse(format!("yaml: {m}")))?;
+    if let Some(parsed) = read_in_one_pass(&decoded, reader) {
+        return Ok(parsed);
+    }
     let stream = compose::compose(&decoded.text, check::check_document)
         .map_err(|e| StoreError::Parse(e.to_string()))?;
     if stream.docs.is_empty() {
@@ -132,6 +138,163 @@ pub fn parse_reading(input: &[u8], reader: &mut dyn Reading) -> Result<Parsed, S
         }
     }
     Ok(Parsed { docs, metadata })
+}
+
+/// `parse_reading` in one pass, for the usual file (one document, a block mapping, no anchors,
+/// the `sops` entry last): doc 0's metadata is read first from the file's end, so the reader
+/// starts before anything else is composed and gets the top level in slices while each pair's
+/// nodes are dropped once converted; the nodes of the whole file are never held. `None` when
+/// the file has another shape, or anything fails (a parse error, a check, a value that does
+/// not decrypt): the caller then reads the file whole, which reports it in sops's order, and
+/// starts the reader again with the same metadata.
+fn read_in_one_pass(decoded: &input::Input<'_>, reader: &mut dyn Reading) -> Option<Parsed> {
+    let (metadata, key_at) = metadata_at_end(decoded)?;
+    if !reader.start(Some(&metadata)) || !reader.takes_slices() {
+        return None;
+    }
+    let top_level_guess = decoded.text.len() / 256;
+    let mut pass = OnePass {
+        reader,
+        metadata: &metadata.tree,
+        key_at,
+        text_len: decoded.text.len(),
+        items: Vec::new(),
+        slices: load::Slices::new(slice_size(top_level_guess)),
+        keys: HashSet::default(),
+        hasher: foldhash::fast::RandomState::default(),
+        sops_found: false,
+    };
+    match compose::compose_top_level(&decoded.text, check::check_document, &mut pass) {
+        Ok(true) => Some(Parsed {
+            docs: vec![Map { items: pass.items }],
+            metadata: Some(metadata),
+        }),
+        _ => None,
+    }
+}
+
+/// Doc 0's metadata as written at the file's end: sops writes the `sops` mapping last, from
+/// the start of a line, so the text from the last `sops:` line on is parsed alone. `OnePass`
+/// then checks that the key it meets there in context is that one, holding the same tree.
+/// Returns where the key starts in the text.
+fn metadata_at_end(decoded: &input::Input<'_>) -> Option<(MetadataSource, usize)> {
+    let text: &str = &decoded.text;
+    let at = text.rfind("\nsops:")? + 1;
+    // A document marker before it: the key may be another document's.
+    let before = &text.as_bytes()[..at];
+    if memchr::memmem::find(before, b"\n---").is_some()
+        || memchr::memmem::find(before, b"\n...").is_some()
+    {
+        return None;
+    }
+    let tail = &text[at..];
+    let stream = compose::compose(tail, check::check_document).ok()?;
+    if stream.docs.len() != 1 {
+        return None;
+    }
+    let in_tail = input::Input {
+        text: Cow::Borrowed(tail),
+        base: decoded.base + at,
+        transcoded: decoded.transcoded,
+    };
+    let mut converter = load::Converter::new(&stream);
+    let source = metadata_ahead(&mut converter, &stream, &in_tail)?;
+    Some((source, at))
+}
+
+/// `read_in_one_pass`'s taker of doc 0's top-level pairs: checks and converts each as the
+/// whole read would, and hands the items on in slices.
+struct OnePass<'r, 'm> {
+    reader: &'r mut dyn Reading,
+    /// The metadata read from the file's end, and where its key is.
+    metadata: &'m Map,
+    key_at: usize,
+    text_len: usize,
+    items: Vec<MapItem>,
+    slices: load::Slices,
+    /// Hashes of the keys so far: a duplicate key (or a collision) gives the pass up, for the
+    /// whole read to report. Seeded at random per process, so crafted keys cannot collide.
+    keys: HashSet<u64, foldhash::fast::RandomState>,
+    hasher: foldhash::fast::RandomState,
+    sops_found: bool,
+}
+
+impl OnePass<'_, '_> {
+    /// Room for the items to come, judged from how far into the text the pass is: the tree is
+    /// not grown by doubling (a doubling costs the old and new arrays at once).
+    fn reserve(&mut self, reached: usize) {
+        let len = self.items.len();
+        if len < self.items.capacity() {
+            return;
+        }
+        let expected = len.saturating_mul(self.text_len) / reached.max(1);
+        let wanted = expected + expected / 32 + 64;
+        self.items
+            .reserve_exact(wanted.max(len + len / 8 + 16) - len);
+    }
+
+    /// The `sops` entry among the items from `start` on, if any, taken out: it must be the one
+    /// read from the file's end.
+    fn take_metadata(&mut self, stream: &Stream<'_>, key: usize, start: usize) -> bool {
+        let Some(at) = self.items[start..]
+            .iter()
+            .position(|i| matches!(i, MapItem::Entry(e) if e.key == SOPS_KEY))
+        else {
+            return true;
+        };
+        let MapItem::Entry(entry) = self.items.remove(start + at) else {
+            return false;
+        };
+        let Node::Map(mut tree) = entry.value else {
+            return false;
+        };
+        load::strip_comments(&mut tree);
+        let same =
+            !self.sops_found && stream.nodes[key].start() == self.key_at && tree == *self.metadata;
+        self.sops_found = true;
+        same
+    }
+}
+
+impl<'a> compose::TopLevel<'a> for OnePass<'_, '_> {
+    fn begin(&mut self, stream: &Stream<'a>, doc: usize, root: usize) -> bool {
+        load::head_items(stream, doc, &mut self.items);
+        load::head_items(stream, root, &mut self.items);
+        true
+    }
+
+    fn pair(&mut self, stream: &Stream<'a>, key: usize, value: usize) -> bool {
+        // A merge key merges into the root; left to the whole read.
+        if stream.tag(key) == "!!merge"
+            || !self.keys.insert(self.hasher.hash_one(stream.value(key)))
+            || check::check_root_pair(stream, key, value).is_err()
+        {
+            return false;
+        }
+        self.reserve(stream.nodes[value].end());
+        let start = self.items.len();
+        if load::Converter::new(stream)
+            .pair(key, value, &mut self.items)
+            .is_err()
+            || !self.take_metadata(stream, key, start)
+        {
+            return false;
+        }
+        match self.slices.entry_made(&mut self.items, start) {
+            Some(slice) => self.reader.items(0, &mut self.items[slice]),
+            None => true,
+        }
+    }
+
+    fn end(&mut self, stream: &Stream<'a>, doc: usize, root: usize) -> bool {
+        if !self.sops_found {
+            return false;
+        }
+        load::foot_items(stream, root, &mut self.items);
+        load::foot_items(stream, doc, &mut self.items);
+        let rest = self.slices.rest();
+        self.reader.items(0, &mut self.items[rest..])
+    }
 }
 
 /// Doc 0's metadata read before its values: when its root is a mapping with exactly one
@@ -287,4 +450,198 @@ fn block_span(text: &str, start: usize, value_end: usize, doc_end: usize) -> Opt
         rest.find('\n').map_or(doc_end, |i| value_end + i + 1)
     };
     Some(start..end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that keeps what it is handed and marks each entry in place.
+    #[derive(Default)]
+    struct Marker {
+        starts: usize,
+        slices: usize,
+        handed: Vec<MapItem>,
+    }
+
+    impl Reading for Marker {
+        fn start(&mut self, metadata: Option<&MetadataSource>) -> bool {
+            self.starts += 1;
+            self.handed.clear();
+            metadata.is_some()
+        }
+        fn takes_slices(&self) -> bool {
+            true
+        }
+        fn items(&mut self, _: usize, items: &mut [MapItem]) -> bool {
+            self.slices += 1;
+            self.handed.extend_from_slice(items);
+            for item in items {
+                if let MapItem::Entry(e) = item {
+                    e.value = Node::string("seen");
+                }
+            }
+            true
+        }
+    }
+
+    fn one_pass(text: &str) -> Option<(Parsed, Marker)> {
+        let decoded = input::decode(text.as_bytes()).unwrap();
+        let mut marker = Marker::default();
+        read_in_one_pass(&decoded, &mut marker).map(|parsed| (parsed, marker))
+    }
+
+    /// What the one pass must give: the whole read's documents and metadata, every item
+    /// handed on once, in order.
+    fn assert_same_as_whole(text: &str, parsed: &Parsed, marker: &Marker) {
+        let whole = parse(text.as_bytes()).unwrap();
+        // Compared as written out: values are redacted in `Debug`, and NaN is not equal to
+        // itself.
+        let written = |items: &[MapItem]| {
+            let map = Map {
+                items: items.to_vec(),
+            };
+            String::from_utf8(emit(&[map], None, 4).unwrap().bytes).unwrap()
+        };
+        assert_eq!(
+            written(&marker.handed),
+            written(&whole.docs[0].items),
+            "{text}"
+        );
+        assert_eq!(parsed.docs.len(), 1);
+        let marked = parsed.docs[0]
+            .entries()
+            .all(|e| e.value == Node::string("seen"));
+        assert!(marked, "items were not changed in place");
+        assert_eq!(parsed.docs[0].items.len(), whole.docs[0].items.len());
+        let (ours, theirs) = (parsed.metadata.as_ref(), whole.metadata.as_ref());
+        let (ours, theirs) = (ours.unwrap(), theirs.unwrap());
+        assert_eq!(ours.tree, theirs.tree);
+        assert_eq!(
+            (&ours.span, &ours.lastmodified, &ours.mac),
+            (&theirs.span, &theirs.lastmodified, &theirs.mac)
+        );
+    }
+
+    /// A file in sops's shape with go-yaml's comment placements around the top level: a head,
+    /// comments between entries, dedented foot comments, line comments, nested values,
+    /// rewritten (owned) texts, tags, and a foot after the metadata.
+    fn sops_file(entries: usize) -> String {
+        let mut text = String::from("# head\n\n# first key's head\n");
+        for i in 0..entries {
+            match i % 7 {
+                0 => text.push_str(&format!("k{i}: ENC[v{i}] # line {i}\n")),
+                1 => text.push_str(&format!("k{i}:\n    a: 1\n    b: [x, y]\n  # dedented\n\n")),
+                2 => text.push_str(&format!("\"q\\t{i}\": \"a\\nb\"\n")),
+                3 => text.push_str(&format!("k{i}: !!int 3\n# foot of {i}\n\n")),
+                4 => text.push_str(&format!("k{i}: |\n    block\n    text\n")),
+                5 => text.push_str(&format!("k{i}:\n    - 1\n    # in list\n    - {{z: 2}}\n")),
+                _ => text.push_str(&format!("# before {i}\nk{i}: \"{i}\"\n")),
+            }
+        }
+        text.push_str(
+            "sops:\n    lastmodified: \"2026-12-05T00:00:00Z\"\n    mac: ENC[m]\n    version: 3.9.0\n# foot\n",
+        );
+        text
+    }
+
+    #[test]
+    fn the_usual_file_is_read_in_one_pass_as_the_whole_read_reads_it() {
+        for entries in [0, 1, 7, 40, 3000] {
+            let text = sops_file(entries);
+            let (parsed, marker) = one_pass(&text).expect("read in one pass");
+            assert_eq!(marker.starts, 1);
+            assert_same_as_whole(&text, &parsed, &marker);
+            if entries == 3000 {
+                assert!(marker.slices > 3, "{} slices", marker.slices);
+            }
+        }
+        // The metadata need not be last, nor its key plain.
+        let text = "a: 1\nsops:\n    mac: m\nb: 2\n";
+        let (parsed, marker) = one_pass(text).unwrap();
+        assert_same_as_whole(text, &parsed, &marker);
+        // An explicit document start, a BOM.
+        let text = "\u{feff}--- # doc\na: 1\nsops:\n    mac: m\n";
+        let (parsed, marker) = one_pass(text).unwrap();
+        assert_same_as_whole(text, &parsed, &marker);
+    }
+
+    #[test]
+    fn every_yaml_fixture_reads_in_one_pass_as_the_whole_read_reads_it() {
+        // Files written by sops, with comments in every place go-yaml puts them.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/yaml");
+        let (mut read, mut all) = (0, 0);
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            if path.extension().is_none_or(|e| e != "yaml") || !text.contains("\nsops:") {
+                continue;
+            }
+            all += 1;
+            if let Some((parsed, marker)) = one_pass(&text) {
+                read += 1;
+                assert_same_as_whole(&text, &parsed, &marker);
+            }
+        }
+        assert!(
+            all > 20 && read * 10 >= all * 9,
+            "{read} of {all} read in one pass"
+        );
+    }
+
+    #[test]
+    fn other_shapes_are_left_to_the_whole_read() {
+        let meta = "sops:\n    mac: m\n";
+        let cases = [
+            // Anchors and aliases need nodes the pass drops.
+            format!("a: &x 1\nb: *x\n{meta}"),
+            format!("a: &x 1\n{meta}"),
+            format!("a: {{b: &x 1}}\n{meta}"),
+            // A merge key merges into the root.
+            format!("<<: {{x: 1}}\n{meta}"),
+            // Duplicate keys, a collection key, a value go-yaml refuses.
+            format!("a: 1\nb: 2\na: 3\n{meta}"),
+            format!("? [a]\n: 1\n{meta}"),
+            format!("a: !!int x\n{meta}"),
+            // Two `sops` keys; one as a quoted key elsewhere.
+            format!("sops: {{mac: n}}\na: 1\n{meta}"),
+            format!("\"sops\": {{mac: n}}\na: 1\n{meta}"),
+            // `sops:` that is not a key at the start of a line.
+            "a: \"x\nsops: {mac: m}\"\n".to_string(),
+            // More documents; a flow root; a list root; no metadata.
+            format!("a: 1\n{meta}---\nb: 2\n{meta}"),
+            format!("a: 1\n---\nb: 2\n{meta}"),
+            "{a: 1,\nsops: {mac: m}}\n".to_string(),
+            "- 1\nsops: x\n".to_string(),
+            "a: 1\n".to_string(),
+            // A parse error after the metadata.
+            format!("a: 1\n{meta}b: [\n"),
+        ];
+        for text in &cases {
+            assert!(one_pass(text).is_none(), "{text:?}");
+            // The whole read then gives what `parse` gives, the reader started again.
+            let theirs = parse(text.as_bytes());
+            let mut marker = Marker::default();
+            let ours = parse_reading(text.as_bytes(), &mut marker);
+            match (&ours, &theirs) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.docs.len(), b.docs.len(), "{text:?}");
+                    assert_eq!(
+                        a.metadata.as_ref().map(|m| &m.tree),
+                        b.metadata.as_ref().map(|m| &m.tree),
+                        "{text:?}"
+                    );
+                    if b.metadata.is_some() {
+                        let items: Vec<MapItem> =
+                            b.docs.iter().flat_map(|d| d.items.clone()).collect();
+                        assert_eq!(marker.handed, items, "{text:?}");
+                    }
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{text:?}"),
+                _ => panic!("{text:?}: {:?} vs {:?}", ours.is_ok(), theirs.is_ok()),
+            }
+        }
+    }
 }

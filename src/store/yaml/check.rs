@@ -46,31 +46,21 @@ struct Duplicates {
 
 /// Runs go-yaml's decoding checks on one document; the error is go-yaml's message.
 pub(super) fn check_document(stream: &Stream<'_>, doc: usize) -> Result<(), String> {
-    let mut c = Checker {
-        stream,
-        errors: Vec::new(),
-        decode_count: 0,
-        alias_count: 0,
-        alias_depth: 0,
-        active: HashSet::new(),
-        depth: 0,
-        duplicates: HashMap::new(),
-        unlisted: 0,
-    };
+    let mut c = Checker::new(stream);
     if let Some(&root) = stream.content(doc).first() {
         c.unmarshal(root, Target::StringMap)?;
     }
-    if c.errors.is_empty() {
-        return Ok(());
+    c.outcome()
+}
+
+/// The checks `check_document` makes of one pair of a root mapping, for a root read pair by
+/// pair. The root's own checks (duplicate keys, merge keys) are the caller's.
+pub(super) fn check_root_pair(stream: &Stream<'_>, key: usize, value: usize) -> Result<(), String> {
+    let mut c = Checker::new(stream);
+    if c.unmarshal(key, Target::Str)? {
+        c.unmarshal(value, Target::Any)?;
     }
-    if c.unlisted > 0 {
-        c.errors
-            .push(format!("({} more errors not listed)", c.unlisted));
-    }
-    Err(format!(
-        "yaml: unmarshal errors:\n  {}",
-        c.errors.join("\n  ")
-    ))
+    c.outcome()
 }
 
 /// go-yaml's limit on alias expansion, against "billion laughs" documents.
@@ -87,7 +77,36 @@ fn allowed_alias_ratio(decode_count: usize) -> f64 {
     }
 }
 
-impl Checker<'_, '_> {
+impl<'s, 'a> Checker<'s, 'a> {
+    fn new(stream: &'s Stream<'a>) -> Self {
+        Checker {
+            stream,
+            errors: Vec::new(),
+            decode_count: 0,
+            alias_count: 0,
+            alias_depth: 0,
+            active: HashSet::new(),
+            depth: 0,
+            duplicates: HashMap::new(),
+            unlisted: 0,
+        }
+    }
+
+    /// The errors reported, as go-yaml's one message.
+    fn outcome(mut self) -> Result<(), String> {
+        if self.errors.is_empty() {
+            return Ok(());
+        }
+        if self.unlisted > 0 {
+            self.errors
+                .push(format!("({} more errors not listed)", self.unlisted));
+        }
+        Err(format!(
+            "yaml: unmarshal errors:\n  {}",
+            self.errors.join("\n  ")
+        ))
+    }
+
     /// Keeps an error line, or only counts it once `MAX_REPORTED` are kept.
     fn report(&mut self, line: String) {
         if self.errors.len() < MAX_REPORTED {

@@ -153,6 +153,8 @@ pub(super) struct Stream<'a> {
     text: &'a str,
     /// Scalar texts that are not slices of the input.
     owned: Vec<String>,
+    /// Doc 0's top level was handed on pair by pair (`compose_top_level`).
+    handed: bool,
 }
 
 /// One document: its node and the offset where the document ends (the next `---`, `...` or
@@ -214,13 +216,58 @@ struct Frame {
     start: usize,
 }
 
-struct Builder<'a> {
+struct Builder<'a, 't> {
     /// The stream built so far.
     s: Stream<'a>,
     /// Children of the open collections, innermost last.
     scratch: Vec<usize>,
     stack: Vec<Frame>,
     anchors: HashMap<String, usize>,
+    /// Where doc 0's top level goes pair by pair, if anywhere (see `compose_top_level`).
+    top: Option<&'t mut dyn TopLevel<'a>>,
+    handing: Handing,
+}
+
+/// Takes the top-level pairs of doc 0 as they are composed, so that the nodes of the whole
+/// document are never held together (see `compose_top_level`). Each call returns `false` to
+/// give up; the stream is then abandoned.
+pub(super) trait TopLevel<'a> {
+    /// Doc 0's root mapping has started: the document's and the root's head comments are final.
+    fn begin(&mut self, stream: &Stream<'a>, doc: usize, root: usize) -> bool;
+    /// One complete top-level pair, comments moved as go-yaml moves them. Its nodes are dropped
+    /// once this returns.
+    fn pair(&mut self, stream: &Stream<'a>, key: usize, value: usize) -> bool;
+    /// Doc 0 is complete; the root has no children left, only its and the document's own
+    /// comments.
+    fn end(&mut self, stream: &Stream<'a>, doc: usize, root: usize) -> bool;
+}
+
+/// How far doc 0's top level has been handed on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Handing {
+    /// Nothing to hand on (plain `compose`).
+    Off,
+    /// Doc 0's root has not started yet.
+    Waiting,
+    /// Within the root mapping; `marks` are the arenas' lengths before its first pair, which
+    /// each pair's nodes are cut back to once handed on.
+    Root {
+        doc: usize,
+        root: usize,
+        marks: Marks,
+    },
+    /// Doc 0 is complete.
+    Done,
+    /// A shape that cannot be handed on pair by pair (or the taker gave up).
+    Abandoned,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Marks {
+    nodes: usize,
+    children: usize,
+    owned: usize,
+    tags: usize,
 }
 
 /// Parses every document of `text`. `check_first` runs as soon as the first document is
@@ -228,6 +275,27 @@ struct Builder<'a> {
 pub(super) fn compose<'a>(
     text: &'a str,
     check_first: impl FnOnce(&Stream<'a>, usize) -> Result<(), String>,
+) -> YResult<Stream<'a>> {
+    compose_with(text, check_first, None)
+}
+
+/// `compose` handing doc 0's top-level pairs to `top` as each is complete and dropping their
+/// nodes: for a block mapping root without anchors, aliases, collection keys or further
+/// documents. `Ok(false)` when the stream has another shape or `top` gave up (the caller then
+/// composes it whole); errors are `compose`'s.
+pub(super) fn compose_top_level<'a>(
+    text: &'a str,
+    check_first: impl FnOnce(&Stream<'a>, usize) -> Result<(), String>,
+    top: &mut dyn TopLevel<'a>,
+) -> YResult<bool> {
+    let stream = compose_with(text, check_first, Some(top))?;
+    Ok(stream.handed)
+}
+
+fn compose_with<'a>(
+    text: &'a str,
+    check_first: impl FnOnce(&Stream<'a>, usize) -> Result<(), String>,
+    top: Option<&mut dyn TopLevel<'a>>,
 ) -> YResult<Stream<'a>> {
     if text.len() > MAX_INPUT {
         return Err(YamlError::other(
@@ -237,20 +305,39 @@ pub(super) fn compose<'a>(
     let mut parser = Parser::new(text);
     let mut b = Builder {
         s: Stream {
-            // About one node per 40 bytes of typical input; reserving avoids regrowing.
-            nodes: Vec::with_capacity(text.len() / 40 + 16),
+            // About one node per 40 bytes of typical input; reserving avoids regrowing. Handed
+            // on pair by pair, the top level's nodes are never all held.
+            nodes: Vec::with_capacity(if top.is_some() {
+                1024
+            } else {
+                text.len() / 40 + 16
+            }),
             docs: Vec::new(),
-            children: Vec::with_capacity(text.len() / 40 + 16),
+            children: Vec::with_capacity(if top.is_some() {
+                1024
+            } else {
+                text.len() / 40 + 16
+            }),
             tags: Vec::new(),
             text,
             owned: Vec::new(),
+            handed: false,
         },
         scratch: Vec::new(),
         stack: Vec::new(),
         anchors: HashMap::new(),
+        handing: if top.is_some() {
+            Handing::Waiting
+        } else {
+            Handing::Off
+        },
+        top,
     };
     let mut check_first = Some(check_first);
     loop {
+        if b.handing == Handing::Abandoned {
+            return Ok(b.s);
+        }
         let mut event = match parser.next_event() {
             Ok(Some(e)) => e,
             Ok(None) => break,
@@ -267,6 +354,11 @@ pub(super) fn compose<'a>(
             EventKind::StreamStart => {}
             EventKind::StreamEnd => break,
             EventKind::DocumentStart => {
+                if b.handing == Handing::Done {
+                    // Only a single document is handed on.
+                    b.abandon();
+                    continue;
+                }
                 let id = b.new_node(&mut event, Kind::Document, Tag::IMPLICIT, Cow::Borrowed(""));
                 b.open(id);
             }
@@ -281,8 +373,12 @@ pub(super) fn compose<'a>(
                 if let Some(check) = check_first.take() {
                     check(&b.s, id).map_err(YamlError::other)?;
                 }
+                b.doc_done(id);
             }
             EventKind::Scalar => {
+                if b.at_root_key() {
+                    b.hand_prior_pair(&mut event);
+                }
                 let tag = match event.style {
                     ScalarStyle::Plain if event.value == "<<" => Tag::MERGE,
                     ScalarStyle::Plain => Tag::IMPLICIT,
@@ -295,6 +391,11 @@ pub(super) fn compose<'a>(
                 b.completed(id);
             }
             EventKind::Alias => {
+                if b.handing_on() {
+                    // An alias needs the anchored nodes, which handing on drops.
+                    b.abandon();
+                    continue;
+                }
                 let target = *b.anchors.get(event.value.as_ref()).ok_or_else(|| {
                     YamlError::other(format!("yaml: unknown anchor '{}' referenced", event.value))
                 })?;
@@ -310,9 +411,15 @@ pub(super) fn compose<'a>(
                 } else {
                     (Kind::Mapping, Tag::MAP)
                 };
+                if b.at_root_key() {
+                    // A collection key: go-yaml's decoding refuses it, as `compose` reports.
+                    b.abandon();
+                    continue;
+                }
                 let id = b.new_node(&mut event, kind, tag, Cow::Borrowed(""));
                 b.s.nodes[id].flow = event.flow;
                 b.register_anchor(&event, id);
+                b.root_started(id);
                 b.scratch.push(id);
                 if b.stack.len() > MAX_DEPTH {
                     return Err(YamlError::other(format!(
@@ -323,6 +430,10 @@ pub(super) fn compose<'a>(
                 b.open(id);
             }
             EventKind::SequenceEnd | EventKind::MappingEnd => {
+                if b.closing_root() {
+                    b.close_root(&mut event)?;
+                    continue;
+                }
                 let start = b.stack.last().map_or(0, |f| f.start);
                 let own = &b.scratch[start..];
                 let last_key = (own.len() > 1).then(|| own[own.len() - 2]);
@@ -361,7 +472,7 @@ fn offset(index: usize) -> u32 {
     u32::try_from(index).unwrap_or(u32::MAX)
 }
 
-impl<'a> Builder<'a> {
+impl<'a> Builder<'a, '_> {
     fn new_node(
         &mut self,
         event: &mut Event<'a>,
@@ -416,7 +527,144 @@ impl<'a> Builder<'a> {
 
     fn register_anchor(&mut self, event: &Event<'_>, id: usize) {
         if !event.anchor().is_empty() {
+            if self.handing_on() {
+                // Its aliases would need the anchored nodes, which handing on drops.
+                self.abandon();
+            }
             self.anchors.insert(event.anchor().to_string(), id);
+        }
+    }
+
+    /// Doc 0 is being handed on (or about to be).
+    fn handing_on(&self) -> bool {
+        matches!(self.handing, Handing::Waiting | Handing::Root { .. })
+    }
+
+    fn abandon(&mut self) {
+        self.handing = Handing::Abandoned;
+    }
+
+    /// A collection has just been made: if it is doc 0's root, handing on starts.
+    fn root_started(&mut self, id: usize) {
+        if self.handing != Handing::Waiting || self.stack.len() != 1 {
+            return;
+        }
+        let doc = self.stack[0].node;
+        let n = &self.s.nodes[id];
+        if n.kind != Kind::Mapping || n.flow || self.handing == Handing::Abandoned {
+            self.abandon();
+            return;
+        }
+        self.handing = Handing::Root {
+            doc,
+            root: id,
+            marks: Marks {
+                nodes: self.s.nodes.len(),
+                children: self.s.children.len(),
+                owned: self.s.owned.len(),
+                tags: self.s.tags.len(),
+            },
+        };
+        let top = self.top.as_deref_mut().expect("handing on has a taker");
+        if !top.begin(&self.s, doc, id) {
+            self.abandon();
+        }
+    }
+
+    /// The next node is a key of doc 0's root, which is being handed on.
+    fn at_root_key(&self) -> bool {
+        let Handing::Root { root, .. } = self.handing else {
+            return false;
+        };
+        self.stack.len() == 2
+            && self.stack[1].node == root
+            && (self.scratch.len() - self.stack[1].start).is_multiple_of(2)
+    }
+
+    /// A root key starts: the pair before it is complete once this key's foot comment (a
+    /// dedented comment ending the prior value) has moved to it, as `completed` would move it.
+    fn hand_prior_pair(&mut self, key_event: &mut Event<'a>) {
+        let start = self.stack[1].start;
+        if self.scratch.len() - start < 2 {
+            return;
+        }
+        let foot = key_event
+            .comments
+            .as_mut()
+            .map(|c| std::mem::take(&mut c.foot))
+            .unwrap_or_default();
+        if !foot.is_empty() {
+            let prior_key = self.scratch[start];
+            self.s.nodes[prior_key].set_foot(foot);
+        }
+        self.hand_pair();
+    }
+
+    /// Hands on the root's one pair and drops its nodes.
+    fn hand_pair(&mut self) {
+        let Handing::Root { marks, .. } = self.handing else {
+            return;
+        };
+        let start = self.stack[1].start;
+        let (k, v) = (self.scratch[start], self.scratch[start + 1]);
+        let top = self.top.as_deref_mut().expect("handing on has a taker");
+        if !top.pair(&self.s, k, v) {
+            self.abandon();
+        }
+        self.scratch.truncate(start);
+        self.s.nodes.truncate(marks.nodes);
+        self.s.children.truncate(marks.children);
+        self.s.owned.truncate(marks.owned);
+        self.s.tags.truncate(marks.tags);
+    }
+
+    /// The collection ending is doc 0's root, being handed on.
+    fn closing_root(&self) -> bool {
+        matches!(self.handing, Handing::Root { root, .. }
+            if self.stack.last().is_some_and(|f| f.node == root))
+    }
+
+    /// The end of a root being handed on: its foot goes to the last key (as for any block
+    /// mapping), the last pair is handed on, and the root closes with no children.
+    fn close_root(&mut self, event: &mut Event<'a>) -> YResult<()> {
+        let Handing::Root { root, .. } = self.handing else {
+            return Ok(());
+        };
+        let c = event.take_comments();
+        if !c.line.is_empty() {
+            // It would come before the root's items, which are handed on already.
+            self.abandon();
+            return Ok(());
+        }
+        let start = self.stack[1].start;
+        let has_pair = self.scratch.len() - start >= 2;
+        if has_pair && !c.foot.is_empty() {
+            let last_key = self.scratch[start];
+            self.s.nodes[last_key].set_foot(c.foot);
+        } else {
+            self.s.nodes[root].set_foot(c.foot);
+        }
+        if has_pair {
+            self.hand_pair();
+        }
+        self.close()?;
+        Ok(())
+    }
+
+    /// A document has ended: if it is doc 0 being handed on, its taker finishes.
+    fn doc_done(&mut self, doc: usize) {
+        match self.handing {
+            Handing::Root { doc: d, root, .. } if d == doc => {
+                let top = self.top.as_deref_mut().expect("handing on has a taker");
+                if top.end(&self.s, doc, root) {
+                    self.handing = Handing::Done;
+                    self.s.handed = true;
+                } else {
+                    self.abandon();
+                }
+            }
+            Handing::Waiting => self.abandon(),
+            _ => {}
         }
     }
 

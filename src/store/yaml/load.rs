@@ -11,6 +11,7 @@ use crate::secret::SecretBuf;
 use crate::tree::{Comment, Entry, Leaf, List, ListItem, Map, MapItem, Node, Scalar};
 use base64::Engine;
 use std::collections::HashSet;
+use std::ops::Range;
 
 /// Converts the nodes of one stream, expanding aliases within a budget.
 pub(super) struct Converter<'s, 'a> {
@@ -23,6 +24,9 @@ pub(super) struct Converter<'s, 'a> {
 }
 
 type CResult<T> = Result<T, String>;
+
+/// Told the items from the given index on were made for one top-level entry.
+type Handed<'h> = dyn FnMut(&mut Vec<MapItem>, usize) + 'h;
 
 impl<'s, 'a> Converter<'s, 'a> {
     pub fn new(stream: &'s Stream<'a>) -> Self {
@@ -40,7 +44,7 @@ impl<'s, 'a> Converter<'s, 'a> {
 
     /// The tree of one document. Errors are sops's messages.
     pub fn document(&mut self, doc: usize) -> CResult<Map> {
-        let mut items = Vec::new();
+        let mut items = Vec::with_capacity(self.top_level(doc));
         self.branch(doc, &mut items, false, None)?;
         Ok(Map { items })
     }
@@ -53,15 +57,26 @@ impl<'s, 'a> Converter<'s, 'a> {
         size: usize,
         each: &mut dyn FnMut(&mut [MapItem]),
     ) -> CResult<Map> {
-        let mut items = Vec::new();
-        let mut slices = Slices {
-            size,
-            handed: 0,
-            each,
+        let mut items = Vec::with_capacity(self.top_level(doc));
+        let mut slices = Slices::new(size);
+        let mut handed = |items: &mut Vec<MapItem>, start: usize| {
+            if let Some(slice) = slices.entry_made(items, start) {
+                each(&mut items[slice]);
+            }
         };
-        self.branch(doc, &mut items, false, Some(&mut slices))?;
-        (slices.each)(&mut items[slices.handed..]);
+        self.branch(doc, &mut items, false, Some(&mut handed))?;
+        each(&mut items[slices.rest()..]);
         Ok(Map { items })
+    }
+
+    /// How many entries a document's root mapping has (its tree's items, but for comments):
+    /// the tree is made at its size rather than grown by doubling.
+    fn top_level(&self, doc: usize) -> usize {
+        let s = self.stream;
+        match s.content(doc).first() {
+            Some(&root) if s.nodes[root].kind == Kind::Mapping => s.content(root).len() / 2,
+            _ => 0,
+        }
     }
 
     fn spend(&mut self) -> CResult<()> {
@@ -83,17 +98,16 @@ impl<'s, 'a> Converter<'s, 'a> {
     }
 
     /// sops `appendYamlNodeToTreeBranch`. `slices` is given for a document's top level.
-    fn branch(
+    fn branch<'h>(
         &mut self,
         id: usize,
         out: &mut Vec<MapItem>,
         handled: bool,
-        mut slices: Option<&mut Slices>,
+        mut slices: Option<&mut Handed<'h>>,
     ) -> CResult<()> {
         let n = &self.stream.nodes[id];
         if !handled {
-            map_comments(n.head(), false, out);
-            map_comments(n.line_comment(), false, out);
+            head_items(self.stream, id, out);
         }
         match n.kind {
             Kind::Document => {
@@ -112,8 +126,8 @@ impl<'s, 'a> Converter<'s, 'a> {
                 for pair in self.stream.content(id).chunks(2) {
                     let start = out.len();
                     self.pair(pair[0], pair[1], out)?;
-                    if let Some(slices) = slices.as_deref_mut() {
-                        slices.entry_made(out, start);
+                    if let Some(handed) = slices.as_deref_mut() {
+                        handed(out, start);
                     }
                 }
             }
@@ -134,12 +148,13 @@ impl<'s, 'a> Converter<'s, 'a> {
             }
         }
         if !handled {
-            map_comments(n.foot(), false, out);
+            foot_items(self.stream, id, out);
         }
         Ok(())
     }
 
-    fn pair(&mut self, k: usize, v: usize, out: &mut Vec<MapItem>) -> CResult<()> {
+    /// One pair of a mapping, as its items (comment lines, the entry).
+    pub fn pair(&mut self, k: usize, v: usize, out: &mut Vec<MapItem>) -> CResult<()> {
         let nodes = &self.stream.nodes;
         let (kn, vn) = (&nodes[k], &nodes[v]);
         if kn.comments.is_none() && vn.comments.is_none() {
@@ -305,29 +320,51 @@ impl<'s, 'a> Converter<'s, 'a> {
 
 /// A document's top-level items handed on in slices as they are made (see
 /// `Converter::document_in_slices`).
-struct Slices<'e> {
+pub(super) struct Slices {
     size: usize,
     /// Items before this one have been handed on.
     handed: usize,
-    each: &'e mut dyn FnMut(&mut [MapItem]),
 }
 
-impl Slices<'_> {
+impl Slices {
+    pub fn new(size: usize) -> Self {
+        Slices { size, handed: 0 }
+    }
+
     /// After the items from `start` on were made for one entry: drops a `sops` entry (the
-    /// metadata, read apart; `parse` removes it from every document) and hands on a slice
-    /// once there are enough items.
-    fn entry_made(&mut self, out: &mut Vec<MapItem>, start: usize) {
+    /// metadata, read apart; `parse` removes it from every document) and returns the next
+    /// slice to hand on once there are enough items.
+    pub fn entry_made(&mut self, out: &mut Vec<MapItem>, start: usize) -> Option<Range<usize>> {
         if let Some(at) = out[start..]
             .iter()
             .position(|i| matches!(i, MapItem::Entry(e) if e.key == super::SOPS_KEY))
         {
             out.remove(start + at);
         }
-        if out.len() - self.handed >= self.size {
-            (self.each)(&mut out[self.handed..]);
-            self.handed = out.len();
+        if out.len() - self.handed < self.size {
+            return None;
         }
+        let slice = self.handed..out.len();
+        self.handed = out.len();
+        Some(slice)
     }
+
+    /// Where the items not handed on yet start.
+    pub fn rest(&self) -> usize {
+        self.handed
+    }
+}
+
+/// A node's head and line comments as comment items (those written before its items).
+pub(super) fn head_items(stream: &Stream<'_>, id: usize, out: &mut Vec<MapItem>) {
+    let n = &stream.nodes[id];
+    map_comments(n.head(), false, out);
+    map_comments(n.line_comment(), false, out);
+}
+
+/// A node's foot comment as comment items.
+pub(super) fn foot_items(stream: &Stream<'_>, id: usize, out: &mut Vec<MapItem>) {
+    map_comments(stream.nodes[id].foot(), false, out);
 }
 
 /// Go's type name and `%s` rendering of a non-string key.
