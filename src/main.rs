@@ -109,8 +109,9 @@ fn main() {
 }
 
 /// mimalloc instead of the C library's allocator: a file of 100,000 values makes hundreds of
-/// thousands of small allocations, and mimalloc's (and its use of transparent huge pages,
-/// which cut page faults) took 35-50 % off the CPU time of decrypt, `set` and binary encrypt
-/// (`scripts/bench.py`), for a higher peak memory (README, Speed).
+/// thousands of small allocations, and mimalloc took 35-50 % off the CPU time of decrypt,
+/// `set` and binary encrypt (`scripts/bench.py`). Built without asking for transparent huge
+/// pages (`no_thp`): since a YAML file is read in one pass, they save little CPU, vary a lot
+/// after another program freed much memory, and cost 8-10 MiB of peak (README, Speed).
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
