@@ -98,8 +98,7 @@ pub fn parse_reading(input: &[u8], reader: &mut dyn Reading) -> Result<Parsed, S
     let mut metadata = None;
     for (i, doc) in stream.docs.iter().enumerate() {
         let mut map = if in_slices {
-            let root = stream.content(doc.node).first().copied();
-            let top_level = root.map_or(0, |r| stream.content(r).len() / 2);
+            let top_level = converter.top_level(doc.node);
             let mut each = |items: &mut [MapItem]| {
                 if visiting {
                     visiting = reader.items(i, items);

@@ -153,8 +153,6 @@ pub(super) struct Stream<'a> {
     text: &'a str,
     /// Scalar texts that are not slices of the input.
     owned: Vec<String>,
-    /// Doc 0's top level was handed on pair by pair (`compose_top_level`).
-    handed: bool,
 }
 
 /// One document: its node and the offset where the document ends (the next `---`, `...` or
@@ -276,7 +274,7 @@ pub(super) fn compose<'a>(
     text: &'a str,
     check_first: impl FnOnce(&Stream<'a>, usize) -> Result<(), String>,
 ) -> YResult<Stream<'a>> {
-    compose_with(text, check_first, None)
+    compose_with(text, check_first, None).map(|(stream, _)| stream)
 }
 
 /// `compose` handing doc 0's top-level pairs to `top` as each is complete and dropping their
@@ -288,40 +286,36 @@ pub(super) fn compose_top_level<'a>(
     check_first: impl FnOnce(&Stream<'a>, usize) -> Result<(), String>,
     top: &mut dyn TopLevel<'a>,
 ) -> YResult<bool> {
-    let stream = compose_with(text, check_first, Some(top))?;
-    Ok(stream.handed)
+    let (_, handing) = compose_with(text, check_first, Some(top))?;
+    Ok(handing == Handing::Done)
 }
 
 fn compose_with<'a>(
     text: &'a str,
     check_first: impl FnOnce(&Stream<'a>, usize) -> Result<(), String>,
     top: Option<&mut dyn TopLevel<'a>>,
-) -> YResult<Stream<'a>> {
+) -> YResult<(Stream<'a>, Handing)> {
     if text.len() > MAX_INPUT {
         return Err(YamlError::other(
             "yaml: files larger than 4 GiB are not supported".to_string(),
         ));
     }
     let mut parser = Parser::new(text);
+    let expected_nodes = if top.is_some() {
+        1024
+    } else {
+        text.len() / 40 + 16
+    };
     let mut b = Builder {
         s: Stream {
             // About one node per 40 bytes of typical input; reserving avoids regrowing. Handed
             // on pair by pair, the top level's nodes are never all held.
-            nodes: Vec::with_capacity(if top.is_some() {
-                1024
-            } else {
-                text.len() / 40 + 16
-            }),
+            nodes: Vec::with_capacity(expected_nodes),
             docs: Vec::new(),
-            children: Vec::with_capacity(if top.is_some() {
-                1024
-            } else {
-                text.len() / 40 + 16
-            }),
+            children: Vec::with_capacity(expected_nodes),
             tags: Vec::new(),
             text,
             owned: Vec::new(),
-            handed: false,
         },
         scratch: Vec::new(),
         stack: Vec::new(),
@@ -336,7 +330,7 @@ fn compose_with<'a>(
     let mut check_first = Some(check_first);
     loop {
         if b.handing == Handing::Abandoned {
-            return Ok(b.s);
+            return Ok((b.s, b.handing));
         }
         let mut event = match parser.next_event() {
             Ok(Some(e)) => e,
@@ -464,7 +458,7 @@ fn compose_with<'a>(
             }
         }
     }
-    Ok(b.s)
+    Ok((b.s, b.handing))
 }
 
 /// An offset into the input, which `compose` keeps under 4 GiB.
@@ -551,7 +545,7 @@ impl<'a> Builder<'a, '_> {
         }
         let doc = self.stack[0].node;
         let n = &self.s.nodes[id];
-        if n.kind != Kind::Mapping || n.flow || self.handing == Handing::Abandoned {
+        if n.kind != Kind::Mapping || n.flow {
             self.abandon();
             return;
         }
@@ -658,7 +652,6 @@ impl<'a> Builder<'a, '_> {
                 let top = self.top.as_deref_mut().expect("handing on has a taker");
                 if top.end(&self.s, doc, root) {
                     self.handing = Handing::Done;
-                    self.s.handed = true;
                 } else {
                     self.abandon();
                 }

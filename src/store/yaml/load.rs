@@ -71,7 +71,7 @@ impl<'s, 'a> Converter<'s, 'a> {
 
     /// How many entries a document's root mapping has (its tree's items, but for comments):
     /// the tree is made at its size rather than grown by doubling.
-    fn top_level(&self, doc: usize) -> usize {
+    pub fn top_level(&self, doc: usize) -> usize {
         let s = self.stream;
         match s.content(doc).first() {
             Some(&root) if s.nodes[root].kind == Kind::Mapping => s.content(root).len() / 2,
