@@ -205,6 +205,7 @@ fn main() -> io::Result<()> {
         print_new_identity(NAME, secret.as_bytes(), public.as_bytes());
         return Ok(());
     }
+    // Without either it is being run by `cargo test` (harness = false): nothing to do.
     eprintln!("usage: age-plugin-sesametest --generate");
-    std::process::exit(2);
+    Ok(())
 }

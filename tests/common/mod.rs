@@ -255,25 +255,11 @@ pub fn entry_fields(text: &str, list: &str) -> Vec<String> {
         .collect()
 }
 
-/// The test age plugin (examples/age-plugin-sesametest.rs): its folder, built if this run did
-/// not build examples, and a new identity with its recipient.
+/// The test age plugin (examples/age-plugin-sesametest.rs): a folder holding it under its
+/// name, and a new identity with its recipient.
 pub fn test_age_plugin() -> (PathBuf, String, String) {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    let dir = BUILT
-        .get_or_init(|| {
-            let exe = PathBuf::from(env!("CARGO_BIN_EXE_sesame"));
-            let dir = exe.parent().unwrap().join("examples");
-            if !dir.join("age-plugin-sesametest").exists() {
-                let built = Command::new(env!("CARGO"))
-                    .args(["build", "--example", "age-plugin-sesametest"])
-                    .current_dir(root())
-                    .status()
-                    .expect("run cargo");
-                assert!(built.success(), "building the test age plugin failed");
-            }
-            dir
-        })
-        .clone();
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(test_age_plugin_dir).clone();
     let out = Command::new(dir.join("age-plugin-sesametest"))
         .arg("--generate")
         .output()
@@ -290,4 +276,47 @@ pub fn test_age_plugin() -> (PathBuf, String, String) {
         .unwrap()
         .to_string();
     (dir, identity, recipient)
+}
+
+/// `cargo test --all-targets` builds the plugin (`harness = false`) as
+/// `examples/age_plugin_sesametest-HASH` only; the newest such build (or a `cargo build
+/// --example` one) is copied under the plugin's name into a folder of its own. Only a run that
+/// built no examples builds it here: apart from the tests, cargo resolves other features and
+/// builds every dependency a second time (twice the disk and time).
+fn test_age_plugin_dir() -> PathBuf {
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_sesame"));
+    let out = exe.parent().unwrap();
+    let examples = out.join("examples");
+    let newest = |examples: &Path| {
+        std::fs::read_dir(examples)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name == "age-plugin-sesametest"
+                    || name
+                        .strip_prefix("age_plugin_sesametest-")
+                        .is_some_and(|hash| !hash.contains('.'))
+            })
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .max()
+            .map(|(_, path)| path)
+    };
+    let built = newest(&examples).unwrap_or_else(|| {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--example", "age-plugin-sesametest"])
+            .current_dir(root())
+            .status()
+            .expect("run cargo");
+        assert!(status.success(), "building the test age plugin failed");
+        examples.join("age-plugin-sesametest")
+    });
+    let dir = out.join("test-age-plugin");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Copied then renamed: test binaries of another run may be reading the folder.
+    let partial = dir.join(format!(".partial-{}", std::process::id()));
+    std::fs::copy(&built, &partial).unwrap();
+    std::fs::rename(&partial, dir.join("age-plugin-sesametest")).unwrap();
+    dir
 }
