@@ -317,7 +317,29 @@ struct Unlocked {
     decryptor: walk::Decryptor,
 }
 
-impl Opening<'_> {
+impl<'s> Opening<'s> {
+    fn new(sources: &'s KeySources, opts: OpenOptions) -> Self {
+        Opening {
+            sources,
+            opts,
+            unlocked: None,
+            failed: None,
+            started_with: None,
+        }
+    }
+
+    /// What the reading worked out once the file is parsed: its first error, or the unwrapped
+    /// key (a file without metadata has none).
+    fn finish(self, parsed: &store::Parsed) -> Result<Unlocked, OpenError> {
+        if let Some(failed) = self.failed {
+            return Err(failed);
+        }
+        match (self.unlocked, &parsed.metadata) {
+            (Some(unlocked), Some(_)) => Ok(unlocked),
+            _ => Err(MetadataError::NotFound.into()),
+        }
+    }
+
     fn unlock(&self, source: &MetadataSource) -> Result<Unlocked, OpenError> {
         let metadata = Metadata::from_tree(&source.tree)?;
         let data_key = groups::unwrap_data_key(
@@ -391,6 +413,102 @@ impl store::Reading for Opening<'_> {
     }
 }
 
+/// Checks the MAC the decrypted values give against the file's: a mismatch fails unless
+/// `ignore_mac`, and is then the document's MAC problem. A value that did not decrypt (kept
+/// only with `keep_damaged`) fails the same way.
+fn check_mac(
+    opened: &mut walk::Opened,
+    data_key: &DataKey,
+    metadata: &Metadata,
+    opts: OpenOptions,
+) -> Result<Option<String>, OpenError> {
+    // The MAC is checked even when ignored, so a front end can warn about it.
+    let checked = match mac::decrypt_mac(data_key, &metadata.mac, &metadata.lastmodified) {
+        Err(e) => Err(OpenError::MacUndecryptable(e)),
+        Ok(stored) if stored != opened.mac => Err(OpenError::MacMismatch {
+            stored: if stored.is_empty() {
+                "no MAC".into()
+            } else {
+                stored
+            },
+            computed: std::mem::take(&mut opened.mac),
+        }),
+        Ok(_) => Ok(()),
+    };
+    if opened.damaged.is_empty() {
+        match checked {
+            Err(e) if !opts.ignore_mac => Err(e),
+            Err(e) => Ok(Some(e.to_string())),
+            Ok(()) => Ok(None),
+        }
+    } else if !opts.ignore_mac {
+        Err(OpenError::Decrypt(opened.damaged.swap_remove(0).error))
+    } else {
+        // Values that do not decrypt leave nothing to compare the MAC with.
+        Ok(Some(damage_summary(&opened.damaged)))
+    }
+}
+
+/// A decrypted file's plaintext, as `sesame decrypt` writes it.
+pub struct Decrypted {
+    pub text: zeroize::Zeroizing<Vec<u8>>,
+    /// Comments that looked encrypted but did not decrypt (older sops versions).
+    pub undecryptable_comments: usize,
+}
+
+/// Why a file could not be decrypted to its plaintext.
+#[derive(Debug, thiserror::Error)]
+pub enum DecryptError {
+    #[error("{0}")]
+    Open(#[from] OpenError),
+    /// The plaintext could not be written in the format asked for.
+    #[error("{0}")]
+    Emit(StoreError),
+}
+
+/// `Document::decrypt`'s reading: the top level is written out a slice at a time as it is
+/// decrypted (when the parser reads the file in one pass), and dropped.
+struct Streaming<'s> {
+    opening: Opening<'s>,
+    format: Format,
+    emit: EmitOptions,
+    capacity: usize,
+    /// The plaintext so far; `None` until a slice is written, and again when the parser starts
+    /// over (it then reads the file whole and keeps the tree).
+    writer: Option<store::PlainWriter>,
+}
+
+impl store::Reading for Streaming<'_> {
+    fn start(&mut self, metadata: Option<&MetadataSource>) -> bool {
+        self.writer = None;
+        self.opening.start(metadata)
+    }
+
+    fn takes_slices(&self) -> bool {
+        self.opening.takes_slices()
+    }
+
+    fn items(&mut self, doc: usize, items: &mut [MapItem]) -> bool {
+        self.opening.items(doc, items)
+    }
+
+    fn lets_drop(&self) -> bool {
+        true
+    }
+
+    fn dropping(&mut self, _doc: usize, items: &[MapItem]) -> bool {
+        let writer = match &mut self.writer {
+            Some(w) => w,
+            None => match store::PlainWriter::new(self.format, &self.emit, self.capacity) {
+                Ok(w) => self.writer.insert(w),
+                Err(_) => return false,
+            },
+        };
+        // A failure is the whole read's to report.
+        writer.items(items).is_ok()
+    }
+}
+
 impl Document {
     /// Decrypts an encrypted file in memory and verifies its MAC.
     pub fn open(
@@ -399,26 +517,15 @@ impl Document {
         sources: &KeySources,
         opts: OpenOptions,
     ) -> Result<Document, OpenError> {
-        let mut opening = Opening {
-            sources,
-            opts,
-            unlocked: None,
-            failed: None,
-            started_with: None,
-        };
+        let mut opening = Opening::new(sources, opts);
         let parsed = store::parse_reading(format, &bytes, &mut opening)?;
-        if let Some(failed) = opening.failed {
-            return Err(failed);
-        }
-        let (Some(unlocked), Some(meta)) = (opening.unlocked, parsed.metadata.as_ref()) else {
-            return Err(MetadataError::NotFound.into());
-        };
         let Unlocked {
             metadata,
             data_key,
             selector,
             mut decryptor,
-        } = unlocked;
+        } = opening.finish(&parsed)?;
+        let meta = parsed.metadata.as_ref().expect("finish found the metadata");
         // Keep only what a save needs of the input.
         let own_indent = detect_indent(format, &bytes, Some(meta));
         let source = Some(Source {
@@ -438,31 +545,7 @@ impl Document {
             }
         }
         let mut opened = decryptor.finish(docs);
-        // The MAC is checked even when ignored, so a front end can warn about it.
-        let checked = match mac::decrypt_mac(&data_key, &metadata.mac, &metadata.lastmodified) {
-            Err(e) => Err(OpenError::MacUndecryptable(e)),
-            Ok(stored) if stored != opened.mac => Err(OpenError::MacMismatch {
-                stored: if stored.is_empty() {
-                    "no MAC".into()
-                } else {
-                    stored
-                },
-                computed: opened.mac,
-            }),
-            Ok(_) => Ok(()),
-        };
-        let mac_problem = if opened.damaged.is_empty() {
-            match checked {
-                Err(e) if !opts.ignore_mac => return Err(e),
-                Err(e) => Some(e.to_string()),
-                Ok(()) => None,
-            }
-        } else if !opts.ignore_mac {
-            return Err(OpenError::Decrypt(opened.damaged.swap_remove(0).error));
-        } else {
-            // Values that do not decrypt leave nothing to compare the MAC with.
-            Some(damage_summary(&opened.damaged))
-        };
+        let mac_problem = check_mac(&mut opened, &data_key, &metadata, opts)?;
         Ok(Document {
             format,
             docs: opened.docs,
@@ -478,6 +561,56 @@ impl Document {
             damaged: opened.damaged,
             baseline: None,
             last_exposed: Vec::new(),
+        })
+    }
+
+    /// `open` then `plain_bytes` for a decrypt that needs nothing else of the file: a YAML or
+    /// JSON file written in its own format is written out while it is read, a slice of its
+    /// top level at a time, so its plaintext tree is never whole. The text is only returned
+    /// once the MAC checks.
+    pub fn decrypt(
+        format: Format,
+        bytes: Vec<u8>,
+        sources: &KeySources,
+        opts: OpenOptions,
+        out: Format,
+        emit: &EmitOptions,
+    ) -> Result<Decrypted, DecryptError> {
+        if !store::PlainWriter::streams(format, out) || opts.keep_ciphertext || opts.keep_damaged {
+            let doc = Document::open(format, bytes, sources, opts)?;
+            return Ok(Decrypted {
+                text: doc.plain_bytes(out, emit).map_err(DecryptError::Emit)?,
+                undecryptable_comments: doc.undecryptable_comments,
+            });
+        }
+        let mut streaming = Streaming {
+            opening: Opening::new(sources, opts),
+            format,
+            emit: *emit,
+            // Room for the plaintext, which is shorter than the file: what is not written to
+            // is not resident, and growing would leave copies of it behind.
+            capacity: bytes.len() + bytes.len() / 4 + 4096,
+            writer: None,
+        };
+        let parsed =
+            store::parse_reading(format, &bytes, &mut streaming).map_err(OpenError::from)?;
+        drop(bytes);
+        let Unlocked {
+            metadata,
+            data_key,
+            decryptor,
+            ..
+        } = streaming.opening.finish(&parsed)?;
+        let mut opened = decryptor.finish(parsed.docs);
+        check_mac(&mut opened, &data_key, &metadata, opts)?;
+        let text = match streaming.writer.take() {
+            Some(writer) => writer.finish().map_err(DecryptError::Emit)?,
+            // Read whole (another shape of file): written from the tree.
+            None => store::emit_plain(out, &opened.docs, emit).map_err(DecryptError::Emit)?,
+        };
+        Ok(Decrypted {
+            text,
+            undecryptable_comments: opened.undecryptable_comments,
         })
     }
 

@@ -158,12 +158,38 @@ pub trait Reading {
     /// The next top-level items of document `doc` (documents in order, each one's items in
     /// order), to change in place; `false` ends the visits (parsing goes on).
     fn items(&mut self, doc: usize, items: &mut [MapItem]) -> bool;
+    /// Whether a parser reading in one pass may drop the items it has handed on, after
+    /// showing them again to `dropping`; the document then comes back without them.
+    fn lets_drop(&self) -> bool {
+        false
+    }
+    /// Items `items` has had, about to be dropped (see `lets_drop`); `false` makes the parser
+    /// give the one pass up and read the file whole, starting over.
+    fn dropping(&mut self, _doc: usize, _items: &[MapItem]) -> bool {
+        true
+    }
 }
 
-/// `parse`, with `reader` working on the documents as they are read: a large YAML file's
+/// Top-level items handed to a reader at a time: a sixteenth of the document, so at most
+/// that much of it is held as stored text, and enough for each thread of a decrypting
+/// reader to take a share.
+pub(crate) fn slice_size(top_level: usize) -> usize {
+    (top_level / 16).max(256)
+}
+
+/// How much of the input a one-pass read reads between two slices it hands to a reader: a
+/// small part of the file, so that what a slice holds (its stored texts, its plaintext until
+/// written out) stays small, and still many entries for each thread of a decrypting reader.
+pub(crate) fn slice_bytes(input_len: usize) -> usize {
+    (input_len / 64).clamp(64 << 10, 1 << 20)
+}
+
+/// `parse`, with `reader` working on the documents as they are read: a YAML or JSON file's
 /// top level comes in slices as its tree is built, so a reader that decrypts them replaces
 /// each stored text before the next slice is made (the stored texts are never all held at
-/// once next to the parser's nodes and the input). Other formats come whole once parsed.
+/// once next to the parser's nodes and the input), and a reader that `lets_drop` gets the
+/// tree never whole. JSON comes so only in its usual shape (the `sops` member last); other
+/// formats and shapes come whole once parsed.
 pub fn parse_reading(
     format: Format,
     input: &[u8],
@@ -171,6 +197,11 @@ pub fn parse_reading(
 ) -> Result<Parsed, StoreError> {
     if format == Format::Yaml {
         return yaml::parse_reading(input, reader);
+    }
+    if format == Format::Json
+        && let Some(parsed) = json::read_in_one_pass(input, reader)
+    {
+        return Ok(parsed);
     }
     let mut parsed = parse(format, input)?;
     if reader.start(parsed.metadata.as_ref()) {
@@ -246,6 +277,54 @@ pub fn emit_plain(
         Format::Binary => binary::emit_plain(docs)?,
         _ => emit(format, docs, None, opts)?.bytes,
     }))
+}
+
+/// Decrypt's plaintext written while the file is read (see `Document::decrypt`), for a YAML or
+/// JSON file written in its own format.
+pub enum PlainWriter {
+    Yaml(Box<yaml::PlainWriter>),
+    Json(json::PlainWriter),
+}
+
+impl PlainWriter {
+    /// Whether a file of `input` format written as `output` can be written while it is read.
+    pub fn streams(input: Format, output: Format) -> bool {
+        input == output && matches!(input, Format::Yaml | Format::Json)
+    }
+
+    /// A writer for a format that `streams`, with room for `capacity` bytes.
+    pub fn new(format: Format, opts: &EmitOptions, capacity: usize) -> Result<Self, StoreError> {
+        match format {
+            Format::Yaml => {
+                yaml::PlainWriter::new(opts.yaml_indent, capacity).map(|w| Self::Yaml(Box::new(w)))
+            }
+            Format::Json => json::PlainWriter::new(opts.json_indent, capacity).map(Self::Json),
+            _ => Err(StoreError::Emit(format!(
+                "{format:?} is not written while read"
+            ))),
+        }
+    }
+
+    /// The document's next top-level items.
+    pub fn items(&mut self, items: &[MapItem]) -> Result<(), StoreError> {
+        match self {
+            Self::Yaml(w) => w.items(items),
+            Self::Json(w) => w.items(items),
+        }
+    }
+
+    pub fn finish(self) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+        let mut written = match self {
+            Self::Yaml(w) => (*w).finish()?,
+            Self::Json(w) => w.finish()?,
+        };
+        // The buffer was made with room to spare, not resident while untouched; a zeroizing
+        // drop would touch all of it. The text moves to a buffer of its size instead, and only
+        // the written part is wiped.
+        let text = Zeroizing::new(written.clone());
+        zeroize::Zeroize::zeroize(written.as_mut_slice());
+        Ok(text)
+    }
 }
 
 /// Emits one non-string value extracted from a document (`--extract`), zeroized on drop.

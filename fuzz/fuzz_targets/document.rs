@@ -1,7 +1,8 @@
 //! `Document::open` with a key that opens the seed files (the test suite's known-answer key):
 //! tampered ciphertext, metadata and MACs are refused with an error, and what opens can be
 //! sealed again. Each input is opened twice, keeping the stored texts (the whole read) and not
-//! (a YAML file may be read in one pass, decrypted as it is composed): both must give the same
+//! (a YAML file may be read in one pass, decrypted as it is composed), and decrypted straight to
+//! its plaintext (YAML and JSON written out as they are read): all three must give the same
 //! plaintext or the same error.
 #![no_main]
 
@@ -43,6 +44,27 @@ fuzz_target!(|data: &[u8]| {
             (Ok(a), Ok(b)) => assert!(plain(a) == plain(b), "the two reads differ"),
             (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
             _ => panic!("one read opens the file and the other does not"),
+        }
+        let options = OpenOptions {
+            ignore_mac: pick & 0x80 != 0,
+            keep_ciphertext: false,
+            keep_damaged: false,
+        };
+        let streamed = Document::decrypt(
+            format,
+            input.to_vec(),
+            &sources,
+            options,
+            format,
+            &EmitOptions::default(),
+        );
+        match (&whole, streamed) {
+            (Ok(doc), Ok(d)) => {
+                assert!(plain(doc) == Ok(d.text.to_vec()), "decrypt writes another text")
+            }
+            (Ok(doc), Err(e)) => assert_eq!(plain(doc).err(), Some(e.to_string())),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+            (Err(_), Ok(_)) => panic!("decrypt decrypts a file that does not open"),
         }
         if let Ok(mut doc) = whole {
             doc.touch();

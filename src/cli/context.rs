@@ -4,15 +4,16 @@
 use crate::cli::args::{Flags, on};
 use crate::cli::exit::{CliResult, Failure, code};
 use sesame::config::{self, Config};
-use sesame::document::{Document, Layout, OpenError, OpenOptions};
+use sesame::document::{DecryptError, Document, Layout, OpenError, OpenOptions};
 use sesame::env::ProcessEnv;
 use sesame::keys::KeyKind;
 use sesame::keys::groups::KeySources;
 use sesame::keys::plan::Plan;
 use sesame::metadata::MetadataError;
-use sesame::store::{EmitOptions, Format};
+use sesame::store::{EmitOptions, Format, StoreError};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
 
 /// The input a subcommand works on.
 pub struct Input {
@@ -370,36 +371,80 @@ pub struct Opened {
 /// Loads the config and key sources, reads `input` and decrypts it (MAC checked unless
 /// `--ignore-mac`). `read_only` skips remembering ciphertexts, for commands that never save.
 pub fn open(mut input: Input, flags: &Flags, read_only: bool) -> CliResult<Opened> {
-    if !read_only || on(flags.in_place) {
-        input.lock_for_update()?;
-    }
-    let config = load_config(flags)?;
-    let sources = key_sources(flags, &input)?;
-    let bytes = input.read()?;
+    let (config, sources, bytes) = prepare(&mut input, flags, read_only)?;
     let doc = Document::open(
         input.format(flags.input_type.as_deref()),
         bytes,
         &sources,
-        OpenOptions {
-            ignore_mac: on(flags.ignore_mac),
-            keep_ciphertext: !read_only,
-            keep_damaged: false,
-        },
+        open_options(flags, read_only),
     )
     .map_err(|e| open_failure(e, &input.display()))?;
-    if doc.undecryptable_comments > 0 {
-        eprintln!(
-            "[SOPS]\tWARN\tFound {} possibly unencrypted comment(s) in {}. This is to be expected if the file was created with an older version of SOPS.",
-            doc.undecryptable_comments,
-            input.display()
-        );
-    }
+    warn_undecryptable(doc.undecryptable_comments, &input);
     Ok(Opened {
         input,
         doc,
         emit: emit_options(config.as_ref(), flags),
         sources,
     })
+}
+
+/// `open` for a decrypt that only wants the plaintext, in `out` (see `Document::decrypt`).
+/// An emit failure is the caller's to report (`dump`).
+pub fn decrypt(
+    mut input: Input,
+    flags: &Flags,
+    out: Format,
+    dump: impl FnOnce(StoreError) -> Failure,
+) -> CliResult<Zeroizing<Vec<u8>>> {
+    let (config, sources, bytes) = prepare(&mut input, flags, true)?;
+    let decrypted = Document::decrypt(
+        input.format(flags.input_type.as_deref()),
+        bytes,
+        &sources,
+        open_options(flags, true),
+        out,
+        &emit_options(config.as_ref(), flags),
+    )
+    .map_err(|e| match e {
+        DecryptError::Open(e) => open_failure(e, &input.display()),
+        DecryptError::Emit(e) => dump(e),
+    })?;
+    warn_undecryptable(decrypted.undecryptable_comments, &input);
+    Ok(decrypted.text)
+}
+
+/// What opening needs: the file locked for a command that writes it, the config, the key
+/// sources and the file's bytes.
+fn prepare(
+    input: &mut Input,
+    flags: &Flags,
+    read_only: bool,
+) -> CliResult<(Option<Config>, KeySources, Vec<u8>)> {
+    if !read_only || on(flags.in_place) {
+        input.lock_for_update()?;
+    }
+    let config = load_config(flags)?;
+    let sources = key_sources(flags, input)?;
+    let bytes = input.read()?;
+    Ok((config, sources, bytes))
+}
+
+fn open_options(flags: &Flags, read_only: bool) -> OpenOptions {
+    OpenOptions {
+        ignore_mac: on(flags.ignore_mac),
+        keep_ciphertext: !read_only,
+        keep_damaged: false,
+    }
+}
+
+fn warn_undecryptable(count: usize, input: &Input) {
+    if count > 0 {
+        eprintln!(
+            "[SOPS]\tWARN\tFound {} possibly unencrypted comment(s) in {}. This is to be expected if the file was created with an older version of SOPS.",
+            count,
+            input.display()
+        );
+    }
 }
 
 /// A failure to open an encrypted file, with sops's exit code and a hint.

@@ -183,15 +183,13 @@ fn plaintext(args: &FileArgs, flags: &Flags, last: bool) -> CliResult<Zeroizing<
         })?),
         None => None,
     };
+    let Some(path) = &extract else {
+        return context::decrypt(input, flags, out_format, |e| dump_failure(e, out_format));
+    };
     let context::Opened {
         doc, emit: opts, ..
     } = context::open(input, flags, true)?;
-    let plain = match &extract {
-        Some(path) => extract_value(&doc, path, out_format, &opts),
-        None => doc
-            .plain_bytes(out_format, &opts)
-            .map_err(|e| dump_failure(e, out_format)),
-    };
+    let plain = extract_value(&doc, path, out_format, &opts);
     if last {
         doc.wipe_and_leak();
     }

@@ -10,7 +10,7 @@ mod parse;
 mod scan;
 mod write;
 
-use crate::store::{Emitted, MetadataSource, Parsed, StoreError};
+use crate::store::{Emitted, MetadataSource, Parsed, Reading, StoreError, slice_bytes};
 use crate::tree::{Map, MapItem, Node};
 use parse::MemberSpan;
 use std::ops::Range;
@@ -58,8 +58,15 @@ fn split_metadata(
             "Found sops entry that is not a mapping".into(),
         ));
     };
-    let member = spans.get(at);
-    let is_last = at == spans.len() - 1;
+    Ok((
+        doc,
+        Some(source_of(tree, spans.get(at), at == spans.len() - 1)),
+    ))
+}
+
+/// The metadata with where its text sits: the block when the member is the last one, and its
+/// `lastmodified` and `mac` values.
+fn source_of(tree: Map, member: Option<&MemberSpan>, is_last: bool) -> MetadataSource {
     let span = member
         .filter(|_| is_last)
         .and_then(|m| Some(m.key_start..m.value.as_ref()?.end));
@@ -74,13 +81,69 @@ fn split_metadata(
             .rfind(|(k, _)| *k == name)
             .and_then(|(_, s)| s.value.clone())
     };
-    let source = MetadataSource {
+    MetadataSource {
         lastmodified: find("lastmodified"),
         mac: find("mac"),
         span,
         tree,
+    }
+}
+
+/// `parse` with a reader in one pass, for the usual file (the `sops` member last): the
+/// metadata is read first from the last `"sops"` key, then the reader gets the top level in
+/// slices as it is read (and lets each go, if it will). `None` for any other shape or any
+/// failure: the caller then reads the file whole, which reports it, and starts the reader
+/// again with the same metadata.
+pub fn read_in_one_pass(input: &[u8], reader: &mut dyn Reading) -> Option<Parsed> {
+    let at = memchr::memmem::rfind(input, b"\"sops\"")?;
+    let (entry, span) = parse::last_top_member(input, at)?;
+    let Node::Map(tree) = entry.value else {
+        return None;
     };
-    Ok((doc, Some(source)))
+    let metadata = source_of(tree, Some(&span), true);
+    if !reader.start(Some(&metadata)) || !reader.takes_slices() {
+        return None;
+    }
+    let drops = reader.lets_drop();
+    let slice_bytes = slice_bytes(input.len());
+    let (mut items, mut handed, mut found) = (Vec::new(), 0, false);
+    let mut cut_at = slice_bytes;
+    let mut hand_on = |items: &mut Vec<MapItem>, handed: &mut usize| {
+        let slice = *handed..items.len();
+        if !reader.items(0, &mut items[slice.clone()]) {
+            return false;
+        }
+        if drops {
+            if !reader.dropping(0, &items[slice.clone()]) {
+                return false;
+            }
+            items.truncate(slice.start);
+        }
+        *handed = items.len();
+        true
+    };
+    parse::each_top_member(input, |entry, member| {
+        if found {
+            return false;
+        }
+        if entry.key == "sops" {
+            // The member read first, and nothing after it.
+            found = member.key_start == at
+                && matches!(&entry.value, Node::Map(tree) if *tree == metadata.tree);
+            return found;
+        }
+        items.push(MapItem::Entry(entry));
+        let reached = member.value.map_or(0, |v| v.end);
+        if reached < cut_at {
+            return true;
+        }
+        cut_at = reached + slice_bytes;
+        hand_on(&mut items, &mut handed)
+    })?;
+    (found && hand_on(&mut items, &mut handed)).then(|| Parsed {
+        docs: vec![Map { items }],
+        metadata: Some(metadata),
+    })
 }
 
 /// Writes one document, with `metadata` as a last `sops` member when given. `indent` is -1 for
@@ -110,6 +173,44 @@ pub fn emit(docs: &[Map], metadata: Option<&Map>, indent: i64) -> Result<Emitted
         bytes: w.out,
         metadata_spans: span.into_iter().collect(),
     })
+}
+
+/// One document written as `emit` writes it without metadata, its top-level members coming a
+/// slice at a time: decrypt writes the plaintext as the file is read, so the plaintext tree is
+/// never whole. The text is wiped if the writer is dropped unfinished.
+pub struct PlainWriter {
+    w: write::Writer,
+    first: bool,
+}
+
+impl PlainWriter {
+    /// A bad indentation is an error here, though `emit` reports an unwritable value first:
+    /// the caller then writes the whole tree, which reports in that order.
+    pub fn new(indent: i64, capacity: usize) -> Result<Self, StoreError> {
+        let unit = write::indent_unit(indent).map_err(StoreError::Emit)?;
+        let mut w = write::Writer::new(unit, capacity);
+        w.out.push(b'{');
+        Ok(PlainWriter { w, first: true })
+    }
+
+    pub fn items(&mut self, items: &[MapItem]) -> Result<(), StoreError> {
+        self.w
+            .entries(items, &mut self.first, 0)
+            .map_err(|e| StoreError::Emit(format!("Error marshaling to json: {e}")))
+    }
+
+    pub fn finish(mut self) -> Result<Vec<u8>, StoreError> {
+        self.w.close_map(self.first, 0);
+        self.w.out.push(b'\n');
+        Ok(std::mem::take(&mut self.w.out))
+    }
+}
+
+impl Drop for PlainWriter {
+    fn drop(&mut self) {
+        // The written part: the rest of the room was never touched.
+        zeroize::Zeroize::zeroize(self.w.out.as_mut_slice());
+    }
 }
 
 /// Writes one value as indented JSON without a trailing newline (`--extract` of a non-string).

@@ -30,8 +30,9 @@ mod scan_props;
 mod scan_scalar;
 mod scanner;
 mod serialize;
+pub use serialize::PlainWriter;
 
-use crate::store::{Emitted, MetadataSource, Parsed, Reading, StoreError};
+use crate::store::{self, Emitted, MetadataSource, Parsed, Reading, StoreError, slice_size};
 use crate::tree::{Map, MapItem, Node};
 use compose::{Kind, Stream};
 use std::borrow::Cow;
@@ -61,13 +62,6 @@ impl Reading for JustParse {
     fn items(&mut self, _: usize, _: &mut [MapItem]) -> bool {
         false
     }
-}
-
-/// Top-level items handed to a reader at a time: a sixteenth of the document, so at most
-/// that much of it is held as stored text, and enough for each thread of a decrypting
-/// reader to take a share.
-fn slice_size(top_level: usize) -> usize {
-    (top_level / 16).max(256)
 }
 
 /// `parse` with a reader (see `store::parse_reading`). When doc 0's metadata can be read
@@ -151,14 +145,18 @@ fn read_in_one_pass(decoded: &input::Input<'_>, reader: &mut dyn Reading) -> Opt
     if !reader.start(Some(&metadata)) || !reader.takes_slices() {
         return None;
     }
-    let top_level_guess = decoded.text.len() / 256;
+    let drops = reader.lets_drop();
+    let slice_bytes = store::slice_bytes(decoded.text.len());
     let mut pass = OnePass {
+        drops,
         reader,
         metadata: &metadata.tree,
         key_at,
         text_len: decoded.text.len(),
         items: Vec::new(),
-        slices: load::Slices::new(slice_size(top_level_guess)),
+        handed: 0,
+        cut_at: slice_bytes,
+        slice_bytes,
         keys: HashSet::default(),
         hasher: foldhash::fast::RandomState::default(),
         sops_found: false,
@@ -204,13 +202,19 @@ fn metadata_at_end(decoded: &input::Input<'_>) -> Option<(MetadataSource, usize)
 /// `read_in_one_pass`'s taker of doc 0's top-level pairs: checks and converts each as the
 /// whole read would, and hands the items on in slices.
 struct OnePass<'r, 'm> {
+    /// The reader lets the items go once handed on.
+    drops: bool,
     reader: &'r mut dyn Reading,
     /// The metadata read from the file's end, and where its key is.
     metadata: &'m Map,
     key_at: usize,
     text_len: usize,
     items: Vec<MapItem>,
-    slices: load::Slices,
+    /// Items before this one have been handed on; the next slice ends with the pair that
+    /// reaches `cut_at` in the text.
+    handed: usize,
+    cut_at: usize,
+    slice_bytes: usize,
     /// Hashes of the keys so far: a duplicate key (or a collision) gives the pass up, for the
     /// whole read to report. Seeded at random per process, so crafted keys cannot collide.
     keys: HashSet<u64, foldhash::fast::RandomState>,
@@ -255,6 +259,24 @@ impl OnePass<'_, '_> {
     }
 }
 
+impl OnePass<'_, '_> {
+    /// Hands the items not handed on yet to the reader, and drops them if it lets them go.
+    fn hand_on(&mut self) -> bool {
+        let slice = self.handed..self.items.len();
+        if !self.reader.items(0, &mut self.items[slice.clone()]) {
+            return false;
+        }
+        if self.drops {
+            if !self.reader.dropping(0, &self.items[slice.clone()]) {
+                return false;
+            }
+            self.items.truncate(slice.start);
+        }
+        self.handed = self.items.len();
+        true
+    }
+}
+
 impl<'a> compose::TopLevel<'a> for OnePass<'_, '_> {
     fn begin(&mut self, stream: &Stream<'a>, doc: usize, root: usize) -> bool {
         load::head_items(stream, doc, &mut self.items);
@@ -270,7 +292,9 @@ impl<'a> compose::TopLevel<'a> for OnePass<'_, '_> {
         {
             return false;
         }
-        self.reserve(stream.nodes[value].end());
+        if !self.drops {
+            self.reserve(stream.nodes[value].end());
+        }
         let start = self.items.len();
         if load::Converter::new(stream)
             .pair(key, value, &mut self.items)
@@ -279,10 +303,12 @@ impl<'a> compose::TopLevel<'a> for OnePass<'_, '_> {
         {
             return false;
         }
-        match self.slices.entry_made(&mut self.items, start) {
-            Some(slice) => self.reader.items(0, &mut self.items[slice]),
-            None => true,
+        let reached = stream.nodes[value].end();
+        if reached < self.cut_at {
+            return true;
         }
+        self.cut_at = reached + self.slice_bytes;
+        self.hand_on()
     }
 
     fn end(&mut self, stream: &Stream<'a>, doc: usize, root: usize) -> bool {
@@ -291,8 +317,7 @@ impl<'a> compose::TopLevel<'a> for OnePass<'_, '_> {
         }
         load::foot_items(stream, root, &mut self.items);
         load::foot_items(stream, doc, &mut self.items);
-        let rest = self.slices.rest();
-        self.reader.items(0, &mut self.items[rest..])
+        self.hand_on()
     }
 }
 
@@ -461,13 +486,24 @@ mod tests {
         starts: usize,
         slices: usize,
         handed: Vec<MapItem>,
+        /// Lets the items drop, writing them out first.
+        writer: Option<PlainWriter>,
+        drops: bool,
     }
 
     impl Reading for Marker {
         fn start(&mut self, metadata: Option<&MetadataSource>) -> bool {
             self.starts += 1;
             self.handed.clear();
+            self.writer = self.drops.then(|| PlainWriter::new(4, 0).unwrap());
             metadata.is_some()
+        }
+        fn lets_drop(&self) -> bool {
+            self.drops
+        }
+        fn dropping(&mut self, _: usize, items: &[MapItem]) -> bool {
+            self.writer.as_mut().unwrap().items(items).unwrap();
+            true
         }
         fn takes_slices(&self) -> bool {
             true
@@ -475,12 +511,16 @@ mod tests {
         fn items(&mut self, _: usize, items: &mut [MapItem]) -> bool {
             self.slices += 1;
             self.handed.extend_from_slice(items);
-            for item in items {
-                if let MapItem::Entry(e) = item {
-                    e.value = Node::string("seen");
-                }
-            }
+            mark(items);
             true
+        }
+    }
+
+    fn mark(items: &mut [MapItem]) {
+        for item in items {
+            if let MapItem::Entry(e) = item {
+                e.value = Node::string("seen");
+            }
         }
     }
 
@@ -490,18 +530,39 @@ mod tests {
         read_in_one_pass(&decoded, &mut marker).map(|parsed| (parsed, marker))
     }
 
+    /// The items as `emit` writes them (compared as text: values are redacted in `Debug`, and
+    /// NaN is not equal to itself).
+    fn written(items: &[MapItem]) -> String {
+        let map = Map {
+            items: items.to_vec(),
+        };
+        String::from_utf8(emit(&[map], None, 4).unwrap().bytes).unwrap()
+    }
+
+    /// The one pass with a reader that lets the items go, writing them out as they come:
+    /// nothing is kept, and the text is what the whole read's tree gives.
+    fn assert_written_as_read(text: &str) {
+        let decoded = input::decode(text.as_bytes()).unwrap();
+        let mut marker = Marker {
+            drops: true,
+            ..Marker::default()
+        };
+        let parsed = read_in_one_pass(&decoded, &mut marker).expect("read in one pass");
+        assert!(parsed.docs[0].items.is_empty(), "items were kept");
+        let out = marker.writer.take().unwrap().finish().unwrap();
+        let mut whole = parse(text.as_bytes()).unwrap();
+        mark(&mut whole.docs[0].items);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            written(&whole.docs[0].items),
+            "{text}"
+        );
+    }
+
     /// What the one pass must give: the whole read's documents and metadata, every item
     /// handed on once, in order.
     fn assert_same_as_whole(text: &str, parsed: &Parsed, marker: &Marker) {
         let whole = parse(text.as_bytes()).unwrap();
-        // Compared as written out: values are redacted in `Debug`, and NaN is not equal to
-        // itself.
-        let written = |items: &[MapItem]| {
-            let map = Map {
-                items: items.to_vec(),
-            };
-            String::from_utf8(emit(&[map], None, 4).unwrap().bytes).unwrap()
-        };
         assert_eq!(
             written(&marker.handed),
             written(&whole.docs[0].items),
@@ -551,18 +612,25 @@ mod tests {
             let (parsed, marker) = one_pass(&text).expect("read in one pass");
             assert_eq!(marker.starts, 1);
             assert_same_as_whole(&text, &parsed, &marker);
+            assert_written_as_read(&text);
             if entries == 3000 {
-                assert!(marker.slices > 3, "{} slices", marker.slices);
+                assert!(marker.slices > 1, "{} slices", marker.slices);
             }
         }
         // The metadata need not be last, nor its key plain.
         let text = "a: 1\nsops:\n    mac: m\nb: 2\n";
         let (parsed, marker) = one_pass(text).unwrap();
         assert_same_as_whole(text, &parsed, &marker);
+        assert_written_as_read(text);
         // An explicit document start, a BOM.
         let text = "\u{feff}--- # doc\na: 1\nsops:\n    mac: m\n";
         let (parsed, marker) = one_pass(text).unwrap();
         assert_same_as_whole(text, &parsed, &marker);
+        assert_written_as_read(text);
+        // Nothing but the metadata, and comments: an empty mapping headed by them.
+        for text in ["\nsops:\n    mac: m\n", "# a\nsops: # b\n    mac: m\n# c\n"] {
+            assert_written_as_read(text);
+        }
     }
 
     #[test]
@@ -582,12 +650,40 @@ mod tests {
             if let Some((parsed, marker)) = one_pass(&text) {
                 read += 1;
                 assert_same_as_whole(&text, &parsed, &marker);
+                assert_written_as_read(&text);
             }
         }
         assert!(
             all > 20 && read * 10 >= all * 9,
             "{read} of {all} read in one pass"
         );
+    }
+
+    #[test]
+    fn a_document_written_in_slices_is_written_as_whole() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/yaml");
+        let mut texts: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+            .collect();
+        texts.extend([sops_file(40), "# only\n# comments\n".into(), "{}\n".into()]);
+        for text in &texts {
+            let Ok(parsed) = parse(text.as_bytes()) else {
+                continue;
+            };
+            let [doc] = &parsed.docs[..] else {
+                continue;
+            };
+            let whole = written(&doc.items);
+            for size in [1, 2, 3, 7, usize::MAX] {
+                let mut writer = PlainWriter::new(4, 16).unwrap();
+                for slice in doc.items.chunks(size.min(doc.items.len()).max(1)) {
+                    writer.items(slice).unwrap();
+                }
+                let out = String::from_utf8(writer.finish().unwrap()).unwrap();
+                assert_eq!(out, whole, "slices of {size}:\n{text}");
+            }
+        }
     }
 
     #[test]

@@ -48,6 +48,15 @@ enum State {
     ObjectComma,
 }
 
+/// What `Parser::member` read.
+enum Member {
+    Read(Entry, MemberSpan),
+    /// The object's `}`.
+    Closed,
+    /// The input ended inside a member value.
+    CutShort,
+}
+
 enum Tok {
     Open(u8),
     Close,
@@ -67,13 +76,7 @@ struct Parser<'a> {
 /// Reads the top-level object; the error text is what sops prints after
 /// `Could not unmarshal input data: `.
 pub(super) fn parse_top(src: &[u8]) -> Result<TopLevel, String> {
-    let mut p = Parser {
-        src,
-        pos: 0,
-        state: State::Top,
-        stack: Vec::new(),
-        tok_start: 0,
-    };
+    let mut p = Parser::new(src);
     let first = match p.token() {
         Ok(t) => t,
         Err(Fail::Eof) => return Err("EOF".into()),
@@ -107,6 +110,44 @@ pub(super) fn parse_top(src: &[u8]) -> Result<TopLevel, String> {
     }
 }
 
+/// The top-level object's members, each handed to `each` as it is read (`false` stops). `None`
+/// when the input is not an object read to its `}`, or `each` stopped: the whole read then
+/// reports what it finds.
+pub(super) fn each_top_member(
+    src: &[u8],
+    mut each: impl FnMut(Entry, MemberSpan) -> bool,
+) -> Option<()> {
+    let mut p = Parser::new(src);
+    if !matches!(p.token(), Ok(Tok::Open(b'{'))) {
+        return None;
+    }
+    loop {
+        match p.member(1, true) {
+            Ok(Member::Read(entry, span)) => {
+                if !each(entry, span) {
+                    return None;
+                }
+            }
+            Ok(Member::Closed) => return Some(()),
+            _ => return None,
+        }
+    }
+}
+
+/// The top-level member whose key starts at `at`, read on its own as the whole read reads it,
+/// when the top-level object's `}` follows it.
+pub(super) fn last_top_member(src: &[u8], at: usize) -> Option<(Entry, MemberSpan)> {
+    let mut p = Parser::new(src);
+    p.pos = at;
+    // Inside the top-level object, after a comma.
+    p.stack.push(State::Top);
+    p.state = State::ObjectKey;
+    let Ok(Member::Read(entry, span)) = p.member(1, true) else {
+        return None;
+    };
+    matches!(p.member(1, true), Ok(Member::Closed)).then_some((entry, span))
+}
+
 /// Go `%#v` and `%T` of a top-level scalar, for the error above.
 fn go_sharp_v(v: &Scalar) -> (String, &'static str) {
     match v {
@@ -119,7 +160,17 @@ fn go_sharp_v(v: &Scalar) -> (String, &'static str) {
     }
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    fn new(src: &'a [u8]) -> Self {
+        Parser {
+            src,
+            pos: 0,
+            state: State::Top,
+            stack: Vec::new(),
+            tok_start: 0,
+        }
+    }
+
     fn err<T>(&self, msg: String) -> Res<T> {
         Err(Fail::Msg(msg))
     }
@@ -253,37 +304,50 @@ impl Parser<'_> {
         }
         let mut map = Map::new();
         loop {
-            // sops `treeItemFromJSONDecoder`: the key.
-            let key = match self.token() {
-                Ok(Tok::Key(k)) => k,
-                Ok(Tok::Close) => return Ok((map, true)),
-                // sops compat: a clean EOF where a key should be reaches sops's type check with a
-                // nil token.
-                Err(Fail::Eof) => {
-                    return self.err(
-                        "Expected JSON object key, got %!s(<nil>) of type <nil> instead".into(),
-                    );
+            match self.member(depth, top && spans.is_some())? {
+                Member::Read(entry, span) => {
+                    if let Some(spans) = spans.as_deref_mut() {
+                        spans.push(span);
+                    }
+                    map.items.push(MapItem::Entry(entry));
                 }
-                Err(e) => return Err(e),
-                Ok(_) => return self.err("Expected JSON object key".into()),
-            };
-            let key_start = self.tok_start;
-            let mut inner = (top && spans.is_some() && key == "sops").then(Vec::new);
-            let (value, range) = match self.value(depth, inner.as_mut()) {
-                Ok(v) => v,
-                // sops compat: `io.EOF` from a member value ends the object without error.
-                Err(Fail::Eof) => return Ok((map, false)),
-                Err(e) => return Err(e),
-            };
-            if let Some(spans) = spans.as_deref_mut() {
-                spans.push(MemberSpan {
-                    key_start,
-                    value: range,
-                    inner,
-                });
+                Member::Closed => return Ok((map, true)),
+                Member::CutShort => return Ok((map, false)),
             }
-            map.items.push(MapItem::Entry(Entry { key, value }));
         }
+    }
+
+    /// sops `treeItemFromJSONDecoder`: the next member of an object (`top` records the inner
+    /// spans of a `sops` member).
+    fn member(&mut self, depth: usize, top: bool) -> Res<Member> {
+        let key = match self.token() {
+            Ok(Tok::Key(k)) => k,
+            Ok(Tok::Close) => return Ok(Member::Closed),
+            // sops compat: a clean EOF where a key should be reaches sops's type check with a
+            // nil token.
+            Err(Fail::Eof) => {
+                return self
+                    .err("Expected JSON object key, got %!s(<nil>) of type <nil> instead".into());
+            }
+            Err(e) => return Err(e),
+            Ok(_) => return self.err("Expected JSON object key".into()),
+        };
+        let key_start = self.tok_start;
+        let mut inner = (top && key == "sops").then(Vec::new);
+        let (value, range) = match self.value(depth, inner.as_mut()) {
+            Ok(v) => v,
+            // sops compat: `io.EOF` from a member value ends the object without error.
+            Err(Fail::Eof) => return Ok(Member::CutShort),
+            Err(e) => return Err(e),
+        };
+        Ok(Member::Read(
+            Entry { key, value },
+            MemberSpan {
+                key_start,
+                value: range,
+                inner,
+            },
+        ))
     }
 
     /// A member value: the node and its byte range (None when a nested object was cut short).

@@ -447,3 +447,149 @@ fn arbitrary_bytes_never_panic() {
         }
     }
 }
+
+/// A reader that keeps (or, with `drops`, writes out and lets go) what it is handed.
+#[derive(Default)]
+struct Taker {
+    handed: Vec<MapItem>,
+    slices: usize,
+    drops: bool,
+    writer: Option<PlainWriter>,
+}
+
+impl Reading for Taker {
+    fn start(&mut self, metadata: Option<&MetadataSource>) -> bool {
+        self.handed.clear();
+        self.writer = self.drops.then(|| PlainWriter::new(-1, 0).unwrap());
+        metadata.is_some()
+    }
+    fn takes_slices(&self) -> bool {
+        true
+    }
+    fn items(&mut self, _: usize, items: &mut [MapItem]) -> bool {
+        self.slices += 1;
+        self.handed.extend_from_slice(items);
+        true
+    }
+    fn lets_drop(&self) -> bool {
+        self.drops
+    }
+    fn dropping(&mut self, _: usize, items: &[MapItem]) -> bool {
+        self.writer.as_mut().unwrap().items(items).unwrap();
+        true
+    }
+}
+
+fn plain(items: &[MapItem]) -> String {
+    let map = Map {
+        items: items.to_vec(),
+    };
+    String::from_utf8(emit(&[map], None, -1).unwrap().bytes).unwrap()
+}
+
+/// The one pass gives what the whole read gives (items handed on in order, the same metadata
+/// and spans), and with a reader that lets the items go, keeps nothing and writes the same text.
+fn assert_one_pass_as_whole(text: &str) -> bool {
+    let mut taker = Taker::default();
+    let Some(parsed) = read_in_one_pass(text.as_bytes(), &mut taker) else {
+        return false;
+    };
+    let whole = parse(text.as_bytes()).unwrap();
+    assert_eq!(plain(&taker.handed), plain(&whole.docs[0].items), "{text}");
+    assert_eq!(parsed.docs[0].items.len(), whole.docs[0].items.len());
+    let (ours, theirs) = (parsed.metadata.unwrap(), whole.metadata.unwrap());
+    assert_eq!(ours.tree, theirs.tree);
+    assert_eq!(
+        (ours.span, ours.lastmodified, ours.mac),
+        (theirs.span, theirs.lastmodified, theirs.mac)
+    );
+    let mut taker = Taker {
+        drops: true,
+        ..Taker::default()
+    };
+    let parsed = read_in_one_pass(text.as_bytes(), &mut taker).unwrap();
+    assert!(parsed.docs[0].items.is_empty(), "items were kept");
+    let out = taker.writer.take().unwrap().finish().unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), plain(&whole.docs[0].items));
+    true
+}
+
+#[test]
+fn the_usual_file_is_read_in_one_pass_as_the_whole_read_reads_it() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/json/sops311");
+    let mut read = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        if text.contains("\"sops\"") {
+            read += usize::from(assert_one_pass_as_whole(&text));
+        }
+    }
+    assert!(read >= 8, "{read} read in one pass");
+    // Many slices; a metadata block of any layout; an empty document.
+    let mut big = String::from("{");
+    for i in 0..5000 {
+        big.push_str(&format!("\"k{i}\": {{\"a\": [1, \"x{i}\", null]}}, "));
+    }
+    big.push_str("\"sops\": {\"mac\": \"m\", \"lastmodified\": \"t\"}}");
+    let mut taker = Taker::default();
+    assert!(assert_one_pass_as_whole(&big));
+    read_in_one_pass(big.as_bytes(), &mut taker).unwrap();
+    assert!(taker.slices > 1, "{} slices", taker.slices);
+    assert!(assert_one_pass_as_whole("{\"sops\":{\"mac\":\"m\"}}\n"));
+}
+
+#[test]
+fn other_shapes_are_left_to_the_whole_read() {
+    let cases = [
+        // Not last, twice, not an object, not at the top level, cut short, not JSON after.
+        r#"{"sops": {"mac": "m"}, "a": 1}"#,
+        r#"{"sops": {"mac": "n"}, "a": 1, "sops": {"mac": "m"}}"#,
+        r#"{"a": 1, "sops": "m"}"#,
+        r#"{"a": {"sops": {"mac": "m"}}}"#,
+        r#"{"a": 1, "sops": {"mac": "m"}"#,
+        r#"{"a": 1 "b": 2, "sops": {"mac": "m"}}"#,
+        // The key read first is inside a string.
+        r#"{"a": "\"sops\": {}}", "sops": {"mac": "m"}, "b": "x\"sops\":{\"mac\":1}}"}"#,
+        // Spelt with an escape: the last "sops" is another member's.
+        r#"{"\u0073ops": {"mac": "m"}, "x": {"sops": {"mac": "m"}}}"#,
+    ];
+    for text in cases {
+        let mut taker = Taker::default();
+        assert!(
+            read_in_one_pass(text.as_bytes(), &mut taker).is_none(),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_document_written_in_slices_is_written_as_whole() {
+    let mut text = String::from("{");
+    for i in 0..40 {
+        text.push_str(&format!(
+            "\"k{i}\": {{\"a\": [1, \"x\\n{i}\", {{}}], \"b\": []}}, "
+        ));
+    }
+    text.push_str("\"e\": {}}");
+    let doc = doc(&text);
+    for indent in [-1, 0, 2] {
+        let whole = String::from_utf8(
+            emit(std::slice::from_ref(&doc), None, indent)
+                .unwrap()
+                .bytes,
+        )
+        .unwrap();
+        for size in [1, 3, 7, usize::MAX] {
+            let mut writer = PlainWriter::new(indent, 16).unwrap();
+            for slice in doc.items.chunks(size.min(doc.items.len())) {
+                writer.items(slice).unwrap();
+            }
+            assert_eq!(String::from_utf8(writer.finish().unwrap()).unwrap(), whole);
+        }
+    }
+    let empty = PlainWriter::new(4, 0).unwrap().finish().unwrap();
+    assert_eq!(empty, emit(&[Map::new()], None, 4).unwrap().bytes);
+}

@@ -50,13 +50,7 @@ impl Writer {
         }
         let mut first = true;
         self.out.push(b'{');
-        for item in &map.items {
-            let MapItem::Entry(e) = item else { continue };
-            self.member_start(&mut first, depth, &e.key);
-            // sops compat: encodeTree wraps every value error once per enclosing map.
-            self.node(&e.value, depth + 1)
-                .map_err(|err| format!("Error encoding value : {err}"))?;
-        }
+        self.entries(&map.items, &mut first, depth)?;
         let mut span = None;
         if let Some((key, value)) = extra {
             self.member_start(&mut first, depth, key);
@@ -65,11 +59,32 @@ impl Writer {
                 .map_err(|err| format!("Error encoding value : {err}"))?;
             span = Some(start..self.out.len());
         }
+        self.close_map(first, depth);
+        Ok(span)
+    }
+
+    /// A map's entries after its `{`; `first` says none was written yet.
+    pub fn entries(
+        &mut self,
+        items: &[MapItem],
+        first: &mut bool,
+        depth: usize,
+    ) -> Result<(), String> {
+        for item in items {
+            let MapItem::Entry(e) = item else { continue };
+            self.member_start(first, depth, &e.key);
+            // sops compat: encodeTree wraps every value error once per enclosing map.
+            self.node(&e.value, depth + 1)
+                .map_err(|err| format!("Error encoding value : {err}"))?;
+        }
+        Ok(())
+    }
+
+    pub fn close_map(&mut self, first: bool, depth: usize) {
         if !first {
             self.newline(depth);
         }
         self.out.push(b'}');
-        Ok(span)
     }
 
     /// Separator, newline, indentation, `"key": `.

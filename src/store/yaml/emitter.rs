@@ -61,6 +61,19 @@ impl<'t> Ev<'t> {
         }
     }
 
+    /// The event owning its text.
+    pub fn into_static(self) -> Ev<'static> {
+        Ev {
+            kind: self.kind,
+            value: Cow::Owned(self.value.into_owned()),
+            tag: self.tag,
+            style: self.style,
+            analysis: self.analysis,
+            comments: self.comments,
+            mark: self.mark,
+        }
+    }
+
     /// Sets the comment slots, allocating only when there is a comment.
     pub fn set_comments(&mut self, head: String, line: String, foot: String, tail: String) {
         self.comments = if head.is_empty() && line.is_empty() && foot.is_empty() && tail.is_empty()
@@ -95,9 +108,15 @@ enum St {
     End,
 }
 
+/// The emitter: its queue of events (borrowing the tree they come from) and its state.
 pub(super) struct Emitter<'t> {
-    pub out: Vec<u8>,
     events: VecDeque<Ev<'t>>,
+    st: EmitState,
+}
+
+/// Everything of the emitter but its queue of events.
+pub(super) struct EmitState {
+    pub out: Vec<u8>,
     state: St,
     states: Vec<St>,
     pub(super) indent: isize,
@@ -129,12 +148,10 @@ fn emit_error(msg: &str) -> StoreError {
     StoreError::Emit(format!("Error marshaling to yaml: {msg}"))
 }
 
-impl<'t> Emitter<'t> {
-    /// An emitter with go-yaml's indentation rule: widths outside 2..=9 become 2.
-    pub fn new(indent: isize, capacity: usize) -> Self {
-        Emitter {
+impl EmitState {
+    fn new(indent: isize, capacity: usize) -> Self {
+        EmitState {
             out: Vec::with_capacity(capacity),
-            events: VecDeque::new(),
             state: St::StreamStart,
             states: Vec::new(),
             indent: -1,
@@ -158,6 +175,43 @@ impl<'t> Emitter<'t> {
             key_line_comment: String::new(),
             spans: Vec::new(),
             span_start: None,
+        }
+    }
+
+    /// A key's line comment and the current one trade places.
+    fn swap_line_comments(&mut self) {
+        std::mem::swap(&mut self.line_comment, &mut self.key_line_comment);
+    }
+}
+
+impl std::ops::Deref for Emitter<'_> {
+    type Target = EmitState;
+    fn deref(&self) -> &EmitState {
+        &self.st
+    }
+}
+
+impl std::ops::DerefMut for Emitter<'_> {
+    fn deref_mut(&mut self) -> &mut EmitState {
+        &mut self.st
+    }
+}
+
+impl<'t> Emitter<'t> {
+    /// An emitter with go-yaml's indentation rule: widths outside 2..=9 become 2.
+    pub fn new(indent: isize, capacity: usize) -> Self {
+        Emitter {
+            events: VecDeque::new(),
+            st: EmitState::new(indent, capacity),
+        }
+    }
+
+    /// The emitter with the events still queued owning their text, so it outlives the tree
+    /// they came from (`PlainWriter`, between slices; a few events at most).
+    pub fn into_static(self) -> Emitter<'static> {
+        Emitter {
+            events: self.events.into_iter().map(Ev::into_static).collect(),
+            st: self.st,
         }
     }
 
@@ -271,7 +325,8 @@ impl<'t> Emitter<'t> {
     }
 
     fn increase_indent(&mut self, flow: bool, indentless: bool) {
-        self.indents.push(self.indent);
+        let indent = self.indent;
+        self.indents.push(indent);
         if self.indent < 0 {
             self.indent = if flow { self.best_indent } else { 0 };
         } else if !indentless {
@@ -328,7 +383,8 @@ impl<'t> Emitter<'t> {
         self.write_indent();
         self.state = St::DocumentStart;
         if let Some(start) = self.span_start.take() {
-            self.spans.push(start..self.out.len());
+            let end = self.out.len();
+            self.spans.push(start..end);
         }
         Ok(())
     }
@@ -418,9 +474,9 @@ impl<'t> Emitter<'t> {
                 }
                 EvKind::MappingStart | EvKind::SequenceStart => {
                     // An indented block follows: write the key's comment now.
-                    std::mem::swap(&mut self.line_comment, &mut self.key_line_comment);
+                    self.st.swap_line_comments();
                     self.process_line_comment(false);
-                    std::mem::swap(&mut self.line_comment, &mut self.key_line_comment);
+                    self.st.swap_line_comments();
                 }
                 _ => {}
             }

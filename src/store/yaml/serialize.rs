@@ -46,7 +46,7 @@ pub(super) fn emit_documents(
     s.em.emit(Ev::new(EvKind::StreamEnd))?;
     let spans = std::mem::take(&mut s.em.spans);
     Ok(Emitted {
-        bytes: s.em.out,
+        bytes: std::mem::take(&mut s.em.out),
         metadata_spans: spans,
     })
 }
@@ -61,7 +61,61 @@ pub(super) fn emit_single(node: &Node, indent: i64) -> Result<Vec<u8>, StoreErro
     s.node(node, Outer::default())?;
     s.em.emit(Ev::new(EvKind::DocumentEnd))?;
     s.em.emit(Ev::new(EvKind::StreamEnd))?;
-    Ok(s.em.out)
+    Ok(std::mem::take(&mut s.em.out))
+}
+
+/// One document written as `emit_documents` writes it without metadata, its top-level items
+/// coming a slice at a time: decrypt writes the plaintext as the file is read, so the
+/// plaintext tree is never whole. The text is wiped if the writer is dropped unfinished.
+pub struct PlainWriter {
+    em: Emitter<'static>,
+    walk: MapWalk,
+}
+
+impl PlainWriter {
+    pub fn new(indent: i64, capacity: usize) -> Result<Self, StoreError> {
+        let mut em = Emitter::new(indentation(indent)?, capacity);
+        em.emit(Ev::new(EvKind::StreamStart))?;
+        em.emit(Ev::new(EvKind::DocumentStart))?;
+        Ok(PlainWriter {
+            em,
+            walk: MapWalk::new(Outer::default(), String::new()),
+        })
+    }
+
+    /// The next top-level items; the events they leave queued are made to own their text.
+    pub fn items(&mut self, items: &[MapItem]) -> Result<(), StoreError> {
+        let em = std::mem::replace(&mut self.em, Emitter::new(0, 0));
+        let mut s = Serializer { em, depth: 0 };
+        let written = items.iter().try_for_each(|i| self.walk.item(&mut s, i));
+        self.em = s.em.into_static();
+        written
+    }
+
+    pub fn finish(mut self) -> Result<Vec<u8>, StoreError> {
+        let walk = std::mem::replace(
+            &mut self.walk,
+            MapWalk::new(Outer::default(), String::new()),
+        );
+        let mut s = Serializer {
+            em: std::mem::replace(&mut self.em, Emitter::new(0, 0)),
+            depth: 0,
+        };
+        let ended = walk.end(&mut s).and_then(|()| {
+            s.em.emit(Ev::new(EvKind::DocumentEnd))?;
+            s.em.emit(Ev::new(EvKind::StreamEnd))
+        });
+        self.em = s.em.into_static();
+        ended?;
+        Ok(std::mem::take(&mut self.em.out))
+    }
+}
+
+impl Drop for PlainWriter {
+    fn drop(&mut self) {
+        // The written part: the rest of the room was never touched.
+        zeroize::Zeroize::zeroize(self.em.out.as_mut_slice());
+    }
 }
 
 /// Comments a collection receives from its parent (yaml.Node head/line/foot).
@@ -97,6 +151,110 @@ fn prepend(head: String, existing: String) -> String {
         (true, _) => existing,
         (_, true) => head,
         _ => format!("{head}\n{existing}"),
+    }
+}
+
+/// Appends one comment to a comment block (`#a\n#b`).
+fn push_comment(block: &mut String, c: &Comment) {
+    if !block.is_empty() {
+        block.push('\n');
+    }
+    block.push('#');
+    block.push_str(&c.text.to_lossy());
+}
+
+/// The comments an entry of a mapping gets from the items before it.
+struct EntryComments {
+    head: String,
+    line: String,
+}
+
+/// A mapping's items turned into events one at a time (sops's `appendTreeBranch`): full-line
+/// comments before the first key head the mapping itself, later ones head the next key,
+/// inline ones become the next value's line comment, and what is left after the last entry
+/// is the mapping's foot. It borrows nothing, so the top level of a document can be written
+/// a slice of items at a time (`PlainWriter`).
+struct MapWalk {
+    outer: Outer,
+    tail: String,
+    heads: String,
+    inlines: String,
+    started: bool,
+}
+
+impl MapWalk {
+    fn new(outer: Outer, tail: String) -> Self {
+        MapWalk {
+            outer,
+            tail,
+            heads: String::new(),
+            inlines: String::new(),
+            started: false,
+        }
+    }
+
+    fn item<'t>(&mut self, s: &mut Serializer<'t>, item: &'t MapItem) -> Result<(), StoreError> {
+        match item {
+            MapItem::Comment(c) if c.inline => push_comment(&mut self.inlines, c),
+            MapItem::Comment(c) => push_comment(&mut self.heads, c),
+            MapItem::Entry(e) => {
+                let comments = self.next_entry(s)?;
+                s.key(&e.key, comments.head, false)?;
+                s.value(&e.value, comments.line)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts the mapping before its first entry, and gives the comments of the next entry.
+    fn next_entry(&mut self, s: &mut Serializer<'_>) -> Result<EntryComments, StoreError> {
+        let head = if self.started {
+            std::mem::take(&mut self.heads)
+        } else {
+            self.started = true;
+            let mut start = Ev::new(EvKind::MappingStart);
+            start.set_comments(
+                prepend(
+                    std::mem::take(&mut self.outer.head),
+                    std::mem::take(&mut self.heads),
+                ),
+                String::new(),
+                String::new(),
+                std::mem::take(&mut self.tail),
+            );
+            s.em.emit(start)?;
+            String::new()
+        };
+        Ok(EntryComments {
+            head,
+            line: std::mem::take(&mut self.inlines),
+        })
+    }
+
+    fn end(self, s: &mut Serializer<'_>) -> Result<(), StoreError> {
+        // Full-line comments first, then inline ones.
+        let rest = prepend(self.heads, self.inlines);
+        let mut end = Ev::new(EvKind::MappingEnd);
+        if self.started {
+            end.set_comments(String::new(), self.outer.line, self.outer.foot, rest);
+        } else {
+            // No entries: an empty mapping headed by all its comments.
+            let mut start = Ev::new(EvKind::MappingStart);
+            start.set_comments(
+                prepend(self.outer.head, rest),
+                String::new(),
+                String::new(),
+                self.tail,
+            );
+            s.em.emit(start)?;
+            end.set_comments(
+                String::new(),
+                self.outer.line,
+                self.outer.foot,
+                String::new(),
+            );
+        }
+        s.em.emit(end)
     }
 }
 
@@ -141,97 +299,24 @@ impl<'t> Serializer<'t> {
         outer: Outer,
         tail: String,
     ) -> Result<(), StoreError> {
-        let has_entries =
-            extra.is_some() || map.items.iter().any(|i| matches!(i, MapItem::Entry(_)));
-        let mut heads: Vec<&Comment> = Vec::new();
-        let mut inlines: Vec<&Comment> = Vec::new();
-
-        if !has_entries {
-            for item in &map.items {
-                if let MapItem::Comment(c) = item {
-                    if c.inline {
-                        inlines.push(c)
-                    } else {
-                        heads.push(c)
-                    }
-                }
-            }
-            heads.extend(inlines);
-            let mut start = Ev::new(EvKind::MappingStart);
-            start.set_comments(
-                prepend(outer.head, join(&heads)),
-                String::new(),
-                String::new(),
-                tail,
-            );
-            self.em.emit(start)?;
-            let mut end = Ev::new(EvKind::MappingEnd);
-            end.set_comments(String::new(), outer.line, outer.foot, String::new());
-            return self.em.emit(end);
-        }
-
-        // Full-line comments before the first key head the mapping itself.
+        let mut walk = MapWalk::new(outer, tail);
         for item in &map.items {
-            match item {
-                MapItem::Comment(c) if !c.inline => heads.push(c),
-                MapItem::Comment(_) => {}
-                MapItem::Entry(_) => break,
-            }
-        }
-        let mut start = Ev::new(EvKind::MappingStart);
-        start.set_comments(
-            prepend(outer.head, join(&heads)),
-            String::new(),
-            String::new(),
-            tail,
-        );
-        self.em.emit(start)?;
-
-        heads.clear();
-        let mut beginning = true;
-        for item in &map.items {
-            match item {
-                MapItem::Comment(c) if c.inline => inlines.push(c),
-                MapItem::Comment(c) => heads.push(c),
-                MapItem::Entry(e) => {
-                    let key_head = if beginning {
-                        String::new()
-                    } else {
-                        join(&heads)
-                    };
-                    beginning = false;
-                    heads.clear();
-                    let line = join(&inlines);
-                    inlines.clear();
-                    self.key(&e.key, key_head, false)?;
-                    self.value(&e.value, line)?;
-                }
-            }
+            walk.item(self, item)?;
         }
         if let Some(meta) = extra {
-            let key_head = if beginning {
-                String::new()
-            } else {
-                join(&heads)
-            };
-            heads.clear();
-            let line = join(&inlines);
-            inlines.clear();
-            self.key(SOPS_KEY, key_head, true)?;
+            let line = walk.next_entry(self)?;
+            self.key(SOPS_KEY, line.head, true)?;
             self.map(
                 meta,
                 None,
                 Outer {
-                    line,
+                    line: line.line,
                     ..Outer::default()
                 },
                 String::new(),
             )?;
         }
-        heads.extend(inlines);
-        let mut end = Ev::new(EvKind::MappingEnd);
-        end.set_comments(String::new(), outer.line, outer.foot, join(&heads));
-        self.em.emit(end)
+        walk.end(self)
     }
 
     fn key(&mut self, key: &'t str, head: String, mark: bool) -> Result<(), StoreError> {
