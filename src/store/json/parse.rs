@@ -135,7 +135,8 @@ pub(super) fn each_top_member(
 }
 
 /// The top-level member whose key starts at `at`, read on its own as the whole read reads it,
-/// when the top-level object's `}` follows it.
+/// when the top-level object's `}` and nothing else follows it (a member of a nested object
+/// would be followed by that object's `}` too).
 pub(super) fn last_top_member(src: &[u8], at: usize) -> Option<(Entry, MemberSpan)> {
     let mut p = Parser::new(src);
     p.pos = at;
@@ -145,7 +146,8 @@ pub(super) fn last_top_member(src: &[u8], at: usize) -> Option<(Entry, MemberSpa
     let Ok(Member::Read(entry, span)) = p.member(1, true) else {
         return None;
     };
-    matches!(p.member(1, true), Ok(Member::Closed)).then_some((entry, span))
+    let closed = matches!(p.member(1, true), Ok(Member::Closed));
+    (closed && p.peek().is_none()).then_some((entry, span))
 }
 
 /// Go `%#v` and `%T` of a top-level scalar, for the error above.

@@ -593,3 +593,18 @@ fn a_document_written_in_slices_is_written_as_whole() {
     let empty = PlainWriter::new(4, 0).unwrap().finish().unwrap();
     assert_eq!(empty, emit(&[Map::new()], None, 4).unwrap().bytes);
 }
+
+#[test]
+fn a_nested_sops_member_is_not_taken_for_the_metadata() {
+    // The last `"sops"` in the text is a nested member's: no key is asked for with it.
+    let text = r#"{"sops": {"mac": "m"}, "x": {"sops": {"mac": "n"}}}"#;
+    let at = text.rfind("\"sops\"").unwrap();
+    assert!(parse::last_top_member(text.as_bytes(), at).is_none());
+    let mut taker = Taker::default();
+    assert!(read_in_one_pass(text.as_bytes(), &mut taker).is_none());
+    assert_eq!(taker.slices, 0);
+    // The top-level one, last, is.
+    let text = r#"{"x": {"sops": {"mac": "n"}}, "sops": {"mac": "m"}}"#;
+    let at = text.rfind("\"sops\"").unwrap();
+    assert!(parse::last_top_member(text.as_bytes(), at).is_some());
+}
