@@ -329,13 +329,13 @@ impl<'s> Opening<'s> {
     }
 
     /// What the reading worked out once the file is parsed: its first error, or the unwrapped
-    /// key (a file without metadata has none).
-    fn finish(self, parsed: &store::Parsed) -> Result<Unlocked, OpenError> {
+    /// key with the file's metadata (a file without metadata has neither).
+    fn finish(self, parsed: &store::Parsed) -> Result<(Unlocked, &MetadataSource), OpenError> {
         if let Some(failed) = self.failed {
             return Err(failed);
         }
         match (self.unlocked, &parsed.metadata) {
-            (Some(unlocked), Some(_)) => Ok(unlocked),
+            (Some(unlocked), Some(meta)) => Ok((unlocked, meta)),
             _ => Err(MetadataError::NotFound.into()),
         }
     }
@@ -519,13 +519,15 @@ impl Document {
     ) -> Result<Document, OpenError> {
         let mut opening = Opening::new(sources, opts);
         let parsed = store::parse_reading(format, &bytes, &mut opening)?;
-        let Unlocked {
-            metadata,
-            data_key,
-            selector,
-            mut decryptor,
-        } = opening.finish(&parsed)?;
-        let meta = parsed.metadata.as_ref().expect("finish found the metadata");
+        let (
+            Unlocked {
+                metadata,
+                data_key,
+                selector,
+                mut decryptor,
+            },
+            meta,
+        ) = opening.finish(&parsed)?;
         // Keep only what a save needs of the input.
         let own_indent = detect_indent(format, &bytes, Some(meta));
         let source = Some(Source {
@@ -595,12 +597,15 @@ impl Document {
         let parsed =
             store::parse_reading(format, &bytes, &mut streaming).map_err(OpenError::from)?;
         drop(bytes);
-        let Unlocked {
-            metadata,
-            data_key,
-            decryptor,
-            ..
-        } = streaming.opening.finish(&parsed)?;
+        let (
+            Unlocked {
+                metadata,
+                data_key,
+                decryptor,
+                ..
+            },
+            _,
+        ) = streaming.opening.finish(&parsed)?;
         let mut opened = decryptor.finish(parsed.docs);
         check_mac(&mut opened, &data_key, &metadata, opts)?;
         let text = match streaming.writer.take() {

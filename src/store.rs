@@ -170,13 +170,6 @@ pub trait Reading {
     }
 }
 
-/// Top-level items handed to a reader at a time: a sixteenth of the document, so at most
-/// that much of it is held as stored text, and enough for each thread of a decrypting
-/// reader to take a share.
-pub(crate) fn slice_size(top_level: usize) -> usize {
-    (top_level / 16).max(256)
-}
-
 /// How much of the input a one-pass read reads between two slices it hands to a reader: a
 /// small part of the file, so that what a slice holds (its stored texts, its plaintext until
 /// written out) stays small, and still many entries for each thread of a decrypting reader.

@@ -32,7 +32,7 @@ mod scanner;
 mod serialize;
 pub use serialize::PlainWriter;
 
-use crate::store::{self, Emitted, MetadataSource, Parsed, Reading, StoreError, slice_size};
+use crate::store::{self, Emitted, MetadataSource, Parsed, Reading, StoreError};
 use crate::tree::{Map, MapItem, Node};
 use compose::{Kind, Stream};
 use std::borrow::Cow;
@@ -62,6 +62,13 @@ impl Reading for JustParse {
     fn items(&mut self, _: usize, _: &mut [MapItem]) -> bool {
         false
     }
+}
+
+/// Top-level items handed to a reader at a time: a sixteenth of the document, so at most
+/// that much of it is held as stored text, and enough for each thread of a decrypting
+/// reader to take a share.
+fn slice_size(top_level: usize) -> usize {
+    (top_level / 16).max(256)
 }
 
 /// `parse` with a reader (see `store::parse_reading`). When doc 0's metadata can be read
