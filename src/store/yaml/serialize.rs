@@ -135,12 +135,8 @@ struct Serializer<'t> {
 /// `#a\n#b` for comments `a`, `b`.
 fn join(comments: &[&Comment]) -> String {
     let mut s = String::new();
-    for (i, c) in comments.iter().enumerate() {
-        if i > 0 {
-            s.push('\n');
-        }
-        s.push('#');
-        s.push_str(&c.text.to_lossy());
+    for c in comments {
+        push_comment(&mut s, c);
     }
     s
 }
