@@ -11,7 +11,6 @@ use crate::secret::SecretBuf;
 use crate::tree::{Comment, Entry, Leaf, List, ListItem, Map, MapItem, Node, Scalar};
 use base64::Engine;
 use std::collections::HashSet;
-use std::ops::Range;
 
 /// Converts the nodes of one stream, expanding aliases within a budget.
 pub(super) struct Converter<'s, 'a> {
@@ -24,9 +23,6 @@ pub(super) struct Converter<'s, 'a> {
 }
 
 type CResult<T> = Result<T, String>;
-
-/// Told the items from the given index on were made for one top-level entry.
-type Handed<'h> = dyn FnMut(&mut Vec<MapItem>, usize) + 'h;
 
 impl<'s, 'a> Converter<'s, 'a> {
     pub fn new(stream: &'s Stream<'a>) -> Self {
@@ -58,14 +54,13 @@ impl<'s, 'a> Converter<'s, 'a> {
         each: &mut dyn FnMut(&mut [MapItem]),
     ) -> CResult<Map> {
         let mut items = Vec::with_capacity(self.top_level(doc));
-        let mut slices = Slices::new(size);
-        let mut handed = |items: &mut Vec<MapItem>, start: usize| {
-            if let Some(slice) = slices.entry_made(items, start) {
-                each(&mut items[slice]);
-            }
+        let mut slices = Slices {
+            size,
+            handed: 0,
+            each,
         };
-        self.branch(doc, &mut items, false, Some(&mut handed))?;
-        each(&mut items[slices.rest()..]);
+        self.branch(doc, &mut items, false, Some(&mut slices))?;
+        (slices.each)(&mut items[slices.handed..]);
         Ok(Map { items })
     }
 
@@ -98,12 +93,12 @@ impl<'s, 'a> Converter<'s, 'a> {
     }
 
     /// sops `appendYamlNodeToTreeBranch`. `slices` is given for a document's top level.
-    fn branch<'h>(
+    fn branch(
         &mut self,
         id: usize,
         out: &mut Vec<MapItem>,
         handled: bool,
-        mut slices: Option<&mut Handed<'h>>,
+        mut slices: Option<&mut Slices>,
     ) -> CResult<()> {
         let n = &self.stream.nodes[id];
         if !handled {
@@ -126,8 +121,8 @@ impl<'s, 'a> Converter<'s, 'a> {
                 for pair in self.stream.content(id).chunks(2) {
                     let start = out.len();
                     self.pair(pair[0], pair[1], out)?;
-                    if let Some(handed) = slices.as_deref_mut() {
-                        handed(out, start);
+                    if let Some(slices) = slices.as_deref_mut() {
+                        slices.entry_made(out, start);
                     }
                 }
             }
@@ -320,38 +315,28 @@ impl<'s, 'a> Converter<'s, 'a> {
 
 /// A document's top-level items handed on in slices as they are made (see
 /// `Converter::document_in_slices`).
-pub(super) struct Slices {
+struct Slices<'e> {
     size: usize,
     /// Items before this one have been handed on.
     handed: usize,
+    each: &'e mut dyn FnMut(&mut [MapItem]),
 }
 
-impl Slices {
-    pub fn new(size: usize) -> Self {
-        Slices { size, handed: 0 }
-    }
-
+impl Slices<'_> {
     /// After the items from `start` on were made for one entry: drops a `sops` entry (the
-    /// metadata, read apart; `parse` removes it from every document) and returns the next
-    /// slice to hand on once there are enough items.
-    pub fn entry_made(&mut self, out: &mut Vec<MapItem>, start: usize) -> Option<Range<usize>> {
+    /// metadata, read apart; `parse` removes it from every document) and hands on a slice
+    /// once there are enough items.
+    fn entry_made(&mut self, out: &mut Vec<MapItem>, start: usize) {
         if let Some(at) = out[start..]
             .iter()
             .position(|i| matches!(i, MapItem::Entry(e) if e.key == super::SOPS_KEY))
         {
             out.remove(start + at);
         }
-        if out.len() - self.handed < self.size {
-            return None;
+        if out.len() - self.handed >= self.size {
+            (self.each)(&mut out[self.handed..]);
+            self.handed = out.len();
         }
-        let slice = self.handed..out.len();
-        self.handed = out.len();
-        Some(slice)
-    }
-
-    /// Where the items not handed on yet start.
-    pub fn rest(&self) -> usize {
-        self.handed
     }
 }
 
