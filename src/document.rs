@@ -308,6 +308,8 @@ struct Opening<'s> {
     /// The metadata the reading started with: a parser that gives up reading in one pass
     /// starts again with the same metadata, and the key is not asked for twice.
     started_with: Option<Map>,
+    /// Slices are decrypted on the reading thread (see `walk::Decryptor::on_one_thread`).
+    one_thread: bool,
 }
 
 struct Unlocked {
@@ -325,6 +327,7 @@ impl<'s> Opening<'s> {
             unlocked: None,
             failed: None,
             started_with: None,
+            one_thread: false,
         }
     }
 
@@ -349,7 +352,7 @@ impl<'s> Opening<'s> {
         )
         .map_err(|r| OpenError::Keys(Box::new(r)))?;
         let selector = Selector::new(&metadata.effective_rule());
-        let decryptor = decryptor(&self.opts, &metadata);
+        let decryptor = decryptor(&self.opts, self.one_thread, &metadata);
         Ok(Unlocked {
             metadata,
             data_key,
@@ -359,12 +362,17 @@ impl<'s> Opening<'s> {
     }
 }
 
-fn decryptor(opts: &OpenOptions, metadata: &Metadata) -> walk::Decryptor {
-    walk::Decryptor::new(walk::DecryptOptions {
+fn decryptor(opts: &OpenOptions, one_thread: bool, metadata: &Metadata) -> walk::Decryptor {
+    let opts = walk::DecryptOptions {
         mac_only: metadata.mac_only_encrypted,
         remember_ciphertext: opts.keep_ciphertext,
         keep_damaged: opts.keep_damaged,
-    })
+    };
+    if one_thread {
+        walk::Decryptor::on_one_thread(opts)
+    } else {
+        walk::Decryptor::new(opts)
+    }
 }
 
 impl store::Reading for Opening<'_> {
@@ -373,7 +381,7 @@ impl store::Reading for Opening<'_> {
         if tree.is_some() && tree == self.started_with.as_ref() {
             // The same file read again from its start: its values are decrypted anew.
             if let Some(u) = &mut self.unlocked {
-                u.decryptor = decryptor(&self.opts, &u.metadata);
+                u.decryptor = decryptor(&self.opts, self.one_thread, &u.metadata);
                 self.failed = None;
             }
         } else {
@@ -586,7 +594,10 @@ impl Document {
             });
         }
         let mut streaming = Streaming {
-            opening: Opening::new(sources, opts),
+            opening: Opening {
+                one_thread: true,
+                ..Opening::new(sources, opts)
+            },
             format,
             emit: *emit,
             // Room for the plaintext, which is shorter than the file: what is not written to

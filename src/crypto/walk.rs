@@ -255,6 +255,15 @@ impl Decryptor {
         Decryptor::on(opts, threads)
     }
 
+    /// A decryptor that decrypts every slice on the calling thread. When each slice is written
+    /// out and freed as soon as it is decrypted, a thread per slice costs more CPU (starting it,
+    /// a fresh allocator heap, values freed on another thread than the one that made them) than
+    /// it saves in wall time: `decrypt` of 100,000 YAML values took 10 % more CPU with it, in
+    /// the same wall time on 2 cores.
+    pub fn on_one_thread(opts: DecryptOptions) -> Self {
+        Decryptor::on(opts, 1)
+    }
+
     fn on(opts: DecryptOptions, threads: usize) -> Self {
         Decryptor {
             opts,
