@@ -185,10 +185,7 @@ fn metadata_at_end(decoded: &input::Input<'_>) -> Option<(MetadataSource, usize)
     let text: &str = &decoded.text;
     let at = text.rfind("\nsops:")? + 1;
     // A document marker before it: the key may be another document's.
-    let before = &text.as_bytes()[..at];
-    if memchr::memmem::find(before, b"\n---").is_some()
-        || memchr::memmem::find(before, b"\n...").is_some()
-    {
+    if decoded.first_marker.is_some_and(|m| m < at) {
         return None;
     }
     let tail = &text[at..];
@@ -200,6 +197,7 @@ fn metadata_at_end(decoded: &input::Input<'_>) -> Option<(MetadataSource, usize)
         text: Cow::Borrowed(tail),
         base: decoded.base + at,
         transcoded: decoded.transcoded,
+        first_marker: decoded.first_marker.map(|m| m - at),
     };
     let mut converter = load::Converter::new(&stream);
     let source = metadata_ahead(&mut converter, &stream, &in_tail)?;
