@@ -2,5 +2,6 @@
 
 pub mod cipher;
 pub mod data_key;
+pub mod go_base64;
 pub mod mac;
 pub mod walk;

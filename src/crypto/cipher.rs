@@ -2,6 +2,7 @@
 //! text form of an encrypted value.
 
 use crate::crypto::data_key::DataKey;
+use crate::crypto::go_base64;
 use crate::secret::SecretBuf;
 use aes::Aes256;
 use aes::cipher::{BlockEncrypt, InnerIvInit, StreamCipher};
@@ -92,9 +93,11 @@ pub struct EncValue<'a> {
 ///
 /// sops compat: sops matches `^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]` with greedy
 /// groups and ignores text after the final `]`; base64 never contains `,`, so splitting at the
-/// first field names finds the same parts for every value sops can decrypt.
+/// first field names finds the same parts for every value sops can decrypt. Go's `.` does not
+/// match a line feed, so the match ends on the first line.
 pub fn parse_enc(s: &str) -> Result<EncValue<'_>, CipherError> {
-    let rest = s
+    let line = s.split_once('\n').map_or(s, |(line, _)| line);
+    let rest = line
         .strip_prefix("ENC[AES256_GCM,data:")
         .ok_or(CipherError::Malformed)?;
     // base64 has no commas: the fields end at the next three (a memchr scan, the hot path
@@ -191,19 +194,18 @@ impl ValueCipher {
         let parts = parse_enc(enc)?;
         let kind = ValueType::from_name(parts.kind)
             .ok_or_else(|| CipherError::UnknownType(parts.kind.to_string()))?;
+        // sops compat: the parts are read as Go's base64 reads them (see `crypto::go_base64`).
         let mut buf = SecretBuf::new(
-            B64.decode(parts.data)
-                .map_err(|_| CipherError::Base64("data"))?,
+            go_base64::decode(parts.data.as_bytes()).ok_or(CipherError::Base64("data"))?,
         );
-        let mut iv_buf = [0u8; 33];
-        let iv_len = B64
-            .decode_slice(parts.iv, &mut iv_buf)
-            .map_err(|_| CipherError::Base64("iv"))?;
+        // Room for longer IVs and tags than sops writes, to name them by their length.
+        let mut iv_buf = [0u8; 48];
+        let iv_len = go_base64::decode_to_slice(parts.iv.as_bytes(), &mut iv_buf)
+            .ok_or(CipherError::Base64("iv"))?;
         let iv = &iv_buf[..iv_len];
-        let mut tag_buf = [0u8; 17];
-        let tag_len = B64
-            .decode_slice(parts.tag, &mut tag_buf)
-            .map_err(|_| CipherError::Base64("tag"))?;
+        let mut tag_buf = [0u8; 24];
+        let tag_len = go_base64::decode_to_slice(parts.tag.as_bytes(), &mut tag_buf)
+            .ok_or(CipherError::Base64("tag"))?;
         if tag_len != TAG_LEN {
             return Err(CipherError::BadLength);
         }
@@ -538,5 +540,29 @@ mod tests {
             decrypt(&kat_key(), &unknown, b"").unwrap_err(),
             CipherError::UnknownType("weird".into())
         );
+    }
+
+    #[test]
+    fn reads_values_as_sops_reads_them() {
+        // SOPS-SPEC 2.6's value, as Go's regexp and base64 decoder read it: text after the
+        // `]` that ends the first line is ignored, a line feed before it is a malformed
+        // value, a CR is skipped, and unused bits in the tag's last digit are ignored.
+        let enc = "ENC[AES256_GCM,data:Bw6XMS+wBQ==,iv:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=,tag:gzuLn2ak2Q6j3TRQRjLoaA==,type:str]";
+        let reads = |text: &str| decrypt(&kat_key(), text, b"password:").map(|(p, _)| p);
+        assert_eq!(reads(&format!("{enc}\nx]")).unwrap().expose(), b"hunter2");
+        assert_eq!(
+            reads(&format!("{enc}x]")).unwrap_err(),
+            CipherError::UnknownType("str]x".into())
+        );
+        assert_eq!(
+            reads(&enc.replace("data:Bw6X", "data:Bw6X\n")).unwrap_err(),
+            CipherError::Malformed
+        );
+        let cr = enc
+            .replace("data:Bw6X", "data:Bw6X\r")
+            .replace("iv:AgIC", "iv:\rAgIC");
+        assert_eq!(reads(&cr).unwrap().expose(), b"hunter2");
+        let loose_tag = enc.replace("RjLoaA==", "RjLoaB==");
+        assert_eq!(reads(&loose_tag).unwrap().expose(), b"hunter2");
     }
 }
