@@ -459,7 +459,7 @@ fn check_mac(
 
 /// A decrypted file's plaintext, as `sesame decrypt` writes it.
 pub struct Decrypted {
-    pub text: zeroize::Zeroizing<Vec<u8>>,
+    pub text: crate::secret::PlainBuffer,
     /// Comments that looked encrypted but did not decrypt (older sops versions).
     pub undecryptable_comments: usize,
 }
@@ -589,7 +589,10 @@ impl Document {
         if !store::PlainWriter::streams(format, out) || opts.keep_ciphertext || opts.keep_damaged {
             let doc = Document::open(format, bytes, sources, opts)?;
             return Ok(Decrypted {
-                text: doc.plain_bytes(out, emit).map_err(DecryptError::Emit)?,
+                text: doc
+                    .plain_bytes(out, emit)
+                    .map_err(DecryptError::Emit)?
+                    .into(),
                 undecryptable_comments: doc.undecryptable_comments,
             });
         }
@@ -601,7 +604,7 @@ impl Document {
             format,
             emit: *emit,
             // Room for the plaintext, which is shorter than the file: what is not written to
-            // is not resident, and growing would leave copies of it behind.
+            // is not resident, and the text is not moved (and copied) as it grows.
             capacity: bytes.len() + bytes.len() / 4 + 4096,
             writer: None,
         };
@@ -622,7 +625,9 @@ impl Document {
         let text = match streaming.writer.take() {
             Some(writer) => writer.finish().map_err(DecryptError::Emit)?,
             // Read whole (another shape of file): written from the tree.
-            None => store::emit_plain(out, &opened.docs, emit).map_err(DecryptError::Emit)?,
+            None => store::emit_plain(out, &opened.docs, emit)
+                .map_err(DecryptError::Emit)?
+                .into(),
         };
         Ok(Decrypted {
             text,

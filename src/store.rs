@@ -7,6 +7,7 @@ pub mod ini;
 pub mod json;
 pub mod yaml;
 
+use crate::secret::PlainBuffer;
 use crate::tree::{Map, MapItem, Node};
 use std::ops::Range;
 use zeroize::Zeroizing;
@@ -306,17 +307,13 @@ impl PlainWriter {
         }
     }
 
-    pub fn finish(self) -> Result<Zeroizing<Vec<u8>>, StoreError> {
-        let mut written = match self {
-            Self::Yaml(w) => (*w).finish()?,
-            Self::Json(w) => w.finish()?,
-        };
-        // The buffer was made with room to spare, not resident while untouched; a zeroizing
-        // drop would touch all of it. The text moves to a buffer of its size instead, and only
-        // the written part is wiped.
-        let text = Zeroizing::new(written.clone());
-        zeroize::Zeroize::zeroize(written.as_mut_slice());
-        Ok(text)
+    /// The text, in the buffer made with room to spare: the room never written is never
+    /// touched, not even to be wiped (see `PlainBuffer`).
+    pub fn finish(self) -> Result<PlainBuffer, StoreError> {
+        match self {
+            Self::Yaml(w) => (*w).finish(),
+            Self::Json(w) => w.finish(),
+        }
     }
 }
 

@@ -10,10 +10,10 @@ use sesame::keys::KeyKind;
 use sesame::keys::groups::KeySources;
 use sesame::keys::plan::Plan;
 use sesame::metadata::MetadataError;
+use sesame::secret::PlainBuffer;
 use sesame::store::{EmitOptions, Format, StoreError};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use zeroize::Zeroizing;
 
 /// The input a subcommand works on.
 pub struct Input {
@@ -395,7 +395,7 @@ pub fn decrypt(
     flags: &Flags,
     out: Format,
     dump: impl FnOnce(StoreError) -> Failure,
-) -> CliResult<Zeroizing<Vec<u8>>> {
+) -> CliResult<PlainBuffer> {
     let (config, sources, bytes) = prepare(&mut input, flags, true)?;
     let decrypted = Document::decrypt(
         input.format(flags.input_type.as_deref()),

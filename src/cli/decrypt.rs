@@ -5,6 +5,7 @@ use crate::cli::context::{self, Input};
 use crate::cli::exit::{CliResult, Failure, code};
 use sesame::document::Document;
 use sesame::path::{Found, TreePath, lookup};
+use sesame::secret::PlainBuffer;
 use sesame::store::{self, Format};
 use sesame::tree::Scalar;
 use zeroize::Zeroizing;
@@ -171,7 +172,7 @@ pub fn clip_clear() -> CliResult {
 /// One file's plaintext (or the value `--extract` names). `last`: nothing is opened after
 /// this file, so its tree is wiped in place and its memory left to the OS at exit (with
 /// several files, each is freed before the next is opened).
-fn plaintext(args: &FileArgs, flags: &Flags, last: bool) -> CliResult<Zeroizing<Vec<u8>>> {
+fn plaintext(args: &FileArgs, flags: &Flags, last: bool) -> CliResult<PlainBuffer> {
     let input = Input::resolve(args.file.as_deref(), flags)?;
     let out_format = input.format(flags.output_type.as_deref());
     let extract = match flags.extract.as_deref().filter(|e| !e.is_empty()) {
@@ -193,7 +194,7 @@ fn plaintext(args: &FileArgs, flags: &Flags, last: bool) -> CliResult<Zeroizing<
     if last {
         doc.wipe_and_leak();
     }
-    plain
+    plain.map(PlainBuffer::from)
 }
 
 /// Several files: one stream, each file's plaintext followed by `---` before the next (as

@@ -6,7 +6,7 @@ use crate::crypto::data_key::DataKey;
 use crate::crypto::mac::MacHasher;
 use crate::gotext;
 use crate::rules::Selector;
-use crate::secret::SecretBuf;
+use crate::secret::{PlainBuffer, SecretBuf};
 use crate::tree::{Comment, Entry, Leaf, List, ListItem, Map, MapItem, Node, Scalar};
 use std::borrow::Cow;
 
@@ -92,7 +92,7 @@ struct Walk<'a> {
     remember: bool,
     /// When set, MAC input is collected here (in order) instead of hashed, so chunks decrypted
     /// on other threads can be hashed in document order afterwards.
-    mac_bytes: Option<zeroize::Zeroizing<Vec<u8>>>,
+    mac_bytes: Option<PlainBuffer>,
 }
 
 impl<'a> Walk<'a> {
@@ -300,15 +300,23 @@ impl Decryptor {
         let opts = self.opts;
         let one_slice = |items: &mut [MapItem]| {
             let mut walk = Walk::for_decrypt(selector, key, opts);
-            walk.mac_bytes = Some(zeroize::Zeroizing::new(Vec::new()));
+            walk.mac_bytes = Some(PlainBuffer::default());
             let mut bad = 0;
             decrypt_items(&mut walk, items, false, &mut bad)?;
             let bytes = walk.mac_bytes.take().unwrap_or_default();
             Ok((bad, bytes, walk.damaged))
         };
-        type Slice = (usize, zeroize::Zeroizing<Vec<u8>>, Vec<DamagedValue>);
+        type Slice = (usize, PlainBuffer, Vec<DamagedValue>);
         let results: Vec<Result<Slice, SealError>> = if threads == 1 {
-            vec![one_slice(items)]
+            // On one thread the values are hashed as they are decrypted, into the file's hash:
+            // no copy of them is collected.
+            let mut walk = Walk::for_decrypt(selector, key, opts);
+            std::mem::swap(&mut walk.hasher, &mut self.hasher);
+            let mut bad = 0;
+            let decrypted = decrypt_items(&mut walk, items, false, &mut bad);
+            std::mem::swap(&mut walk.hasher, &mut self.hasher);
+            decrypted?;
+            vec![Ok((bad, PlainBuffer::default(), walk.damaged))]
         } else {
             // The first share on this thread: one thread (and allocator heap) fewer.
             std::thread::scope(|scope| {

@@ -10,6 +10,7 @@ mod parse;
 mod scan;
 mod write;
 
+use crate::secret::PlainBuffer;
 use crate::store::{Emitted, MetadataSource, Parsed, Reading, StoreError, slice_bytes};
 use crate::tree::{Map, MapItem, Node};
 use parse::MemberSpan;
@@ -170,14 +171,14 @@ pub fn emit(docs: &[Map], metadata: Option<&Map>, indent: i64) -> Result<Emitted
     unit.map_err(fail)?;
     w.out.push(b'\n');
     Ok(Emitted {
-        bytes: w.out,
+        bytes: w.out.into_vec(),
         metadata_spans: span.into_iter().collect(),
     })
 }
 
 /// One document written as `emit` writes it without metadata, its top-level members coming a
 /// slice at a time: decrypt writes the plaintext as the file is read, so the plaintext tree is
-/// never whole. The text is wiped if the writer is dropped unfinished.
+/// never whole. The text is a `PlainBuffer`, wiped when dropped.
 pub struct PlainWriter {
     w: write::Writer,
     first: bool,
@@ -199,17 +200,10 @@ impl PlainWriter {
             .map_err(|e| StoreError::Emit(format!("Error marshaling to json: {e}")))
     }
 
-    pub fn finish(mut self) -> Result<Vec<u8>, StoreError> {
+    pub fn finish(mut self) -> Result<PlainBuffer, StoreError> {
         self.w.close_map(self.first, 0);
         self.w.out.push(b'\n');
-        Ok(std::mem::take(&mut self.w.out))
-    }
-}
-
-impl Drop for PlainWriter {
-    fn drop(&mut self) {
-        // The written part: the rest of the room was never touched.
-        zeroize::Zeroize::zeroize(self.w.out.as_mut_slice());
+        Ok(self.w.out)
     }
 }
 
@@ -219,23 +213,23 @@ pub fn emit_value(node: &Node, indent: i64) -> Result<Vec<u8>, StoreError> {
     let mut w = write::Writer::new(unit.clone().unwrap_or_default(), 256);
     w.node(node, 0).map_err(StoreError::Emit)?;
     unit.map_err(StoreError::Emit)?;
-    Ok(w.out)
+    Ok(w.out.into_vec())
 }
 
 /// Go `json.Marshal` of a sops value, compact: the INI store's `--extract` output. Maps are
 /// sops `TreeBranch` slices (`[{"Key":..,"Value":..}]`), as Go marshals them.
 pub fn marshal_compact(node: &Node) -> Result<Vec<u8>, StoreError> {
-    let mut out = Vec::new();
+    let mut out = PlainBuffer::default();
     marshal_into(&mut out, node, 0).map_err(StoreError::Emit)?;
-    Ok(out)
+    Ok(out.into_vec())
 }
 
-fn marshal_into(out: &mut Vec<u8>, node: &Node, depth: usize) -> Result<(), String> {
+fn marshal_into(out: &mut PlainBuffer, node: &Node, depth: usize) -> Result<(), String> {
     use crate::tree::ListItem;
     if depth > MAX_DEPTH {
         return Err("exceeded max depth".into());
     }
-    let comment = |out: &mut Vec<u8>, c: &crate::tree::Comment| {
+    let comment = |out: &mut PlainBuffer, c: &crate::tree::Comment| {
         // A sops Comment struct: `{"Value":...,"Inline":...}`.
         out.extend_from_slice(b"{\"Value\":");
         write::write_string(out, c.text.expose());

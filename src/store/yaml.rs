@@ -558,7 +558,7 @@ mod tests {
         let mut whole = parse(text.as_bytes()).unwrap();
         mark(&mut whole.docs[0].items);
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            String::from_utf8(out.into_vec()).unwrap(),
             written(&whole.docs[0].items),
             "{text}"
         );
@@ -685,7 +685,7 @@ mod tests {
                 for slice in doc.items.chunks(size.min(doc.items.len()).max(1)) {
                     writer.items(slice).unwrap();
                 }
-                let out = String::from_utf8(writer.finish().unwrap()).unwrap();
+                let out = String::from_utf8(writer.finish().unwrap().into_vec()).unwrap();
                 assert_eq!(out, whole, "slices of {size}:\n{text}");
             }
         }

@@ -3,12 +3,13 @@
 
 use super::MAX_DEPTH;
 use crate::gotext;
+use crate::secret::PlainBuffer;
 use crate::tree::{ListItem, Map, MapItem, Node, Scalar};
 use std::ops::Range;
 
 /// An indented JSON writer.
 pub(super) struct Writer {
-    pub out: Vec<u8>,
+    pub out: PlainBuffer,
     /// One level of indentation: a TAB, or N spaces.
     unit: Vec<u8>,
 }
@@ -25,7 +26,7 @@ pub(super) fn indent_unit(indent: i64) -> Result<Vec<u8>, String> {
 impl Writer {
     pub fn new(unit: Vec<u8>, capacity: usize) -> Self {
         Writer {
-            out: Vec::with_capacity(capacity),
+            out: PlainBuffer::with_capacity(capacity),
             unit,
         }
     }
@@ -129,7 +130,7 @@ impl Writer {
 }
 
 /// Go `json.Marshal` of a scalar.
-pub(crate) fn scalar(out: &mut Vec<u8>, v: &Scalar) -> Result<(), String> {
+pub(crate) fn scalar(out: &mut PlainBuffer, v: &Scalar) -> Result<(), String> {
     match v {
         Scalar::Null => out.extend_from_slice(b"null"),
         Scalar::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
@@ -168,7 +169,7 @@ static SPECIAL: [bool; 256] = {
 
 /// Go `encoding/json` string encoding with HTML escaping: `<>&`, U+2028/U+2029, control
 /// characters and each byte of invalid UTF-8 (as `\ufffd`) are escaped.
-pub(crate) fn write_string(out: &mut Vec<u8>, s: &[u8]) {
+pub(crate) fn write_string(out: &mut PlainBuffer, s: &[u8]) {
     out.reserve(s.len() + 2);
     out.push(b'"');
     let mut start = 0;

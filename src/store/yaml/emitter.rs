@@ -6,6 +6,7 @@
 //! order follow go-yaml's `emitterc.go`; flow style is only used for empty collections.
 
 use super::scalar_style::{Analysis, Style, analyze};
+use crate::secret::PlainBuffer;
 use crate::store::StoreError;
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -116,7 +117,7 @@ pub(super) struct Emitter<'t> {
 
 /// Everything of the emitter but its queue of events.
 pub(super) struct EmitState {
-    pub out: Vec<u8>,
+    pub out: PlainBuffer,
     state: St,
     states: Vec<St>,
     pub(super) indent: isize,
@@ -151,7 +152,7 @@ fn emit_error(msg: &str) -> StoreError {
 impl EmitState {
     fn new(indent: isize, capacity: usize) -> Self {
         EmitState {
-            out: Vec::with_capacity(capacity),
+            out: PlainBuffer::with_capacity(capacity),
             state: St::StreamStart,
             states: Vec::new(),
             indent: -1,

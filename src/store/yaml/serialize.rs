@@ -8,6 +8,7 @@
 use super::compose::MAX_DEPTH;
 use super::emitter::{Emitter, Ev, EvKind};
 use super::scalar_event::{lost_node_error, scalar_event, string_event};
+use crate::secret::PlainBuffer;
 use crate::store::{Emitted, StoreError};
 use crate::tree::{Comment, List, ListItem, Map, MapItem, Node};
 
@@ -46,7 +47,7 @@ pub(super) fn emit_documents(
     s.em.emit(Ev::new(EvKind::StreamEnd))?;
     let spans = std::mem::take(&mut s.em.spans);
     Ok(Emitted {
-        bytes: std::mem::take(&mut s.em.out),
+        bytes: std::mem::take(&mut s.em.out).into_vec(),
         metadata_spans: spans,
     })
 }
@@ -61,12 +62,12 @@ pub(super) fn emit_single(node: &Node, indent: i64) -> Result<Vec<u8>, StoreErro
     s.node(node, Outer::default())?;
     s.em.emit(Ev::new(EvKind::DocumentEnd))?;
     s.em.emit(Ev::new(EvKind::StreamEnd))?;
-    Ok(std::mem::take(&mut s.em.out))
+    Ok(std::mem::take(&mut s.em.out).into_vec())
 }
 
 /// One document written as `emit_documents` writes it without metadata, its top-level items
 /// coming a slice at a time: decrypt writes the plaintext as the file is read, so the
-/// plaintext tree is never whole. The text is wiped if the writer is dropped unfinished.
+/// plaintext tree is never whole. The text is a `PlainBuffer`, wiped when dropped.
 pub struct PlainWriter {
     em: Emitter<'static>,
     walk: MapWalk,
@@ -92,7 +93,7 @@ impl PlainWriter {
         written
     }
 
-    pub fn finish(mut self) -> Result<Vec<u8>, StoreError> {
+    pub fn finish(mut self) -> Result<PlainBuffer, StoreError> {
         let walk = std::mem::replace(
             &mut self.walk,
             MapWalk::new(Outer::default(), String::new()),
@@ -108,13 +109,6 @@ impl PlainWriter {
         self.em = s.em.into_static();
         ended?;
         Ok(std::mem::take(&mut self.em.out))
-    }
-}
-
-impl Drop for PlainWriter {
-    fn drop(&mut self) {
-        // The written part: the rest of the room was never touched.
-        zeroize::Zeroize::zeroize(self.em.out.as_mut_slice());
     }
 }
 
