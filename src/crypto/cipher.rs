@@ -15,6 +15,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use ghash::GHash;
 use ghash::universal_hash::UniversalHash;
 use rand::RngCore;
+use std::ops::Range;
 use zeroize::Zeroizing;
 
 /// sops compat: GCM with a 32-byte nonce (the initial counter is derived with GHASH).
@@ -47,15 +48,15 @@ impl ValueType {
         }
     }
 
-    fn from_name(name: &str) -> Option<ValueType> {
+    fn from_name(name: &[u8]) -> Option<ValueType> {
         Some(match name {
-            "str" => ValueType::Str,
-            "int" => ValueType::Int,
-            "float" => ValueType::Float,
-            "bool" => ValueType::Bool,
-            "time" => ValueType::Time,
-            "comment" => ValueType::Comment,
-            "bytes" => ValueType::Bytes,
+            b"str" => ValueType::Str,
+            b"int" => ValueType::Int,
+            b"float" => ValueType::Float,
+            b"bool" => ValueType::Bool,
+            b"time" => ValueType::Time,
+            b"comment" => ValueType::Comment,
+            b"bytes" => ValueType::Bytes,
             _ => return None,
         })
     }
@@ -90,40 +91,52 @@ pub struct EncValue<'a> {
 }
 
 /// Splits `ENC[AES256_GCM,data:..,iv:..,tag:..,type:..]`.
+pub fn parse_enc(s: &str) -> Result<EncValue<'_>, CipherError> {
+    let [data, iv, tag, kind] = enc_parts(s.as_bytes())?;
+    Ok(EncValue {
+        data: &s[data],
+        iv: &s[iv],
+        tag: &s[tag],
+        kind: &s[kind],
+    })
+}
+
+/// Where the data, IV, tag and type of an `ENC[...]` text are in it.
 ///
 /// sops compat: sops matches `^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]` with greedy
 /// groups and ignores text after the final `]`; base64 never contains `,`, so splitting at the
 /// first field names finds the same parts for every value sops can decrypt. Go's `.` does not
-/// match a line feed, so the match ends on the first line.
-pub fn parse_enc(s: &str) -> Result<EncValue<'_>, CipherError> {
-    let line = s.split_once('\n').map_or(s, |(line, _)| line);
-    let rest = line
-        .strip_prefix("ENC[AES256_GCM,data:")
-        .ok_or(CipherError::Malformed)?;
+/// match a line feed, so the match ends on the first line. The parts are ASCII, so they are
+/// found in the bytes (a large file's values are not checked for UTF-8 one by one).
+fn enc_parts(s: &[u8]) -> Result<[Range<usize>; 4], CipherError> {
+    const PREFIX: &[u8] = b"ENC[AES256_GCM,data:";
+    let line = memchr::memchr(b'\n', s).map_or(s, |end| &s[..end]);
+    if !line.starts_with(PREFIX) {
+        return Err(CipherError::Malformed);
+    }
     // base64 has no commas: the fields end at the next three (a memchr scan, the hot path
     // when opening large files); the last field is the rest, as with the regex.
-    let mut commas = memchr::memchr_iter(b',', rest.as_bytes());
+    let mut commas = memchr::memchr_iter(b',', &line[PREFIX.len()..]).map(|c| c + PREFIX.len());
     let (Some(c1), Some(c2), Some(c3)) = (commas.next(), commas.next(), commas.next()) else {
         return Err(CipherError::Malformed);
     };
-    let field = |range: std::ops::Range<usize>, name: &str| {
-        rest[range].strip_prefix(name).ok_or(CipherError::Malformed)
+    let field = |range: Range<usize>, name: &[u8]| {
+        if line[range.clone()].starts_with(name) {
+            Ok(range.start + name.len()..range.end)
+        } else {
+            Err(CipherError::Malformed)
+        }
     };
-    let data = &rest[..c1];
-    let iv = field(c1 + 1..c2, "iv:")?;
-    let tag = field(c2 + 1..c3, "tag:")?;
-    let last = field(c3 + 1..rest.len(), "type:")?;
-    let close = last.rfind(']').ok_or(CipherError::Malformed)?;
-    let kind = &last[..close];
-    if data.is_empty() || iv.is_empty() || tag.is_empty() || kind.is_empty() {
+    let data = PREFIX.len()..c1;
+    let iv = field(c1 + 1..c2, b"iv:")?;
+    let tag = field(c2 + 1..c3, b"tag:")?;
+    let last = field(c3 + 1..line.len(), b"type:")?;
+    let close = memchr::memrchr(b']', &line[last.clone()]).ok_or(CipherError::Malformed)?;
+    let kind = last.start..last.start + close;
+    if [&data, &iv, &tag, &kind].iter().any(|r| r.is_empty()) {
         return Err(CipherError::Malformed);
     }
-    Ok(EncValue {
-        data,
-        iv,
-        tag,
-        kind,
-    })
+    Ok([data, iv, tag, kind])
 }
 
 /// Whether `s` looks like an encrypted value (for review mode and `filestatus`).
@@ -189,23 +202,22 @@ impl ValueCipher {
         }
     }
 
-    /// Decrypts an `ENC[...]` string with its AAD, giving the plaintext bytes and the type tag.
-    pub fn decrypt(&self, enc: &str, aad: &[u8]) -> Result<(SecretBuf, ValueType), CipherError> {
-        let parts = parse_enc(enc)?;
-        let kind = ValueType::from_name(parts.kind)
-            .ok_or_else(|| CipherError::UnknownType(parts.kind.to_string()))?;
+    /// Decrypts an `ENC[...]` text with its AAD, giving the plaintext bytes and the type tag.
+    pub fn decrypt(&self, enc: &[u8], aad: &[u8]) -> Result<(SecretBuf, ValueType), CipherError> {
+        let [data, iv, tag, kind] = enc_parts(enc)?;
+        let (data, iv, tag, kind) = (&enc[data], &enc[iv], &enc[tag], &enc[kind]);
+        let kind = ValueType::from_name(kind)
+            .ok_or_else(|| CipherError::UnknownType(String::from_utf8_lossy(kind).into_owned()))?;
         // sops compat: the parts are read as Go's base64 reads them (see `crypto::go_base64`).
-        let mut buf = SecretBuf::new(
-            go_base64::decode(parts.data.as_bytes()).ok_or(CipherError::Base64("data"))?,
-        );
+        let mut buf = SecretBuf::new(go_base64::decode(data).ok_or(CipherError::Base64("data"))?);
         // Room for longer IVs and tags than sops writes, to name them by their length.
         let mut iv_buf = [0u8; 48];
-        let iv_len = go_base64::decode_to_slice(parts.iv.as_bytes(), &mut iv_buf)
-            .ok_or(CipherError::Base64("iv"))?;
+        let iv_len =
+            go_base64::decode_to_slice(iv, &mut iv_buf).ok_or(CipherError::Base64("iv"))?;
         let iv = &iv_buf[..iv_len];
         let mut tag_buf = [0u8; 24];
-        let tag_len = go_base64::decode_to_slice(parts.tag.as_bytes(), &mut tag_buf)
-            .ok_or(CipherError::Base64("tag"))?;
+        let tag_len =
+            go_base64::decode_to_slice(tag, &mut tag_buf).ok_or(CipherError::Base64("tag"))?;
         if tag_len != TAG_LEN {
             return Err(CipherError::BadLength);
         }
@@ -379,7 +391,7 @@ pub fn decrypt(
     enc: &str,
     aad: &[u8],
 ) -> Result<(SecretBuf, ValueType), CipherError> {
-    ValueCipher::new(key).decrypt(enc, aad)
+    ValueCipher::new(key).decrypt(enc.as_bytes(), aad)
 }
 
 /// A fresh random 32-byte IV.

@@ -26,18 +26,19 @@ pub fn decoded_len_max(text_len: usize) -> usize {
 
 /// Decodes `text` into the start of `out` as Go's `base64.StdEncoding.DecodeString` does:
 /// `=` padding required, CR and LF skipped, the unused bits of the last character ignored.
-/// Returns the number of bytes written, or `None` if `text` is not base64 or `out` is
-/// shorter than `decoded_len_max` of it.
+/// Returns the length of the decoded bytes, or `None` if `text` is not base64 or `out` is
+/// shorter than `decoded_len_max` of it (up to that many bytes of `out` may be written).
 pub fn decode_to_slice(text: &[u8], out: &mut [u8]) -> Option<usize> {
-    if memchr::memchr2(b'\n', b'\r', text).is_some() {
+    // Line breaks are rare: they are looked for once the text did not decode as it is.
+    decode_unbroken(text, out).or_else(|| {
+        memchr::memchr2(b'\n', b'\r', text)?;
         let digits: Vec<u8> = text
             .iter()
             .copied()
             .filter(|&c| c != b'\n' && c != b'\r')
             .collect();
-        return decode_unbroken(&digits, out);
-    }
-    decode_unbroken(text, out)
+        decode_unbroken(&digits, out)
+    })
 }
 
 /// Decodes `text` as `decode_to_slice` does, into a buffer of its own.
@@ -69,8 +70,9 @@ fn decode_unbroken(text: &[u8], out: &mut [u8]) -> Option<usize> {
         [a, b, c, b'='] => ([*a, *b, *c, b'A'], 2),
         _ => (*last, 3),
     };
+    // All three bytes are written (a fixed-size copy): the padding's zeros land past the end.
     let bytes = group_value(digits)?.to_be_bytes();
-    out[written..written + len].copy_from_slice(&bytes[1..1 + len]);
+    out[written..written + 3].copy_from_slice(&bytes[1..]);
     Some(written + len)
 }
 

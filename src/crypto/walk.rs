@@ -369,7 +369,7 @@ fn decrypt_comment(walk: &mut Walk, c: &mut Comment, matched: bool, bad: &mut us
         return;
     }
     let stored = c.text.to_lossy().into_owned();
-    match walk.cipher.decrypt(&stored, walk.aad()) {
+    match walk.cipher.decrypt(stored.as_bytes(), walk.aad()) {
         // sops 3.13: an inline comment stays inline.
         Ok((plain, _)) => {
             c.text = plain;
@@ -472,13 +472,8 @@ fn decrypt_node(
         return Ok(None);
     }
     let stored = match &mut leaf.value {
-        // An ENC string is ASCII; taking the buffer keeps the stored text without a copy.
-        Scalar::Str(s) => {
-            String::from_utf8(std::mem::take(s).into_bytes()).map_err(|_| SealError::Decrypt {
-                path: walk.path(),
-                source: CipherError::Malformed,
-            })?
-        }
+        // Taking the buffer keeps the stored text without a copy.
+        Scalar::Str(s) => std::mem::take(s).into_bytes(),
         other => {
             return Err(SealError::NotEncrypted {
                 path: walk.path(),
@@ -494,14 +489,16 @@ fn decrypt_node(
         Ok(Plain::Comment(comment)) => Ok(Some(Comment {
             text: comment,
             inline: false,
-            cipher: Some(stored.into()),
+            cipher: Some(stored_text(walk, stored)?.into()),
         })),
         Ok(Plain::Value(value)) => {
             // The MAC covers the canonical form, not the stored bytes (sops re-serializes).
             let (bytes, _) = canonical(&value).expect("decrypted values are never null");
             walk.hash(true, &bytes);
             leaf.value = value;
-            leaf.cipher = walk.remember.then(|| stored.into_boxed_str());
+            if walk.remember {
+                leaf.cipher = Some(stored_text(walk, stored)?.into_boxed_str());
+            }
             Ok(None)
         }
         Err(error) if walk.keep_damaged => {
@@ -511,12 +508,22 @@ fn decrypt_node(
                 items: walk.positions.clone(),
                 error,
             });
+            let stored = stored_text(walk, stored)?;
             leaf.cipher = Some(stored.clone().into_boxed_str());
             leaf.value = Scalar::Str(SecretBuf::new(stored.into_bytes()));
             Ok(None)
         }
         Err(error) => Err(error),
     }
+}
+
+/// A stored `ENC[...]` text kept as text: its parts are ASCII, so decrypting did not need it
+/// to be UTF-8, but what keeps it does.
+fn stored_text(walk: &Walk, stored: Vec<u8>) -> Result<String, SealError> {
+    String::from_utf8(stored).map_err(|_| SealError::Decrypt {
+        path: walk.path(),
+        source: CipherError::Malformed,
+    })
 }
 
 /// A decrypted `ENC[...]` text: a typed value, or an encrypted list comment's text.
@@ -526,7 +533,7 @@ enum Plain {
 }
 
 /// Decrypts one stored `ENC[...]` text.
-fn decrypt_value(walk: &Walk, stored: &str) -> Result<Plain, SealError> {
+fn decrypt_value(walk: &Walk, stored: &[u8]) -> Result<Plain, SealError> {
     let (plain, kind) =
         walk.cipher
             .decrypt(stored, walk.aad())
