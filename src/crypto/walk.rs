@@ -502,13 +502,13 @@ fn decrypt_node(
             Ok(None)
         }
         Err(error) if walk.keep_damaged => {
+            let stored = stored_text(walk, stored)?;
             // Kept as stored; the MAC can no longer be checked, which the damage explains.
             walk.damaged.push(DamagedValue {
                 doc: 0,
                 items: walk.positions.clone(),
                 error,
             });
-            let stored = stored_text(walk, stored)?;
             leaf.cipher = Some(stored.clone().into_boxed_str());
             leaf.value = Scalar::Str(SecretBuf::new(stored.into_bytes()));
             Ok(None)
