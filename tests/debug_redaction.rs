@@ -67,6 +67,8 @@ fn debug_output_never_shows_a_value() {
         format!("{docs:?}"),
         format!("{parsed:?}"),
         format!("{:?}", m.source),
+        // The buffer `sesame decrypt` writes the plaintext into.
+        format!("{:?}", sesame::secret::PlainBuffer::from(plain.clone())),
     ];
     // What the editor holds after typing and pasting a new secret.
     let typed = "Typed-Secret-4711";

@@ -211,26 +211,15 @@ mod tests {
 
     #[test]
     fn reports_the_first_fault_as_go_yaml_reads() {
-        assert_eq!(
-            decode(b"a: \x01 \xff").err(),
-            Some("control characters are not allowed")
-        );
-        assert_eq!(
-            decode(b"a: \xff \x01").err(),
-            Some("invalid leading UTF-8 octet")
-        );
-        assert_eq!(
-            decode(b"a: \xc3( \x01").err(),
-            Some("invalid trailing UTF-8 octet")
-        );
-        assert_eq!(
-            decode(b"a: \x01 \xc3").err(),
-            Some("control characters are not allowed")
-        );
-        assert_eq!(
-            decode(b"a: \xc3").err(),
-            Some("incomplete UTF-8 octet sequence")
-        );
+        for (input, fault) in [
+            (&b"a: \x01 \xff"[..], "control characters are not allowed"),
+            (b"a: \xff \x01", "invalid leading UTF-8 octet"),
+            (b"a: \xc3( \x01", "invalid trailing UTF-8 octet"),
+            (b"a: \x01 \xc3", "control characters are not allowed"),
+            (b"a: \xc3", "incomplete UTF-8 octet sequence"),
+        ] {
+            assert_eq!(decode(input).err(), Some(fault), "{input:?}");
+        }
     }
 
     #[test]
