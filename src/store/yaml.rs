@@ -197,7 +197,8 @@ fn metadata_at_end(decoded: &input::Input<'_>) -> Option<(MetadataSource, usize)
         text: Cow::Borrowed(tail),
         base: decoded.base + at,
         transcoded: decoded.transcoded,
-        first_marker: decoded.first_marker.map(|m| m - at),
+        // A marker before the key gave up above.
+        first_marker: decoded.first_marker.and_then(|m| m.checked_sub(at)),
     };
     let mut converter = load::Converter::new(&stream);
     let source = metadata_ahead(&mut converter, &stream, &in_tail)?;
