@@ -472,8 +472,18 @@ fn decrypt_node(
         return Ok(None);
     }
     let stored = match &mut leaf.value {
-        // Taking the buffer keeps the stored text without a copy.
-        Scalar::Str(s) => std::mem::take(s).into_bytes(),
+        // Taking the buffer keeps the stored text without a copy. It must be text (what keeps
+        // it does, and every way of opening the file gives the same error); an ENC text is
+        // ASCII, checked a word at a time.
+        Scalar::Str(s) if s.expose().is_ascii() || s.as_str().is_some() => {
+            std::mem::take(s).into_bytes()
+        }
+        Scalar::Str(_) => {
+            return Err(SealError::Decrypt {
+                path: walk.path(),
+                source: CipherError::Malformed,
+            });
+        }
         other => {
             return Err(SealError::NotEncrypted {
                 path: walk.path(),
@@ -517,8 +527,7 @@ fn decrypt_node(
     }
 }
 
-/// A stored `ENC[...]` text kept as text: its parts are ASCII, so decrypting did not need it
-/// to be UTF-8, but what keeps it does.
+/// A stored `ENC[...]` text kept as text (`decrypt_node` checked it is).
 fn stored_text(walk: &Walk, stored: Vec<u8>) -> Result<String, SealError> {
     String::from_utf8(stored).map_err(|_| SealError::Decrypt {
         path: walk.path(),
@@ -886,7 +895,7 @@ mod tests {
     }
 
     /// Replaces the text of the `n`-th encrypted leaf (document order) of a sealed document.
-    fn damage(map: &mut Map, n: &mut usize, with: &str) -> bool {
+    fn damage(map: &mut Map, n: &mut usize, with: &[u8]) -> bool {
         for item in &mut map.items {
             if let MapItem::Entry(e) = item {
                 let hit = match &mut e.value {
@@ -913,7 +922,7 @@ mod tests {
         }
     }
 
-    fn damage_leaf(leaf: &mut Leaf, n: &mut usize, with: &str) -> bool {
+    fn damage_leaf(leaf: &mut Leaf, n: &mut usize, with: &[u8]) -> bool {
         let Scalar::Str(s) = &leaf.value else {
             return false;
         };
@@ -924,8 +933,48 @@ mod tests {
             *n -= 1;
             return false;
         }
-        leaf.value = Scalar::Str(SecretBuf::new(with.as_bytes().to_vec()));
+        leaf.value = Scalar::Str(SecretBuf::new(with.to_vec()));
         true
+    }
+
+    #[test]
+    fn a_stored_text_that_is_not_utf8_is_malformed_however_opened() {
+        // A valid value with a byte after its `]` that is not UTF-8 (an INI or dotenv value
+        // can hold one): every way of opening gives the same error (the fuzzer found the
+        // editor's way and decrypt's giving different ones).
+        let key = DataKey::generate();
+        let selector = Selector::new(&Rule::default_suffix());
+        let mut sealed = encrypt_docs(&[big_doc()], &selector, false, &key)
+            .unwrap()
+            .docs;
+        let valid = match sealed[0].get("key0") {
+            Some(Node::Leaf(l)) => stored(l).to_vec(),
+            _ => unreachable!(),
+        };
+        let mut bad = valid.clone();
+        bad.extend_from_slice(b"d \x8b= x");
+        assert!(damage(&mut sealed[0], &mut 0, &bad));
+        for threads in [1, 2] {
+            for (remember_ciphertext, keep_damaged) in [(false, false), (true, false), (true, true)]
+            {
+                let opts = DecryptOptions {
+                    mac_only: false,
+                    remember_ciphertext,
+                    keep_damaged,
+                };
+                let err = decrypt_docs_on(sealed.clone(), &selector, &key, opts, threads);
+                assert!(
+                    matches!(
+                        err,
+                        Err(SealError::Decrypt {
+                            source: CipherError::Malformed,
+                            ..
+                        })
+                    ),
+                    "{opts:?} on {threads}: {err:?}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -939,7 +988,7 @@ mod tests {
             Some(Node::Leaf(l)) => String::from_utf8(stored(l).to_vec()).unwrap(),
             _ => unreachable!(),
         };
-        assert!(damage(&mut sealed[1], &mut 150, &moved));
+        assert!(damage(&mut sealed[1], &mut 150, moved.as_bytes()));
         for threads in [1, 2] {
             let strict = DecryptOptions {
                 remember_ciphertext: true,
@@ -1003,7 +1052,7 @@ mod tests {
             Some(Node::Leaf(l)) => String::from_utf8(stored(l).to_vec()).unwrap(),
             _ => unreachable!(),
         };
-        assert!(damage(&mut sealed.docs[1], &mut 150, &moved));
+        assert!(damage(&mut sealed.docs[1], &mut 150, moved.as_bytes()));
         let opts = DecryptOptions {
             keep_damaged: true,
             ..Default::default()
