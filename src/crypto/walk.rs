@@ -298,34 +298,36 @@ impl Decryptor {
         };
         let per_thread = items.len().div_ceil(threads).max(1);
         let opts = self.opts;
-        let one_slice = |items: &mut [MapItem]| {
+        // A share decrypted on this thread hashes its values into the file's hash as they are
+        // decrypted (`hasher`); one on another thread collects its MAC input, hashed in
+        // document order once all are done.
+        let one_slice = |items: &mut [MapItem], mut hasher: Option<&mut MacHasher>| {
             let mut walk = Walk::for_decrypt(selector, key, opts);
-            walk.mac_bytes = Some(PlainBuffer::default());
+            match hasher.as_deref_mut() {
+                Some(hasher) => std::mem::swap(&mut walk.hasher, hasher),
+                None => walk.mac_bytes = Some(PlainBuffer::default()),
+            }
             let mut bad = 0;
-            decrypt_items(&mut walk, items, false, &mut bad)?;
+            let decrypted = decrypt_items(&mut walk, items, false, &mut bad);
+            if let Some(hasher) = hasher {
+                std::mem::swap(&mut walk.hasher, hasher);
+            }
+            decrypted?;
             let bytes = walk.mac_bytes.take().unwrap_or_default();
             Ok((bad, bytes, walk.damaged))
         };
         type Slice = (usize, PlainBuffer, Vec<DamagedValue>);
         let results: Vec<Result<Slice, SealError>> = if threads == 1 {
-            // On one thread the values are hashed as they are decrypted, into the file's hash:
-            // no copy of them is collected.
-            let mut walk = Walk::for_decrypt(selector, key, opts);
-            std::mem::swap(&mut walk.hasher, &mut self.hasher);
-            let mut bad = 0;
-            let decrypted = decrypt_items(&mut walk, items, false, &mut bad);
-            std::mem::swap(&mut walk.hasher, &mut self.hasher);
-            decrypted?;
-            vec![Ok((bad, PlainBuffer::default(), walk.damaged))]
+            vec![one_slice(items, Some(&mut self.hasher))]
         } else {
             // The first share on this thread: one thread (and allocator heap) fewer.
             std::thread::scope(|scope| {
                 let mut shares = items.chunks_mut(per_thread);
                 let first = shares.next().expect("a slice of at least one item");
                 let others: Vec<_> = shares
-                    .map(|items| scope.spawn(move || one_slice(items)))
+                    .map(|items| scope.spawn(move || one_slice(items, None)))
                     .collect();
-                let mut results = vec![one_slice(first)];
+                let mut results = vec![one_slice(first, Some(&mut self.hasher))];
                 results.extend(
                     others
                         .into_iter()
